@@ -1,0 +1,87 @@
+/**
+ * Every Prometheus metric of the system, defined in one place. Components receive the instance
+ * they need (`GatewayMetrics`, `WorkerMetrics`); the registry is passed in by the composition root.
+ * Labels are bounded: namespace (never a channel), method, code, reason, result.
+ */
+
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+
+const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class GatewayMetrics {
+  readonly connections: Gauge;
+  readonly subscriptions: Gauge<'namespace'>;
+  readonly connectsTotal: Counter<'transport' | 'protocol'>;
+  readonly disconnectTotal: Counter<'reason' | 'code'>;
+  readonly reconnectTotal: Counter;
+  readonly connectionDuration: Histogram;
+  readonly commandsTotal: Counter<'method' | 'result'>;
+  readonly commandDuration: Histogram<'method'>;
+  readonly publishAppendDuration: Histogram;
+  readonly messagesInTotal: Counter<'kind'>;
+  readonly messagesOutTotal: Counter<'kind'>;
+  readonly bytesInTotal: Counter;
+  readonly bytesOutTotal: Counter;
+  readonly redisErrorsTotal: Counter<'component'>;
+  readonly redisReconnectsTotal: Counter<'component'>;
+  readonly routeCacheTotal: Counter<'result'>;
+  readonly brokerLag: Histogram;
+  readonly slowDisconnectsTotal: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.connections = new Gauge({ name: 'gateway_connections', help: 'Current client connections', registers });
+    this.subscriptions = new Gauge({ name: 'gateway_subscriptions', help: 'Current client subscriptions', labelNames: ['namespace'], registers });
+    this.connectsTotal = new Counter({ name: 'gateway_connects_total', help: 'Successful connects', labelNames: ['transport', 'protocol'], registers });
+    this.disconnectTotal = new Counter({ name: 'gateway_disconnect_total', help: 'Disconnects by reason and close code', labelNames: ['reason', 'code'], registers });
+    this.reconnectTotal = new Counter({ name: 'gateway_reconnect_total', help: 'Connects that are reconnects of a previous connection', registers });
+    this.connectionDuration = new Histogram({
+      name: 'gateway_connection_duration_seconds', help: 'Connection lifetime',
+      buckets: [1, 5, 15, 30, 60, 300, 900, 1800, 3600, 7200, 21600, 86400], registers,
+    });
+    this.commandsTotal = new Counter({ name: 'gateway_commands_total', help: 'Client commands by method and result', labelNames: ['method', 'result'], registers });
+    this.commandDuration = new Histogram({ name: 'gateway_command_duration_seconds', help: 'Command handling time', labelNames: ['method'], buckets: latencyBuckets, registers });
+    this.publishAppendDuration = new Histogram({ name: 'gateway_publish_append_duration_seconds', help: 'Client publish to stream append acknowledged', buckets: latencyBuckets, registers });
+    this.messagesInTotal = new Counter({ name: 'gateway_messages_in_total', help: 'Protocol messages received from clients', labelNames: ['kind'], registers });
+    this.messagesOutTotal = new Counter({ name: 'gateway_messages_out_total', help: 'Protocol messages sent to clients', labelNames: ['kind'], registers });
+    this.bytesInTotal = new Counter({ name: 'gateway_transport_bytes_in_total', help: 'WebSocket payload bytes received', registers });
+    this.bytesOutTotal = new Counter({ name: 'gateway_transport_bytes_out_total', help: 'WebSocket payload bytes sent', registers });
+    this.redisErrorsTotal = new Counter({ name: 'gateway_redis_errors_total', help: 'Redis command or connection errors', labelNames: ['component'], registers });
+    this.redisReconnectsTotal = new Counter({ name: 'gateway_redis_reconnects_total', help: 'Redis reconnections', labelNames: ['component'], registers });
+    this.routeCacheTotal = new Counter({ name: 'gateway_route_cache_total', help: 'Route cache lookups', labelNames: ['result'], registers });
+    this.brokerLag = new Histogram({ name: 'gateway_broker_lag_seconds', help: 'Publication time to local delivery', buckets: latencyBuckets, registers });
+    this.slowDisconnectsTotal = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because their outgoing queue overflowed', registers });
+  }
+}
+
+export class WorkerMetrics {
+  readonly processedTotal: Counter<'kind'>;
+  readonly failedTotal: Counter;
+  readonly retriedTotal: Counter;
+  readonly deadLetteredTotal: Counter;
+  readonly processingDuration: Histogram;
+  readonly endToEndDuration: Histogram;
+  readonly streamLag: Gauge<'stream'>;
+  readonly streamPending: Gauge<'stream'>;
+  readonly takeoversTotal: Counter;
+  readonly redisErrorsTotal: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.processedTotal = new Counter({ name: 'worker_messages_processed_total', help: 'Messages handled and acknowledged', labelNames: ['kind'], registers });
+    this.failedTotal = new Counter({ name: 'worker_messages_failed_total', help: 'Handler failures', registers });
+    this.retriedTotal = new Counter({ name: 'worker_messages_retried_total', help: 'Handler retries', registers });
+    this.deadLetteredTotal = new Counter({ name: 'worker_messages_dead_lettered_total', help: 'Messages moved to the dead-letter stream', registers });
+    this.processingDuration = new Histogram({ name: 'worker_processing_duration_seconds', help: 'Handler run time', buckets: latencyBuckets, registers });
+    this.endToEndDuration = new Histogram({ name: 'worker_message_latency_seconds', help: 'Gateway accept to handled', buckets: latencyBuckets, registers });
+    this.streamLag = new Gauge({ name: 'worker_stream_lag', help: 'Entries not yet read by the consumer group', labelNames: ['stream'], registers });
+    this.streamPending = new Gauge({ name: 'worker_stream_pending', help: 'Entries read but not acknowledged', labelNames: ['stream'], registers });
+    this.takeoversTotal = new Counter({ name: 'worker_stream_takeovers_total', help: 'Streams of dead workers taken over', registers });
+    this.redisErrorsTotal = new Counter({ name: 'worker_redis_errors_total', help: 'Redis errors in the consume loop', registers });
+  }
+}
+
+/** Adds Node's default process metrics (CPU, memory, event loop lag, GC) to a registry. */
+export function collectProcessMetrics(registry: Registry, prefix = ''): void {
+  collectDefaultMetrics({ register: registry, prefix });
+}

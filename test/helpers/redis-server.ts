@@ -1,0 +1,101 @@
+/**
+ * Starts a real, throwaway `redis-server` on a free port for one test file, and can kill,
+ * stop and restart it (same port) to test faults.
+ */
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Socket } from 'node:net';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') return reject(new Error('no port'));
+      srv.close(() => resolve(addr.port));
+    });
+  });
+}
+
+async function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = new Socket();
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => { s.destroy(); resolve(false); });
+    s.connect(port, '127.0.0.1');
+  });
+}
+
+export class RedisServer {
+  readonly port: number;
+  private proc: ChildProcess | null = null;
+  private readonly dir: string;
+  private readonly extraArgs: string[];
+
+  private constructor(port: number, extraArgs: string[]) {
+    this.port = port;
+    this.extraArgs = extraArgs;
+    this.dir = mkdtempSync(join(tmpdir(), 'rm-redis-'));
+  }
+
+  /** Starts a fresh server on a free port. */
+  static async start(extraArgs: string[] = []): Promise<RedisServer> {
+    const server = new RedisServer(await freePort(), extraArgs);
+    await server.restart();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** (Re)starts the server on the same port; resolves when it accepts connections. */
+  async restart(): Promise<void> {
+    if (this.proc !== null) throw new Error('redis-server already running');
+    const proc = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', this.dir, '--protected-mode', 'no', ...this.extraArgs,
+    ], { stdio: 'ignore' });
+    this.proc = proc;
+    proc.once('exit', () => { if (this.proc === proc) this.proc = null; });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (await canConnect(this.port)) return;
+      if (this.proc === null) throw new Error('redis-server exited during start-up');
+      await sleep(20);
+    }
+    throw new Error('redis-server did not start in 10s');
+  }
+
+  /** SIGKILL: the server vanishes without a goodbye (data is lost: no persistence). */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Graceful stop. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const proc = this.proc;
+    if (proc === null) return;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill(sig);
+    await exited;
+    this.proc = null;
+  }
+
+  /** Stops the server and removes its directory. */
+  async close(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

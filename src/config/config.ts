@@ -42,6 +42,11 @@ export interface Namespace extends ChannelOptions {
 export interface ChannelConfig {
   /** Options for channels without a namespace prefix; null: such channels are unknown (102). */
   withoutNamespace: ChannelOptions | null;
+  /**
+   * The only channel names without a namespace that are known (e.g. `['chat']`); others are
+   * unknown (102). Omitted: every channel without a namespace uses `withoutNamespace`.
+   */
+  withoutNamespaceChannels?: readonly string[];
   namespaces: readonly Namespace[];
   /** Separates namespace from the rest of the channel name. */
   namespaceBoundary: string;

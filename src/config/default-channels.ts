@@ -1,0 +1,68 @@
+/** The built-in channel rules used when no CONFIG_FILE sets `channel`: `chat`, `chat:*` and `user:{userId}`. */
+
+import type { ChannelConfig, ChannelOptions, Namespace } from './config.js';
+
+/** Centrifugo's defaults for a namespace: nothing enabled, nothing allowed. */
+export const EMPTY_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
+  historySize: 0,
+  historyTtlMs: 0,
+  forceRecovery: false,
+  forcePositioning: false,
+  presence: false,
+  joinLeave: false,
+  forcePushJoinLeave: false,
+  allowSubscribeForClient: false,
+  allowPublishForClient: false,
+  allowPublishForSubscriber: false,
+  allowHistoryForSubscriber: false,
+  allowPresenceForSubscriber: false,
+  allowUserLimitedChannels: false,
+  userOwned: false,
+});
+
+export const DEFAULT_NAMESPACE_BOUNDARY = ':';
+/** Centrifugo's default `channel.max_length`. */
+export const DEFAULT_CHANNEL_MAX_LENGTH = 255;
+
+/** Every connected user may subscribe, publish, read history and presence; recovery forced. */
+const CHAT: ChannelOptions = {
+  ...EMPTY_CHANNEL_OPTIONS,
+  historySize: 100,
+  historyTtlMs: 5 * 60_000,
+  forceRecovery: true,
+  presence: true,
+  joinLeave: true,
+  allowSubscribeForClient: true,
+  allowPublishForClient: true,
+  allowPublishForSubscriber: true,
+  allowHistoryForSubscriber: true,
+  allowPresenceForSubscriber: true,
+};
+
+/** `user:{userId}`: only that user may subscribe and publish. */
+const USER: ChannelOptions = {
+  ...EMPTY_CHANNEL_OPTIONS,
+  historySize: 100,
+  historyTtlMs: 5 * 60_000,
+  forceRecovery: true,
+  allowSubscribeForClient: true,
+  allowPublishForClient: true,
+  allowPublishForSubscriber: true,
+  allowHistoryForSubscriber: true,
+  userOwned: true,
+};
+
+/** A fresh (unfrozen) copy of the built-in rules. */
+export function defaultChannelConfig(): ChannelConfig {
+  const namespaces: Namespace[] = [
+    { name: 'chat', ...CHAT },
+    { name: 'user', ...USER },
+  ];
+  return {
+    withoutNamespace: { ...CHAT },
+    withoutNamespaceChannels: ['chat'],
+    namespaces,
+    namespaceBoundary: DEFAULT_NAMESPACE_BOUNDARY,
+    maxLength: DEFAULT_CHANNEL_MAX_LENGTH,
+  };
+}

@@ -10,7 +10,7 @@ const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', '
 
 export function readDotEnv(text: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+  for (const raw of text.replace(/^\uFEFF/, '').split(/\r\n|\n|\r/)) {
     const m = LINE.exec(raw);
     if (m === null) continue;
     const key = m[1] ?? '';

@@ -5,8 +5,8 @@ import type { ChannelConfig } from '../../src/config/index.js';
 
 const channels: ChannelConfig = loadConfig({}).channel;
 
-describe('built-in channel rules (seed)', () => {
-  it('chat is open to every connected user, with history, recovery, presence and join/leave', () => {
+void describe('built-in channel rules (seed)', () => {
+  void it('chat is open to every connected user, with history, recovery, presence and join/leave', () => {
     const r = resolveChannel(channels, 'chat');
     assert.ok(r !== null);
     assert.equal(r.namespace, '');
@@ -20,7 +20,7 @@ describe('built-in channel rules (seed)', () => {
     assert.equal(r.options.userOwned, false);
   });
 
-  it('chat:room resolves to the chat namespace with the same options', () => {
+  void it('chat:room resolves to the chat namespace with the same options', () => {
     const r = resolveChannel(channels, 'chat:room');
     assert.equal(r?.namespace, 'chat');
     assert.equal(r?.options.allowSubscribeForClient, true);
@@ -29,7 +29,7 @@ describe('built-in channel rules (seed)', () => {
     assert.equal(resolveChannel(channels, 'chat:a:b')?.namespace, 'chat', 'the namespace ends at the first boundary');
   });
 
-  it('user:42 is owned by user 42 only', () => {
+  void it('user:42 is owned by user 42 only', () => {
     const r = resolveChannel(channels, 'user:42');
     assert.equal(r?.namespace, 'user');
     assert.equal(r?.options.userOwned, true);
@@ -40,25 +40,25 @@ describe('built-in channel rules (seed)', () => {
     assert.equal(channelOwner(channels, 'nope:1'), null);
   });
 
-  it('everything else is unknown', () => {
+  void it('everything else is unknown', () => {
     for (const ch of ['news', 'chat2', 'Chat', 'chats:x', 'admin:1', ':x', '$chat:x', 'users:1']) {
       assert.equal(resolveChannel(channels, ch), null, ch);
     }
   });
 
-  it('returns the same resolved object on repeated calls (compiled once)', () => {
+  void it('returns the same resolved object on repeated calls (compiled once)', () => {
     assert.equal(resolveChannel(channels, 'chat:a'), resolveChannel(channels, 'chat:b'));
   });
 });
 
-describe('validateChannelName', () => {
-  it('accepts ordinary names, including non-ASCII within the byte limit', () => {
+void describe('validateChannelName', () => {
+  void it('accepts ordinary names, including non-ASCII within the byte limit', () => {
     for (const ch of ['chat', 'chat:room-1', 'user:42', 'chat:комната', 'chat:房间', 'chat:😀', 'a'.repeat(255)]) {
       assert.equal(validateChannelName(channels, ch), null, ch);
     }
   });
 
-  it('rejects empty, too long (in bytes), whitespace, control and invalid characters', () => {
+  void it('rejects empty, too long (in bytes), whitespace, control and invalid characters', () => {
     assert.match(validateChannelName(channels, '') ?? '', /empty/);
     assert.match(validateChannelName(channels, 'a'.repeat(256)) ?? '', /longer than 255 bytes/);
     assert.match(validateChannelName(channels, 'chat:' + '房'.repeat(84)) ?? '', /longer than 255 bytes/, '5 + 84*3 = 257 bytes');
@@ -69,8 +69,8 @@ describe('validateChannelName', () => {
   });
 });
 
-describe('userLimitedAllows', () => {
-  it('admits exactly the users listed after the last #', () => {
+void describe('userLimitedAllows', () => {
+  void it('admits exactly the users listed after the last #', () => {
     assert.equal(userLimitedAllows('dialog#42,43', '42'), true);
     assert.equal(userLimitedAllows('dialog#42,43', '43'), true);
     assert.equal(userLimitedAllows('dialog#42,43', '4'), false);

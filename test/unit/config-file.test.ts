@@ -23,8 +23,8 @@ function problemsWithFile(doc: unknown, env: Record<string, string> = {}): reado
   assert.fail('expected a ConfigError');
 }
 
-describe('CONFIG_FILE', () => {
-  it('reads client options and namespaces with Centrifugo names', () => {
+void describe('CONFIG_FILE', () => {
+  void it('reads client options and namespaces with Centrifugo names', () => {
     const c = withFile({
       client: { insecure: true, token: { hmac_secret_key: 'file-secret' }, allow_anonymous_connect_without_token: true },
       channel: {
@@ -80,25 +80,25 @@ describe('CONFIG_FILE', () => {
     assert.ok(Object.isFrozen(c.channel.namespaces[1]));
   });
 
-  it('without_namespace null and without_namespace_channels restrict channels without namespace', () => {
+  void it('without_namespace null and without_namespace_channels restrict channels without namespace', () => {
     assert.equal(resolveChannel(withFile({ channel: { without_namespace: null } }).channel, 'x'), null);
     const c = withFile({ channel: { without_namespace: {}, without_namespace_channels: ['lobby'] } });
     assert.equal(resolveChannel(c.channel, 'lobby')?.namespace, '');
     assert.equal(resolveChannel(c.channel, 'other'), null);
   });
 
-  it('a file without a channel section keeps the built-in rules', () => {
+  void it('a file without a channel section keeps the built-in rules', () => {
     const c = withFile({ client: { insecure: false } });
     assert.equal(resolveChannel(c.channel, 'chat:room')?.namespace, 'chat');
   });
 
-  it('the environment secret overrides the file secret', () => {
+  void it('the environment secret overrides the file secret', () => {
     const c = withFile({ client: { token: { hmac_secret_key: 'file-secret' } } }, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: 'env-secret' });
     assert.equal(c.client.tokenHmacSecretKey, 'env-secret');
     assert.equal(c.client.allowAnonymousConnectWithoutToken, false);
   });
 
-  it('reports unknown keys anywhere, with their path', () => {
+  void it('reports unknown keys anywhere, with their path', () => {
     const problems = problemsWithFile({
       clinet: {},
       client: { insecure: false, tokn: {} },
@@ -113,7 +113,7 @@ describe('CONFIG_FILE', () => {
     ]);
   });
 
-  it('reports bad values, bad names, duplicates and option conflicts together with env problems', () => {
+  void it('reports bad values, bad names, duplicates and option conflicts together with env problems', () => {
     const problems = problemsWithFile(
       {
         client: { insecure: 'yes', token: { hmac_secret_key: 42 } },
@@ -145,7 +145,7 @@ describe('CONFIG_FILE', () => {
     assert.equal(problems.length, 10);
   });
 
-  it('reports unreadable files and invalid JSON', () => {
+  void it('reports unreadable files and invalid JSON', () => {
     assert.throws(
       () => loadConfig({ CONFIG_FILE: '/nope.json' }, { readFile: () => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); } }),
       (err: unknown) => err instanceof ConfigError && err.problems[0] === 'CONFIG_FILE: cannot read "/nope.json" (ENOENT)',
@@ -154,7 +154,7 @@ describe('CONFIG_FILE', () => {
     assert.match(problemsWithFile('[]')[0] ?? '', /must be an object/);
   });
 
-  it('the shipped config.example.json loads and reproduces the built-in rules', async () => {
+  void it('the shipped config.example.json loads and reproduces the built-in rules', async () => {
     const { readFileSync } = await import('node:fs');
     const example = readFileSync(new URL('../../config.example.json', import.meta.url), 'utf8');
     const c = withFile(example);

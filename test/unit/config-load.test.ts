@@ -12,8 +12,8 @@ function problemsOf(fn: () => unknown): readonly string[] {
   assert.fail('expected loadConfig to throw');
 }
 
-describe('loadConfig defaults', () => {
-  it('an empty environment gives embedded mode and the documented defaults', () => {
+void describe('loadConfig defaults', () => {
+  void it('an empty environment gives embedded mode and the documented defaults', () => {
     const c = loadConfig({});
     assert.equal(c.redisUrl, null);
     assert.equal(c.redisCluster, false);
@@ -45,11 +45,11 @@ describe('loadConfig defaults', () => {
     assert.deepEqual(c.channel.namespaces.map((n) => n.name), ['chat', 'user']);
   });
 
-  it('two loads get different default node ids', () => {
+  void it('two loads get different default node ids', () => {
     assert.notEqual(loadConfig({}).nodeId, loadConfig({}).nodeId);
   });
 
-  it('empty strings mean unset', () => {
+  void it('empty strings mean unset', () => {
     const c = loadConfig({ REDIS_URL: '', CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: '', HTTP_API_KEY: '  ', HTTP_PORT: '' });
     assert.equal(c.redisUrl, null);
     assert.equal(c.client.tokenHmacSecretKey, null);
@@ -58,8 +58,8 @@ describe('loadConfig defaults', () => {
   });
 });
 
-describe('loadConfig parses every variable', () => {
-  it('reads all set values', () => {
+void describe('loadConfig parses every variable', () => {
+  void it('reads all set values', () => {
     const c = loadConfig({
       REDIS_URL: 'redis://a:6380,redis://b:6381',
       REDIS_CLUSTER: 'yes',
@@ -111,20 +111,20 @@ describe('loadConfig parses every variable', () => {
     assert.equal(c.embeddedWorkers, 4);
   });
 
-  it('booleans accept true/false/1/0/yes/no in any case', () => {
+  void it('booleans accept true/false/1/0/yes/no in any case', () => {
     for (const [text, want] of [['true', true], ['1', true], ['YES', true], ['False', false], ['0', false], ['no', false]] as const) {
       assert.equal(loadConfig({ REDIS_CLUSTER: text, REDIS_URL: 'redis://x' }).redisCluster, want, text);
     }
     assert.deepEqual(problemsOf(() => loadConfig({ REDIS_CLUSTER: 'on' })).length, 1);
   });
 
-  it('a single redis URL keeps credentials', () => {
+  void it('a single redis URL keeps credentials', () => {
     assert.equal(loadConfig({ REDIS_URL: 'rediss://u:p@host:6390/2' }).redisUrl, 'rediss://u:p@host:6390/2');
   });
 });
 
-describe('loadConfig problems', () => {
-  it('lists every problem at once, one per line', () => {
+void describe('loadConfig problems', () => {
+  void it('lists every problem at once, one per line', () => {
     let error: unknown;
     try {
       loadConfig({
@@ -149,31 +149,31 @@ describe('loadConfig problems', () => {
     assert.ok(error.message.includes('"70000"'), 'shows the offending value');
   });
 
-  it('requires the pong timeout to be shorter than the ping interval', () => {
+  void it('requires the pong timeout to be shorter than the ping interval', () => {
     const problems = problemsOf(() => loadConfig({ WS_PING_INTERVAL: '5s', WS_PONG_TIMEOUT: '5s' }));
     assert.equal(problems.length, 1);
     assert.match(problems[0] ?? '', /^WS_PONG_TIMEOUT: must be shorter than WS_PING_INTERVAL/);
   });
 
-  it('never echoes secrets or the redis URL', () => {
+  void it('never echoes secrets or the redis URL', () => {
     const problems = problemsOf(() => loadConfig({ REDIS_URL: 'http://user:hunter2@host' }));
     assert.equal(problems.length, 1);
     assert.ok(!problems.join('\n').includes('hunter2'));
   });
 
-  it('rejects several redis seeds without cluster mode, and cluster mode without a URL', () => {
+  void it('rejects several redis seeds without cluster mode, and cluster mode without a URL', () => {
     assert.match(problemsOf(() => loadConfig({ REDIS_URL: 'redis://a,redis://b' }))[0] ?? '', /REDIS_CLUSTER/);
     assert.match(problemsOf(() => loadConfig({ REDIS_CLUSTER: 'true' }))[0] ?? '', /requires REDIS_URL/);
   });
 
-  it('rejects bad prefixes and node ids', () => {
+  void it('rejects bad prefixes and node ids', () => {
     const problems = problemsOf(() => loadConfig({ REDIS_PREFIX: 'a b', NODE_ID: 'x'.repeat(200), HOST: 'a b' }));
     assert.equal(problems.length, 3);
   });
 });
 
-describe('loadConfig result', () => {
-  it('is deeply frozen', () => {
+void describe('loadConfig result', () => {
+  void it('is deeply frozen', () => {
     const c = loadConfig({});
     assert.ok(Object.isFrozen(c));
     assert.ok(Object.isFrozen(c.client));
@@ -185,7 +185,7 @@ describe('loadConfig result', () => {
     }, TypeError);
   });
 
-  it('each load returns independent channel rules', () => {
+  void it('each load returns independent channel rules', () => {
     const a = loadConfig({});
     const b = loadConfig({});
     assert.notEqual(a.channel, b.channel);
@@ -193,8 +193,8 @@ describe('loadConfig result', () => {
   });
 });
 
-describe('parseDuration', () => {
-  it('parses units, compounds and decimals', () => {
+void describe('parseDuration', () => {
+  void it('parses units, compounds and decimals', () => {
     assert.equal(parseDuration('500ms'), 500);
     assert.equal(parseDuration('30s'), 30_000);
     assert.equal(parseDuration('5m'), 300_000);
@@ -205,13 +205,13 @@ describe('parseDuration', () => {
     assert.equal(parseDuration(' 2s '), 2000);
   });
 
-  it('rejects bare numbers, unknown units and junk', () => {
+  void it('rejects bare numbers, unknown units and junk', () => {
     for (const bad of ['30', '', '5d', '-1s', '1 s', 's', '1.s', '1e3ms', '10sec']) assert.equal(parseDuration(bad), null, bad);
   });
 });
 
-describe('readDotEnv', () => {
-  it('reads KEY=VALUE lines with comments and quotes', () => {
+void describe('readDotEnv', () => {
+  void it('reads KEY=VALUE lines with comments and quotes', () => {
     const env = readDotEnv([
       '\uFEFF# comment',
       '',

@@ -1,2 +1,3 @@
 export type * from './types.js';
 export * from './codes.js';
+export * from './codec.js';

@@ -1,0 +1,27 @@
+/** Errors raised by the wire codecs. */
+
+import { DisconnectError, Disconnects } from './codes.js';
+
+/**
+ * An inbound frame that is not a valid sequence of commands (bad JSON, bad varint or length, truncated
+ * message, a field of the wrong type, a frame with no command). The gateway closes with `3501 bad request`.
+ */
+export class ProtocolDecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolDecodeError';
+  }
+}
+
+/**
+ * A payload that cannot be embedded in a JSON reply (empty after whitespace, or binary). It is a
+ * DisconnectError carrying `3506 inappropriate protocol`; `detail` says what was wrong.
+ */
+export class InappropriateProtocolError extends DisconnectError {
+  readonly detail: string;
+  constructor(detail: string) {
+    super(Disconnects.inappropriateProtocol);
+    this.name = 'InappropriateProtocolError';
+    this.detail = detail;
+  }
+}

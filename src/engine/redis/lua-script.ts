@@ -1,0 +1,55 @@
+/** A Lua script from lua/, run with EVALSHA and re-sent with EVAL only when the server lacks it. */
+
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Cluster, Redis } from 'ioredis';
+
+export type RedisConnection = Redis | Cluster;
+export type ScriptArg = string | Buffer | number;
+
+function scriptDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, 'lua');
+  if (existsSync(beside)) return beside;
+  // tsc does not copy .lua files: compiled code under dist/ reads them from the source tree.
+  return join(here.replace(/([\\/])dist[\\/]src[\\/]/, '$1src$1'), 'lua');
+}
+
+const loaded = new Map<string, LuaScript>();
+
+export class LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+  readonly numKeys: number;
+
+  constructor(name: string, source: string, numKeys: number) {
+    this.name = name;
+    this.source = source;
+    this.sha = createHash('sha1').update(source).digest('hex');
+    this.numKeys = numKeys;
+  }
+
+  /** Reads `lua/<name>.lua` (synchronously; call it from a constructor, not at import time). */
+  static load(name: string, numKeys: number): LuaScript {
+    let script = loaded.get(name);
+    if (script === undefined) {
+      script = new LuaScript(name, readFileSync(join(scriptDir(), `${name}.lua`), 'utf8'), numKeys);
+      loaded.set(name, script);
+    }
+    return script;
+  }
+
+  /** Runs the script with bulk replies as Buffers. */
+  async run(redis: RedisConnection, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
+    if (keys.length !== this.numKeys) throw new Error(`script ${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
+    try {
+      return await redis.callBuffer('evalsha', [this.sha, this.numKeys, ...keys, ...args]);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      return redis.callBuffer('eval', [this.source, this.numKeys, ...keys, ...args]);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * The broker's dedicated pub/sub connection: batches SUBSCRIBE/UNSUBSCRIBE calls that arrive in the
+ * same tick into one command each, and after a connection loss resubscribes everything the node
+ * wants and reports that delivery was restored.
+ */
+
+import type { RedisConnection } from './lua-script.js';
+
+export interface PubSubEvents {
+  message(redisChannel: string, message: Buffer): void;
+  /** The connection came back after a loss and every wanted channel is subscribed again. */
+  restored(): void;
+  error(err: unknown): void;
+}
+
+interface Op {
+  subscribe: boolean;
+  channel: string;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const RESUBSCRIBE_CHUNK = 1000;
+
+export class PubSubSubscriber {
+  private readonly conn: RedisConnection;
+  private readonly events: PubSubEvents;
+  /** Redis channels this node wants, whatever the connection's current state. */
+  private readonly wanted = new Set<string>();
+  private ops: Op[] = [];
+  private flushScheduled = false;
+  private wasReady = false;
+  private lost = false;
+  private closed = false;
+
+  private readonly onMessage = (channel: Buffer, message: Buffer): void => {
+    this.events.message(channel.toString('utf8'), message);
+  };
+
+  private readonly onReady = (): void => {
+    this.wasReady = true;
+    if (!this.lost || this.closed) return;
+    this.lost = false;
+    this.resubscribeAll().then(() => this.events.restored(), (err: unknown) => {
+      this.events.error(err);
+      // Leave the loss flagged so the next 'ready' tries again.
+      this.lost = true;
+    });
+  };
+
+  private readonly onClose = (): void => {
+    if (this.wasReady && !this.closed) this.lost = true;
+  };
+
+  private readonly onError = (err: unknown): void => {
+    this.events.error(err);
+  };
+
+  constructor(conn: RedisConnection, events: PubSubEvents) {
+    this.conn = conn;
+    this.events = events;
+    if (conn.status === 'ready') this.wasReady = true;
+    conn.on('messageBuffer', this.onMessage);
+    conn.on('ready', this.onReady);
+    conn.on('close', this.onClose);
+    conn.on('error', this.onError);
+  }
+
+  subscribe(channel: string): Promise<void> {
+    this.wanted.add(channel);
+    return this.enqueue(true, channel);
+  }
+
+  unsubscribe(channel: string): Promise<void> {
+    this.wanted.delete(channel);
+    return this.enqueue(false, channel);
+  }
+
+  /** Stops listening; the caller closes the connection if it owns it. */
+  detach(): void {
+    this.closed = true;
+    this.conn.off('messageBuffer', this.onMessage);
+    this.conn.off('ready', this.onReady);
+    this.conn.off('close', this.onClose);
+    this.conn.off('error', this.onError);
+    const err = new Error('broker closed');
+    for (const op of this.ops) op.reject(err);
+    this.ops = [];
+  }
+
+  private enqueue(subscribe: boolean, channel: string): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('broker closed'));
+    return new Promise((resolve, reject) => {
+      this.ops.push({ subscribe, channel, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends queued ops as few commands as possible, keeping their order (one connection keeps it). */
+  private flush(): void {
+    this.flushScheduled = false;
+    const ops = this.ops;
+    this.ops = [];
+    let start = 0;
+    while (start < ops.length) {
+      const kind = ops[start]!.subscribe;
+      let end = start + 1;
+      while (end < ops.length && ops[end]!.subscribe === kind) end++;
+      const group = ops.slice(start, end);
+      const channels = group.map((op) => op.channel);
+      const sent = kind ? this.conn.subscribe(...channels) : this.conn.unsubscribe(...channels);
+      sent.then(() => { for (const op of group) op.resolve(); }, (err: unknown) => { for (const op of group) op.reject(err); });
+      start = end;
+    }
+  }
+
+  private async resubscribeAll(): Promise<void> {
+    const channels = [...this.wanted];
+    for (let i = 0; i < channels.length; i += RESUBSCRIBE_CHUNK) {
+      await this.conn.subscribe(...channels.slice(i, i + RESUBSCRIBE_CHUNK));
+    }
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Broker over Redis for many gateways: one Lua script appends to a channel's history stream and
+ * PUBLISHes atomically; each broker holds one dedicated pub/sub connection, subscribed to a channel
+ * only while this node has local subscribers, and decodes each message once for the node.
+ */
+
+import { Cluster } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Bytes, ChannelName, ClientInfo, Publication, StreamPosition } from '../../protocol/index.js';
+import type { Broker, BrokerEventHandler, HistoryFilter, HistoryOptions, HistoryPage, PublishOptions } from '../broker.js';
+import { checkHistoryOptions, newEpoch, resolveMetaTtlMs } from '../stream-meta.js';
+import { LuaScript, type RedisConnection } from './lua-script.js';
+import { decodeBody, decodePubSubMessage, encodeBody, encodeInfo } from './publication-codec.js';
+import { PubSubSubscriber } from './pubsub-subscriber.js';
+import { RedisKeys } from './redis-keys.js';
+
+export interface RedisBrokerOptions {
+  /** Connection (standalone or Cluster) for scripts and PUBLISH; may be shared; never closed by the broker. */
+  redis: RedisConnection;
+  /**
+   * Dedicated connection for SUBSCRIBE, used by nothing else; not closed by the broker.
+   * Omitted: `redis.duplicate()` is created in `start()` and closed in `close()`.
+   */
+  subscriber?: RedisConnection;
+  /** Prefix of every key and pub/sub channel; must not contain `{` or `}`. */
+  prefix: string;
+  /** Receives connection errors and handler exceptions; omitted: they are dropped. */
+  logger?: Logger;
+}
+
+const EMPTY_POSITION: StreamPosition = Object.freeze({ offset: 0, epoch: '' });
+
+export class RedisBroker implements Broker {
+  private readonly redis: RedisConnection;
+  private readonly givenSubscriber: RedisConnection | undefined;
+  private readonly keys: RedisKeys;
+  private readonly logger: Logger | undefined;
+  private readonly publishScript = LuaScript.load('publish', 2);
+  private readonly historyScript = LuaScript.load('history', 2);
+  private handler: BrokerEventHandler | null = null;
+  private subscriberConn: RedisConnection | null = null;
+  private subscriber: PubSubSubscriber | null = null;
+  /** Redis pub/sub channel -> channel, for channels with local subscribers. */
+  private readonly channelsByPubSub = new Map<string, ChannelName>();
+
+  constructor(options: RedisBrokerOptions) {
+    this.redis = options.redis;
+    this.givenSubscriber = options.subscriber;
+    this.keys = new RedisKeys(options.prefix);
+    this.logger = options.logger;
+  }
+
+  async start(handler: BrokerEventHandler): Promise<void> {
+    if (this.subscriber !== null) throw new Error('RedisBroker already started');
+    this.handler = handler;
+    const conn = this.givenSubscriber ?? duplicate(this.redis);
+    this.subscriberConn = conn;
+    this.subscriber = new PubSubSubscriber(conn, {
+      message: (redisChannel, message) => this.handleMessage(redisChannel, message),
+      restored: () => {
+        this.logger?.info('broker pub/sub connection restored; channels resubscribed');
+        this.guard(() => this.handler?.handleDeliveryRestored?.());
+      },
+      error: (err) => this.logger?.warn({ err }, 'broker pub/sub connection error'),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.handler = null;
+    this.subscriber?.detach();
+    this.subscriber = null;
+    const conn = this.subscriberConn;
+    this.subscriberConn = null;
+    this.channelsByPubSub.clear();
+    if (conn !== null && this.givenSubscriber === undefined) {
+      try {
+        await conn.quit();
+      } catch {
+        conn.disconnect();
+      }
+    }
+  }
+
+  async publish(channel: ChannelName, data: Bytes, options: PublishOptions): Promise<StreamPosition> {
+    const pubsub = this.keys.pubsubChannel(channel);
+    if (options.history === undefined) {
+      await this.redis.publish(pubsub, encodeBody(data, options.info, options.tags, 'p0,\n'));
+      return EMPTY_POSITION;
+    }
+    const history = options.history;
+    checkHistoryOptions(history);
+    const reply = await this.publishScript.run(
+      this.redis,
+      [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
+      [encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), newEpoch(), pubsub],
+    );
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1])) throw new Error('unexpected publish script reply');
+    return { offset: reply[0], epoch: reply[1].toString('latin1') };
+  }
+
+  async publishJoin(channel: ChannelName, info: ClientInfo): Promise<void> {
+    await this.redis.publish(this.keys.pubsubChannel(channel), encodeInfo(info, 'j\n'));
+  }
+
+  async publishLeave(channel: ChannelName, info: ClientInfo): Promise<void> {
+    await this.redis.publish(this.keys.pubsubChannel(channel), encodeInfo(info, 'l\n'));
+  }
+
+  async subscribe(channel: ChannelName): Promise<void> {
+    const subscriber = this.started();
+    const pubsub = this.keys.pubsubChannel(channel);
+    this.channelsByPubSub.set(pubsub, channel);
+    await subscriber.subscribe(pubsub);
+  }
+
+  async unsubscribe(channel: ChannelName): Promise<void> {
+    const subscriber = this.started();
+    const pubsub = this.keys.pubsubChannel(channel);
+    this.channelsByPubSub.delete(pubsub);
+    await subscriber.unsubscribe(pubsub);
+  }
+
+  async history(channel: ChannelName, filter: HistoryFilter, options: HistoryOptions): Promise<HistoryPage> {
+    checkHistoryOptions(options);
+    const reply = await this.historyScript.run(
+      this.redis,
+      [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
+      [
+        Math.trunc(filter.limit), filter.reverse === true ? '1' : '0', filter.since !== undefined ? Math.trunc(filter.since.offset) : '',
+        newEpoch(), Math.ceil(resolveMetaTtlMs(options)),
+      ],
+    );
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1]) || !Array.isArray(reply[2])) {
+      throw new Error('unexpected history script reply');
+    }
+    const publications: Publication[] = [];
+    for (const entry of reply[2] as unknown[]) publications.push(decodeStreamEntry(entry));
+    return { publications, position: { offset: reply[0], epoch: reply[1].toString('latin1') } };
+  }
+
+  async removeHistory(channel: ChannelName): Promise<void> {
+    await this.redis.del(this.keys.historyStream(channel));
+  }
+
+  private started(): PubSubSubscriber {
+    if (this.subscriber === null) throw new Error('RedisBroker not started');
+    return this.subscriber;
+  }
+
+  private handleMessage(redisChannel: string, message: Buffer): void {
+    const channel = this.channelsByPubSub.get(redisChannel);
+    const handler = this.handler;
+    if (channel === undefined || handler === null) return;
+    this.guard(() => {
+      const decoded = decodePubSubMessage(message);
+      if (decoded.kind === 'publication') handler.handlePublication(channel, decoded.pub, decoded.epoch);
+      else if (decoded.kind === 'join') handler.handleJoin(channel, decoded.info);
+      else handler.handleLeave(channel, decoded.info);
+    });
+  }
+
+  private guard(call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.logger?.error({ err }, 'broker message handling failed');
+    }
+  }
+}
+
+function duplicate(conn: RedisConnection): RedisConnection {
+  return conn instanceof Cluster ? conn.duplicate() : conn.duplicate();
+}
+
+/** One XRANGE entry `[id "<offset>-0", ["d", body]]` as a publication. */
+function decodeStreamEntry(entry: unknown): Publication {
+  if (!Array.isArray(entry) || !Buffer.isBuffer(entry[0]) || !Array.isArray(entry[1]) || !Buffer.isBuffer(entry[1][1])) {
+    throw new Error('unexpected history stream entry');
+  }
+  const id = entry[0].toString('latin1');
+  const offset = Number(id.slice(0, id.indexOf('-')));
+  return decodeBody(entry[1][1], 0, offset);
+}

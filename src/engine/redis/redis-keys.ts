@@ -1,0 +1,46 @@
+/**
+ * Every Redis key and pub/sub channel name the engine uses. All names of one channel share a Redis
+ * Cluster hash tag `{<escaped channel>}`, so a channel's scripts touch a single slot.
+ */
+
+import type { ChannelName } from '../../protocol/index.js';
+
+/**
+ * The channel as a hash tag body: `%`, `{` and `}` are percent-escaped, so the tag cannot end early
+ * and two channels never share a tag. The empty channel becomes `%` (an empty tag would disable tagging).
+ */
+export function channelTag(channel: ChannelName): string {
+  if (channel === '') return '%';
+  return channel.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
+}
+
+/** Key names under one prefix (which must not contain braces, or it would capture the hash tag). */
+export class RedisKeys {
+  readonly prefix: string;
+
+  constructor(prefix: string) {
+    if (/[{}]/.test(prefix)) throw new Error(`Redis prefix must not contain "{" or "}": ${prefix}`);
+    this.prefix = prefix;
+  }
+
+  /** Stream of a channel's kept publications; entry id `<offset>-0`, field `d`. */
+  historyStream(channel: ChannelName): string {
+    return `${this.prefix}:history:{${channelTag(channel)}}:stream`;
+  }
+
+  /** Hash with the channel's top offset (`s`) and epoch (`e`). */
+  historyMeta(channel: ChannelName): string {
+    return `${this.prefix}:history:{${channelTag(channel)}}:meta`;
+  }
+
+  /** Pub/sub channel carrying the channel's publications, joins and leaves to every gateway. */
+  pubsubChannel(channel: ChannelName): string {
+    return `${this.prefix}:pubsub:{${channelTag(channel)}}`;
+  }
+
+  /** Presence keys of a channel, in the order the presence scripts take them. */
+  presenceKeys(channel: ChannelName): [info: string, expiry: string, userOfClient: string, userCount: string] {
+    const base = `${this.prefix}:presence:{${channelTag(channel)}}`;
+    return [`${base}:info`, `${base}:expiry`, `${base}:client-user`, `${base}:user-count`];
+  }
+}

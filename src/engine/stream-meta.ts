@@ -1,0 +1,24 @@
+/** Epoch generation and meta-ttl defaults shared by the memory and Redis brokers. */
+
+import { randomBytes } from 'node:crypto';
+import type { HistoryOptions } from './broker.js';
+
+/** Default lifetime of a stream's offset/epoch after its last publication: 30 days. */
+export const DEFAULT_META_TTL_MS = 30 * 24 * 3600 * 1000;
+
+/** A new random stream epoch: 8 URL-safe characters. */
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/** The meta ttl actually applied: the option, or the default; never shorter than the history ttl. */
+export function resolveMetaTtlMs(options: HistoryOptions): number {
+  const requested = options.metaTtlMs !== undefined && options.metaTtlMs > 0 ? options.metaTtlMs : DEFAULT_META_TTL_MS;
+  return Math.max(requested, options.ttlMs);
+}
+
+/** Rejects history options the brokers cannot honour. */
+export function checkHistoryOptions(options: HistoryOptions): void {
+  if (!Number.isInteger(options.size) || options.size <= 0) throw new RangeError(`history size must be a positive integer, got ${options.size}`);
+  if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new RangeError(`history ttl must be > 0 ms, got ${options.ttlMs}`);
+}

@@ -27,6 +27,8 @@ export interface StreamMessage {
   connInfo?: string;
   /** RPC method (kind rpc). */
   method?: string;
+  /** Kind rpc: node id of the gateway waiting for the reply (schema field `reply_to`). */
+  replyTo?: string;
 }
 
 /** What the gateway needs from the pipeline: durable acceptance of client messages and RPC round trips. */

@@ -1,0 +1,213 @@
+/**
+ * {@link StreamQueue} on Redis Streams: one stream `messages:worker:<id>` per worker, consumer
+ * group `workers`, a dead-letter stream `<stream>:dead`, a lock key per stream, rpc replies on
+ * pub/sub. Blocking reads use one duplicated connection per stream being read.
+ */
+
+import type { Redis } from 'ioredis';
+import { consumerGroup, type PipelineKeys } from '../routing/index.js';
+import type { StreamMessage, WorkerId } from './message.js';
+import { scripts } from './redis-script.js';
+import { decodeStreamEntry, encodeStreamEntry } from './stream-entry.js';
+import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
+
+export interface RedisStreamQueueOptions {
+  /** Command connection (not owned: the queue does not close it). */
+  redis: Redis;
+  keys: PipelineKeys;
+  /**
+   * Producer-side cap, `XADD MAXLEN ~ maxLen`; 0/omitted: none. A safety valve only: it can drop
+   * entries no worker has acknowledged. Normal bounding is {@link RedisStreamQueue.trimAcknowledged}.
+   */
+  maxLen?: number;
+  /** Approximate max length of each dead-letter stream; 0/omitted: 10000. */
+  deadLetterMaxLen?: number;
+}
+
+type RawEntry = [string, string[] | null];
+type RawRead = [string, RawEntry[]][] | null;
+
+export class RedisStreamQueue implements StreamQueue {
+  private readonly redis: Redis;
+  private readonly keys: PipelineKeys;
+  private readonly maxLen: number;
+  private readonly deadLetterMaxLen: number;
+  private readonly readers = new Map<WorkerId, Redis>();
+  private readonly subscribers = new Set<Redis>();
+
+  constructor(options: RedisStreamQueueOptions) {
+    this.redis = options.redis;
+    this.keys = options.keys;
+    this.maxLen = options.maxLen ?? 0;
+    this.deadLetterMaxLen = options.deadLetterMaxLen || 10_000;
+  }
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {
+    for (const reader of this.readers.values()) reader.disconnect();
+    this.readers.clear();
+    for (const sub of this.subscribers) sub.disconnect();
+    this.subscribers.clear();
+  }
+
+  async appendMessage(worker: WorkerId, message: StreamMessage): Promise<string> {
+    const key = this.keys.workerStream(worker);
+    const fields = encodeStreamEntry(message);
+    const id = this.maxLen > 0
+      ? await this.redis.xadd(key, 'MAXLEN', '~', this.maxLen, '*', ...fields)
+      : await this.redis.xadd(key, '*', ...fields);
+    return id ?? '';
+  }
+
+  async ensureGroup(worker: WorkerId): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.workerStream(worker), consumerGroup, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('BUSYGROUP')) throw err;
+    }
+  }
+
+  async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number): Promise<QueueEntry[]> {
+    const key = this.keys.workerStream(worker);
+    const conn = blockMs > 0 ? this.reader(worker) : this.redis;
+    const raw = blockMs > 0
+      ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>') as RawRead
+      : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>') as RawRead;
+    return toEntries(raw, () => 1);
+  }
+
+  async readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]> {
+    const key = this.keys.workerStream(worker);
+    const start = afterEntryId === '0' ? '0' : afterEntryId;
+    const raw = await this.redis.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, start) as RawRead;
+    const first = raw?.[0]?.[1];
+    if (first === undefined || first.length === 0) return [];
+    const from = first[0]?.[0] ?? '-';
+    const to = first[first.length - 1]?.[0] ?? '+';
+    const details = await this.redis.xpending(key, consumerGroup, from, to, first.length, consumer) as [string, string, number, number][];
+    const deliveries = new Map(details.map((d) => [d[0], Number(d[3])]));
+    return toEntries(raw, (id) => deliveries.get(id) ?? 1);
+  }
+
+  async claimPending(worker: WorkerId, consumer: string): Promise<number> {
+    const key = this.keys.workerStream(worker);
+    let cursor = '0-0';
+    let moved = 0;
+    do {
+      const res = await this.redis.xautoclaim(key, consumerGroup, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID') as [string, string[], string[]?];
+      cursor = res[0];
+      moved += res[1].length;
+    } while (cursor !== '0-0');
+    return moved;
+  }
+
+  async ackMessages(worker: WorkerId, entryIds: readonly string[]): Promise<void> {
+    if (entryIds.length === 0) return;
+    await this.redis.xack(this.keys.workerStream(worker), consumerGroup, ...entryIds);
+  }
+
+  async moveToDeadLetter(worker: WorkerId, entryId: string, error: string, attempts: number): Promise<void> {
+    await scripts.moveToDeadLetter.run(this.redis, [this.keys.workerStream(worker), this.keys.deadLetterStream(worker)],
+      [consumerGroup, entryId, error, attempts, Date.now(), this.deadLetterMaxLen]);
+  }
+
+  async trimAcknowledged(worker: WorkerId): Promise<void> {
+    await scripts.trimAcknowledged.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]);
+  }
+
+  async streamInfo(worker: WorkerId): Promise<StreamInfo> {
+    const key = this.keys.workerStream(worker);
+    const [lenRes, groupsRes] = await Promise.all([
+      this.redis.xlen(key),
+      this.redis.xinfo('GROUPS', key).catch(() => [] as unknown[]),
+    ]);
+    const length = Number(lenRes);
+    for (const g of groupsRes as unknown[][]) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
+      if (info.get('name') !== consumerGroup) continue;
+      const pending = Number(info.get('pending') ?? 0);
+      const lag = info.get('lag');
+      return { length, pending, lag: lag === null || lag === undefined ? Math.max(0, length - pending) : Number(lag) };
+    }
+    return { length, pending: 0, lag: length };
+  }
+
+  async readDeadLetters(worker: WorkerId, count: number): Promise<DeadLetter[]> {
+    const raw = await this.redis.xrange(this.keys.deadLetterStream(worker), '-', '+', 'COUNT', count);
+    return raw.map(([entryId, fields]) => {
+      const f = new Map<string, string>();
+      for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] ?? '', fields[i + 1] ?? '');
+      return {
+        entryId, sourceEntryId: f.get('source_id') ?? '', message: decodeStreamEntry(fields),
+        error: f.get('error') ?? '', attempts: Number(f.get('attempts') ?? 0), deadAt: Number(f.get('dead_at') ?? 0),
+      };
+    });
+  }
+
+  async claimStream(worker: WorkerId, holder: string, ttlMs: number): Promise<boolean> {
+    return await scripts.claimStream.run(this.redis, [this.keys.streamLock(worker)], [holder, ttlMs]) === 1;
+  }
+
+  async releaseStream(worker: WorkerId, holder: string): Promise<void> {
+    await scripts.releaseStream.run(this.redis, [this.keys.streamLock(worker)], [holder]);
+  }
+
+  async dropDrainedStream(worker: WorkerId): Promise<boolean> {
+    return await scripts.dropDrainedStream.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]) === 1;
+  }
+
+  async stopReading(worker: WorkerId): Promise<void> {
+    const reader = this.readers.get(worker);
+    this.readers.delete(worker);
+    reader?.disconnect();
+  }
+
+  async sendReply(nodeId: string, reply: RpcReply): Promise<void> {
+    await this.redis.publish(this.keys.rpcReplies(nodeId), JSON.stringify(reply));
+  }
+
+  async subscribeReplies(nodeId: string, handler: (reply: RpcReply) => void): Promise<() => Promise<void>> {
+    const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
+    this.subscribers.add(sub);
+    sub.on('error', () => {});
+    sub.on('message', (_channel: string, text: string) => {
+      const reply = parseReply(text);
+      if (reply !== null) handler(reply);
+    });
+    await sub.subscribe(this.keys.rpcReplies(nodeId));
+    return async () => {
+      this.subscribers.delete(sub);
+      sub.disconnect();
+    };
+  }
+
+  private reader(worker: WorkerId): Redis {
+    let reader = this.readers.get(worker);
+    if (reader === undefined) {
+      reader = this.redis.duplicate({ enableAutoPipelining: false, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+      reader.on('error', () => {});
+      this.readers.set(worker, reader);
+    }
+    return reader;
+  }
+}
+
+function toEntries(raw: RawRead, deliveries: (entryId: string) => number): QueueEntry[] {
+  const entries = raw?.[0]?.[1] ?? [];
+  return entries.map(([entryId, fields]) => ({
+    entryId, message: fields === null ? null : decodeStreamEntry(fields), deliveries: deliveries(entryId),
+  }));
+}
+
+/** Decoder boundary for reply payloads from pub/sub. */
+function parseReply(text: string): RpcReply | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') return null;
+    return v as RpcReply;
+  } catch {
+    return null;
+  }
+}

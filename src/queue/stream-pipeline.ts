@@ -1,0 +1,207 @@
+/**
+ * The gateway's {@link MessagePipeline}: routes each message's channel to its worker (sticky,
+ * rendezvous hashing) and appends it to that worker's stream; rpc replies come back addressed to
+ * this node. `createRedisPipeline` and `createMemoryPipeline` build it on either queue twin.
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Counter } from 'prom-client';
+import { ReplyError } from '../protocol/index.js';
+import {
+  ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, type WorkerRegistry,
+} from '../routing/index.js';
+import { MemoryStreamQueue } from './memory-stream-queue.js';
+import type { MessagePipeline, StreamMessage } from './message.js';
+import { PipelineError } from './pipeline-error.js';
+import { connectRedis, openRedis } from './redis-connection.js';
+import { RedisStreamQueue } from './redis-stream-queue.js';
+import type { RpcReply, StreamQueue } from './stream-queue.js';
+
+export type PipelineInput = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
+
+export interface StreamPipelineOptions {
+  queue: StreamQueue;
+  registry: WorkerRegistry;
+  /** This gateway's node id: written to every entry, and where rpc replies are addressed. */
+  nodeId: string;
+  routeCacheTtlMs: number;
+  /** Max time `submit` waits for the queue to accept, ms; 0/omitted: 2000. */
+  submitTimeoutMs?: number;
+  /** Optional `gateway_route_cache_total{result}`. */
+  routeCacheCounter?: Counter<'result'>;
+  /** Run before anything else on start (e.g. connecting connections the pipeline owns). */
+  onStart?: () => Promise<void>;
+  /** Run after everything else on close (e.g. closing connections the pipeline owns). */
+  onClose?: () => Promise<void>;
+}
+
+interface PendingRpc {
+  resolve: (data: string) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class StreamPipeline implements MessagePipeline {
+  readonly queue: StreamQueue;
+  readonly registry: WorkerRegistry;
+  readonly router: ChannelRouter;
+  readonly nodeId: string;
+  private readonly submitTimeoutMs: number;
+  private readonly onStart: (() => Promise<void>) | undefined;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private readonly rpcs = new Map<string, PendingRpc>();
+  private unsubscribeReplies: (() => Promise<void>) | null = null;
+  private closed = false;
+
+  constructor(options: StreamPipelineOptions) {
+    this.queue = options.queue;
+    this.registry = options.registry;
+    this.nodeId = options.nodeId;
+    this.submitTimeoutMs = options.submitTimeoutMs || 2000;
+    this.onStart = options.onStart;
+    this.onClose = options.onClose;
+    this.router = new ChannelRouter({
+      registry: options.registry, cacheTtlMs: options.routeCacheTtlMs,
+      ...(options.routeCacheCounter === undefined ? {} : { cacheCounter: options.routeCacheCounter }),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.onStart?.();
+    await this.queue.start();
+    await this.registry.start();
+    await this.router.start();
+    this.unsubscribeReplies = await this.queue.subscribeReplies(this.nodeId, (reply) => this.handleReply(reply));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [id, rpc] of this.rpcs) {
+      clearTimeout(rpc.timer);
+      rpc.reject(new PipelineError('closed', 'pipeline closed'));
+      this.rpcs.delete(id);
+    }
+    await this.unsubscribeReplies?.();
+    await this.router.close();
+    await this.registry.close();
+    await this.queue.close();
+    await this.onClose?.();
+  }
+
+  async submit(message: PipelineInput): Promise<void> {
+    await this.append({ ...message, id: randomUUID(), node: this.nodeId, ts: Date.now() });
+  }
+
+  /** Like `submit`, and resolves with the full message as appended (its id and timestamp). */
+  async submitMessage(message: PipelineInput): Promise<StreamMessage> {
+    const full: StreamMessage = { ...message, id: randomUUID(), node: this.nodeId, ts: Date.now() };
+    await this.append(full);
+    return full;
+  }
+
+  async rpc(message: PipelineInput, timeoutMs: number): Promise<string> {
+    const full: StreamMessage = { ...message, kind: 'rpc', id: randomUUID(), node: this.nodeId, ts: Date.now(), replyTo: this.nodeId };
+    const answer = new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.rpcs.delete(full.id);
+        reject(new PipelineError('rpc_timeout', `rpc not answered within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.rpcs.set(full.id, { resolve, reject, timer });
+    });
+    try {
+      await this.append(full);
+    } catch (err) {
+      const rpc = this.rpcs.get(full.id);
+      this.rpcs.delete(full.id);
+      if (rpc !== undefined) clearTimeout(rpc.timer);
+      answer.catch(() => undefined);
+      throw err;
+    }
+    return answer;
+  }
+
+  private async append(message: StreamMessage): Promise<void> {
+    if (this.closed) throw new PipelineError('closed', 'pipeline closed');
+    let worker: string;
+    try {
+      worker = await this.router.route(message.channel);
+    } catch (err) {
+      if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
+      throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('append timed out')), this.submitTimeoutMs);
+    });
+    try {
+      await Promise.race([this.queue.appendMessage(worker, message), timeout]);
+    } catch (err) {
+      throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private handleReply(reply: RpcReply): void {
+    const rpc = this.rpcs.get(reply.id);
+    if (rpc === undefined) return;
+    this.rpcs.delete(reply.id);
+    clearTimeout(rpc.timer);
+    if (reply.error !== undefined) {
+      const { code, message, temporary } = reply.error;
+      rpc.reject(new ReplyError({ code, message, temporary: temporary ?? false }));
+    } else {
+      rpc.resolve(reply.data ?? '');
+    }
+  }
+}
+
+export interface RedisPipelineOptions {
+  redisUrl: string;
+  /** Key prefix (config `redisPrefix`). */
+  prefix: string;
+  /** Hash-tag worker ids in keys (Redis Cluster). */
+  hashTags?: boolean;
+  nodeId: string;
+  routeCacheTtlMs: number;
+  submitTimeoutMs?: number;
+  /** Producer-side `XADD MAXLEN ~`; 0/omitted: none (see RedisStreamQueueOptions.maxLen). */
+  maxLen?: number;
+  routeCacheCounter?: Counter<'result'>;
+}
+
+/** A pipeline on Redis owning its producer connection (auto-pipelined, fails fast while Redis is down). */
+export function createRedisPipeline(options: RedisPipelineOptions): StreamPipeline {
+  const redis: Redis = openRedis(options.redisUrl, { role: 'producer', commandTimeoutMs: options.submitTimeoutMs ?? 2000, name: `gateway:${options.nodeId}` });
+  redis.on('error', () => {});
+  const keys = new PipelineKeys({ prefix: options.prefix, hashTags: options.hashTags ?? false });
+  const queue = new RedisStreamQueue({ redis, keys, ...(options.maxLen === undefined ? {} : { maxLen: options.maxLen }) });
+  const registry = new RedisWorkerRegistry({ redis, keys });
+  return new StreamPipeline({
+    queue, registry, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
+    ...(options.submitTimeoutMs === undefined ? {} : { submitTimeoutMs: options.submitTimeoutMs }),
+    ...(options.routeCacheCounter === undefined ? {} : { routeCacheCounter: options.routeCacheCounter }),
+    onStart: async () => { await connectRedis(redis); },
+    onClose: async () => { redis.disconnect(); },
+  });
+}
+
+export interface MemoryPipelineOptions {
+  nodeId: string;
+  /** Shared with in-process workers; created when omitted. */
+  queue?: MemoryStreamQueue;
+  registry?: MemoryWorkerRegistry;
+  routeCacheTtlMs?: number;
+}
+
+/** Embedded mode: a pipeline on the in-memory twins; give `pipeline.queue`/`registry` to `createWorker`. */
+export function createMemoryPipeline(options: MemoryPipelineOptions): StreamPipeline {
+  return new StreamPipeline({
+    queue: options.queue ?? new MemoryStreamQueue(),
+    registry: options.registry ?? new MemoryWorkerRegistry(),
+    nodeId: options.nodeId,
+    routeCacheTtlMs: options.routeCacheTtlMs ?? 30_000,
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * Every Redis key and pub/sub channel name of the pipeline (routing registry, worker streams,
+ * their locks and dead-letter streams, rpc replies), built from one prefix.
+ */
+
+import type { WorkerId } from '../queue/index.js';
+
+const workerIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Throws unless `id` is 1-64 characters of `[A-Za-z0-9_.-]` (so it cannot escape into other keys). */
+export function validateWorkerId(id: string): WorkerId {
+  if (!workerIdPattern.test(id)) {
+    throw new TypeError(`invalid worker id ${JSON.stringify(id)}: use 1-64 characters of A-Z a-z 0-9 _ . -`);
+  }
+  return id;
+}
+
+export interface PipelineKeysOptions {
+  /** Prepended to every key, e.g. `rm:`; '' allowed. */
+  prefix: string;
+  /**
+   * Wrap the worker id in a `{hash tag}` so a stream, its lock and its dead-letter stream share one
+   * Redis Cluster slot. Off: the stream key is exactly `<prefix>messages:worker:<workerId>`.
+   */
+  hashTags?: boolean;
+}
+
+/** Key names; one instance per prefix. */
+export class PipelineKeys {
+  readonly prefix: string;
+  private readonly hashTags: boolean;
+
+  constructor(options: PipelineKeysOptions) {
+    this.prefix = options.prefix;
+    this.hashTags = options.hashTags ?? false;
+  }
+
+  private tagged(id: WorkerId): string {
+    validateWorkerId(id);
+    return this.hashTags ? `{${id}}` : id;
+  }
+
+  /** The worker's message stream (consumer group {@link consumerGroup}). */
+  workerStream(id: WorkerId): string {
+    return `${this.prefix}messages:worker:${this.tagged(id)}`;
+  }
+
+  /** Entries that failed `maxAttempts` times, with the error. */
+  deadLetterStream(id: WorkerId): string {
+    return `${this.workerStream(id)}:dead`;
+  }
+
+  /** Held (SET NX PX) by whichever worker process currently consumes the stream. */
+  streamLock(id: WorkerId): string {
+    return `${this.workerStream(id)}:lock`;
+  }
+
+  private registryBase(): string {
+    return this.hashTags ? `${this.prefix}{workers}` : `${this.prefix}workers`;
+  }
+
+  /** Sorted set: worker id -> last heartbeat, Unix ms. The routing set. */
+  workers(): string {
+    return this.registryBase();
+  }
+
+  /** Sorted set: deregistered worker id -> deregistration time, Unix ms, until its stream is drained. */
+  orphans(): string {
+    return `${this.registryBase()}:orphans`;
+  }
+
+  /** Pub/sub channel announcing changes of the routing set (payload: the worker id). */
+  workersChanged(): string {
+    return `${this.registryBase()}:changed`;
+  }
+
+  /** Pub/sub channel where workers publish rpc replies for one gateway node. */
+  rpcReplies(nodeId: string): string {
+    return `${this.prefix}rpc:reply:${nodeId}`;
+  }
+}
+
+/** Name of the consumer group every worker stream is read with. */
+export const consumerGroup = 'workers';

@@ -39,16 +39,12 @@ const CHAT: ChannelOptions = {
   allowPresenceForSubscriber: true,
 };
 
-/** `user:{userId}`: only that user may subscribe and publish. */
+/** `user:{userId}`: only that user may subscribe and publish; no history, no presence. */
 const USER: ChannelOptions = {
   ...EMPTY_CHANNEL_OPTIONS,
-  historySize: 100,
-  historyTtlMs: 5 * 60_000,
-  forceRecovery: true,
   allowSubscribeForClient: true,
   allowPublishForClient: true,
   allowPublishForSubscriber: true,
-  allowHistoryForSubscriber: true,
   userOwned: true,
 };
 

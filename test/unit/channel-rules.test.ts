@@ -33,6 +33,8 @@ void describe('built-in channel rules (seed)', () => {
     const r = resolveChannel(channels, 'user:42');
     assert.equal(r?.namespace, 'user');
     assert.equal(r?.options.userOwned, true);
+    assert.equal(r?.options.historySize, 0, 'no history on user channels');
+    assert.equal(r?.options.presence, false);
     assert.equal(channelOwner(channels, 'user:42'), '42');
     assert.notEqual(channelOwner(channels, 'user:42'), '43');
     assert.equal(channelOwner(channels, 'user:'), null, 'an anonymous user (id "") never owns user:');

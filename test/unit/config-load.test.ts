@@ -229,3 +229,24 @@ void describe('readDotEnv', () => {
     assert.deepEqual(env, { A: '1', B: 'two words', C: 'single # kept', D: 'line\nbreak "q"', E: 'value', F: '', H: 'x=y' });
   });
 });
+
+void describe('documentation', () => {
+  void it('.env.example and docs/configuration.md document exactly the variables loadConfig reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const read = new Set<string>();
+    const spy = new Proxy({} as Record<string, string | undefined>, {
+      get: (_t, key) => {
+        if (typeof key === 'string') read.add(key);
+        return undefined;
+      },
+    });
+    loadConfig(spy);
+    const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+    const documentedEnv = new Set([...envExample.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+    const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    const documentedDocs = new Set([...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
+    assert.deepEqual([...documentedEnv].sort(), [...read].sort());
+    assert.deepEqual([...documentedDocs].sort(), [...read].sort());
+    assert.equal(read.size, 24);
+  });
+});

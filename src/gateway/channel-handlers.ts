@@ -1,0 +1,130 @@
+/** The `publish`, `presence`, `presence_stats`, `history`, `rpc` and `send` commands. */
+
+import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
+import {
+  DisconnectError, Disconnects, Errors, ReplyError,
+  type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
+  type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
+  type RPCResult, type SendRequest,
+} from '../protocol/index.js';
+import type { StreamMessage } from '../queue/index.js';
+import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
+import type { ClientSession } from './client-session.js';
+import { clientPublication } from './encoded-push.js';
+import { validatePublishData } from './publish-validation.js';
+
+type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+function requireChannel(channel: string | undefined): string {
+  if (channel === undefined || channel === '') throw new DisconnectError(Disconnects.badRequest);
+  return channel;
+}
+
+/** JSON text of an rpc/send payload; null when it is not UTF-8 JSON. An absent payload is `null`. */
+function jsonText(data: Bytes | undefined): string | null {
+  if (data === undefined || data.length === 0) return 'null';
+  try {
+    const text = utf8.decode(data);
+    JSON.parse(text);
+    return text.includes('\n') || text.includes('\r') ? JSON.stringify(JSON.parse(text)) : text;
+  } catch {
+    return null;
+  }
+}
+
+function baseMessage(session: ClientSession, kind: StreamMessage['kind'], channel: string, data: string): SubmittedMessage {
+  const message: SubmittedMessage = { kind, channel, data, user: session.user, client: session.id };
+  if (session.connInfo !== undefined) message.connInfo = Buffer.from(session.connInfo).toString('utf8');
+  return message;
+}
+
+/** The routing key of a connection's send/rpc: its user, or its client id when anonymous. */
+function routingKey(session: ClientSession): string {
+  return session.user !== '' ? `user:${session.user}` : `client:${session.id}`;
+}
+
+function temporaryFailure(session: ClientSession, err: unknown, what: string): ReplyError {
+  if (err instanceof ReplyError) return err;
+  session.ctx.logger.warn({ err, client: session.id }, `${what} failed`);
+  return new ReplyError(Errors.internal);
+}
+
+export async function handlePublish(session: ClientSession, req: PublishRequest): Promise<PublishResult> {
+  const channel = requireChannel(req.channel);
+  const resolved = resolveOrThrow(session, channel);
+  authorizePublish(session, channel, resolved);
+  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength);
+  const started = performance.now();
+  try {
+    await session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data));
+  } catch (err) {
+    throw temporaryFailure(session, err, 'publish');
+  }
+  session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
+  return {};
+}
+
+export async function handlePresence(session: ClientSession, req: PresenceRequest): Promise<PresenceResult> {
+  const channel = requireChannel(req.channel);
+  authorizePresence(session, channel, resolveOrThrow(session, channel));
+  return { presence: await session.ctx.presence.presence(channel) };
+}
+
+export async function handlePresenceStats(session: ClientSession, req: PresenceStatsRequest): Promise<PresenceStatsResult> {
+  const channel = requireChannel(req.channel);
+  authorizePresence(session, channel, resolveOrThrow(session, channel));
+  const stats = await session.ctx.presence.presenceStats(channel);
+  return { num_clients: stats.numClients, num_users: stats.numUsers };
+}
+
+export async function handleHistory(session: ClientSession, req: HistoryRequest): Promise<HistoryResult> {
+  const channel = requireChannel(req.channel);
+  const resolved = resolveOrThrow(session, channel);
+  authorizeHistory(session, channel, resolved);
+  const history = historyOptionsFor(resolved.options);
+  if (history === undefined) throw new ReplyError(Errors.notAvailable);
+  const limit = req.limit ?? 0;
+  if (!Number.isInteger(limit) || limit < -1) throw new ReplyError(Errors.badRequest, 'history limit must be -1, 0 or a positive integer');
+  const filter: HistoryFilter = { limit };
+  if (req.reverse === true) {
+    if (req.since !== undefined && req.since.offset === 0) throw new ReplyError(Errors.badRequest, 'reverse history needs since.offset > 0');
+    filter.reverse = true;
+  }
+  if (req.since !== undefined) filter.since = { offset: req.since.offset, epoch: req.since.epoch };
+  const page = await session.ctx.broker.history(channel, filter, history);
+  if (req.since !== undefined && req.since.epoch !== '' && req.since.epoch !== page.position.epoch) {
+    throw new ReplyError(Errors.unrecoverablePosition);
+  }
+  return { publications: page.publications.map(clientPublication), epoch: page.position.epoch, offset: page.position.offset };
+}
+
+export async function handleRpc(session: ClientSession, req: RPCRequest): Promise<RPCResult> {
+  const data = jsonText(req.data);
+  if (data === null) throw new ReplyError(Errors.badRequest, 'rpc data must be UTF-8 encoded JSON');
+  const message = baseMessage(session, 'rpc', routingKey(session), data);
+  message.method = req.method ?? '';
+  let answer: string;
+  try {
+    answer = await session.ctx.pipeline.rpc(message, session.ctx.config.client.rpcTimeoutMs);
+  } catch (err) {
+    throw temporaryFailure(session, err, 'rpc');
+  }
+  return answer === '' ? {} : { data: encoder.encode(answer) };
+}
+
+/** Fire-and-forget: a bad or undeliverable `send` is logged, never answered. */
+export async function handleSend(session: ClientSession, req: SendRequest): Promise<void> {
+  const data = jsonText(req.data);
+  if (data === null) {
+    session.ctx.logger.debug({ client: session.id }, 'send with non-JSON data dropped');
+    return;
+  }
+  try {
+    await session.ctx.pipeline.submit(baseMessage(session, 'send', routingKey(session), data));
+  } catch (err) {
+    session.ctx.logger.warn({ err, client: session.id }, 'send failed');
+  }
+}

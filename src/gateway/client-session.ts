@@ -1,0 +1,382 @@
+/**
+ * One client connection: decodes frames, runs its commands strictly in order, answers pings,
+ * enforces the protocol's rules (connect first, stale, no pong, rate limit, expiry) and owns the
+ * connection's channel subscriptions.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { RawData, WebSocket } from 'ws';
+import {
+  DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes, codecFor,
+  type Bytes, type ChannelName, type ClientInfo, type Codec, type Command, type DisconnectCode, type ProtocolType,
+  type Reply, type UserId,
+} from '../protocol/index.js';
+import type { ChannelSubscription, SubscriptionOwner } from './channel-subscription.js';
+import { handleHistory, handlePresence, handlePresenceStats, handlePublish, handleRpc, handleSend } from './channel-handlers.js';
+import { handleConnect, handleRefresh } from './connect-handler.js';
+import type { EncodedPush } from './encoded-push.js';
+import type { GatewayContext } from './gateway-context.js';
+import { OutgoingWriter } from './outgoing-writer.js';
+import { handleSubRefresh, handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
+
+type Method = Exclude<keyof Command, 'id'>;
+
+/** Request fields in protocol field-number order: the first one present names the command. */
+const METHODS: readonly Method[] = [
+  'connect', 'subscribe', 'unsubscribe', 'publish', 'presence', 'presence_stats', 'history', 'ping', 'send', 'rpc',
+  'refresh', 'sub_refresh',
+];
+
+function methodOf(cmd: Command): Method | undefined {
+  for (const m of METHODS) if (cmd[m] !== undefined) return m;
+  return undefined;
+}
+
+/** What a command handler produced: the reply (without id) and work to run right after it is queued. */
+export interface HandlerOutcome {
+  reply: Reply;
+  afterReply?: () => void;
+}
+
+type SessionState = 'new' | 'connected' | 'failed' | 'closed';
+
+/** Close codes a client may send that are worth their own metric label. */
+const KNOWN_CLIENT_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011]);
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class ClientSession implements SubscriptionOwner {
+  readonly id: string = randomUUID();
+  user: UserId = '';
+  /** Connection info from the token, as JSON bytes. */
+  connInfo: Bytes | undefined;
+  /** Unix ms at which the connection expires unless refreshed; 0: never. */
+  expireAtMs = 0;
+  readonly subscriptions = new Map<ChannelName, ChannelSubscription>();
+  readonly codec: Codec;
+  private state: SessionState = 'new';
+  private readonly writer: OutgoingWriter;
+  private readonly inbox: Command[] = [];
+  private processing = false;
+  private readonly maxInbox: number;
+  private rateTokens: number;
+  private rateAt = performance.now();
+  private readonly openedAt = performance.now();
+  private readonly ping: Buffer;
+  private pingOutstanding = false;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private pongTimer: NodeJS.Timeout | null = null;
+  private staleTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly ctx: GatewayContext,
+    private readonly ws: WebSocket,
+    readonly protocol: ProtocolType,
+    private readonly onClosed: (session: ClientSession) => void,
+  ) {
+    const client = ctx.config.client;
+    this.codec = codecFor(protocol);
+    this.ping = this.codec.encodeReply({});
+    this.rateTokens = client.commandRateLimit;
+    this.maxInbox = Math.max(64, client.commandRateLimit);
+    this.writer = new OutgoingWriter(ws, this.codec, {
+      maxQueueBytes: client.queueMaxSize,
+      onOverflow: () => {
+        ctx.metrics.slowDisconnectsTotal.inc();
+        this.close(Disconnects.slow, false);
+      },
+      onFrame: (messages, bytes) => {
+        ctx.metrics.messagesOutTotal.inc({ kind: 'message' }, messages);
+        ctx.metrics.bytesOutTotal.inc(bytes);
+      },
+    });
+    ws.on('message', (data) => this.handleFrame(toBuffer(data)));
+    ws.on('close', (code) => this.handleSocketClosed(code));
+    ws.on('error', (err) => ctx.logger.debug({ err: err.message, client: this.id }, 'websocket error'));
+    this.staleTimer = setTimeout(() => this.close(Disconnects.stale), client.staleTimeoutMs);
+    ctx.metrics.connections.inc();
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** ClientInfo for presence, join/leave and publications. */
+  clientInfo(chanInfo?: Bytes): ClientInfo {
+    const info: ClientInfo = { user: this.user, client: this.id };
+    if (this.connInfo !== undefined) info.conn_info = this.connInfo;
+    if (chanInfo !== undefined) info.chan_info = chanInfo;
+    return info;
+  }
+
+  private handleFrame(frame: Buffer): void {
+    if (this.state === 'closed') return;
+    this.ctx.metrics.bytesInTotal.inc(frame.length);
+    let commands: Command[];
+    try {
+      commands = this.codec.decodeCommands(frame);
+    } catch (err) {
+      this.ctx.logger.debug({ client: this.id, err: (err as Error).message }, 'undecodable frame');
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    if (commands.length === 0) {
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    if (!this.takeRateTokens(commands.length) || this.inbox.length + commands.length > this.maxInbox) {
+      this.close(Disconnects.tooManyRequests);
+      return;
+    }
+    for (const cmd of commands) {
+      if ((cmd.id === undefined || cmd.id === 0) && methodOf(cmd) === undefined) {
+        if (!this.handlePong()) return;
+        continue;
+      }
+      this.inbox.push(cmd);
+    }
+    void this.drain();
+  }
+
+  private takeRateTokens(n: number): boolean {
+    const rate = this.ctx.config.client.commandRateLimit;
+    const now = performance.now();
+    this.rateTokens = Math.min(rate, this.rateTokens + ((now - this.rateAt) * rate) / 1000);
+    this.rateAt = now;
+    if (this.rateTokens < n) return false;
+    this.rateTokens -= n;
+    return true;
+  }
+
+  private async drain(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      let cmd = this.inbox.shift();
+      while (cmd !== undefined && this.state !== 'closed') {
+        await this.dispatch(cmd);
+        cmd = this.inbox.shift();
+      }
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private async dispatch(cmd: Command): Promise<void> {
+    const method = methodOf(cmd);
+    const id = cmd.id ?? 0;
+    const misuse = method === undefined || this.state === 'failed'
+      || (this.state === 'new' && method !== 'connect')
+      || (this.state === 'connected' && method === 'connect')
+      || (id === 0 && method !== 'send');
+    if (misuse) {
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    const metrics = this.ctx.metrics;
+    metrics.messagesInTotal.inc({ kind: method });
+    const started = performance.now();
+    let result = 'ok';
+    try {
+      if (method === 'send') {
+        await handleSend(this, cmd.send ?? {});
+        return;
+      }
+      const outcome = await this.execute(method, cmd);
+      if (this.state === 'closed') return;
+      outcome.reply.id = id;
+      this.sendReply(outcome.reply);
+      if (method === 'connect') this.startConnected();
+      outcome.afterReply?.();
+    } catch (err) {
+      result = this.handleCommandError(method, id, err);
+    } finally {
+      metrics.commandsTotal.inc({ method, result });
+      metrics.commandDuration.observe({ method }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private handleCommandError(method: Method, id: number, err: unknown): string {
+    if (this.state === 'closed') return 'disconnect';
+    if (err instanceof DisconnectError) {
+      this.close(err);
+      return 'disconnect';
+    }
+    if (err instanceof ReplyError) {
+      if (method === 'connect') this.state = 'failed';
+      this.sendReply({ id, error: err.toProtocol() });
+      return 'error';
+    }
+    this.ctx.logger.error({ err, method, client: this.id }, 'command failed');
+    if (method === 'connect') this.state = 'failed';
+    this.sendReply({ id, error: new ReplyError(Errors.internal).toProtocol() });
+    return 'error';
+  }
+
+  private async execute(method: Exclude<Method, 'send'>, cmd: Command): Promise<HandlerOutcome> {
+    switch (method) {
+      case 'connect': return { reply: { connect: await handleConnect(this, cmd.connect ?? {}) } };
+      case 'subscribe': return handleSubscribe(this, cmd.subscribe ?? {});
+      case 'unsubscribe': return { reply: { unsubscribe: await handleUnsubscribe(this, cmd.unsubscribe ?? {}) } };
+      case 'publish': return { reply: { publish: await handlePublish(this, cmd.publish ?? {}) } };
+      case 'presence': return { reply: { presence: await handlePresence(this, cmd.presence ?? {}) } };
+      case 'presence_stats': return { reply: { presence_stats: await handlePresenceStats(this, cmd.presence_stats ?? {}) } };
+      case 'history': return { reply: { history: await handleHistory(this, cmd.history ?? {}) } };
+      case 'rpc': return { reply: { rpc: await handleRpc(this, cmd.rpc ?? {}) } };
+      case 'refresh': return { reply: { refresh: await handleRefresh(this, cmd.refresh ?? {}) } };
+      case 'sub_refresh': return { reply: { sub_refresh: await handleSubRefresh(this, cmd.sub_refresh ?? {}) } };
+      case 'ping': throw new ReplyError(Errors.notAvailable);
+    }
+  }
+
+  /** Marks the connection authenticated: pings start at a random point in [interval/2, interval). */
+  markConnected(): void {
+    this.state = 'connected';
+  }
+
+  private startConnected(): void {
+    if (this.staleTimer !== null) clearTimeout(this.staleTimer);
+    this.staleTimer = null;
+    const interval = this.ctx.config.client.pingIntervalMs;
+    this.schedulePing(interval / 2 + Math.random() * (interval / 2));
+    this.scheduleExpiry();
+  }
+
+  private schedulePing(delayMs: number): void {
+    this.pingTimer = setTimeout(() => {
+      if (this.state === 'closed') return;
+      if (!this.pingOutstanding) {
+        this.pingOutstanding = true;
+        this.writer.enqueue(this.ping);
+        this.pongTimer = setTimeout(() => this.close(Disconnects.noPong), this.ctx.config.client.pongTimeoutMs);
+      }
+      this.schedulePing(this.ctx.config.client.pingIntervalMs);
+    }, delayMs);
+  }
+
+  private handlePong(): boolean {
+    if (!this.pingOutstanding) {
+      this.close(Disconnects.badRequest);
+      return false;
+    }
+    this.pingOutstanding = false;
+    if (this.pongTimer !== null) clearTimeout(this.pongTimer);
+    this.pongTimer = null;
+    return true;
+  }
+
+  /** (Re)arms the check that closes an unrefreshed connection with 3005 after its expiry plus grace. */
+  scheduleExpiry(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (this.expireAtMs <= 0 || this.state !== 'connected') return;
+    const delay = Math.max(0, this.expireAtMs - Date.now()) + this.ctx.expiredCloseDelayMs;
+    this.expiryTimer = setTimeout(() => {
+      if (Date.now() >= this.expireAtMs) this.close(Disconnects.connectionExpired);
+      else this.scheduleExpiry();
+    }, Math.min(delay, 2 ** 31 - 1));
+  }
+
+  /** Encodes and queues one reply; a payload the protocol cannot carry closes with 3506. */
+  sendReply(reply: Reply): boolean {
+    let message: Buffer;
+    try {
+      message = this.codec.encodeReply(reply);
+    } catch (err) {
+      this.close(err instanceof DisconnectError ? err : Disconnects.internal);
+      return false;
+    }
+    return this.writer.enqueue(message);
+  }
+
+  sendPush(push: EncodedPush): boolean {
+    if (this.state === 'closed') return false;
+    let message: Buffer;
+    try {
+      message = push.encode(this.codec);
+    } catch (err) {
+      this.close(err instanceof DisconnectError ? err : Disconnects.internal);
+      return false;
+    }
+    return this.writer.enqueue(message);
+  }
+
+  /** Registers a subscription that is about to be negotiated. */
+  addSubscription(sub: ChannelSubscription): void {
+    this.subscriptions.set(sub.channel, sub);
+    this.ctx.metrics.subscriptions.inc({ namespace: sub.namespace || '_' });
+  }
+
+  /** Ends a subscription locally: hub, presence, leave. Idempotent. */
+  removeSubscription(sub: ChannelSubscription): void {
+    if (sub.status === 'removed') return;
+    sub.remove();
+    if (this.subscriptions.get(sub.channel) === sub) this.subscriptions.delete(sub.channel);
+    const { hub, presence, broker, logger, metrics } = this.ctx;
+    metrics.subscriptions.dec({ namespace: sub.namespace || '_' });
+    const log = (what: string) => (err: unknown) => logger.warn({ err, channel: sub.channel }, `${what} failed`);
+    hub.removeSubscriber(sub).catch(log('hub unsubscribe'));
+    if (sub.presence) presence.removePresence(sub.channel, this.id, this.user).catch(log('presence remove'));
+    if (sub.joinAnnounced) broker.publishLeave(sub.channel, this.clientInfo(sub.chanInfo)).catch(log('leave'));
+  }
+
+  resubscribe(sub: ChannelSubscription): void {
+    this.unsubscribeWithPush(sub, Unsubscribes.insufficientState);
+  }
+
+  /** Ends a subscription and tells the client with an unsubscribe push. */
+  unsubscribeWithPush(sub: ChannelSubscription, code: { code: number; reason: string }): void {
+    if (sub.status === 'removed') return;
+    this.removeSubscription(sub);
+    this.sendReply({ push: { channel: sub.channel, unsubscribe: { code: code.code, reason: code.reason } } });
+  }
+
+  /** Refreshes presence entries of every presence-enabled subscription. */
+  refreshPresence(): void {
+    if (this.state !== 'connected') return;
+    for (const sub of this.subscriptions.values()) {
+      if (sub.status !== 'subscribed' || !sub.presence) continue;
+      this.ctx.presence.addPresence(sub.channel, this.id, this.clientInfo(sub.chanInfo), this.ctx.presenceTtlMs)
+        .catch((err: unknown) => this.ctx.logger.warn({ err, channel: sub.channel }, 'presence refresh failed'));
+    }
+  }
+
+  /**
+   * Closes the connection with a protocol close code. Queued messages are flushed first unless
+   * `flush` is false (a slow reader gets nothing more).
+   */
+  close(code: DisconnectCode, flush = true): void {
+    if (this.state === 'closed') return;
+    this.writer.close(code.code, code.reason, flush);
+    this.finish(String(code.code), code.reason);
+  }
+
+  private handleSocketClosed(code: number): void {
+    if (this.state === 'closed') return;
+    this.finish(KNOWN_CLIENT_CODES.has(code) ? String(code) : 'other', code === 1009 ? 'message too big' : 'client closed');
+  }
+
+  private finish(codeLabel: string, reason: string): void {
+    const wasConnected = this.state === 'connected';
+    this.state = 'closed';
+    for (const t of [this.pingTimer, this.pongTimer, this.staleTimer, this.expiryTimer]) if (t !== null) clearTimeout(t);
+    this.inbox.length = 0;
+    for (const sub of [...this.subscriptions.values()]) this.removeSubscription(sub);
+    const { metrics, logger } = this.ctx;
+    metrics.connections.dec();
+    metrics.disconnectTotal.inc({ reason, code: codeLabel });
+    metrics.connectionDuration.observe((performance.now() - this.openedAt) / 1000);
+    if (wasConnected) logger.debug({ client: this.id, user: this.user, code: codeLabel, reason }, 'client disconnected');
+    this.onClosed(this);
+  }
+}

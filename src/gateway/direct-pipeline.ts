@@ -1,0 +1,30 @@
+/**
+ * A MessagePipeline without workers: client publications go straight to their channel with the
+ * publisher's ClientInfo, `send` is dropped and `rpc` has no methods. Stands in until the stream
+ * pipeline is composed in.
+ */
+
+import type { ChannelPublisher } from '../engine/index.js';
+import type { MessagePipeline, StreamMessage } from '../queue/index.js';
+import { Errors, ReplyError, type ClientInfo } from '../protocol/index.js';
+
+const encoder = new TextEncoder();
+
+export class DirectPipeline implements MessagePipeline {
+  constructor(private readonly publisher: ChannelPublisher) {}
+
+  async submit(message: Omit<StreamMessage, 'id' | 'node' | 'ts'>): Promise<void> {
+    if (message.kind !== 'publish') return;
+    const info: ClientInfo = { user: message.user, client: message.client };
+    if (message.connInfo !== undefined) info.conn_info = encoder.encode(message.connInfo);
+    await this.publisher.publish(message.channel, message.data, { info });
+  }
+
+  async rpc(_message: Omit<StreamMessage, 'id' | 'node' | 'ts'>, _timeoutMs: number): Promise<string> {
+    throw new ReplyError(Errors.methodNotFound);
+  }
+
+  async start(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,24 @@
+/** What every connection of a gateway shares: configuration, engine parts, the hub and counters. */
+
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Broker, PresenceManager } from '../engine/index.js';
+import type { GatewayMetrics } from '../metrics/index.js';
+import type { MessagePipeline } from '../queue/index.js';
+import type { Hub } from './hub.js';
+
+export interface GatewayContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly broker: Broker;
+  readonly presence: PresenceManager;
+  readonly pipeline: MessagePipeline;
+  readonly hub: Hub;
+  /** Grace after a connection's or subscription's expiry before it is closed. */
+  readonly expiredCloseDelayMs: number;
+  /** Lifetime of a presence entry; entries are refreshed well before it ends. */
+  readonly presenceTtlMs: number;
+  /** Server version reported in ConnectResult. */
+  readonly version: string;
+}

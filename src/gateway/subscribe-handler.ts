@@ -1,0 +1,144 @@
+/**
+ * The `subscribe`, `unsubscribe` and `sub_refresh` commands: validation in the protocol's order,
+ * permissions, recovery and positioning from the channel's history, presence and join/leave.
+ */
+
+import { validateChannelName } from '../config/index.js';
+import { historyOptionsFor, type HistoryPage } from '../engine/index.js';
+import {
+  DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes,
+  type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
+  type UnsubscribeRequest, type UnsubscribeResult,
+} from '../protocol/index.js';
+import { authorizeSubscribe, verifySubscriptionToken } from './channel-access.js';
+import { resolveOrThrow } from './channel-access.js';
+import { ChannelSubscription } from './channel-subscription.js';
+import type { ClientSession, HandlerOutcome } from './client-session.js';
+import { clientPublication } from './encoded-push.js';
+
+/** Thrown when the connection or subscription went away while the subscribe was in flight. */
+class SubscriptionGone extends Error {}
+
+/** Recovered iff the epoch matches and the returned publications reach from since+1 to the top without a gap. */
+function isRecovered(page: HistoryPage, since: StreamPosition): boolean {
+  if (since.epoch !== '' && since.epoch !== page.position.epoch) return false;
+  const pubs = page.publications;
+  const first = pubs[0];
+  const last = pubs[pubs.length - 1];
+  if (first === undefined || last === undefined) return page.position.offset === since.offset;
+  return first.offset === since.offset + 1 && last.offset === page.position.offset;
+}
+
+function ttlSeconds(expireAtMs: number): number {
+  return Math.max(1, Math.ceil((expireAtMs - Date.now()) / 1000));
+}
+
+/** Ends the subscription with 2501 unless it was refreshed in time. */
+function scheduleSubscriptionExpiry(session: ClientSession, sub: ChannelSubscription): void {
+  if (sub.expiryTimer !== null) clearTimeout(sub.expiryTimer);
+  sub.expiryTimer = null;
+  if (sub.expireAtMs <= 0) return;
+  const delay = Math.max(0, sub.expireAtMs - Date.now()) + session.ctx.expiredCloseDelayMs;
+  sub.expiryTimer = setTimeout(() => {
+    sub.expiryTimer = null;
+    if (Date.now() >= sub.expireAtMs) session.unsubscribeWithPush(sub, Unsubscribes.expired);
+    else scheduleSubscriptionExpiry(session, sub);
+  }, Math.min(delay, 2 ** 31 - 1));
+}
+
+export async function handleSubscribe(session: ClientSession, req: SubscribeRequest): Promise<HandlerOutcome> {
+  const { config, hub, broker, presence, presenceTtlMs } = session.ctx;
+  const channel = req.channel ?? '';
+  if (channel === '') throw new DisconnectError(Disconnects.badRequest);
+  const invalid = validateChannelName(config.channel, channel);
+  if (invalid !== null) throw new ReplyError(Errors.badRequest, invalid);
+  if (session.subscriptions.has(channel)) throw new ReplyError(Errors.alreadySubscribed);
+  if (session.subscriptions.size >= config.client.channelLimit) throw new ReplyError(Errors.limitExceeded);
+  const resolved = resolveOrThrow(session, channel);
+  const grant = authorizeSubscribe(session, channel, resolved, req.token ?? '');
+
+  const o = resolved.options;
+  const history = historyOptionsFor(o);
+  const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
+  sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true);
+  sub.positioned = history !== undefined && (sub.recoverable || o.forcePositioning || req.positioned === true);
+  sub.pushJoinLeave = o.forcePushJoinLeave || (o.joinLeave && req.join_leave === true);
+  sub.presence = o.presence;
+  if (grant.chanInfo !== undefined) sub.chanInfo = grant.chanInfo;
+  if (grant.expireAtMs !== undefined) sub.expireAtMs = grant.expireAtMs;
+  session.addSubscription(sub);
+
+  const alive = (): void => {
+    if (sub.status !== 'subscribing' || session.closed) throw new SubscriptionGone();
+  };
+  try {
+    await hub.addSubscriber(sub);
+    alive();
+    const result: SubscribeResult = {};
+    let position: StreamPosition | null = null;
+    if (sub.positioned && history !== undefined) {
+      const recover = sub.recoverable && req.recover === true;
+      const since: StreamPosition = { offset: req.offset ?? 0, epoch: req.epoch ?? '' };
+      const page = await broker.history(channel, recover ? { since, limit: -1 } : { limit: 0 }, history);
+      alive();
+      position = page.position;
+      result.positioned = true;
+      result.epoch = page.position.epoch;
+      result.offset = page.position.offset;
+      if (sub.recoverable) result.recoverable = true;
+      if (req.recover === true) {
+        result.was_recovering = true;
+        if (recover && isRecovered(page, since)) {
+          result.recovered = true;
+          result.offset = since.offset;
+          if (page.publications.length > 0) result.publications = page.publications.map(clientPublication);
+        }
+      }
+    }
+    if (grant.data !== undefined) result.data = grant.data;
+    if (sub.expireAtMs > 0) {
+      result.expires = true;
+      result.ttl = ttlSeconds(sub.expireAtMs);
+    }
+    if (sub.presence) {
+      await presence.addPresence(channel, session.id, session.clientInfo(sub.chanInfo), presenceTtlMs);
+      alive();
+    }
+    return {
+      reply: { subscribe: result },
+      afterReply: () => {
+        sub.activate(position);
+        if (sub.status !== 'subscribed') return;
+        scheduleSubscriptionExpiry(session, sub);
+        if (o.joinLeave || o.forcePushJoinLeave) {
+          sub.joinAnnounced = true;
+          broker.publishJoin(channel, session.clientInfo(sub.chanInfo))
+            .catch((err: unknown) => session.ctx.logger.warn({ err, channel }, 'join failed'));
+        }
+      },
+    };
+  } catch (err) {
+    session.removeSubscription(sub);
+    if (err instanceof SubscriptionGone) throw new ReplyError(Errors.internal);
+    throw err;
+  }
+}
+
+export async function handleUnsubscribe(session: ClientSession, req: UnsubscribeRequest): Promise<UnsubscribeResult> {
+  const sub = session.subscriptions.get(req.channel ?? '');
+  if (sub !== undefined) session.removeSubscription(sub);
+  return {};
+}
+
+export async function handleSubRefresh(session: ClientSession, req: SubRefreshRequest): Promise<SubRefreshResult> {
+  const channel = req.channel ?? '';
+  if (channel === '') throw new DisconnectError(Disconnects.badRequest);
+  const sub = session.subscriptions.get(channel);
+  if (sub === undefined || sub.status !== 'subscribed') throw new ReplyError(Errors.permissionDenied);
+  const token = req.token ?? '';
+  if (token === '') throw new ReplyError(Errors.badRequest, 'sub_refresh needs a token');
+  const grant = verifySubscriptionToken(session, channel, token);
+  sub.expireAtMs = grant.expireAtMs ?? 0;
+  scheduleSubscriptionExpiry(session, sub);
+  return sub.expireAtMs > 0 ? { expires: true, ttl: ttlSeconds(sub.expireAtMs) } : {};
+}

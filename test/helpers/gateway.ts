@@ -1,0 +1,123 @@
+/**
+ * Starts a real Gateway in-process on free ports (port 0) for a test file: memory broker,
+ * presence and DirectPipeline unless other parts are injected.
+ */
+
+import { Centrifuge, type Options } from 'centrifuge';
+import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
+import { Registry } from 'prom-client';
+import WebSocket from 'ws';
+import type { Logger } from 'pino';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { ChannelPublisher, MemoryBroker, MemoryPresenceManager, type Broker, type PresenceManager } from '../../src/engine/index.js';
+import { DirectPipeline, Gateway, WEBSOCKET_PATH, type HttpRouteHandler } from '../../src/gateway/index.js';
+import { createLogger } from '../../src/log/index.js';
+import { GatewayMetrics } from '../../src/metrics/index.js';
+import type { MessagePipeline } from '../../src/queue/index.js';
+
+export interface TestGatewayParts {
+  /** Omitted: a fresh MemoryBroker. */
+  broker?: Broker;
+  /** Omitted: a fresh MemoryPresenceManager. */
+  presence?: PresenceManager;
+  /** A pipeline, or a factory given the broker and config; omitted: DirectPipeline over the broker. */
+  pipeline?: MessagePipeline | ((parts: { broker: Broker; config: Config; publisher: ChannelPublisher }) => MessagePipeline);
+  /** Omitted: a logger at the config's LOG_LEVEL (default here: silent). */
+  logger?: Logger;
+  httpRoutes?: readonly HttpRouteHandler[];
+  /** Grace after connection/subscription expiry; omitted: 25 s. */
+  expiredCloseDelayMs?: number;
+}
+
+export interface TestGateway {
+  /** `ws://127.0.0.1:<port>/connection/websocket` */
+  wsUrl: string;
+  /** `http://127.0.0.1:<port>` of the HTTP port. */
+  httpUrl: string;
+  /** `http://127.0.0.1:<port>` of the metrics port. */
+  metricsUrl: string;
+  gateway: Gateway;
+  config: Config;
+  broker: Broker;
+  presence: PresenceManager;
+  pipeline: MessagePipeline;
+  publisher: ChannelPublisher;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** Starts a gateway with `env` over test defaults (ports 0, host 127.0.0.1, LOG_LEVEL silent). */
+export async function startTestGateway(env: Record<string, string> = {}, parts: TestGatewayParts = {}): Promise<TestGateway> {
+  const config = loadConfig({
+    HOST: '127.0.0.1', WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', ...env,
+  });
+  const logger = parts.logger ?? createLogger({ level: config.logLevel, name: 'gateway-test' });
+  const registry = new Registry();
+  const broker = parts.broker ?? new MemoryBroker({ logger });
+  const presence = parts.presence ?? new MemoryPresenceManager();
+  const publisher = new ChannelPublisher(broker, config.channel);
+  const pipeline = typeof parts.pipeline === 'function'
+    ? parts.pipeline({ broker, config, publisher })
+    : parts.pipeline ?? new DirectPipeline(publisher);
+  const gateway = new Gateway({
+    config, logger, registry, metrics: new GatewayMetrics(registry), broker, presence, pipeline,
+    ...(parts.httpRoutes !== undefined ? { httpRoutes: parts.httpRoutes } : {}),
+    ...(parts.expiredCloseDelayMs !== undefined ? { expiredCloseDelayMs: parts.expiredCloseDelayMs } : {}),
+  });
+  await gateway.start();
+  const { websocket, http, metrics } = gateway.ports;
+  return {
+    wsUrl: `ws://127.0.0.1:${websocket}${WEBSOCKET_PATH}`,
+    httpUrl: `http://127.0.0.1:${http}`,
+    metricsUrl: `http://127.0.0.1:${metrics}`,
+    gateway, config, broker, presence, pipeline, publisher, registry,
+    close: () => gateway.close(),
+  };
+}
+
+/** Wire encodings of the real `centrifuge` client. */
+export const CLIENT_PROTOCOLS = ['json', 'protobuf'] as const;
+export type ClientProtocol = (typeof CLIENT_PROTOCOLS)[number];
+
+/**
+ * A real `centrifuge` client (JSON build or protobuf build) using `ws`, with short reconnect
+ * delays for tests. Both builds have the same API; the protobuf one is typed as the JSON class.
+ */
+export function newClient(url: string, protocol: ClientProtocol, options: Partial<Options> = {}): Centrifuge {
+  const opts: Partial<Options> = { websocket: WebSocket, minReconnectDelay: 50, maxReconnectDelay: 300, timeout: 4000, ...options };
+  return protocol === 'json' ? new Centrifuge(url, opts) : (new ProtobufCentrifuge(url, opts) as unknown as Centrifuge);
+}
+
+interface Emitter {
+  once(event: string, listener: (ctx: never) => void): unknown;
+}
+
+/** Resolves with the next `event` of a client or subscription; rejects after `timeoutMs`. */
+export function nextEvent<T>(emitter: Emitter, event: string, timeoutMs = 5000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
+    emitter.once(event, (ctx: never) => {
+      clearTimeout(timer);
+      resolve(ctx as T);
+    });
+  });
+}
+
+/** Polls `check` until it returns true; rejects after `timeoutMs`. */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Payload as the given client build sends it: objects for JSON, UTF-8 JSON bytes for protobuf. */
+export function payload(protocol: ClientProtocol, value: unknown): unknown {
+  return protocol === 'json' ? value : new TextEncoder().encode(JSON.stringify(value));
+}
+
+/** A received payload as a value: protobuf clients deliver bytes of JSON text. */
+export function fromPayload(data: unknown): unknown {
+  return data instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(data)) : data;
+}

@@ -26,8 +26,6 @@ interface Stream {
   metaExpireAt: number;
 }
 
-const EMPTY_POSITION: StreamPosition = Object.freeze({ offset: 0, epoch: '' });
-
 export class MemoryBroker implements Broker {
   private handler: BrokerEventHandler | null = null;
   private readonly subscribed = new Set<ChannelName>();
@@ -62,7 +60,7 @@ export class MemoryBroker implements Broker {
     if (options.tags !== undefined) pub.tags = options.tags;
     if (options.history === undefined) {
       this.deliver(channel, pub, '');
-      return EMPTY_POSITION;
+      return { offset: 0, epoch: '' };
     }
     checkHistoryOptions(options.history);
     const now = Date.now();

@@ -17,6 +17,15 @@ function scriptDir(): string {
   return join(here.replace(/([\\/])dist[\\/]src[\\/]/, '$1src$1'), 'lua');
 }
 
+/**
+ * The Buffer-reply EVAL variants ioredis generates for every command but does not declare.
+ * (`callBuffer('evalsha', ...)` is not an option: it breaks under `enableAutoPipelining`.)
+ */
+interface BufferEval {
+  evalshaBuffer(sha: string, numKeys: number, ...args: ScriptArg[]): Promise<unknown>;
+  evalBuffer(source: string, numKeys: number, ...args: ScriptArg[]): Promise<unknown>;
+}
+
 const loaded = new Map<string, LuaScript>();
 
 export class LuaScript {
@@ -45,11 +54,12 @@ export class LuaScript {
   /** Runs the script with bulk replies as Buffers. */
   async run(redis: RedisConnection, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
     if (keys.length !== this.numKeys) throw new Error(`script ${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
+    const conn = redis as unknown as BufferEval;
     try {
-      return await redis.callBuffer('evalsha', [this.sha, this.numKeys, ...keys, ...args]);
+      return await conn.evalshaBuffer(this.sha, this.numKeys, ...keys, ...args);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return redis.callBuffer('eval', [this.source, this.numKeys, ...keys, ...args]);
+      return conn.evalBuffer(this.source, this.numKeys, ...keys, ...args);
     }
   }
 }

@@ -28,8 +28,6 @@ export interface RedisBrokerOptions {
   logger?: Logger;
 }
 
-const EMPTY_POSITION: StreamPosition = Object.freeze({ offset: 0, epoch: '' });
-
 export class RedisBroker implements Broker {
   private readonly redis: RedisConnection;
   private readonly givenSubscriber: RedisConnection | undefined;
@@ -85,7 +83,7 @@ export class RedisBroker implements Broker {
     const pubsub = this.keys.pubsubChannel(channel);
     if (options.history === undefined) {
       await this.redis.publish(pubsub, encodeBody(data, options.info, options.tags, 'p0,\n'));
-      return EMPTY_POSITION;
+      return { offset: 0, epoch: '' };
     }
     const history = options.history;
     checkHistoryOptions(history);

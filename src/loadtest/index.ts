@@ -1,0 +1,15 @@
+export { parseLoadTestOptions, describeOptions, LoadTestOptionsError } from './load-test-options.js';
+export type { LoadTestOptions, LoadTestEnv } from './load-test-options.js';
+export { runLoadTest, serveShard } from './run-load-test.js';
+export type { RunHooks, ShardMessage, ShardPort } from './run-load-test.js';
+export { buildReport, formatReport, formatProgress, sumProgress } from './load-report.js';
+export type { LoadTestReport } from './load-report.js';
+export { LoadShard, findStamp, channelName } from './load-shard.js';
+export type { ShardProgress, ShardSpec } from './load-shard.js';
+export { LatencyHistogram } from './latency-histogram.js';
+export type { LatencySummary } from './latency-histogram.js';
+export { mergeShardResults, ShardRecorder, tally } from './shard-result.js';
+export type { ErrorTally, ShardResult } from './shard-result.js';
+export { jsonLoadWire, protobufLoadWire, loadWireFor } from './load-wire.js';
+export type { LoadWire, WireReply } from './load-wire.js';
+export { LoadConnection, now } from './load-connection.js';

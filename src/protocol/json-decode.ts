@@ -2,14 +2,7 @@
 
 import { ProtocolDecodeError } from './codec-errors.js';
 import { rawValueAt } from './json-raw.js';
-import type {
-  Command,
-  ConnectRequest,
-  HistoryRequest,
-  RPCRequest,
-  StreamPosition,
-  SubscribeRequest,
-} from './types.js';
+import type { Command, ConnectRequest, HistoryRequest, StreamPosition, SubscribeRequest } from './types.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -49,7 +42,7 @@ function decodeLine(line: Buffer, index: number): Command {
   }
   if (!isObject(value)) throw new ProtocolDecodeError(`command ${index}: not a JSON object`);
   try {
-    return decodeCommand(new Fields(value, [], line));
+    return decodeCommand(value, line);
   } catch (err) {
     if (err instanceof ProtocolDecodeError) throw new ProtocolDecodeError(`command ${index}: ${err.message}`);
     throw err;
@@ -60,178 +53,171 @@ function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Typed access to the members of one parsed JSON object; `null` counts as absent, as in the Go decoder. */
-class Fields {
-  constructor(
-    readonly o: JsonObject,
-    readonly path: readonly string[],
-    readonly line: Buffer,
-  ) {}
-
-  private fail(key: string, expected: string): never {
-    throw new ProtocolDecodeError(`${[...this.path, key].join('.')}: expected ${expected}`);
-  }
-
-  str(key: string): string | undefined {
-    const v = this.o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') this.fail(key, 'a string');
-    return v;
-  }
-
-  bool(key: string): boolean | undefined {
-    const v = this.o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'boolean') this.fail(key, 'a boolean');
-    return v;
-  }
-
-  private int(key: string, min: number, max: number, expected: string): number | undefined {
-    const v = this.o[key];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.fail(key, expected);
-    return v;
-  }
-
-  uint32(key: string): number | undefined {
-    return this.int(key, 0, 0xffffffff, 'an integer in [0, 2^32-1]');
-  }
-
-  int32(key: string): number | undefined {
-    return this.int(key, -0x80000000, 0x7fffffff, 'a 32-bit integer');
-  }
-
-  uint64(key: string): number | undefined {
-    return this.int(key, 0, Number.MAX_SAFE_INTEGER, 'a non-negative safe integer');
-  }
-
-  int64(key: string): number | undefined {
-    return this.int(key, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'a safe integer');
-  }
-
-  /** A `bytes` field: any JSON value, returned as the exact bytes the client sent. */
-  raw(key: string): Buffer | undefined {
-    const v = this.o[key];
-    if (v === undefined || v === null) return undefined;
-    return rawValueAt(this.line, [...this.path, key]);
-  }
-
-  obj(key: string): Fields | undefined {
-    const v = this.o[key];
-    if (v === undefined || v === null) return undefined;
-    if (!isObject(v)) this.fail(key, 'an object');
-    return new Fields(v, [...this.path, key], this.line);
-  }
+function fail(path: readonly string[], key: string, expected: string): never {
+  throw new ProtocolDecodeError(`${[...path, key].join('.')}: expected ${expected}`);
 }
 
-/** Sets an optional property only when a value is present (exactOptionalPropertyTypes). */
-function put<T, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
-  if (value !== undefined) target[key] = value;
+function str(v: unknown, path: readonly string[], key: string): string {
+  if (typeof v !== 'string') fail(path, key, 'a string');
+  return v;
 }
 
-function decodeCommand(f: Fields): Command {
+function bool(v: unknown, path: readonly string[], key: string): boolean {
+  if (typeof v !== 'boolean') fail(path, key, 'a boolean');
+  return v;
+}
+
+function int(v: unknown, min: number, max: number, path: readonly string[], key: string, expected: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) fail(path, key, expected);
+  return v;
+}
+
+const uint32 = (v: unknown, path: readonly string[], key: string): number =>
+  int(v, 0, 0xffffffff, path, key, 'an integer in [0, 2^32-1]');
+const int32 = (v: unknown, path: readonly string[], key: string): number =>
+  int(v, -0x80000000, 0x7fffffff, path, key, 'a 32-bit integer');
+const uint64 = (v: unknown, path: readonly string[], key: string): number =>
+  int(v, 0, Number.MAX_SAFE_INTEGER, path, key, 'a non-negative safe integer');
+const int64 = (v: unknown, path: readonly string[], key: string): number =>
+  int(v, -Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, path, key, 'a safe integer');
+
+function obj(v: unknown, path: readonly string[], key: string): JsonObject {
+  if (!isObject(v)) fail(path, key, 'an object');
+  return v;
+}
+
+/** Paths of the request objects from the command root, used for raw `data` lookups and error messages. */
+const ROOT: readonly string[] = [];
+const P = {
+  connect: ['connect'], subscribe: ['subscribe'], unsubscribe: ['unsubscribe'], publish: ['publish'],
+  presence: ['presence'], presence_stats: ['presence_stats'], history: ['history'], ping: ['ping'], send: ['send'],
+  rpc: ['rpc'], refresh: ['refresh'], sub_refresh: ['sub_refresh'],
+} as const satisfies Record<string, readonly string[]>;
+
+// Members are visited in the parsed object's own order; `null` counts as absent, as in the Go decoder, and
+// unknown members are ignored.
+function decodeCommand(o: JsonObject, line: Buffer): Command {
   const cmd: Command = {};
-  put(cmd, 'id', f.uint32('id'));
-  put(cmd, 'connect', mapObj(f.obj('connect'), decodeConnect));
-  put(cmd, 'subscribe', mapObj(f.obj('subscribe'), decodeSubscribe));
-  put(cmd, 'unsubscribe', mapObj(f.obj('unsubscribe'), channelOnly));
-  put(cmd, 'publish', mapObj(f.obj('publish'), (p) => {
-    const req: { channel?: string; data?: Buffer } = {};
-    put(req, 'channel', p.str('channel'));
-    put(req, 'data', p.raw('data'));
-    return req;
-  }));
-  put(cmd, 'presence', mapObj(f.obj('presence'), channelOnly));
-  put(cmd, 'presence_stats', mapObj(f.obj('presence_stats'), channelOnly));
-  put(cmd, 'history', mapObj(f.obj('history'), decodeHistory));
-  put(cmd, 'ping', mapObj(f.obj('ping'), () => ({})));
-  put(cmd, 'send', mapObj(f.obj('send'), (s) => {
-    const req: { data?: Buffer } = {};
-    put(req, 'data', s.raw('data'));
-    return req;
-  }));
-  put(cmd, 'rpc', mapObj(f.obj('rpc'), (r) => {
-    const req: RPCRequest = {};
-    put(req, 'data', r.raw('data'));
-    put(req, 'method', r.str('method'));
-    return req;
-  }));
-  put(cmd, 'refresh', mapObj(f.obj('refresh'), (r) => {
-    const req: { token?: string } = {};
-    put(req, 'token', r.str('token'));
-    return req;
-  }));
-  put(cmd, 'sub_refresh', mapObj(f.obj('sub_refresh'), (r) => {
-    const req: { channel?: string; token?: string } = {};
-    put(req, 'channel', r.str('channel'));
-    put(req, 'token', r.str('token'));
-    return req;
-  }));
+  for (const key in o) {
+    const v = o[key];
+    if (v === null) continue;
+    switch (key) {
+      case 'id': cmd.id = uint32(v, ROOT, key); break;
+      case 'connect': cmd.connect = decodeConnect(obj(v, ROOT, key), P.connect, line); break;
+      case 'subscribe': cmd.subscribe = decodeSubscribe(obj(v, ROOT, key), P.subscribe, line); break;
+      case 'unsubscribe': cmd.unsubscribe = decodeSimple(obj(v, ROOT, key), P.unsubscribe, line); break;
+      case 'publish': cmd.publish = decodeSimple(obj(v, ROOT, key), P.publish, line); break;
+      case 'presence': cmd.presence = decodeSimple(obj(v, ROOT, key), P.presence, line); break;
+      case 'presence_stats': cmd.presence_stats = decodeSimple(obj(v, ROOT, key), P.presence_stats, line); break;
+      case 'history': cmd.history = decodeHistory(obj(v, ROOT, key), P.history); break;
+      case 'ping': obj(v, ROOT, key); cmd.ping = {}; break;
+      case 'send': cmd.send = decodeSimple(obj(v, ROOT, key), P.send, line); break;
+      case 'rpc': cmd.rpc = decodeSimple(obj(v, ROOT, key), P.rpc, line); break;
+      case 'refresh': cmd.refresh = decodeSimple(obj(v, ROOT, key), P.refresh, line); break;
+      case 'sub_refresh': cmd.sub_refresh = decodeSimple(obj(v, ROOT, key), P.sub_refresh, line); break;
+    }
+  }
   return cmd;
 }
 
-function mapObj<T>(f: Fields | undefined, decode: (f: Fields) => T): T | undefined {
-  return f === undefined ? undefined : decode(f);
-}
+/** The small requests share their few members: channel, token, method (strings) and data (raw bytes). */
+interface SimpleRequest { channel?: string; token?: string; method?: string; data?: Buffer }
 
-function channelOnly(f: Fields): { channel?: string } {
-  const req: { channel?: string } = {};
-  put(req, 'channel', f.str('channel'));
+function decodeSimple(o: JsonObject, path: readonly string[], line: Buffer): SimpleRequest {
+  const req: SimpleRequest = {};
+  const fields = SIMPLE_FIELDS[path[0] ?? ''] ?? [];
+  for (const key in o) {
+    const v = o[key];
+    if (v === null || !fields.includes(key)) continue;
+    if (key === 'data') req.data = rawValueAt(line, [...path, key]);
+    else req[key as 'channel' | 'token' | 'method'] = str(v, path, key);
+  }
   return req;
 }
 
-function decodeConnect(f: Fields): ConnectRequest {
+const SIMPLE_FIELDS = {
+  unsubscribe: ['channel'], publish: ['channel', 'data'], presence: ['channel'], presence_stats: ['channel'],
+  send: ['data'], rpc: ['data', 'method'], refresh: ['token'], sub_refresh: ['channel', 'token'],
+} as Partial<Record<string, readonly string[]>>;
+
+function decodeConnect(o: JsonObject, path: readonly string[], line: Buffer): ConnectRequest {
   const req: ConnectRequest = {};
-  put(req, 'token', f.str('token'));
-  put(req, 'data', f.raw('data'));
-  const subs = f.obj('subs');
-  if (subs !== undefined) {
-    // The parsed object is fresh and only ours: replace its values in place (safe even for a "__proto__" key).
-    const out = subs.o as Record<string, SubscribeRequest>;
-    for (const channel of Object.keys(subs.o)) {
-      const sub = subs.obj(channel);
-      if (sub === undefined) delete out[channel];
-      else out[channel] = decodeSubscribe(sub);
+  for (const key in o) {
+    const v = o[key];
+    if (v === null) continue;
+    switch (key) {
+      case 'token': req.token = str(v, path, key); break;
+      case 'data': req.data = rawValueAt(line, [...path, key]); break;
+      case 'name': req.name = str(v, path, key); break;
+      case 'version': req.version = str(v, path, key); break;
+      case 'subs': {
+        // The parsed object is fresh and only ours: replace its values in place (safe even for a "__proto__" key).
+        const subs = obj(v, path, key) as Record<string, unknown>;
+        const subsPath = [...path, key];
+        for (const channel of Object.keys(subs)) {
+          const sub = subs[channel];
+          if (sub === null) delete subs[channel];
+          else subs[channel] = decodeSubscribe(obj(sub, subsPath, channel), [...subsPath, channel], line);
+        }
+        req.subs = subs as Record<string, SubscribeRequest>;
+        break;
+      }
+      case 'headers': {
+        const headers = obj(v, path, key);
+        const headersPath = [...path, key];
+        for (const name of Object.keys(headers)) {
+          if (headers[name] === null) delete headers[name];
+          else str(headers[name], headersPath, name);
+        }
+        req.headers = headers as Record<string, string>;
+        break;
+      }
     }
-    req.subs = out;
-  }
-  put(req, 'name', f.str('name'));
-  put(req, 'version', f.str('version'));
-  const headers = f.obj('headers');
-  if (headers !== undefined) {
-    for (const name of Object.keys(headers.o)) {
-      if (headers.str(name) === undefined) delete headers.o[name];
-    }
-    req.headers = headers.o as Record<string, string>;
   }
   return req;
 }
 
-function decodeSubscribe(f: Fields): SubscribeRequest {
+function decodeSubscribe(o: JsonObject, path: readonly string[], line: Buffer): SubscribeRequest {
   const req: SubscribeRequest = {};
-  put(req, 'channel', f.str('channel'));
-  put(req, 'token', f.str('token'));
-  put(req, 'recover', f.bool('recover'));
-  put(req, 'epoch', f.str('epoch'));
-  put(req, 'offset', f.uint64('offset'));
-  put(req, 'data', f.raw('data'));
-  put(req, 'positioned', f.bool('positioned'));
-  put(req, 'recoverable', f.bool('recoverable'));
-  put(req, 'join_leave', f.bool('join_leave'));
-  put(req, 'delta', f.str('delta'));
-  put(req, 'flag', f.int64('flag'));
+  for (const key in o) {
+    const v = o[key];
+    if (v === null) continue;
+    switch (key) {
+      case 'channel': req.channel = str(v, path, key); break;
+      case 'token': req.token = str(v, path, key); break;
+      case 'recover': req.recover = bool(v, path, key); break;
+      case 'epoch': req.epoch = str(v, path, key); break;
+      case 'offset': req.offset = uint64(v, path, key); break;
+      case 'data': req.data = rawValueAt(line, [...path, key]); break;
+      case 'positioned': req.positioned = bool(v, path, key); break;
+      case 'recoverable': req.recoverable = bool(v, path, key); break;
+      case 'join_leave': req.join_leave = bool(v, path, key); break;
+      case 'delta': req.delta = str(v, path, key); break;
+      case 'flag': req.flag = int64(v, path, key); break;
+    }
+  }
   return req;
 }
 
-function decodeHistory(f: Fields): HistoryRequest {
+function decodeHistory(o: JsonObject, path: readonly string[]): HistoryRequest {
   const req: HistoryRequest = {};
-  put(req, 'channel', f.str('channel'));
-  put(req, 'limit', f.int32('limit'));
-  const since = f.obj('since');
-  if (since !== undefined) {
-    const pos: StreamPosition = { offset: since.uint64('offset') ?? 0, epoch: since.str('epoch') ?? '' };
-    req.since = pos;
+  for (const key in o) {
+    const v = o[key];
+    if (v === null) continue;
+    switch (key) {
+      case 'channel': req.channel = str(v, path, key); break;
+      case 'limit': req.limit = int32(v, path, key); break;
+      case 'reverse': req.reverse = bool(v, path, key); break;
+      case 'since': {
+        const since = obj(v, path, key);
+        const sincePath = [...path, key];
+        const pos: StreamPosition = { offset: 0, epoch: '' };
+        if (since.offset !== undefined && since.offset !== null) pos.offset = uint64(since.offset, sincePath, 'offset');
+        if (since.epoch !== undefined && since.epoch !== null) pos.epoch = str(since.epoch, sincePath, 'epoch');
+        req.since = pos;
+        break;
+      }
+    }
   }
-  put(req, 'reverse', f.bool('reverse'));
   return req;
 }

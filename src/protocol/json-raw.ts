@@ -23,11 +23,23 @@ function skipWs(b: Buffer, i: number): number {
 
 /** `i` is at an opening quote; returns the index after the closing quote. */
 function skipString(b: Buffer, i: number): number {
-  i++;
+  // Short strings (keys, small values) in JS; long ones through native indexOf.
+  const stop = Math.min(i + 24, b.length);
+  let j = i + 1;
+  for (; j < stop; j++) {
+    const c = b[j];
+    if (c === QUOTE) return j + 1;
+    if (c === BACKSLASH) j++;
+  }
+  if (j >= b.length) return b.length;
   for (;;) {
-    const c = b[i];
-    if (c === QUOTE || c === undefined) return i + 1;
-    i += c === BACKSLASH ? 2 : 1;
+    const q = b.indexOf(QUOTE, j);
+    if (q === -1) return b.length;
+    let k = q - 1;
+    while (b[k] === BACKSLASH) k--;
+    // An even run of backslashes before the quote escapes only itself.
+    if ((q - 1 - k) % 2 === 0) return q + 1;
+    j = q + 1;
   }
 }
 
@@ -61,10 +73,22 @@ function skipValue(b: Buffer, i: number): number {
   }
 }
 
-function keyAt(b: Buffer, start: number, end: number): string {
-  const inner = b.indexOf(BACKSLASH, start + 1);
-  if (inner === -1 || inner >= end) return b.toString('utf8', start + 1, end - 1);
-  return JSON.parse(b.toString('utf8', start, end)) as string;
+/** Compares the JSON string token at [start, end) with `key`, decoding only when it holds escapes. */
+function keyEquals(b: Buffer, start: number, end: number, key: string): boolean {
+  const len = end - start - 2;
+  let escaped = false;
+  for (let i = start + 1; i < end - 1; i++) {
+    if (b[i] === BACKSLASH || (b[i] as number) >= 0x80) {
+      escaped = true;
+      break;
+    }
+  }
+  if (escaped) return (JSON.parse(b.toString('utf8', start, end)) as string) === key;
+  if (len !== key.length) return false;
+  for (let i = 0; i < len; i++) {
+    if (b[start + 1 + i] !== key.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** Start and end of the value of the last member named `key` of the object at `objStart`, or undefined. */
@@ -78,7 +102,7 @@ function memberSpan(b: Buffer, objStart: number, key: string): [number, number] 
     i = skipWs(b, i) + 1;
     const vs = skipWs(b, i);
     i = skipValue(b, vs);
-    if (keyAt(b, ks, ke) === key) found = [vs, i];
+    if (keyEquals(b, ks, ke, key)) found = [vs, i];
     i = skipWs(b, i);
     if (b[i] === COMMA) i = skipWs(b, i + 1);
   }

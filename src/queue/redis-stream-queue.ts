@@ -186,7 +186,11 @@ export class RedisStreamQueue implements StreamQueue {
   private reader(worker: WorkerId): Redis {
     let reader = this.readers.get(worker);
     if (reader === undefined) {
-      reader = this.redis.duplicate({ enableAutoPipelining: false, enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined });
+      // No resend after a reconnect: the consumer must see the failure and re-read its pending list.
+      reader = this.redis.duplicate({
+        enableAutoPipelining: false, enableOfflineQueue: true, maxRetriesPerRequest: 1,
+        autoResendUnfulfilledCommands: false, commandTimeout: undefined,
+      });
       reader.on('error', () => {});
       this.readers.set(worker, reader);
     }

@@ -1,0 +1,298 @@
+/**
+ * The worker runtime behind `createWorker`: registration and heartbeats, consuming its own stream,
+ * taking over streams of dead workers and draining those of deregistered ones, handing them back,
+ * and running the handler with retries, backoff and dead-lettering.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { ReplyError, Errors } from '../protocol/index.js';
+import { RedisStreamQueue, connectRedis, openRedis, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
+import { PipelineKeys, RedisWorkerRegistry, validateWorkerId, type WorkerBeat, type WorkerRegistry } from '../routing/index.js';
+import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
+import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
+
+const encoder = new TextEncoder();
+
+function defaultBackoff(attempt: number): number {
+  const base = Math.min(100 * 2 ** (attempt - 1), 5000);
+  return base * (0.8 + Math.random() * 0.4);
+}
+
+export function createWorker(options: WorkerOptions): Worker {
+  return new StreamWorker(options);
+}
+
+class StreamWorker implements Worker {
+  readonly id: WorkerId;
+  private readonly o: WorkerOptions;
+  private readonly logger;
+  private readonly token: string;
+  private readonly heartbeatMs: number;
+  private readonly deadAfterMs: number;
+  private readonly lockTtlMs: number;
+  private readonly retireAfterMs: number;
+  private readonly orphanGraceMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoff: (attempt: number) => number;
+  private queue!: StreamQueue;
+  private registry!: WorkerRegistry;
+  private redis: Redis | null = null;
+  private readonly consumers = new Map<WorkerId, StreamConsumer>();
+  private timer: NodeJS.Timeout | null = null;
+  private ticking: Promise<void> | null = null;
+  private closing = false;
+  private healthySince = 0;
+
+  constructor(options: WorkerOptions) {
+    this.id = validateWorkerId(options.id);
+    this.o = options;
+    this.logger = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.id });
+    this.token = `${this.id}:${randomUUID()}`;
+    this.heartbeatMs = options.heartbeatMs || 1000;
+    this.deadAfterMs = options.deadAfterMs || 5000;
+    this.lockTtlMs = options.lockTtlMs || this.deadAfterMs;
+    this.retireAfterMs = options.retireAfterMs ?? 3_600_000;
+    this.orphanGraceMs = options.orphanGraceMs ?? 60_000;
+    this.maxAttempts = options.maxAttempts || 5;
+    this.backoff = options.backoff ?? defaultBackoff;
+  }
+
+  async start(): Promise<void> {
+    if (this.o.queue !== undefined && this.o.registry !== undefined) {
+      this.queue = this.o.queue;
+      this.registry = this.o.registry;
+    } else if (this.o.redisUrl !== undefined) {
+      const redis = openRedis(this.o.redisUrl, { role: 'worker', name: `worker:${this.id}` });
+      redis.on('error', () => {});
+      this.redis = redis;
+      const keys = new PipelineKeys({ prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false });
+      this.queue = new RedisStreamQueue({ redis, keys });
+      this.registry = new RedisWorkerRegistry({ redis, keys });
+      await connectRedis(redis);
+    } else {
+      throw new TypeError('createWorker: pass redisUrl, or queue and registry');
+    }
+    await this.queue.start();
+    await this.registry.start();
+    await this.registry.register(this.id);
+    this.healthySince = Date.now();
+    this.logger.info({ token: this.token }, 'worker registered');
+    await this.tick();
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closing) return;
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => {
+        this.ticking = null;
+        this.schedule();
+      });
+    }, this.heartbeatMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    await this.ticking;
+    // Deregister first so gateways stop routing here; what still arrives is drained as an orphan.
+    await this.registry.deregister(this.id).catch((err: unknown) => this.logger.warn({ err }, 'deregister failed'));
+    await Promise.all([...this.consumers.keys()].map((s) => this.stopConsuming(s)));
+    await this.registry.close();
+    if (this.redis !== null) {
+      await this.queue.close();
+      this.redis.disconnect();
+    }
+    this.logger.info('worker closed');
+  }
+
+  info(): Promise<StreamInfo> {
+    return this.queue.streamInfo(this.id);
+  }
+
+  consumedStreams(): WorkerId[] {
+    return [...this.consumers.keys()];
+  }
+
+  private async tick(): Promise<void> {
+    try {
+      await this.registry.heartbeat(this.id);
+      await this.renewLocks();
+      const [members, orphans] = await Promise.all([this.registry.members(), this.registry.orphans()]);
+      if (!this.closing && !members.some((m) => m.id === this.id)) {
+        // Retired by another worker while we were unreachable, or Redis lost its data.
+        this.logger.warn('not in the routing set any more, registering again');
+        await this.registry.register(this.id);
+      }
+      if (!this.closing && !this.consumers.has(this.id)) await this.tryConsume(this.id, 'own');
+      if (this.o.takeover ?? true) await this.superviseOthers(members, orphans);
+      if (this.healthySince === 0) this.healthySince = Date.now();
+      await this.reportStreamGauges();
+    } catch (err) {
+      this.healthySince = 0;
+      this.o.metrics?.redisErrorsTotal.inc();
+      this.logger.warn({ err }, 'supervision tick failed');
+    }
+  }
+
+  private async renewLocks(): Promise<void> {
+    for (const stream of [...this.consumers.keys()]) {
+      if (!await this.queue.claimStream(stream, this.token, this.lockTtlMs)) {
+        this.logger.warn({ stream }, 'stream lock lost, stopping its consumer');
+        await this.stopConsuming(stream, false);
+      }
+    }
+  }
+
+  private async superviseOthers(members: WorkerBeat[], orphans: WorkerBeat[]): Promise<void> {
+    const now = Date.now();
+    const memberBeat = new Map(members.map((m) => [m.id, m.atMs]));
+    const orphanAt = new Map(orphans.map((m) => [m.id, m.atMs]));
+    for (const [stream, consumer] of [...this.consumers]) {
+      if (stream === this.id) continue;
+      const beat = memberBeat.get(stream);
+      const deregisteredAt = orphanAt.get(stream);
+      if (beat !== undefined && now - beat < this.deadAfterMs) {
+        this.logger.info({ stream }, 'owner is back, handing its stream back');
+        await this.stopConsuming(stream);
+      } else if (deregisteredAt !== undefined && now - deregisteredAt >= this.orphanGraceMs && consumer.caughtUp
+        && consumer.lastEmptyReadAt > 0 && await this.queue.dropDrainedStream(stream)) {
+        await this.registry.forgetOrphan(stream);
+        this.logger.info({ stream }, 'orphan stream drained and removed');
+        await this.stopConsuming(stream);
+      } else if (beat === undefined && deregisteredAt === undefined) {
+        await this.stopConsuming(stream);
+      }
+    }
+    if (this.closing) return;
+    // Right after a Redis outage every heartbeat looks stale: let owners beat again first.
+    const steady = this.healthySince > 0 && now - this.healthySince >= this.deadAfterMs;
+    for (const m of members) {
+      if (m.id === this.id || this.consumers.has(m.id)) continue;
+      const silentMs = now - m.atMs;
+      if (this.retireAfterMs > 0 && silentMs >= this.retireAfterMs) {
+        this.logger.warn({ stream: m.id, silentMs }, 'retiring a worker dead for too long');
+        await this.registry.deregister(m.id);
+      } else if (steady && silentMs >= this.deadAfterMs) {
+        await this.tryConsume(m.id, 'takeover', silentMs);
+      }
+    }
+    for (const orphan of orphans) {
+      if (orphan.id !== this.id && !this.consumers.has(orphan.id)) await this.tryConsume(orphan.id, 'orphan');
+    }
+  }
+
+  private async tryConsume(stream: WorkerId, why: 'own' | 'takeover' | 'orphan', silentMs?: number): Promise<void> {
+    if (this.closing || !await this.queue.claimStream(stream, this.token, this.lockTtlMs)) return;
+    if (why !== 'own') {
+      this.o.metrics?.takeoversTotal.inc();
+      this.logger.warn({ stream, why, silentMs }, 'taking over stream');
+    }
+    const consumer = new StreamConsumer({
+      queue: this.queue, stream, consumer: this.id,
+      batchSize: this.o.batchSize || 100, concurrency: this.o.concurrency || 16,
+      blockMs: this.heartbeatMs, trimIntervalMs: 1000, logger: this.logger,
+      process: (entry, c) => this.process(entry, c),
+      onRedisError: () => this.o.metrics?.redisErrorsTotal.inc(),
+    });
+    this.consumers.set(stream, consumer);
+    consumer.start();
+  }
+
+  private async stopConsuming(stream: WorkerId, release = true): Promise<void> {
+    const consumer = this.consumers.get(stream);
+    if (consumer === undefined) return;
+    await consumer.stop();
+    this.consumers.delete(stream);
+    if (release) await this.queue.releaseStream(stream, this.token).catch(() => undefined);
+  }
+
+  private async reportStreamGauges(): Promise<void> {
+    const metrics = this.o.metrics;
+    if (metrics === undefined || !this.consumers.has(this.id)) return;
+    const info = await this.queue.streamInfo(this.id);
+    metrics.streamLag.set({ stream: this.id }, info.lag);
+    metrics.streamPending.set({ stream: this.id }, info.pending);
+  }
+
+  private async process(entry: QueueEntry, consumer: StreamConsumer): Promise<EntryOutcome> {
+    const msg = entry.message;
+    if (msg === null) return this.deadLetter(entry.entryId, consumer, 'undecodable stream entry', entry.deliveries);
+    if (entry.deliveries > this.maxAttempts) {
+      return this.deadLetter(entry.entryId, consumer, `delivered ${entry.deliveries} times without success`, entry.deliveries);
+    }
+    const metrics = this.o.metrics;
+    for (let attempt = entry.deliveries; ; attempt++) {
+      let replied = false;
+      const reply = async (data: string): Promise<void> => {
+        if (msg.kind !== 'rpc' || msg.replyTo === undefined) throw new TypeError('reply() is only for rpc messages');
+        replied = true;
+        await this.queue.sendReply(msg.replyTo, { id: msg.id, data });
+      };
+      const ctx: WorkerContext = {
+        workerId: this.id, stream: consumer.stream, entryId: entry.entryId, attempt,
+        publish: (channel, data, opts) => this.o.publisher.publish(channel, typeof data === 'string' ? encoder.encode(data) : data, opts),
+        publishToUser: (userId, data) => this.o.publisher.publish(`${this.o.userChannelPrefix ?? 'user:'}${userId}`,
+          typeof data === 'string' ? encoder.encode(data) : data),
+        reply,
+      };
+      const started = performance.now();
+      try {
+        const result = await this.o.handler(msg, ctx);
+        if (msg.kind === 'rpc' && !replied && msg.replyTo !== undefined) {
+          await this.queue.sendReply(msg.replyTo, result === undefined ? { id: msg.id } : { id: msg.id, data: result });
+        }
+        const durationMs = performance.now() - started;
+        const latencyMs = Date.now() - msg.ts;
+        metrics?.processedTotal.inc({ kind: msg.kind });
+        metrics?.processingDuration.observe(durationMs / 1000);
+        metrics?.endToEndDuration.observe(Math.max(0, latencyMs) / 1000);
+        this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });
+        return 'ack';
+      } catch (err) {
+        metrics?.failedTotal.inc();
+        const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        if (msg.kind === 'rpc') {
+          // The caller waits now; a later retry would answer nobody.
+          if (!replied && msg.replyTo !== undefined) {
+            const e = err instanceof ReplyError ? err : new ReplyError(Errors.internal);
+            await this.queue.sendReply(msg.replyTo, { id: msg.id, error: { code: e.code, message: e.message, temporary: e.temporary } })
+              .catch(() => undefined);
+          }
+          this.logger.warn({ err, entryId: entry.entryId, method: msg.method }, 'rpc handler failed');
+          return 'ack';
+        }
+        this.logger.warn({ err, entryId: entry.entryId, channel: msg.channel, attempt }, 'handler failed');
+        if (attempt >= this.maxAttempts) return this.deadLetter(entry.entryId, consumer, text, attempt);
+        if (consumer.isStopping) return 'abandon';
+        await sleep(this.backoff(attempt));
+        if (consumer.isStopping) return 'abandon';
+        metrics?.retriedTotal.inc();
+      }
+    }
+  }
+
+  private async deadLetter(entryId: string, consumer: StreamConsumer, error: string, attempts: number): Promise<EntryOutcome> {
+    for (let i = 0; ; i++) {
+      try {
+        await this.queue.moveToDeadLetter(consumer.stream, entryId, error, attempts);
+        this.o.metrics?.deadLetteredTotal.inc();
+        this.logger.error({ entryId, stream: consumer.stream, attempts, error }, 'message moved to dead-letter stream');
+        return 'handled';
+      } catch (err) {
+        this.o.metrics?.redisErrorsTotal.inc();
+        if (consumer.isStopping) return 'abandon';
+        this.logger.warn({ err, entryId }, 'dead-lettering failed, retrying');
+        await sleep(Math.min(100 * 2 ** i, 2000));
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,3 @@
+export type * from './worker-types.js';
+export * from './publisher.js';
+export * from './create-worker.js';

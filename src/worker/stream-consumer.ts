@@ -1,0 +1,167 @@
+/**
+ * Consumes one worker stream for this process: first the stream's pending entries (claimed from
+ * whichever consumer had them), then new ones in batches; hands entries to per-channel lanes and
+ * acknowledges finished ones in batches. Used for the worker's own stream and for taken-over ones.
+ */
+
+import type { Logger } from 'pino';
+import type { QueueEntry, StreamQueue, WorkerId } from '../queue/index.js';
+import { ChannelLanes } from './channel-lanes.js';
+
+/** 'ack': finished, acknowledge it. 'handled': finished and already acknowledged (dead-lettered). 'abandon': leave it pending. */
+export type EntryOutcome = 'ack' | 'handled' | 'abandon';
+
+export interface StreamConsumerOptions {
+  queue: StreamQueue;
+  /** Whose stream. */
+  stream: WorkerId;
+  /** Consumer name in the group: this worker's id. */
+  consumer: string;
+  batchSize: number;
+  concurrency: number;
+  blockMs: number;
+  process: (entry: QueueEntry, consumer: StreamConsumer) => Promise<EntryOutcome>;
+  logger: Logger;
+  onRedisError: () => void;
+  /** Min time between trims of acknowledged entries, ms. */
+  trimIntervalMs: number;
+}
+
+const ackDelayMs = 5;
+
+export class StreamConsumer {
+  readonly stream: WorkerId;
+  private readonly o: StreamConsumerOptions;
+  private readonly lanes: ChannelLanes<QueueEntry>;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+  private acks: string[] = [];
+  private ackTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> = Promise.resolve();
+  private lastTrim = 0;
+  /** Set once every pending entry found at start has been handed to the lanes. */
+  caughtUp = false;
+  /** Time of the last read that returned nothing new (the stream looked drained). */
+  lastEmptyReadAt = 0;
+
+  constructor(options: StreamConsumerOptions) {
+    this.o = options;
+    this.stream = options.stream;
+    this.lanes = new ChannelLanes(options.concurrency, options.batchSize * 2, (entry) => this.run(entry));
+  }
+
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
+  start(): void {
+    this.loop ??= this.consume();
+  }
+
+  /** Stops reading, lets in-flight handlers finish, flushes acknowledgements. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.o.queue.stopReading(this.o.stream);
+    await this.loop;
+    await this.lanes.idle();
+    await this.flushAcks();
+  }
+
+  private async run(entry: QueueEntry): Promise<boolean> {
+    if (this.stopping) return false;
+    let outcome: EntryOutcome;
+    try {
+      outcome = await this.o.process(entry, this);
+    } catch (err) {
+      this.o.logger.error({ err, stream: this.stream, entryId: entry.entryId }, 'entry processing failed');
+      outcome = 'abandon';
+    }
+    if (outcome === 'ack') this.ack(entry.entryId);
+    return outcome !== 'abandon';
+  }
+
+  private ack(entryId: string): void {
+    this.acks.push(entryId);
+    if (this.acks.length >= this.o.batchSize) void this.flushAcks();
+    else this.ackTimer ??= setTimeout(() => void this.flushAcks(), ackDelayMs);
+  }
+
+  private flushAcks(): Promise<void> {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    const ids = this.acks;
+    this.acks = [];
+    if (ids.length === 0) return this.flushing;
+    this.flushing = this.flushing.then(async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.o.queue.ackMessages(this.o.stream, ids);
+          break;
+        } catch (err) {
+          this.o.onRedisError();
+          // Unacknowledged entries are only redelivered (at-least-once), so give up when stopping.
+          if (this.stopping && attempt >= 3) {
+            this.o.logger.warn({ err, stream: this.stream, count: ids.length }, 'acknowledgements not written');
+            return;
+          }
+          await sleep(Math.min(100 * 2 ** attempt, 2000));
+        }
+      }
+      if (Date.now() - this.lastTrim >= this.o.trimIntervalMs) {
+        this.lastTrim = Date.now();
+        await this.o.queue.trimAcknowledged(this.o.stream).catch(() => this.o.onRedisError());
+      }
+    });
+    return this.flushing;
+  }
+
+  private async consume(): Promise<void> {
+    const { queue, stream, consumer, batchSize } = this.o;
+    let failures = 0;
+    let phase: 'setup' | 'pending' | 'new' = 'setup';
+    let after = '0';
+    while (!this.stopping) {
+      try {
+        if (phase === 'setup') {
+          await queue.ensureGroup(stream);
+          await queue.claimPending(stream, consumer);
+          phase = 'pending';
+          after = '0';
+        }
+        await this.lanes.room();
+        if (this.stopping) break;
+        if (phase === 'pending') {
+          const entries = await queue.readPending(stream, consumer, after, batchSize);
+          for (const e of entries) this.lanes.push(e.message?.channel ?? '', e);
+          const last = entries[entries.length - 1];
+          if (last === undefined) {
+            phase = 'new';
+            this.caughtUp = true;
+          } else {
+            after = last.entryId;
+          }
+        } else {
+          const entries = await queue.readNew(stream, consumer, batchSize, this.o.blockMs);
+          if (entries.length === 0) this.lastEmptyReadAt = Date.now();
+          for (const e of entries) this.lanes.push(e.message?.channel ?? '', e);
+        }
+        failures = 0;
+      } catch (err) {
+        if (this.stopping) break;
+        this.o.onRedisError();
+        failures++;
+        if (failures === 1 || failures % 20 === 0) this.o.logger.warn({ err, stream, failures }, 'stream read failed, retrying');
+        await sleep(Math.min(50 * 2 ** Math.min(failures, 6), 2000));
+        // A failed read may still have been executed (entries now pending for us but never seen):
+        // finish what is buffered, then start over from the pending list, which keeps channel order.
+        await this.lanes.idle();
+        await this.flushAcks();
+        phase = 'setup';
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,168 @@
+// One contract suite for the stream queue, run against MemoryStreamQueue and RedisStreamQueue (real redis-server).
+import { strict as assert } from 'node:assert';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { RedisServer } from '../helpers/redis-server.js';
+import { MemoryStreamQueue, RedisStreamQueue, type StreamMessage, type StreamQueue } from '../../src/queue/index.js';
+import { PipelineKeys } from '../../src/routing/index.js';
+
+let server: RedisServer;
+let redis: Redis;
+
+before(async () => {
+  server = await RedisServer.start();
+  redis = new Redis(server.url);
+});
+after(async () => {
+  redis.disconnect();
+  await server.close();
+});
+
+function msg(channel: string, n: number, extra: Partial<StreamMessage> = {}): StreamMessage {
+  return { id: randomUUID(), kind: 'publish', channel, data: JSON.stringify({ n }), user: 'u1', client: 'c1', node: 'g1', ts: Date.now(), ...extra };
+}
+
+const factories: [string, () => StreamQueue][] = [
+  ['memory', () => new MemoryStreamQueue()],
+  ['redis', () => new RedisStreamQueue({ redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}:` }) })],
+];
+
+for (const [name, make] of factories) {
+  void describe(`StreamQueue contract: ${name}`, () => {
+    void it('round-trips every schema field and delivers new entries once, in order', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const m1 = msg('chat', 1, { connInfo: '{"name":"Ann"}' });
+      const m2 = msg('user:7', 2, { kind: 'rpc', method: 'getTime', replyTo: 'node-1' });
+      const ids = [await q.appendMessage('w1', m1), await q.appendMessage('w1', m2)];
+      const got = await q.readNew('w1', 'w1', 10, 0);
+      assert.deepEqual(got.map((e) => e.entryId), ids);
+      assert.deepEqual(got.map((e) => e.message), [m1, m2]);
+      assert.deepEqual(got.map((e) => e.deliveries), [1, 1]);
+      assert.deepEqual(await q.readNew('w1', 'w1', 10, 0), []);
+      assert.deepEqual(await q.streamInfo('w1'), { length: 2, lag: 0, pending: 2 });
+      await q.close();
+    });
+
+    void it('blocks for new entries up to blockMs', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const t0 = Date.now();
+      assert.deepEqual(await q.readNew('w1', 'w1', 10, 100), []);
+      assert.ok(Date.now() - t0 >= 90);
+      const reading = q.readNew('w1', 'w1', 10, 5000);
+      setTimeout(() => void q.appendMessage('w1', msg('chat', 1)), 50);
+      assert.equal((await reading).length, 1);
+      await q.stopReading('w1');
+      await q.close();
+    });
+
+    void it('keeps unacknowledged entries pending, redelivers them with a growing delivery count, and claims them for another consumer', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      for (let i = 0; i < 5; i++) await q.appendMessage('w1', msg(`c${i % 2}`, i));
+      const first = await q.readNew('w1', 'w1', 10, 0);
+      await q.ackMessages('w1', [first[0]!.entryId, first[2]!.entryId]);
+      const pending = await q.readPending('w1', 'w1', '0', 10);
+      assert.deepEqual(pending.map((e) => e.entryId), [first[1]!.entryId, first[3]!.entryId, first[4]!.entryId]);
+      assert.deepEqual(pending.map((e) => e.deliveries), [2, 2, 2]);
+      const page = await q.readPending('w1', 'w1', first[3]!.entryId, 10);
+      assert.deepEqual(page.map((e) => e.entryId), [first[4]!.entryId]);
+      assert.deepEqual(await q.readPending('w1', 'w2', '0', 10), []);
+      assert.equal(await q.claimPending('w1', 'w2'), 3);
+      const claimed = await q.readPending('w1', 'w2', '0', 10);
+      assert.deepEqual(claimed.map((e) => e.message?.data), ['{"n":1}', '{"n":3}', '{"n":4}']);
+      assert.deepEqual(await q.readPending('w1', 'w1', '0', 10), []);
+      await q.close();
+    });
+
+    void it('dead-letters an entry with its error and attempts, acknowledging it atomically', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const m = msg('chat', 1);
+      await q.appendMessage('w1', m);
+      const [e] = await q.readNew('w1', 'w1', 1, 0);
+      await q.moveToDeadLetter('w1', e!.entryId, 'Error: boom', 3);
+      const dead = await q.readDeadLetters('w1', 10);
+      assert.equal(dead.length, 1);
+      assert.deepEqual(dead[0]!.message, m);
+      assert.equal(dead[0]!.error, 'Error: boom');
+      assert.equal(dead[0]!.attempts, 3);
+      assert.equal(dead[0]!.sourceEntryId, e!.entryId);
+      assert.equal((await q.streamInfo('w1')).pending, 0);
+      await q.close();
+    });
+
+    void it('trims acknowledged entries only: never pending or undelivered ones', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      for (let i = 0; i < 300; i++) await q.appendMessage('w1', msg('chat', i));
+      const read = await q.readNew('w1', 'w1', 250, 0);
+      // Ack all but #120; 250..299 are not even delivered.
+      await q.ackMessages('w1', read.filter((_, i) => i !== 120).map((e) => e.entryId));
+      await q.trimAcknowledged('w1');
+      const info = await q.streamInfo('w1');
+      assert.ok(info.length <= 300 && info.length >= 180, `length ${info.length}`);
+      assert.equal(info.pending, 1);
+      assert.equal(info.lag, 50);
+      const [stillPending] = await q.readPending('w1', 'w1', '0', 10);
+      assert.equal(stillPending?.message?.data, '{"n":120}');
+      assert.equal((await q.readNew('w1', 'w1', 100, 0)).length, 50);
+      await q.close();
+    });
+
+    void it('trims everything acknowledged once nothing is pending', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      for (let i = 0; i < 500; i++) await q.appendMessage('w1', msg('chat', i));
+      const read = await q.readNew('w1', 'w1', 500, 0);
+      await q.ackMessages('w1', read.map((e) => e.entryId));
+      await q.trimAcknowledged('w1');
+      // Approximate trimming (Redis) keeps at most one partial radix node.
+      assert.ok((await q.streamInfo('w1')).length <= 101);
+      await q.close();
+    });
+
+    void it('gives a stream lock to one holder at a time, renews it for the holder, and frees it on release or expiry', async () => {
+      const q = make();
+      assert.equal(await q.claimStream('w1', 'a', 200), true);
+      assert.equal(await q.claimStream('w1', 'b', 200), false);
+      assert.equal(await q.claimStream('w1', 'a', 200), true);
+      await q.releaseStream('w1', 'b');
+      assert.equal(await q.claimStream('w1', 'b', 200), false);
+      await q.releaseStream('w1', 'a');
+      assert.equal(await q.claimStream('w1', 'b', 100), true);
+      await new Promise((r) => setTimeout(r, 150));
+      assert.equal(await q.claimStream('w1', 'a', 100), true);
+      await q.close();
+    });
+
+    void it('drops a stream only once everything in it was delivered and acknowledged', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      await q.appendMessage('w1', msg('chat', 1));
+      assert.equal(await q.dropDrainedStream('w1'), false);
+      const [e] = await q.readNew('w1', 'w1', 10, 0);
+      assert.equal(await q.dropDrainedStream('w1'), false);
+      await q.ackMessages('w1', [e!.entryId]);
+      assert.equal(await q.dropDrainedStream('w1'), true);
+      assert.deepEqual(await q.streamInfo('w1'), { length: 0, lag: 0, pending: 0 });
+      assert.equal(await q.dropDrainedStream('never-existed'), true);
+      await q.close();
+    });
+
+    void it('delivers rpc replies to the subscribed node only', async () => {
+      const q = make();
+      const got: string[] = [];
+      const off = await q.subscribeReplies('node-a', (r) => got.push(`${r.id}:${r.data ?? ''}`));
+      const offB = await q.subscribeReplies('node-b', (r) => got.push(`b-${r.id}`));
+      await q.sendReply('node-a', { id: 'x', data: '{"ok":true}' });
+      for (let i = 0; i < 50 && got.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(got, ['x:{"ok":true}']);
+      await off();
+      await offB();
+      await q.close();
+    });
+  });
+}

@@ -39,9 +39,11 @@ function run(args: string[]): string {
 function resolvedConfig(): Json {
   const withProfiles = ['--profile', 'monitoring', 'config'];
   if (compose?.[0] === 'docker') return JSON.parse(run([...withProfiles, '--format', 'json'])) as Json;
-  // docker-compose 1.x prints YAML only; its own dependency python3-yaml turns it into JSON.
+  // docker-compose 1.x prints YAML only; its own dependency python3-yaml turns it into JSON
+  // (Debian's interpreter: a python3 earlier on PATH, e.g. pyenv's, may lack the module).
   const yaml = run(withProfiles);
-  const out = execFileSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: yaml, encoding: 'utf8' });
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const out = execFileSync(python, ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: yaml, encoding: 'utf8' });
   return JSON.parse(out) as Json;
 }
 

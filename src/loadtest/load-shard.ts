@@ -187,14 +187,17 @@ export class LoadShard {
     if (count === 0) return;
     const total = count * this.options.messagesPerClient;
     // Consecutive sends of the shard are `spacing` apart; shards interleave by a fraction of it.
+    // Send times are floored to whole milliseconds: a timer cannot fire more precisely, and a
+    // send due mid-millisecond would otherwise always start up to 1 ms late.
     const spacing = 1000 / this.options.ratePerClient / count;
     const offset = (spacing * this.spec.index) / this.spec.count;
+    const dueAt = (k: number): number => startAt + Math.floor(offset + k * spacing);
     let k = 0;
     await new Promise<void>((resolve) => {
       const tick = (): void => {
         const t = now();
         while (k < total) {
-          const scheduledAt = startAt + offset + k * spacing;
+          const scheduledAt = dueAt(k);
           if (scheduledAt > t) break;
           this.send(this.publishers[k % count] as Publisher, scheduledAt);
           k++;
@@ -203,7 +206,7 @@ export class LoadShard {
           resolve();
           return;
         }
-        setTimeout(tick, Math.max(0, startAt + offset + k * spacing - now()));
+        setTimeout(tick, Math.max(0, dueAt(k) - now()));
       };
       setTimeout(tick, Math.max(0, startAt - now()));
     });

@@ -92,7 +92,7 @@ export async function runLoadTest(options: LoadTestOptions, hooks: RunHooks = {}
   }, options.progressIntervalMs);
   try {
     await Promise.all(shards.map((s) => s.prepared));
-    const startAt = now() + START_DELAY_MS;
+    const startAt = Math.ceil(now() + START_DELAY_MS);
     runStartedAt = startAt;
     for (const s of shards) s.start(startAt);
     const results = await Promise.all(shards.map((s) => s.result));

@@ -43,4 +43,14 @@ export class RedisKeys {
     const base = `${this.prefix}:presence:{${channelTag(channel)}}`;
     return [`${base}:info`, `${base}:expiry`, `${base}:client-user`, `${base}:user-count`];
   }
+
+  /** Pub/sub channel carrying control commands (disconnect, unsubscribe) to every gateway node. */
+  controlChannel(): string {
+    return `${this.prefix}:control`;
+  }
+
+  /** Node registry keys (one hash tag): hash nodeId -> info JSON, zset nodeId -> expiry (Redis time, ms). */
+  nodeKeys(): [info: string, expiry: string] {
+    return [`${this.prefix}:{nodes}:info`, `${this.prefix}:{nodes}:expiry`];
+  }
 }

@@ -1,0 +1,75 @@
+/**
+ * Commands sent to every gateway node at once (disconnect a user, unsubscribe a user from a
+ * channel), with memory and Redis twins. Delivery is at most once: a node whose bus connection is
+ * down while a command is sent does not receive it.
+ */
+
+import type { ChannelName, ClientId, UserId } from '../../protocol/index.js';
+
+/** Disconnect a user's connections on every node (only the one client when `client` is set). */
+export interface DisconnectCommand {
+  type: 'disconnect';
+  user: UserId;
+  /** WebSocket close code, 3000-4999. */
+  code: number;
+  /** Plain text of at most 123 bytes. */
+  reason: string;
+  /** Omitted: every connection of the user. */
+  client?: ClientId;
+}
+
+/** Unsubscribe a user from a channel on every node (only the one client when `client` is set). */
+export interface UnsubscribeCommand {
+  type: 'unsubscribe';
+  user: UserId;
+  channel: ChannelName;
+  /** Omitted: every connection of the user. */
+  client?: ClientId;
+}
+
+export type ControlCommand = DisconnectCommand | UnsubscribeCommand;
+
+/** Called for every command received, the node's own included; exceptions are logged, not rethrown. */
+export type ControlHandler = (command: ControlCommand) => void;
+
+export interface ControlBus {
+  /** Starts receiving commands. */
+  start(handler: ControlHandler): Promise<void>;
+  /** Sends a command to every started node (this one included). */
+  send(command: ControlCommand): Promise<void>;
+  close(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+/** Wire form of a command: one JSON object. */
+export function encodeControlCommand(command: ControlCommand): Uint8Array {
+  return encoder.encode(JSON.stringify(command));
+}
+
+/**
+ * Narrows a received message to a known command; null for malformed messages and for command
+ * types this node does not know (sent by a newer node), which are ignored.
+ */
+export function decodeControlCommand(message: string): ControlCommand | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(message);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.user !== 'string') return null;
+  if (v.client !== undefined && typeof v.client !== 'string') return null;
+  const client = typeof v.client === 'string' ? { client: v.client } : {};
+  if (v.type === 'disconnect') {
+    if (typeof v.code !== 'number' || !Number.isInteger(v.code) || typeof v.reason !== 'string') return null;
+    return { type: 'disconnect', user: v.user, code: v.code, reason: v.reason, ...client };
+  }
+  if (v.type === 'unsubscribe') {
+    if (typeof v.channel !== 'string') return null;
+    return { type: 'unsubscribe', user: v.user, channel: v.channel, ...client };
+  }
+  return null;
+}

@@ -51,8 +51,9 @@ function isReconnect(req: ConnectRequest): boolean {
   }
 }
 
+/** Whole seconds until expiry, rounded down so the client refreshes before it. */
 function ttlSeconds(expireAtMs: number, nowMs: number): number {
-  return Math.max(1, Math.ceil((expireAtMs - nowMs) / 1000));
+  return Math.max(1, Math.floor((expireAtMs - nowMs) / 1000));
 }
 
 export async function handleConnect(session: ClientSession, req: ConnectRequest): Promise<ConnectResult> {

@@ -29,8 +29,9 @@ function isRecovered(page: HistoryPage, since: StreamPosition): boolean {
   return first.offset === since.offset + 1 && last.offset === page.position.offset;
 }
 
+/** Whole seconds until expiry, rounded down so the client refreshes before it. */
 function ttlSeconds(expireAtMs: number): number {
-  return Math.max(1, Math.ceil((expireAtMs - Date.now()) / 1000));
+  return Math.max(1, Math.floor((expireAtMs - Date.now()) / 1000));
 }
 
 /** Ends the subscription with 2501 unless it was refreshed in time. */

@@ -121,3 +121,64 @@ export function payload(protocol: ClientProtocol, value: unknown): unknown {
 export function fromPayload(data: unknown): unknown {
   return data instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(data)) : data;
 }
+
+/** A bare WebSocket speaking the wire protocol by hand, for protocol-misuse tests. */
+export interface RawConnection {
+  ws: WebSocket;
+  /** Every frame received so far. */
+  frames: Buffer[];
+  opened: Promise<void>;
+  /** Close code and reason the server sent. */
+  closed: Promise<{ code: number; reason: string }>;
+  /** Sends one frame (a string as a text frame, bytes as a binary frame). */
+  send(frame: string | Uint8Array): void;
+  /** Resolves with the next frame received after this call (or an already queued unread one). */
+  nextFrame(timeoutMs?: number): Promise<Buffer>;
+}
+
+/** Opens a raw connection; `protobuf` offers the `centrifuge-protobuf` subprotocol. */
+export function rawConnect(url: string, options: { protobuf?: boolean } = {}): RawConnection {
+  const ws = options.protobuf === true ? new WebSocket(url, 'centrifuge-protobuf') : new WebSocket(url);
+  const frames: Buffer[] = [];
+  let read = 0;
+  const waiters: ((b: Buffer) => void)[] = [];
+  ws.on('message', (data: Buffer) => {
+    frames.push(data);
+    const w = waiters.shift();
+    if (w !== undefined) {
+      read++;
+      w(data);
+    }
+  });
+  ws.on('error', () => undefined);
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') }));
+  });
+  return {
+    ws, frames, opened, closed,
+    send: (frame) => ws.send(frame, { binary: typeof frame !== 'string' }),
+    nextFrame: (timeoutMs = 4000) => {
+      const queued = frames[read];
+      if (queued !== undefined) {
+        read++;
+        return Promise.resolve(queued);
+      }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('timed out waiting for a frame')), timeoutMs);
+        waiters.push((b) => {
+          clearTimeout(timer);
+          resolve(b);
+        });
+      });
+    },
+  };
+}
+
+/** Protobuf `Command{id, connect{}}`, varint-delimited (ids below 128). */
+export function protobufConnect(id: number): Uint8Array {
+  return Uint8Array.from([4, 0x08, id, 0x22, 0x00]);
+}

@@ -24,7 +24,10 @@ export class LatencyHistogram {
   }
 
   static decode(encoded: string): LatencyHistogram {
-    return new LatencyHistogram(decodeFromCompressedBase64(encoded, 32));
+    const histogram = decodeFromCompressedBase64(encoded, 32);
+    // Decoding drops the flag; without it adding a wider histogram throws.
+    histogram.autoResize = true;
+    return new LatencyHistogram(histogram);
   }
 
   get count(): number {

@@ -3,6 +3,8 @@
 const INITIAL_SIZE = 64 * 1024;
 /** A scratch buffer grown past this is dropped after use so one huge reply does not pin memory. */
 const KEEP_LIMIT = 1024 * 1024;
+/** Strings up to this length are copied in JS: cheaper than a native call for keys and short values. */
+const SHORT = 64;
 
 export class ByteWriter {
   buf: Buffer = Buffer.allocUnsafe(INITIAL_SIZE);
@@ -30,12 +32,36 @@ export class ByteWriter {
 
   /** Writes a string known to be ASCII (JSON punctuation, keys, numbers). */
   ascii(s: string): void {
-    this.ensure(s.length);
-    this.pos += this.buf.write(s, this.pos, 'latin1');
+    const n = s.length;
+    this.ensure(n);
+    if (n > SHORT) {
+      this.pos += this.buf.write(s, this.pos, 'latin1');
+      return;
+    }
+    const buf = this.buf;
+    let pos = this.pos;
+    for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+    this.pos = pos;
   }
 
   utf8(s: string): void {
-    this.ensure(s.length * 3);
+    const n = s.length;
+    this.ensure(n * 3);
+    if (n <= SHORT) {
+      // Short ASCII strings are cheaper to copy here than through a native call.
+      const buf = this.buf;
+      const start = this.pos;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[start + i] = c;
+      }
+      if (i === n) {
+        this.pos = start + n;
+        return;
+      }
+    }
     this.pos += this.buf.write(s, this.pos);
   }
 

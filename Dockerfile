@@ -9,8 +9,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
-# tsc emits only JavaScript: copy other files under src/ (Lua scripts) beside their compiled modules.
-RUN npm run build && find src -type f ! -name '*.ts' -exec cp --parents {} dist/ \;
+RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production

@@ -1,3 +1,4 @@
 export type * from './types.js';
 export * from './codes.js';
 export * from './codec.js';
+export { rawValueAt } from './json-raw.js';

@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/index.js';
 import type { Broker, PresenceManager } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import { Disconnects, type ProtocolType } from '../protocol/index.js';
+import { Disconnects, type DisconnectCode, type ProtocolType } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import { ClientSession } from './client-session.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -133,6 +133,20 @@ export class Gateway {
   /** Open client connections. */
   get connectionCount(): number {
     return this.sessions.size;
+  }
+
+  /**
+   * Closes one client connection with a disconnect code (default 3011 force reconnect); false
+   * when no such client is connected here.
+   */
+  disconnectClient(clientId: string, code: DisconnectCode = Disconnects.forceReconnect): boolean {
+    for (const s of this.sessions) {
+      if (s.id === clientId) {
+        s.close(code);
+        return true;
+      }
+    }
+    return false;
   }
 
   async start(): Promise<void> {

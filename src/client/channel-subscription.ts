@@ -70,8 +70,8 @@ export class ChannelSubscription {
   private readonly handlers: SubscriptionHandlers;
   private readonly sink: SubscriptionSink;
   private everSubscribed = false;
-  /** While recovered publications are being delivered: the stream top they end at. */
-  private recoveryTop: number | null = null;
+  /** True while centrifuge delivers the publications of a recovering subscribe reply. */
+  private deliveringRecovered = false;
   private removed = false;
 
   constructor(centrifuge: Centrifuge, channel: string, handlers: SubscriptionHandlers, options: SubscribeOptions, sink: SubscriptionSink) {
@@ -140,7 +140,12 @@ export class ChannelSubscription {
       };
       if (ctx.streamPosition !== undefined) event.streamPosition = { offset: ctx.streamPosition.offset, epoch: ctx.streamPosition.epoch };
       this.everSubscribed = true;
-      this.recoveryTop = ctx.hasRecoveredPublications && ctx.streamPosition !== undefined ? ctx.streamPosition.offset : null;
+      if (ctx.hasRecoveredPublications) {
+        // centrifuge delivers the recovered publications synchronously right after this event
+        // and dispatches the next server message only after that, in a later microtask.
+        this.deliveringRecovered = true;
+        queueMicrotask(() => { this.deliveringRecovered = false; });
+      }
       this.handlers.subscribed?.(event);
       this.sink.subscribed(event);
     });
@@ -150,12 +155,7 @@ export class ChannelSubscription {
       this.sink.unsubscribed(event);
     });
     s.on('publication', (ctx: PublicationContext) => {
-      let recovered = false;
-      if (this.recoveryTop !== null && ctx.offset !== undefined) {
-        recovered = ctx.offset <= this.recoveryTop;
-        if (ctx.offset >= this.recoveryTop) this.recoveryTop = null;
-      }
-      const event: PublicationEvent = { channel: this.channel, data: ctx.data, recovered };
+      const event: PublicationEvent = { channel: this.channel, data: ctx.data, recovered: this.deliveringRecovered };
       if (ctx.offset !== undefined) event.offset = ctx.offset;
       if (ctx.info !== undefined) event.info = { client: ctx.info.client, user: ctx.info.user };
       this.handlers.publication?.(event);

@@ -120,7 +120,11 @@ export async function handleSubscribe(session: ClientSession, req: SubscribeRequ
     };
   } catch (err) {
     session.removeSubscription(sub);
-    if (err instanceof SubscriptionGone) throw new ReplyError(Errors.internal);
+    if (err instanceof SubscriptionGone) {
+      // The connection closed while presence was being added: its cleanup may have run first.
+      if (sub.presence) presence.removePresence(channel, session.id, session.user).catch(() => undefined);
+      throw new ReplyError(Errors.internal);
+    }
     throw err;
   }
 }

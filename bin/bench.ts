@@ -1,0 +1,207 @@
+/**
+ * Benchmark: `npm run bench`. Starts its own redis-server, then for each run a gateway (with
+ * workers when the repository has them) and the bare baseline server, drives both with the load
+ * tester (seed scenario, then saturation), and writes docs/benchmarks.md with the medians.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { LoadTestReport } from '../src/loadtest/index.js';
+import { renderBenchmarks, type BenchProfile, type ScenarioRuns } from '../bench/bench-report.js';
+import { summarizeCpuProfile } from '../bench/cpu-profile-summary.js';
+
+const env = process.env;
+const seconds = (name: string, fallback: number): number => Number(env[name] ?? fallback);
+const SEED_S = seconds('BENCH_DURATION', 60);
+const SATURATION_S = seconds('BENCH_SATURATION_DURATION', Math.max(5, SEED_S / 2));
+const RUNS = Number(env.BENCH_RUNS ?? 3);
+const CLIENTS = Number(env.BENCH_CLIENTS ?? 500);
+const RATE = Number(env.BENCH_RATE ?? 20);
+const WINDOW = Number(env.BENCH_WINDOW ?? 20);
+const CHANNELS = 10;
+const SUBSCRIBERS = 1;
+const PROFILE = env.BENCH_PROFILE === '1';
+const OUTPUT = env.BENCH_OUTPUT ?? 'docs/benchmarks.md';
+
+const work = mkdtempSync(join(tmpdir(), 'rm-bench-'));
+const children = new Set<ChildProcess>();
+const log = (message: string): void => console.error(`[bench] ${message}`);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function waitForPort(port: number, what: string, proc: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode} (log in ${work})`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = new Socket();
+      s.once('connect', () => { s.destroy(); resolve(true); });
+      s.once('error', () => { s.destroy(); resolve(false); });
+      s.connect(port, '127.0.0.1');
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${what} did not listen on ${port} within 30 s`);
+}
+
+/** Starts a process whose output goes to a log file in the work directory. */
+function start(name: string, command: string, args: string[], extraEnv: Record<string, string>): ChildProcess {
+  const out = openSync(join(work, `${name}.log`), 'a');
+  const proc = spawn(command, args, { env: { ...env, ...extraEnv }, stdio: ['ignore', out, out] });
+  children.add(proc);
+  proc.once('exit', () => children.delete(proc));
+  return proc;
+}
+
+async function stop(proc: ChildProcess): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  proc.kill('SIGTERM');
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+const tsx = (script: string, profileDir?: string): string[] =>
+  [...(profileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', script];
+
+/** The worker entry point the repository has, if any. */
+function workerScript(): string | null {
+  for (const candidate of ['bin/worker.ts', 'examples/worker-simple.ts']) if (existsSync(candidate)) return candidate;
+  return null;
+}
+
+interface Server { url: string; stop(): Promise<void> }
+
+async function startGateway(redisUrl: string, label: string, profileDir?: string): Promise<Server> {
+  const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
+  const prefix = `bench${randomBytes(3).toString('hex')}`;
+  const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const gateway = start(`gateway-${label}`, process.execPath, tsx('bin/gateway.ts', profileDir), {
+    ...common, HOST: '127.0.0.1', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
+  });
+  await waitForPort(ws, 'gateway', gateway);
+  const script = workerScript();
+  const workers = script === null ? [] : [0, 1].map((i) =>
+    start(`worker-${i}-${label}`, process.execPath, tsx(script), { ...common, WORKER_ID: `worker-${i}`, METRICS_PORT: '0' }));
+  if (workers.length > 0) await sleep(1500);
+  return {
+    url: `ws://127.0.0.1:${ws}/connection/websocket`,
+    stop: async () => { await Promise.all([gateway, ...workers].map(stop)); },
+  };
+}
+
+async function startBaseline(redisUrl: string, label: string): Promise<Server> {
+  const port = await freePort();
+  const proc = start(`baseline-${label}`, process.execPath, tsx('bench/baseline-server.ts'), {
+    BASELINE_PORT: String(port), REDIS_URL: redisUrl, REDIS_PREFIX: `base${randomBytes(3).toString('hex')}`,
+  });
+  await waitForPort(port, 'baseline server', proc);
+  return { url: `ws://127.0.0.1:${port}/connection/websocket`, stop: () => stop(proc) };
+}
+
+async function loadTest(url: string, label: string, vars: Record<string, string>): Promise<LoadTestReport> {
+  const output = join(work, `report-${label}.json`);
+  const proc = start(`loadtest-${label}`, process.execPath, tsx('bin/loadtest.ts'), {
+    GATEWAY_URL: url, OUTPUT: output, MIN_SUCCESS_RATE: '0', PROGRESS_INTERVAL: '5s', ...vars,
+  });
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
+  if (code !== 0 || !existsSync(output)) throw new Error(`load test ${label} exited with ${code} (log in ${work})`);
+  return JSON.parse(readFileSync(output, 'utf8')) as LoadTestReport;
+}
+
+function summary(r: LoadTestReport): string {
+  return `${Math.round(r.publish.throughput)} msg/s, success ${(r.publish.successRate * 100).toFixed(2)}%, ack p50 ${r.publish.ack.p50.toFixed(2)} `
+    + `p99 ${r.publish.ack.p99.toFixed(2)} ms, e2e p99 ${r.delivery.latency.p99.toFixed(2)} ms, send lag p99 ${r.publish.sendLag.p99.toFixed(2)} ms`;
+}
+
+function versionOf(command: string, args: string[]): string {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : 'unknown';
+}
+
+async function main(): Promise<void> {
+  const redisPort = await freePort();
+  const redis = start('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], {});
+  await waitForPort(redisPort, 'redis-server', redis);
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  const script = workerScript();
+  const startLoad = loadavg().map((n) => n.toFixed(2)).join(' ');
+  const seedVars = { NUM_CLIENTS: String(CLIENTS), RATE: String(RATE), DURATION: String(SEED_S), CHANNELS: String(CHANNELS) };
+  const satVars = { NUM_CLIENTS: String(CLIENTS), RATE: '0', DURATION: String(SATURATION_S), WINDOW: String(WINDOW), CHANNELS: String(CHANNELS), SUBSCRIBERS: '0' };
+  const seed: ScenarioRuns = { gateway: [], baseline: [] };
+  const saturation: ScenarioRuns = { gateway: [], baseline: [] };
+  const profiles: BenchProfile[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    for (const [name, runs, vars] of [['seed', seed, seedVars], ['saturation', saturation, satVars]] as const) {
+      const label = `${name}-${run}`;
+      const profileDir = PROFILE ? join(work, `profile-${label}`) : undefined;
+      const gateway = await startGateway(redisUrl, label, profileDir);
+      try {
+        const subscribers = name === 'seed' ? String(SUBSCRIBERS) : '0';
+        const report = await loadTest(gateway.url, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
+        runs.gateway.push(report);
+        log(`${label} gateway: ${summary(report)}`);
+      } finally {
+        await gateway.stop();
+      }
+      if (profileDir !== undefined && run === RUNS && existsSync(profileDir)) {
+        const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+        if (file !== undefined) profiles.push({ label: `${name} run ${run}`, ...summarizeCpuProfile(join(profileDir, file)) });
+      }
+      const baseline = await startBaseline(redisUrl, label);
+      try {
+        const report = await loadTest(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: '0' });
+        runs.baseline.push(report);
+        log(`${label} baseline: ${summary(report)}`);
+      } finally {
+        await baseline.stop();
+      }
+    }
+  }
+  await stop(redis);
+  const cpuList = cpus();
+  const markdown = renderBenchmarks({
+    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+    machine: [
+      `CPU: ${cpuList[0]?.model ?? 'unknown'}, ${cpuList.length} cores; memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${type()} ${release()}`,
+      `Node ${process.version}; ${versionOf('redis-server', ['--version']).split(' ').slice(0, 3).join(' ')}; load average at start ${startLoad}`,
+    ],
+    setup: [
+      'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set), '
+        + (script === null ? 'no worker processes (no worker entry point in the repository yet: publishes end in the gateway\'s pipeline)' : `two worker processes (\`${script}\`)`)
+        + ', one load-tester process (raw `ws` connections, JSON protocol), and the baseline server (`bench/baseline-server.ts`).',
+      'Gateway and baseline are each started fresh for every run; runs alternate gateway, baseline.',
+    ],
+    seed: { clients: CLIENTS, rate: RATE, durationS: SEED_S, channels: CHANNELS, subscribers: SUBSCRIBERS },
+    saturation: { clients: CLIENTS, window: WINDOW, durationS: SATURATION_S },
+    command: `BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''} npm run bench`,
+  }, seed, saturation, profiles);
+  writeFileSync(OUTPUT, markdown);
+  log(`wrote ${OUTPUT}`);
+}
+
+try {
+  await main();
+  rmSync(work, { recursive: true, force: true });
+} catch (err) {
+  console.error(err);
+  process.exitCode = 1;
+} finally {
+  await Promise.all([...children].map(stop));
+}

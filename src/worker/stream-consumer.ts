@@ -115,6 +115,24 @@ export class StreamConsumer {
     return this.flushing;
   }
 
+  private async readNewWithDeadline(): Promise<QueueEntry[]> {
+    const { queue, stream, consumer, batchSize, blockMs } = this.o;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'lost'>((resolve) => { timer = setTimeout(() => resolve('lost'), blockMs + readGraceMs); });
+    const read = queue.readNew(stream, consumer, batchSize, blockMs);
+    try {
+      const result = await Promise.race([read, deadline]);
+      if (result !== 'lost') return result;
+    } finally {
+      clearTimeout(timer);
+    }
+    read.catch(() => undefined);
+    // The read may have been dropped by a reconnect after Redis executed it: its entries would be
+    // pending without our knowing. Reset the reading connection; the caller re-reads the pending list.
+    await queue.stopReading(stream);
+    throw new Error('blocking read lost (no reply in time)');
+  }
+
   private async consume(): Promise<void> {
     const { queue, stream, consumer, batchSize } = this.o;
     let failures = 0;
@@ -141,7 +159,7 @@ export class StreamConsumer {
             after = last.entryId;
           }
         } else {
-          const entries = await queue.readNew(stream, consumer, batchSize, this.o.blockMs);
+          const entries = await this.readNewWithDeadline();
           if (entries.length === 0) this.lastEmptyReadAt = Date.now();
           for (const e of entries) this.lanes.push(e.message?.channel ?? '', e);
         }
@@ -161,6 +179,9 @@ export class StreamConsumer {
     }
   }
 }
+
+/** Extra time a blocking read may take beyond its BLOCK before it counts as lost (dropped by a reconnect). */
+const readGraceMs = 2000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

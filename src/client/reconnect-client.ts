@@ -227,8 +227,9 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
       c.setHeaders({ ...this.userHeaders, [PREVIOUS_CLIENT_ID_HEADER]: ctx.client });
       this.log(`connected ${ctx.client} on ${this.url}`);
       this.emit('connected', { clientId: ctx.client, url: this.url, reconnect: previous !== null });
-      if (previous !== null) {
-        const downtimeMs = this.lostAt === null ? 0 : Date.now() - this.lostAt;
+      // Only after a lost connection, not after the app's own disconnect() and connect().
+      if (previous !== null && this.lostAt !== null) {
+        const downtimeMs = Date.now() - this.lostAt;
         this.emit('reconnected', { clientId: ctx.client, previousClientId: previous, url: this.url, attempts, downtimeMs });
       }
       this.lostAt = null;

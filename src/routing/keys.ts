@@ -16,22 +16,24 @@ export function validateWorkerId(id: string): WorkerId {
 }
 
 export interface PipelineKeysOptions {
-  /** Prepended to every key, e.g. `rm:`; '' allowed. */
+  /** Namespace of every key: `<prefix>:messages:worker:<id>`; '': no namespace. Must not contain `{` or `}`. */
   prefix: string;
   /**
    * Wrap the worker id in a `{hash tag}` so a stream, its lock and its dead-letter stream share one
-   * Redis Cluster slot. Off: the stream key is exactly `<prefix>messages:worker:<workerId>`.
+   * Redis Cluster slot. Off: the stream key is exactly `<prefix>:messages:worker:<workerId>`.
    */
   hashTags?: boolean;
 }
 
 /** Key names; one instance per prefix. */
 export class PipelineKeys {
+  /** The prefix with its `:` separator ('' when none). */
   readonly prefix: string;
   private readonly hashTags: boolean;
 
   constructor(options: PipelineKeysOptions) {
-    this.prefix = options.prefix;
+    if (/[{}]/.test(options.prefix)) throw new TypeError(`Redis prefix must not contain "{" or "}": ${options.prefix}`);
+    this.prefix = options.prefix === '' ? '' : `${options.prefix}:`;
     this.hashTags = options.hashTags ?? false;
   }
 

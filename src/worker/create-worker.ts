@@ -79,7 +79,7 @@ class StreamWorker implements Worker {
     await this.registry.start();
     await this.registry.register(this.id);
     this.healthySince = Date.now();
-    this.logger.info({ token: this.token }, 'worker registered');
+    this.logger.info({ instance: this.token }, 'worker registered');
     await this.tick();
     this.schedule();
   }

@@ -29,7 +29,7 @@ type Setup = (handler: MessageHandler) => Promise<{ gateways: StreamPipeline[]; 
 
 const setups: [string, Setup][] = [
   ['redis', async (handler) => {
-    const prefix = `t${randomUUID().slice(0, 8)}:`;
+    const prefix = `t${randomUUID().slice(0, 8)}`;
     const workers = ['worker-0', 'worker-1'].map((id) => createWorker({
       id, redisUrl: server.url, prefix, handler, publisher: { publish: async () => {} }, heartbeatMs: 200, concurrency: 8, batchSize: 20,
     }));

@@ -17,7 +17,7 @@ after(async () => {
 });
 
 void it('rejects submits while Redis is down, recovers after it restarts, and loses no accepted message', async () => {
-  const prefix = `t${randomUUID().slice(0, 8)}:`;
+  const prefix = `t${randomUUID().slice(0, 8)}`;
   const handled = new Set<string>();
   const worker = createWorker({
     id: 'worker-0', redisUrl: server.url, prefix, heartbeatMs: 200, publisher: { publish: async () => {} },

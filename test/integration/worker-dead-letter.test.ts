@@ -24,7 +24,7 @@ after(async () => {
 });
 
 void it('dead-letters a poison message after maxAttempts while other channels flow', async () => {
-  const prefix = `t${randomUUID().slice(0, 8)}:`;
+  const prefix = `t${randomUUID().slice(0, 8)}`;
   const handled: string[] = [];
   const attempts: number[] = [];
   let otherDone!: () => void;

@@ -20,8 +20,8 @@ after(async () => {
 });
 
 void it('redelivers what a SIGKILLed worker had not acknowledged, in channel order, after it restarts', async () => {
-  const prefix = `t${randomUUID().slice(0, 8)}:`;
-  const logKey = `${prefix}log`;
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const logKey = `${prefix}:log`;
   const env = { REDIS_URL: server.url, PREFIX: prefix, WORKER_ID: 'worker-k', LOG_KEY: logKey, DELAY_MS: '2', TAKEOVER: '0' };
   let child = await spawnWorker(env);
   const gateway = createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 });

@@ -50,8 +50,8 @@ async function publishSeqs(gateway: StreamPipeline, channels: string[], from: nu
 }
 
 void it('takes over the stream of a worker that stays dead, in order, and hands it back when it returns', async () => {
-  const prefix = `t${randomUUID().slice(0, 8)}:`;
-  const logKey = `${prefix}log`;
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const logKey = `${prefix}:log`;
   const env = { REDIS_URL: server.url, PREFIX: prefix, WORKER_ID: 'worker-a', LOG_KEY: logKey, DELAY_MS: '2', TAKEOVER: '0', DEAD_AFTER_MS: '1000' };
   let childA = await spawnWorker(env);
   const workerB = loggingWorker('worker-b', prefix, logKey);
@@ -92,8 +92,8 @@ void it('takes over the stream of a worker that stays dead, in order, and hands 
 });
 
 void it('drains the rest of a gracefully deregistered worker\'s stream, then forgets it', async () => {
-  const prefix = `t${randomUUID().slice(0, 8)}:`;
-  const logKey = `${prefix}log`;
+  const prefix = `t${randomUUID().slice(0, 8)}`;
+  const logKey = `${prefix}:log`;
   const keys = new PipelineKeys({ prefix });
   const registry = new RedisWorkerRegistry({ redis, keys });
   const workerB = loggingWorker('worker-b', prefix, logKey);

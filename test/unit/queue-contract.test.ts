@@ -25,7 +25,7 @@ function msg(channel: string, n: number, extra: Partial<StreamMessage> = {}): St
 
 const factories: [string, () => StreamQueue][] = [
   ['memory', () => new MemoryStreamQueue()],
-  ['redis', () => new RedisStreamQueue({ redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}:` }) })],
+  ['redis', () => new RedisStreamQueue({ redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` }) })],
 ];
 
 for (const [name, make] of factories) {

@@ -31,7 +31,7 @@ const waitFor = async (cond: () => boolean, ms = 2000): Promise<void> => {
 for (const [name, make] of [
   ['memory', () => { const r = new MemoryWorkerRegistry(); return [r, r] as const; }],
   ['redis', () => {
-    const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}:` });
+    const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
     return [new RedisWorkerRegistry({ redis, keys }), new RedisWorkerRegistry({ redis, keys })] as const;
   }],
 ] as [string, () => readonly [WorkerRegistry, WorkerRegistry]][]) {
@@ -90,7 +90,7 @@ for (const [name, make] of [
 
 void describe('ChannelRouter cache', () => {
   void it('reloads the set at most cacheTtlMs after a change it was not told about', async () => {
-    const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}:` });
+    const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
     const reg = new RedisWorkerRegistry({ redis, keys });
     await reg.register('w1');
     // Never started: hears no announcements, relies on the TTL alone.

@@ -79,14 +79,16 @@ void describe('worker ids and keys', () => {
   });
 
   void it('names the stream messages:worker:<id> and keeps a worker\'s keys in one cluster slot with hash tags', () => {
-    const plain = new PipelineKeys({ prefix: 'rm:' });
+    const plain = new PipelineKeys({ prefix: 'rm' });
     assert.equal(plain.workerStream('worker-0'), 'rm:messages:worker:worker-0');
     assert.equal(plain.deadLetterStream('worker-0'), 'rm:messages:worker:worker-0:dead');
-    const tagged = new PipelineKeys({ prefix: 'rm:', hashTags: true });
+    const tagged = new PipelineKeys({ prefix: 'rm', hashTags: true });
     assert.equal(tagged.workerStream('worker-0'), 'rm:messages:worker:{worker-0}');
     assert.equal(tagged.streamLock('worker-0'), 'rm:messages:worker:{worker-0}:lock');
     assert.equal(tagged.deadLetterStream('worker-0'), 'rm:messages:worker:{worker-0}:dead');
     assert.equal(tagged.orphans(), 'rm:{workers}:orphans');
     assert.throws(() => plain.workerStream('a}b'), TypeError);
+    assert.equal(new PipelineKeys({ prefix: '' }).workerStream('worker-0'), 'messages:worker:worker-0');
+    assert.throws(() => new PipelineKeys({ prefix: 'a{b}' }), TypeError);
   });
 });

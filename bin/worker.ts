@@ -1,0 +1,148 @@
+// Composition root of a worker process: configuration, logger, metrics server, Redis connections,
+// the broker publisher and the worker, with graceful shutdown on SIGTERM/SIGINT. Examples call
+// `runWorker(handler)`. Run directly for operator commands: `tsx bin/worker.ts retire <worker-id>`.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
+import { ConfigError, loadConfig, loadWorkerConfig, readDotEnv, type Config, type WorkerConfig } from '../src/config/index.js';
+import { ChannelPublisher, RedisBroker } from '../src/engine/index.js';
+import { createLogger, type Logger } from '../src/log/index.js';
+import { WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
+import { connectRedis, openRedis } from '../src/queue/index.js';
+import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
+import { createWorker, type MessageHandler, type Worker, type WorkerOptions } from '../src/worker/index.js';
+
+export interface RunWorkerOptions {
+  /** Extra createWorker options (e.g. `onProcessed` for statistics). */
+  worker?: Pick<WorkerOptions, 'onProcessed'>;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  config: Config;
+  workerConfig: WorkerConfig;
+  logger: Logger;
+}
+
+function readConfigs(): { config: Config; workerConfig: WorkerConfig } {
+  const env = { ...(existsSync('.env') ? readDotEnv(readFileSync('.env', 'utf8')) : {}), ...process.env };
+  try {
+    return { config: loadConfig(env), workerConfig: loadWorkerConfig(env) };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function startMetricsServer(registry: Registry, port: number, logger: Logger): Server {
+  const server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
+    }, (err: unknown) => {
+      logger.error({ err }, 'metrics collection failed');
+      res.writeHead(500).end();
+    });
+  });
+  server.on('error', (err) => logger.error({ err, port }, 'metrics server failed'));
+  server.listen(port);
+  return server;
+}
+
+/** Starts a worker process around `handler` and stops it gracefully on SIGTERM/SIGINT. */
+export async function runWorker(handler: MessageHandler, options: RunWorkerOptions = {}): Promise<RunningWorker> {
+  const { config, workerConfig } = readConfigs();
+  const logger = createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
+  if (config.redisUrl === null) {
+    logger.fatal('REDIS_URL is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
+    process.exit(1);
+  }
+  if (config.redisCluster) {
+    logger.fatal('REDIS_CLUSTER is not supported by the worker yet; use a single Redis');
+    process.exit(1);
+  }
+  const registry = new Registry();
+  collectProcessMetrics(registry);
+  const metrics = new WorkerMetrics(registry);
+  const metricsServer = workerConfig.workerMetricsPort > 0 ? startMetricsServer(registry, workerConfig.workerMetricsPort, logger) : null;
+
+  const redis = openRedis(config.redisUrl, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
+  redis.on('error', () => {});
+  if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
+  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger });
+  await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
+  const publisher = new ChannelPublisher(broker, config.channel);
+
+  const worker = createWorker({
+    id: workerConfig.workerId, redisUrl: config.redisUrl, prefix: config.redisPrefix, handler, logger, metrics,
+    publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
+    concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
+    heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,
+    orphanGraceMs: workerConfig.orphanGraceMs,
+    ...options.worker,
+  });
+  await worker.start();
+  logger.info({ metricsPort: workerConfig.workerMetricsPort }, `worker ${workerConfig.workerId} consuming ${new PipelineKeys({ prefix: config.redisPrefix }).workerStream(workerConfig.workerId)}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight messages');
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
+    force.unref();
+    worker.close()
+      .then(() => broker.close())
+      .then(() => {
+        redis.disconnect();
+        metricsServer?.close();
+        logger.info('worker stopped');
+        process.exit(0);
+      }, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return { worker, config, workerConfig, logger };
+}
+
+/** `retire <worker-id>`: removes a worker from the routing set for good; live workers drain its stream. */
+async function main(args: string[]): Promise<void> {
+  const [command, id] = args;
+  if (command !== 'retire' || id === undefined) {
+    console.error('usage: tsx bin/worker.ts retire <worker-id>   (workers themselves start from examples/, e.g. npm run worker)');
+    process.exit(2);
+  }
+  const { config } = readConfigs();
+  if (config.redisUrl === null) {
+    console.error('REDIS_URL is not set');
+    process.exit(1);
+  }
+  const redis = openRedis(config.redisUrl, { role: 'worker', name: 'worker-retire' });
+  await redis.connect();
+  const registry = new RedisWorkerRegistry({ redis, keys: new PipelineKeys({ prefix: config.redisPrefix }) });
+  await registry.deregister(id);
+  console.log(`${id} retired: its channels move to the other workers; a live worker drains its stream`);
+  redis.disconnect();
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -7,3 +7,4 @@ export { parseDuration, MAX_DURATION_MS } from './parse-duration.js';
 export { defaultChannelConfig, EMPTY_CHANNEL_OPTIONS, DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_NAMESPACE_BOUNDARY } from './default-channels.js';
 export { resolveChannel, validateChannelName, channelOwner, userLimitedAllows, USER_BOUNDARY, USER_SEPARATOR } from './channel-rules.js';
 export type { ResolvedChannel } from './channel-rules.js';
+export { loadWorkerConfig, type WorkerConfig } from './worker-config.js';

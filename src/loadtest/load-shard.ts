@@ -150,12 +150,15 @@ export class LoadShard {
 
   private async openPublisher(g: number): Promise<void> {
     const r = this.recorder;
-    const index = this.publishers.length;
+    // Registered before connecting, so its handlers and the schedule see the same object.
+    // Kept even when the connect fails: its scheduled publishes then count as `not_connected`.
     const conn = new LoadConnection(this.options.url, loadWireFor(this.options.protocol), {
-      onAck: (latencyMs, errorCode) => this.onAck(latencyMs, errorCode, index),
+      onAck: (latencyMs, errorCode) => this.onAck(latencyMs, errorCode, publisher),
       onPublication: () => undefined,
       onClose: (code, _reason, pending) => this.onClose(code, pending),
     });
+    const publisher: Publisher = { conn, globalIndex: g, channel: channelName(this.options, g % this.options.channels), seq: 0 };
+    this.publishers.push(publisher);
     r.connectAttempted++;
     try {
       r.connectHistogram.recordMs(await conn.connect(this.token('pub', g), 'loadtest', this.options.connectTimeoutMs));
@@ -164,8 +167,6 @@ export class LoadShard {
       tally(r.connectErrors, (err as Error).message);
       conn.close();
     }
-    // Kept even when it failed: its scheduled publishes then count as `not_connected`.
-    this.publishers.push({ conn, globalIndex: g, channel: channelName(this.options, g % this.options.channels), seq: 0 });
   }
 
   private send(p: Publisher, scheduledAt: number): void {
@@ -221,7 +222,7 @@ export class LoadShard {
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, this.closedLoopDeadline - now())));
   }
 
-  private onAck(latencyMs: number, errorCode: number, publisher: number): void {
+  private onAck(latencyMs: number, errorCode: number, publisher: Publisher): void {
     const r = this.recorder;
     if (errorCode === 0) {
       r.acked++;
@@ -231,7 +232,7 @@ export class LoadShard {
       tally(r.publishErrors, `reply:${errorCode}`);
     }
     if (this.closedLoopDeadline > 0 && now() < this.closedLoopDeadline) {
-      this.send(this.publishers[publisher] as Publisher, now());
+      this.send(publisher, now());
     }
   }
 

@@ -51,6 +51,15 @@ void describe('load tester against a real gateway', () => {
     });
   }
 
+  void it('keeps WINDOW publishes in flight per client in closed loop, each on its own connection', async () => {
+    const report = await run({ TOKEN_SECRET: SECRET, NUM_CLIENTS: '8', RATE: '0', DURATION: '1', WINDOW: '4', SUBSCRIBERS: '0' });
+    assert.equal(report.connections.ok, 8);
+    assert.deepEqual(report.publish.errors, {});
+    assert.equal(report.publish.acked, report.publish.scheduled);
+    assert.ok(report.publish.acked >= 32, `at least one window per client: ${report.publish.acked}`);
+    assert.equal(report.disconnects['3013'], undefined);
+  });
+
   void it('counts refused connects and refused publishes by code', async () => {
     const badToken = await run({ TOKEN_SECRET: 'wrong', NUM_CLIENTS: '3', MESSAGES_PER_CLIENT: '4', RATE: '40', SUBSCRIBERS: '0' });
     assert.equal(badToken.connections.ok, 0);

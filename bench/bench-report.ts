@@ -65,6 +65,15 @@ function runsTable(name: string, runs: ScenarioRuns): string[] {
   return lines;
 }
 
+/** Says why end-to-end figures may be missing: connects or subscribes the gateway refused. */
+function connectionNotes(runs: ScenarioRuns): string[] {
+  const notes = runs.gateway.flatMap((r, i) => {
+    const errors = Object.entries(r.connections.errors).map(([k, n]) => `${k} x${n}`).join(', ');
+    return errors === '' ? [] : [`- Run ${i + 1}: ${r.connections.failed} of ${r.connections.attempted} connections failed (${errors}).`];
+  });
+  return notes.length === 0 ? [] : ['', 'Connection problems on the gateway (subscribers count as connections):', '', ...notes];
+}
+
 export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturation: ScenarioRuns, profiles: readonly BenchProfile[]): string {
   const s = ctx.seed;
   const out = [
@@ -102,6 +111,7 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
       { label: 'Deliveries received', target: '100%', pick: (r) => r.delivery.ratio, format: fmtPct, ratio: false },
       { label: 'Generator send lag p99', target: 'small', pick: (r) => r.publish.sendLag.p99, format: fmtMs, ratio: false },
     ]),
+    ...connectionNotes(seed),
     '',
     `## Saturation: ${ctx.saturation.clients} clients, ${ctx.saturation.window} publishes in flight each, ${ctx.saturation.durationS} s (closed loop)`,
     '',

@@ -1,7 +1,8 @@
 /**
  * The gateway process's network face: the Centrifuge WebSocket endpoint at
- * `/connection/websocket`, the HTTP port (`/health` plus extra routes) and the metrics port.
- * It owns the lifecycle of the engine parts and pipeline it is given.
+ * `/connection/websocket`, the HTTP port (`/health`, `/ready` plus extra routes) and the metrics
+ * port. It owns the lifecycle of the engine parts and pipeline it is given, and is the control
+ * plane's {@link LocalNode}.
  */
 
 import type { IncomingMessage, Server } from 'node:http';
@@ -10,14 +11,16 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/index.js';
-import type { Broker, PresenceManager } from '../engine/index.js';
+import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import { Disconnects, type DisconnectCode, type ProtocolType } from '../protocol/index.js';
+import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import { ClientSession } from './client-session.js';
+import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
+import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
@@ -35,14 +38,27 @@ export interface GatewayOptions {
   presence: PresenceManager;
   /** Started and closed with the gateway. */
   pipeline: MessagePipeline;
-  /** Extra routes on the HTTP port, tried in order after `/health`; omitted: none. */
+  /** Extra routes on the HTTP port, tried in order after `/health` and `/ready`; omitted: none. */
   httpRoutes?: readonly HttpRouteHandler[];
+  /** What `/ready` checks besides the gateway's own state; omitted: ready while running. */
+  readiness?: ReadinessChecks;
+  /**
+   * Builds the part that ties this node to the cluster (the ControlPlane), given the gateway as
+   * its LocalNode; started after the engine parts, closed after clients are disconnected.
+   */
+  controlPlane?: (local: LocalNode) => Lifecycle;
   /** Grace after a connection's/subscription's expiry before it is closed; omitted: 25 s (Centrifugo's). */
   expiredCloseDelayMs?: number;
   /** Presence entry lifetime; omitted: 60 s. Entries are refreshed every third of it. */
   presenceTtlMs?: number;
   /** Server version in ConnectResult; omitted: the package version given by the caller or '0.0.0'. */
   version?: string;
+}
+
+/** Something started and closed with the gateway. */
+export interface Lifecycle {
+  start(): Promise<void>;
+  close(): Promise<void>;
 }
 
 export interface GatewayPorts {
@@ -78,10 +94,13 @@ function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
-export class Gateway {
+export class Gateway implements LocalNode {
   private readonly options: GatewayOptions;
   private readonly ctx: GatewayContext;
   private readonly hub: Hub;
+  private readonly pipeline: DrainingPipeline;
+  private readonly readinessState: Readiness;
+  private readonly control: Lifecycle | null;
   private readonly sessions = new Set<ClientSession>();
   private readonly sockets = new Set<WebSocket>();
   private readonly wss: WebSocketServer;
@@ -89,16 +108,19 @@ export class Gateway {
   private readonly httpServer: Server;
   private readonly metricsServer: Server;
   private presenceTimer: NodeJS.Timeout | null = null;
-  private state: 'new' | 'running' | 'closing' | 'closed' = 'new';
+  private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | null = null;
+  private drainTimedOut = false;
 
   constructor(options: GatewayOptions) {
     this.options = options;
     const { config, logger } = options;
     this.hub = new Hub(options.broker, logger);
+    this.pipeline = new DrainingPipeline(options.pipeline);
+    this.readinessState = new Readiness(options.readiness ?? null, logger);
     this.ctx = {
       config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
-      pipeline: options.pipeline, hub: this.hub,
+      pipeline: this.pipeline, hub: this.hub,
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? 60_000,
       version: options.version ?? '0.0.0',
@@ -118,11 +140,30 @@ export class Gateway {
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
+    this.control = options.controlPlane?.(this) ?? null;
   }
 
-  /** True while serving (health endpoints answer 200). */
+  /** Liveness: true from start until closed (health endpoints answer 200). */
   get healthy(): boolean {
+    return this.state === 'starting' || this.state === 'running' || this.state === 'closing';
+  }
+
+  /** True while serving clients and API calls (not starting, not shutting down). */
+  get accepting(): boolean {
     return this.state === 'running';
+  }
+
+  /** True when the last close() had to cut in-flight work short at the shutdown timeout. */
+  get shutdownTimedOut(): boolean {
+    return this.drainTimedOut;
+  }
+
+  /** What `/ready` answers. */
+  readiness(): Promise<ReadinessReport> {
+    return this.readinessState.report({
+      starting: this.state === 'new' || this.state === 'starting',
+      shuttingDown: this.state === 'closing' || this.state === 'closed',
+    });
   }
 
   /** Bound ports (valid after start; 0 before). */
@@ -149,14 +190,57 @@ export class Gateway {
     return false;
   }
 
+  disconnectUser(user: UserId, code: number, reason: string, client?: ClientId): number {
+    let count = 0;
+    for (const s of [...this.sessions]) {
+      if (!s.connected || s.user !== user || (client !== undefined && s.id !== client)) continue;
+      s.close({ code, reason });
+      count++;
+    }
+    return count;
+  }
+
+  unsubscribeUser(user: UserId, channel: ChannelName, client?: ClientId): number {
+    let count = 0;
+    for (const s of this.sessions) {
+      if (!s.connected || s.user !== user || (client !== undefined && s.id !== client)) continue;
+      const sub = s.subscriptions.get(channel);
+      if (sub === undefined) continue;
+      s.unsubscribeWithPush(sub, Unsubscribes.server);
+      count++;
+    }
+    return count;
+  }
+
+  stats(): LocalNodeStats {
+    let numClients = 0;
+    let numSubs = 0;
+    const users = new Set<UserId>();
+    for (const s of this.sessions) {
+      if (!s.connected) continue;
+      numClients++;
+      numSubs += s.subscriptions.size;
+      users.add(s.user);
+    }
+    return { numClients, numUsers: users.size, numSubs };
+  }
+
+  /**
+   * Opens the HTTP and metrics ports first (liveness answers, readiness says starting), then
+   * starts the engine parts, pipeline and control plane (these wait while Redis is unreachable),
+   * then opens the WebSocket port.
+   */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error('gateway already started');
-    const { config, broker, pipeline } = this.options;
-    await broker.start(this.hub);
-    await pipeline.start();
-    await listen(this.wsServer, config.websocketPort, config.host);
+    const { config, broker } = this.options;
+    this.state = 'starting';
     await listen(this.httpServer, config.httpPort, config.host);
     await listen(this.metricsServer, config.metricsPort, config.host);
+    await broker.start(this.hub);
+    await this.pipeline.start();
+    await this.control?.start();
+    if (this.state !== 'starting') return;
+    await listen(this.wsServer, config.websocketPort, config.host);
     this.presenceTimer = setInterval(() => {
       for (const s of this.sessions) s.refreshPresence();
     }, Math.max(1000, this.ctx.presenceTtlMs / 3));
@@ -181,8 +265,10 @@ export class Gateway {
   }
 
   /**
-   * Stops accepting connections, closes every client with 3001 shutdown (they reconnect elsewhere),
-   * waits up to the shutdown timeout for their sockets, then closes the pipeline and engine parts.
+   * Graceful shutdown: readiness false and no new connections at once; client messages in flight
+   * are appended and answered (new ones get a temporary error); every client is closed with 3001
+   * shutdown (they reconnect elsewhere); then the control plane, listeners, pipeline and engine
+   * parts close. Steps up to the clients' sockets closing are bounded by the shutdown timeout.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -191,24 +277,36 @@ export class Gateway {
 
   private async shutdown(): Promise<void> {
     const { logger, config } = this.options;
-    const wasRunning = this.state === 'running';
+    const wasStarted = this.state !== 'new';
     this.state = 'closing';
+    const deadline = Date.now() + config.shutdownTimeoutMs;
     if (this.presenceTimer !== null) clearInterval(this.presenceTimer);
-    const servers = [this.wsServer, this.httpServer, this.metricsServer].map(closeServer);
+    const wsClosed = closeServer(this.wsServer);
+    const pending = this.pipeline.pending;
+    const drained = await this.pipeline.drain(deadline);
+    // Replies of the calls that just settled are written in the callers' continuations.
+    await new Promise((r) => setImmediate(r));
+    logger.info({ inFlight: pending, drained, clients: this.sessions.size }, 'shutdown: in-flight client messages settled; closing clients with 3001');
     for (const s of [...this.sessions]) s.close(Disconnects.shutdown);
-    const deadline = Date.now() + Math.min(config.shutdownTimeoutMs, 5000);
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.drainTimedOut = !drained || this.sockets.size > 0;
     for (const ws of this.sockets) ws.terminate();
-    for (const server of [this.wsServer, this.httpServer, this.metricsServer]) server.closeAllConnections();
-    await Promise.all(servers);
+    this.wsServer.closeAllConnections();
+    await wsClosed;
     const parts: [string, () => Promise<void>][] = [
-      ['pipeline', () => this.options.pipeline.close()],
+      ['control plane', async () => { await this.control?.close(); }],
+      ['listeners', async () => {
+        const servers = [this.httpServer, this.metricsServer].map(closeServer);
+        for (const server of [this.httpServer, this.metricsServer]) server.closeAllConnections();
+        await Promise.all(servers);
+      }],
+      ['pipeline', () => this.pipeline.close()],
       ['broker', () => this.options.broker.close()],
       ['presence', () => this.options.presence.close()],
     ];
     for (const [name, closePart] of parts) {
       try {
-        if (wasRunning || name !== 'pipeline') await closePart();
+        if (wasStarted || name === 'listeners') await closePart();
       } catch (err) {
         logger.warn({ err, part: name }, 'close failed');
       }

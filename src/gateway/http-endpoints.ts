@@ -1,15 +1,20 @@
-/** Plain HTTP endpoints of the gateway: health on the HTTP and metrics ports, Prometheus metrics. */
+/** Plain HTTP endpoints of the gateway: health and readiness on the HTTP and metrics ports, Prometheus metrics. */
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { ReadinessReport } from './readiness.js';
 
 /** An extra route on the HTTP port; resolves true when it answered the request. */
 export type HttpRouteHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
 
 export interface HealthSource {
-  /** False while shutting down: health answers 503. */
+  /** False once closed: health answers 503. */
   readonly healthy: boolean;
+  /** False while starting or shutting down: extra routes (the server API) answer 503. */
+  readonly accepting: boolean;
+  /** Readiness for `GET /ready`: 200 when ready, else 503 with the report. */
+  readiness(): Promise<ReadinessReport>;
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -28,11 +33,28 @@ function health(res: ServerResponse, source: HealthSource): void {
   sendJson(res, source.healthy ? 200 : 503, { status: source.healthy ? 'ok' : 'shutting down' });
 }
 
-/** HTTP port: `GET /health`, then the extra routes, else 404. */
+/** Answers `GET /health` and `GET /ready`; false for other requests. */
+function probe(req: IncomingMessage, res: ServerResponse, source: HealthSource, logger: Logger): boolean {
+  if (req.method !== 'GET') return false;
+  const path = pathOf(req);
+  if (path === '/health') {
+    health(res, source);
+    return true;
+  }
+  if (path !== '/ready') return false;
+  source.readiness().then((report) => sendJson(res, report.ready ? 200 : 503, report), (err: unknown) => {
+    logger.error({ err }, 'readiness check failed');
+    sendJson(res, 503, { ready: false, error: 'readiness check failed' });
+  });
+  return true;
+}
+
+/** HTTP port: `GET /health`, `GET /ready`, then the extra routes (503 while not accepting), else 404. */
 export function createHttpServer(source: HealthSource, logger: Logger, routes: readonly HttpRouteHandler[]): Server {
   return createServer((req, res) => {
     void (async () => {
-      if (req.method === 'GET' && pathOf(req) === '/health') return health(res, source);
+      if (probe(req, res, source, logger)) return undefined;
+      if (routes.length > 0 && !source.accepting) return sendJson(res, 503, { error: 'not accepting requests (starting or shutting down)' });
       for (const route of routes) if (await route(req, res)) return undefined;
       return sendJson(res, 404, { error: 'not found' });
     })().catch((err: unknown) => {
@@ -43,11 +65,11 @@ export function createHttpServer(source: HealthSource, logger: Logger, routes: r
   });
 }
 
-/** Metrics port: `GET /metrics` (Prometheus text format) and `GET /health`. */
+/** Metrics port: `GET /metrics` (Prometheus text format), `GET /health` and `GET /ready`. */
 export function createMetricsServer(source: HealthSource, registry: Registry, logger: Logger): Server {
   return createServer((req, res) => {
     const path = pathOf(req);
-    if (req.method === 'GET' && path === '/health') return health(res, source);
+    if (probe(req, res, source, logger)) return undefined;
     if (req.method !== 'GET' || path !== '/metrics') return sendJson(res, 404, { error: 'not found' });
     registry.metrics().then((text) => {
       res.writeHead(200, { 'content-type': registry.contentType });

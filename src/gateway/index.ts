@@ -1,4 +1,6 @@
-export { Gateway, WEBSOCKET_PATH, type GatewayOptions, type GatewayPorts } from './gateway.js';
+export { Gateway, WEBSOCKET_PATH, type GatewayOptions, type GatewayPorts, type Lifecycle } from './gateway.js';
+export type { ReadinessChecks, ReadinessReport } from './readiness.js';
+export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';
 export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength } from './publish-validation.js';

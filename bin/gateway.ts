@@ -1,17 +1,23 @@
-// Composition root of the gateway process: configuration, logger, metrics, engine parts, pipeline,
-// the Gateway itself and graceful shutdown on SIGTERM/SIGINT.
+// Composition root of the gateway process: configuration, logger, metrics, engine parts, the
+// message pipeline (Redis Streams, or in-memory with in-process workers), the server HTTP API, the
+// control plane, readiness, and graceful shutdown on SIGTERM/SIGINT.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { ConfigError, loadConfig, readDotEnv, type Config } from '../src/config/index.js';
+import { EmbeddedPipeline } from '../src/embedded/index.js';
 import {
-  ChannelPublisher, MemoryBroker, MemoryPresenceManager, RedisBroker, RedisPresenceManager,
-  type Broker, type PresenceManager,
+  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryNodeRegistry, MemoryPresenceManager,
+  RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
+  type Broker, type ControlBus, type NodeRegistry, type PresenceManager,
 } from '../src/engine/index.js';
-import { DirectPipeline, Gateway } from '../src/gateway/index.js';
+import { createHttpApi, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
-import { GatewayMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import { connectRedis, openRedis, type MessagePipeline } from '../src/queue/index.js';
+import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
+import { connectRedis, openRedis, RedisStreamQueue, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
+import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
+import { simpleHandler } from '../examples/worker-simple.js';
 
 function readConfig(): Config {
   const dotEnv = existsSync('.env') ? readDotEnv(readFileSync('.env', 'utf8')) : {};
@@ -26,71 +32,161 @@ function readConfig(): Config {
   }
 }
 
+/** Everything the mode decides: engine parts, pipeline, control plane and readiness checks. */
 interface Parts {
   broker: Broker;
   presence: PresenceManager;
   pipeline: MessagePipeline;
+  bus: ControlBus;
+  nodes: NodeRegistry;
+  readiness: ReadinessChecks;
+  /** Closes what the gateway does not (Redis connections), after the gateway closed. */
   close(): Promise<void>;
 }
 
-async function composeParts(config: Config, logger: Logger): Promise<Parts> {
-  if (config.redisUrl === null) {
-    logger.info('embedded in-memory mode: REDIS_URL is not set, broker, history, presence and publications stay in this process');
-    const broker = new MemoryBroker({ logger });
-    return {
-      broker, presence: new MemoryPresenceManager(),
-      pipeline: new DirectPipeline(new ChannelPublisher(broker, config.channel)),
-      close: async () => undefined,
-    };
+function embeddedParts(config: Config, logger: Logger, registry: Registry): Parts {
+  logger.info({ mode: 'embedded', workers: config.embeddedWorkers },
+    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (examples/worker-simple.ts) run in this process; nothing survives a restart`);
+  const broker = new MemoryBroker({ logger });
+  const pipeline = new EmbeddedPipeline({
+    nodeId: config.nodeId, workers: config.embeddedWorkers, routeCacheTtlMs: config.routeCacheTtlMs,
+    handler: simpleHandler(logger.child({ component: 'worker' })), publisher: new ChannelPublisher(broker, config.channel),
+    logger: logger.child({ component: 'worker' }), metrics: new WorkerMetrics(registry),
+  });
+  const nodes = new MemoryNodeRegistry();
+  return {
+    broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes,
+    readiness: { redis: null, workers: () => pipeline.registeredWorkers() },
+    close: async () => undefined,
+  };
+}
+
+/** `redis://user:pass@host` without the password, for logs. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable REDIS_URL)';
   }
+}
+
+/** Logs and counts a connection's losses and recoveries once per outage, not once per retry. */
+function watchRedis(redis: Redis, component: string, logger: Logger, metrics: GatewayMetrics): void {
+  let down = false;
+  let everReady = false;
+  redis.on('error', (err: Error) => {
+    metrics.redisErrorsTotal.inc({ component });
+    if (down) return;
+    down = true;
+    logger.warn({ component, err: err.message }, everReady
+      ? 'Redis connection lost; reconnecting with backoff (publishes and subscribes get temporary errors, /ready answers 503)'
+      : 'Redis unreachable; retrying with backoff (up to 2 s between attempts), /ready answers 503 until it is reachable');
+  });
+  redis.on('ready', () => {
+    if (everReady) {
+      metrics.redisReconnectsTotal.inc({ component });
+      logger.info({ component }, 'Redis connection restored');
+    }
+    everReady = true;
+    down = false;
+  });
+}
+
+/** A pub/sub connection that fails fast while Redis is down (a client subscribe gets a temporary error). */
+function openSubscriber(url: string, name: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000), connectionName: name,
+  });
+}
+
+async function redisParts(config: Config, redisUrl: string, logger: Logger, metrics: GatewayMetrics): Promise<Parts> {
   if (config.redisCluster) {
     logger.fatal('REDIS_CLUSTER is not supported by this gateway build yet; unset it or use a single Redis');
     process.exit(1);
   }
-  const redis = openRedis(config.redisUrl, { role: 'producer', name: `gateway:${config.nodeId}` });
-  if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
-  logger.info('Redis mode: broker, history and presence in Redis; client publications are published directly to channels');
-  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger });
+  logger.info({ mode: 'redis', redis: safeUrl(redisUrl) },
+    'Redis mode: broker, history, presence and worker streams in Redis; start workers with `npm run worker`');
+  const node = config.nodeId;
+  // Engine commands; pipeline commands (XADD) on their own connection; two pub/sub connections.
+  const engine = openRedis(redisUrl, { role: 'producer', name: `gateway:${node}` });
+  const queueConn = openRedis(redisUrl, { role: 'producer', name: `gateway-queue:${node}` });
+  const brokerSub = openSubscriber(redisUrl, `gateway-sub:${node}`);
+  const controlSub = openRedis(redisUrl, { role: 'worker', name: `gateway-control:${node}` });
+  const conns: [string, Redis][] = [['broker', engine], ['queue', queueConn], ['broker-pubsub', brokerSub], ['control', controlSub]];
+  for (const [component, conn] of conns) watchRedis(conn, component, logger, metrics);
+  const connected = await Promise.all(conns.map(([, conn]) => connectRedis(conn)));
+  if (connected.includes(false)) {
+    logger.error({ redis: safeUrl(redisUrl) }, 'Redis is unreachable at start-up: the gateway keeps retrying and opens its WebSocket port once Redis answers; /health is 200, /ready 503 meanwhile');
+  }
+
+  const keys = new PipelineKeys({ prefix: config.redisPrefix });
+  const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
+  const pipeline = new StreamPipeline({
+    queue: new RedisStreamQueue({ redis: queueConn, keys }), registry: workers, nodeId: node,
+    routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
+  });
   return {
-    broker, presence: new RedisPresenceManager({ redis, prefix: config.redisPrefix }),
-    pipeline: new DirectPipeline(new ChannelPublisher(broker, config.channel)),
+    broker: new RedisBroker({ redis: engine, subscriber: brokerSub, prefix: config.redisPrefix, logger }),
+    presence: new RedisPresenceManager({ redis: engine, prefix: config.redisPrefix }),
+    pipeline,
+    bus: new RedisControlBus({ redis: engine, subscriber: controlSub, prefix: config.redisPrefix, logger }),
+    nodes: new RedisNodeRegistry({ redis: engine, prefix: config.redisPrefix }),
+    readiness: {
+      redis: () => conns.every(([, conn]) => conn.status === 'ready'),
+      workers: async () => (await workers.members()).length,
+    },
     close: async () => {
-      redis.disconnect();
+      for (const [, conn] of conns) conn.disconnect();
     },
   };
 }
 
 async function main(): Promise<void> {
   const config = readConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'gateway', base: { node: config.nodeId } });
-  const parts = await composeParts(config, logger);
+  const logger = createLogger({ level: config.logLevel, name: 'gateway', base: { nodeId: config.nodeId } });
+  const registry = new Registry();
+  collectProcessMetrics(registry);
+  const metrics = new GatewayMetrics(registry);
+  const parts = config.redisUrl === null
+    ? embeddedParts(config, logger, registry)
+    : await redisParts(config, config.redisUrl, logger, metrics);
   if (config.client.tokenHmacSecretKey === null) {
     logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
   }
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
-  const registry = new Registry();
-  collectProcessMetrics(registry);
+  const apiWarning = httpApiDisabledWarning(config);
+  if (apiWarning !== null) logger.warn(apiWarning);
+
+  const version = process.env['npm_package_version'] ?? '0.1.0';
+  const publisher = new ChannelPublisher(parts.broker, config.channel);
   const gateway = new Gateway({
-    config, logger, registry, metrics: new GatewayMetrics(registry),
-    broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline,
-    version: process.env['npm_package_version'] ?? '0.1.0',
+    config, logger, registry, metrics, version,
+    broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
+    httpRoutes: [createHttpApi({
+      config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
+    })],
+    controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
   });
-  await gateway.start();
-  const ports = gateway.ports;
-  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${config.host}:${ports.websocket}/connection/websocket, http :${ports.http}, metrics :${ports.metrics}`);
 
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: closing clients with 3001 shutdown');
-    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
+    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: not ready, no new connections, finishing in-flight publishes, then 3001 to every client');
+    const force = setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 5000);
     force.unref();
     gateway.close()
       .then(() => parts.close())
       .then(() => {
-        logger.info('gateway stopped');
-        process.exit(0);
+        const timedOut = gateway.shutdownTimedOut;
+        logger.info({ timedOut }, timedOut ? 'gateway stopped; the drain hit SHUTDOWN_TIMEOUT' : 'gateway stopped');
+        process.exit(timedOut ? 1 : 0);
       }, (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -98,6 +194,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+
+  try {
+    await gateway.start();
+  } catch (err) {
+    if (stopping) return;
+    throw err;
+  }
+  if (stopping) return;
+  const ports = gateway.ports;
+  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${config.host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
 }
 
 main().catch((err: unknown) => {

@@ -17,6 +17,8 @@ import { createWorker, type MessageHandler, type Worker, type WorkerOptions } fr
 export interface RunWorkerOptions {
   /** Extra createWorker options (e.g. `onProcessed` for statistics). */
   worker?: Pick<WorkerOptions, 'onProcessed'>;
+  /** The process's logger (from {@link createWorkerLogger}, so a handler can log from its first message); omitted: created here. */
+  logger?: Logger;
 }
 
 export interface RunningWorker {
@@ -61,10 +63,16 @@ function startMetricsServer(registry: Registry, port: number, logger: Logger): S
   return server;
 }
 
+/** The worker process's logger (LOG_LEVEL, named `worker`, with the worker id on every line). */
+export function createWorkerLogger(): Logger {
+  const { config, workerConfig } = readConfigs();
+  return createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
+}
+
 /** Starts a worker process around `handler` and stops it gracefully on SIGTERM/SIGINT. */
 export async function runWorker(handler: MessageHandler, options: RunWorkerOptions = {}): Promise<RunningWorker> {
   const { config, workerConfig } = readConfigs();
-  const logger = createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
   if (config.redisUrl === null) {
     logger.fatal('REDIS_URL is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
     process.exit(1);

@@ -1,15 +1,26 @@
 // The simple worker: logs each message and publishes it back to its channel as the sender, so chat
 // works end to end. Run: WORKER_ID=worker-0 npm run worker (REDIS_URL must point at the gateway's Redis).
-import { runWorker } from '../bin/worker.js';
+// In embedded mode (no REDIS_URL) the gateway runs this same handler in-process.
+import { pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
+import type { MessageHandler } from '../src/worker/index.js';
+import { createWorkerLogger, runWorker } from '../bin/worker.js';
 
 const encoder = new TextEncoder();
 
-const { logger } = await runWorker(async (msg, ctx) => {
-  logger.info({ kind: msg.kind, channel: msg.channel, user: msg.user, data: msg.data, attempt: ctx.attempt }, 'message');
-  if (msg.kind === 'rpc') return msg.data;
-  if (msg.kind === 'publish') {
-    const info = { user: msg.user, client: msg.client, ...(msg.connInfo === undefined ? {} : { conn_info: encoder.encode(msg.connInfo) }) };
-    await ctx.publish(msg.channel, msg.data, { info });
-  }
-  return undefined;
-});
+export function simpleHandler(logger: Pick<Logger, 'info'>): MessageHandler {
+  return async (msg, ctx) => {
+    logger.info({ kind: msg.kind, channel: msg.channel, user: msg.user, data: msg.data, attempt: ctx.attempt }, 'message');
+    if (msg.kind === 'rpc') return msg.data;
+    if (msg.kind === 'publish') {
+      const info = { user: msg.user, client: msg.client, ...(msg.connInfo === undefined ? {} : { conn_info: encoder.encode(msg.connInfo) }) };
+      await ctx.publish(msg.channel, msg.data, { info });
+    }
+    return undefined;
+  };
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const logger = createWorkerLogger();
+  await runWorker(simpleHandler(logger), { logger });
+}

@@ -1,0 +1,1 @@
+export { EmbeddedPipeline, type EmbeddedPipelineOptions } from './embedded-pipeline.js';

@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Centrifuge, type ConnectedContext, type Options, type PublicationContext, type SubscribedContext, type Subscription,
-  type UnsubscribedContext,
+  Centrifuge, type ConnectedContext, type Options, type PublicationContext, type SubscribedContext, type SubscribingContext, type Subscription,
+  type SubscriptionErrorContext, type UnsubscribedContext,
 } from 'centrifuge';
 import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -362,6 +362,10 @@ export interface WatchedSubscription {
   pubs: { data: unknown; offset: number | undefined }[];
   subscribed: SubscribedContext[];
   unsubscribed: { code: number; reason: string }[];
+  /** Every `subscribing` state change (code 0 for the first subscribe, e.g. 2500 when told to resubscribe). */
+  subscribing: { code: number; reason: string }[];
+  /** Subscription errors (e.g. a refused subscribe the client retries), as code: message. */
+  errors: string[];
   /** Client ids of every connect, in order. */
   clientIds: string[];
 }
@@ -375,9 +379,11 @@ export async function watchChannel(url: string, channel: string, options: Partia
   const client = new Centrifuge(url, {
     websocket: router.WebSocket, minReconnectDelay: 100, maxReconnectDelay: 300, timeout: 4000, ...options,
   });
-  const w: WatchedSubscription = { client, sub: client.newSubscription(channel), router, pubs: [], subscribed: [], unsubscribed: [], clientIds: [] };
+  const w: WatchedSubscription = { client, sub: client.newSubscription(channel), router, pubs: [], subscribed: [], unsubscribed: [], subscribing: [], errors: [], clientIds: [] };
   w.sub.on('publication', (p: PublicationContext) => w.pubs.push({ data: p.data, offset: p.offset }));
   w.sub.on('subscribed', (ctx: SubscribedContext) => w.subscribed.push(ctx));
+  w.sub.on('subscribing', (ctx: SubscribingContext) => w.subscribing.push({ code: ctx.code, reason: ctx.reason }));
+  w.sub.on('error', (ctx: SubscriptionErrorContext) => w.errors.push(`${ctx.error.code}: ${ctx.error.message}`));
   w.sub.on('unsubscribed', (ctx: UnsubscribedContext) => w.unsubscribed.push({ code: ctx.code, reason: ctx.reason }));
   client.on('connected', (ctx: ConnectedContext) => w.clientIds.push(ctx.client));
   w.sub.subscribe();

@@ -55,6 +55,16 @@ void describe('delivery across three gateways', () => {
     assert.equal(online.numClients, 3);
   });
 
+  void it('subscribes the first subscriber of a fresh gateway at the first attempt', async () => {
+    // Regression: the broker's lazily duplicated pub/sub connection refused the first SUBSCRIBE
+    // (no offline queue), so the first subscriber of every gateway got error 100 and retried.
+    const fresh = await cluster.addGateway();
+    const w = await watchChannel(fresh.wsUrl, 'chat:fresh');
+    clients.push(w.client);
+    assert.deepEqual(w.errors, []);
+    assert.equal(w.subscribing.length, 1);
+  });
+
   void it('delivers what a worker publishes with ctx.publish to every gateway', async () => {
     const channel = 'chat:announce';
     const watchers = await watchOnEvery(channel);

@@ -27,6 +27,8 @@ export class PubSubSubscriber {
   private readonly events: PubSubEvents;
   /** Redis channels this node wants, whatever the connection's current state. */
   private readonly wanted = new Set<string>();
+  /** Per wanted channel, a counter of subscribe calls (to tell a stale failure from a fresh request). */
+  private readonly versions = new Map<string, number>();
   private ops: Op[] = [];
   private flushScheduled = false;
   private wasReady = false;
@@ -68,12 +70,25 @@ export class PubSubSubscriber {
 
   subscribe(channel: string): Promise<void> {
     this.wanted.add(channel);
-    return this.enqueue(true, channel);
+    const version = this.bump(channel);
+    return this.enqueue(true, channel).catch((err: unknown) => {
+      // A refused SUBSCRIBE (e.g. Redis down) must not be resubscribed later unless asked again.
+      if (this.versions.get(channel) === version) this.wanted.delete(channel);
+      throw err;
+    });
   }
 
   unsubscribe(channel: string): Promise<void> {
     this.wanted.delete(channel);
+    this.bump(channel);
     return this.enqueue(false, channel);
+  }
+
+  private bump(channel: string): number {
+    const version = (this.versions.get(channel) ?? 0) + 1;
+    if (this.wanted.has(channel)) this.versions.set(channel, version);
+    else this.versions.delete(channel);
+    return version;
   }
 
   /** Stops listening; the caller closes the connection if it owns it. */

@@ -61,6 +61,10 @@ export class RedisBroker implements Broker {
       },
       error: (err) => this.logger?.warn({ err }, 'broker pub/sub connection error'),
     });
+    // A duplicate of a lazy connection is lazy too, and one without an offline queue would refuse
+    // the first SUBSCRIBE instead of connecting for it: connect now. If Redis is down, ioredis
+    // keeps retrying and the subscriber resubscribes once it is ready.
+    if (conn.status === 'wait') await conn.connect().catch((err: unknown) => this.logger?.warn({ err }, 'broker pub/sub connection not ready yet'));
   }
 
   async close(): Promise<void> {

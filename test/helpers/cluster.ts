@@ -361,6 +361,8 @@ export interface WatchedSubscription {
   /** Publications in arrival order (data parsed from JSON). */
   pubs: { data: unknown; offset: number | undefined }[];
   subscribed: SubscribedContext[];
+  /** `pubs.length` at each `subscribed` event (where each subscription's publications start). */
+  subscribedAt: number[];
   unsubscribed: { code: number; reason: string }[];
   /** Every `subscribing` state change (code 0 for the first subscribe, e.g. 2500 when told to resubscribe). */
   subscribing: { code: number; reason: string }[];
@@ -379,9 +381,12 @@ export async function watchChannel(url: string, channel: string, options: Partia
   const client = new Centrifuge(url, {
     websocket: router.WebSocket, minReconnectDelay: 100, maxReconnectDelay: 300, timeout: 4000, ...options,
   });
-  const w: WatchedSubscription = { client, sub: client.newSubscription(channel), router, pubs: [], subscribed: [], unsubscribed: [], subscribing: [], errors: [], clientIds: [] };
+  const w: WatchedSubscription = { client, sub: client.newSubscription(channel), router, pubs: [], subscribed: [], subscribedAt: [], unsubscribed: [], subscribing: [], errors: [], clientIds: [] };
   w.sub.on('publication', (p: PublicationContext) => w.pubs.push({ data: p.data, offset: p.offset }));
-  w.sub.on('subscribed', (ctx: SubscribedContext) => w.subscribed.push(ctx));
+  w.sub.on('subscribed', (ctx: SubscribedContext) => {
+    w.subscribed.push(ctx);
+    w.subscribedAt.push(w.pubs.length);
+  });
   w.sub.on('subscribing', (ctx: SubscribingContext) => w.subscribing.push({ code: ctx.code, reason: ctx.reason }));
   w.sub.on('error', (ctx: SubscriptionErrorContext) => w.errors.push(`${ctx.error.code}: ${ctx.error.message}`));
   w.sub.on('unsubscribed', (ctx: UnsubscribedContext) => w.unsubscribed.push({ code: ctx.code, reason: ctx.reason }));

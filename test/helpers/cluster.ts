@@ -396,3 +396,40 @@ export async function watchChannel(url: string, channel: string, options: Partia
   await w.sub.ready(5000);
   return w;
 }
+
+const binScript = fileURLToPath(new URL('../../bin/gateway.ts', import.meta.url));
+
+/** Starts the real `bin/gateway.ts` with `env` (ports 0); resolves once it logs where it listens. */
+export async function spawnBinGateway(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', binScript], {
+    env: { ...process.env, HOST: '127.0.0.1', WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const listening = new Promise<{ websocket: number; metrics: number }>((resolve, reject) => {
+    let buffered = '';
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString();
+      for (const line of buffered.split('\n')) {
+        if (!line.includes('gateway listening')) continue;
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolve(JSON.parse(line) as { websocket: number; metrics: number });
+        return;
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`bin/gateway.ts exited with ${code} before listening`)));
+  });
+  const ports = await listening;
+  return {
+    child,
+    wsUrl: `ws://127.0.0.1:${ports.websocket}${WEBSOCKET_PATH}`,
+    metricsUrl: `http://127.0.0.1:${ports.metrics}`,
+    killHard: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestCluster, spawnClusterGateway, watchChannel, type GatewayProcess, type WatchedSubscription } from '../helpers/cluster.js';
+import { TestCluster, spawnBinGateway, spawnClusterGateway, watchChannel, type GatewayProcess, type WatchedSubscription } from '../helpers/cluster.js';
+import { Centrifuge } from 'centrifuge';
+import WebSocket from 'ws';
 import { waitUntil } from '../helpers/gateway.js';
 
 const PRESENCE_TTL_MS = 1500;
@@ -14,7 +16,7 @@ void describe('kill -9 of a gateway', () => {
   const watchers: WatchedSubscription[] = [];
 
   before(async () => {
-    cluster = await TestCluster.start({ gateways: 1, workers: 0 });
+    cluster = await TestCluster.start({ gateways: 1, workers: 1 });
     doomed = await spawnClusterGateway({
       redisUrl: cluster.redis.url, prefix: cluster.prefix, nodeId: 'doomed', pipeline: 'direct',
       env: { CONFIG_FILE: cluster.configPath }, presenceTtlMs: PRESENCE_TTL_MS,
@@ -61,5 +63,35 @@ void describe('kill -9 of a gateway', () => {
     t.diagnostic(`dead gateway's presence entries gone ${(performance.now() - killedAt).toFixed(0)} ms after kill -9 (presence ttl ${PRESENCE_TTL_MS} ms)`);
     assert.deepEqual(Object.keys(await survivor.presence.presence(channel)).sort(), [...newIds].sort());
     assert.deepEqual(await survivor.presence.presenceStats(channel), { numClients: 3, numUsers: 1 });
+  });
+
+  void it('moves the clients of a killed bin/gateway.ts (Redis mode, stream pipeline) to another gateway with recovery', async (t) => {
+    const bin = await spawnBinGateway({ ...cluster.env, NODE_ID: 'bin-doomed' });
+    const channel = 'chat:kill-bin';
+    const mine: WatchedSubscription[] = [];
+    try {
+      for (let i = 0; i < 2; i++) mine.push(await watchChannel(bin.wsUrl, channel));
+      watchers.push(...mine);
+      // A client publication through the bin's pipeline and the cluster's worker.
+      const sender = new Centrifuge(bin.wsUrl, { websocket: WebSocket, timeout: 4000 });
+      sender.connect();
+      await sender.publish(channel, { text: 'before' });
+      for (const w of mine) await waitUntil(() => w.pubs.length === 1, 5000, 'publication through the bin');
+      for (const w of mine) w.router.blackhole();
+      await bin.killHard();
+      sender.disconnect();
+      for (const w of mine) await waitUntil(() => w.client.state === 'connecting', 4000, 'client notices the dead gateway');
+      for (let i = 1; i <= 5; i++) await cluster.publisher.publish(channel, JSON.stringify({ text: `missed ${i}` }));
+      const routedAt = performance.now();
+      for (const w of mine) w.router.url = cluster.gateways[0]!.wsUrl;
+      for (const w of mine) {
+        await waitUntil(() => w.subscribed.length === 2 && w.pubs.length === 6, 6000, 'recovered on the survivor');
+        assert.equal(w.subscribed[1]!.recovered, true);
+        assert.deepEqual(w.pubs.map((p) => p.offset), [1, 2, 3, 4, 5, 6]);
+      }
+      t.diagnostic(`bin/gateway.ts kill -9 -> 2 clients recovered on the survivor ${(performance.now() - routedAt).toFixed(0)} ms after the route changed`);
+    } finally {
+      await bin.killHard();
+    }
   });
 });

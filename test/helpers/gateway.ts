@@ -1,7 +1,10 @@
 /**
  * Starts a real Gateway in-process on free ports (port 0) for a test file: memory broker,
- * presence and DirectPipeline unless other parts are injected.
+ * presence and DirectPipeline unless other parts are injected; or spawns the real gateway and
+ * worker processes (`bin/gateway.ts`, `examples/*.ts`) with captured JSON log lines.
  */
+
+import { spawn, type ChildProcess } from 'node:child_process';
 
 import { Centrifuge, type Options } from 'centrifuge';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
@@ -14,6 +17,7 @@ import { DirectPipeline, Gateway, WEBSOCKET_PATH, type HttpRouteHandler } from '
 import { createLogger } from '../../src/log/index.js';
 import { GatewayMetrics } from '../../src/metrics/index.js';
 import type { MessagePipeline } from '../../src/queue/index.js';
+import { freePort } from './redis-server.js';
 
 export interface TestGatewayParts {
   /** Omitted: a fresh MemoryBroker. */
@@ -181,4 +185,109 @@ export function rawConnect(url: string, options: { protobuf?: boolean } = {}): R
 /** Protobuf `Command{id, connect{}}`, varint-delimited (ids below 128). */
 export function protobufConnect(id: number): Uint8Array {
   return Uint8Array.from([4, 0x08, id, 0x22, 0x00]);
+}
+
+/** A child process running a TypeScript entry point under tsx, with its stdout/stderr lines kept. */
+export interface TsProcess {
+  proc: ChildProcess;
+  /** Every output line so far (pino JSON lines and anything else). */
+  lines: string[];
+  /** Resolves with the exit code (null when killed by a signal). */
+  exited: Promise<number | null>;
+  /** Resolves with the first line (already seen or future) that matches; rejects after `timeoutMs`. */
+  waitForLine(match: RegExp, timeoutMs?: number): Promise<string>;
+  /** Sends `signal` (default SIGTERM) if still running and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Spawns `node --import tsx <script>` in the repository root with `env` over the test's environment. */
+export function spawnTs(script: string, env: Record<string, string>): TsProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: new URL('../../', import.meta.url).pathname, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
+  const onData = (buffered: { rest: string }) => (chunk: Buffer) => {
+    const text = buffered.rest + chunk.toString('utf8');
+    const parts = text.split('\n');
+    buffered.rest = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        const w = waiters[i]!;
+        if (w.match.test(line)) {
+          waiters.splice(i, 1);
+          w.resolve(line);
+        }
+      }
+    }
+  };
+  proc.stdout.on('data', onData({ rest: '' }));
+  proc.stderr.on('data', onData({ rest: '' }));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
+    exitCode = code;
+    resolve(code);
+  }));
+  return {
+    proc, lines, exited,
+    waitForLine: (match, timeoutMs = 15_000) => {
+      const seen = lines.find((l) => match.test(l));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for a line matching ${match}; last lines:\n${lines.slice(-10).join('\n')}`)), timeoutMs);
+        waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+      });
+    },
+    stop: (signal = 'SIGTERM') => {
+      if (exitCode === undefined) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** A spawned `bin/gateway.ts` on free ports. */
+export interface GatewayProcess extends TsProcess {
+  wsUrl: string;
+  httpUrl: string;
+  metricsUrl: string;
+}
+
+/**
+ * Spawns the gateway process on free ports (HOST 127.0.0.1, LOG_LEVEL info unless `env` says
+ * otherwise); resolves once it logs that it is listening, or at once with `wait: false`.
+ */
+export async function spawnGateway(env: Record<string, string> = {}, options: { wait?: boolean } = {}): Promise<GatewayProcess> {
+  const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
+  const child = spawnTs('bin/gateway.ts', {
+    HOST: '127.0.0.1', LOG_LEVEL: 'info', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics), ...env,
+  });
+  const gw: GatewayProcess = {
+    ...child,
+    wsUrl: `ws://127.0.0.1:${ws}${WEBSOCKET_PATH}`, httpUrl: `http://127.0.0.1:${http}`, metricsUrl: `http://127.0.0.1:${metrics}`,
+  };
+  if (options.wait !== false) {
+    await Promise.race([
+      gw.waitForLine(/gateway listening/, 30_000),
+      gw.exited.then((code) => { throw new Error(`gateway exited with ${code}:\n${gw.lines.join('\n')}`); }),
+    ]);
+  }
+  return gw;
+}
+
+/** `GET <url>` status and parsed JSON body (null when the body is not JSON or nothing answers). */
+export async function getJson(url: string): Promise<{ status: number; body: unknown }> {
+  try {
+    const res = await fetch(url);
+    const text = await res.text();
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: res.status, body };
+  } catch {
+    return { status: 0, body: null };
+  }
 }

@@ -76,6 +76,8 @@ export interface ClientConfig {
   maxTextLength: number;
   /** Time an rpc waits for a worker's answer. */
   rpcTimeoutMs: number;
+  /** How long a presence entry lives without a refresh; the gateway refreshes at a third of it. */
+  presenceTtlMs: number;
 }
 
 export interface Config {

@@ -175,6 +175,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       commandRateLimit: r.int('CLIENT_COMMAND_RATE_LIMIT', 1000, 1, 1_000_000),
       maxTextLength: r.int('MAX_TEXT_LENGTH', 5000, 1, 10_000_000),
       rpcTimeoutMs: r.duration('RPC_TIMEOUT', 5000, 1),
+      presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),
     },
     channel,
   };

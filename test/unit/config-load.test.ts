@@ -41,6 +41,7 @@ void describe('loadConfig defaults', () => {
       commandRateLimit: 1000,
       maxTextLength: 5000,
       rpcTimeoutMs: 5000,
+      presenceTtlMs: 60000,
     });
     assert.deepEqual(c.channel.namespaces.map((n) => n.name), ['chat', 'user']);
   });
@@ -80,6 +81,7 @@ void describe('loadConfig parses every variable', () => {
       CLIENT_CHANNEL_LIMIT: '7',
       CLIENT_COMMAND_RATE_LIMIT: '50',
       RPC_TIMEOUT: '1.5s',
+      PRESENCE_TTL: '9s',
       HTTP_API_KEY: 'key',
       LOG_LEVEL: 'DEBUG',
       SHUTDOWN_TIMEOUT: '0',
@@ -105,6 +107,7 @@ void describe('loadConfig parses every variable', () => {
     assert.equal(c.client.channelLimit, 7);
     assert.equal(c.client.commandRateLimit, 50);
     assert.equal(c.client.rpcTimeoutMs, 1500);
+    assert.equal(c.client.presenceTtlMs, 9000);
     assert.equal(c.httpApiKey, 'key');
     assert.equal(c.logLevel, 'debug');
     assert.equal(c.shutdownTimeoutMs, 0);
@@ -247,6 +250,6 @@ void describe('documentation', () => {
     const documentedDocs = new Set([...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
     assert.deepEqual([...documentedEnv].sort(), [...read].sort());
     assert.deepEqual([...documentedDocs].sort(), [...read].sort());
-    assert.equal(read.size, 24);
+    assert.equal(read.size, 25);
   });
 });

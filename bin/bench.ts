@@ -82,7 +82,7 @@ const tsx = (script: string, profileDir?: string): string[] =>
 
 /** The worker entry point the repository has, if any. */
 function workerScript(): string | null {
-  for (const candidate of ['bin/worker.ts', 'examples/worker-simple.ts']) if (existsSync(candidate)) return candidate;
+  for (const candidate of ['examples/worker-simple.ts']) if (existsSync(candidate)) return candidate;
   return null;
 }
 
@@ -98,7 +98,7 @@ async function startGateway(redisUrl: string, label: string, profileDir?: string
   await waitForPort(ws, 'gateway', gateway);
   const script = workerScript();
   const workers = script === null ? [] : [0, 1].map((i) =>
-    start(`worker-${i}-${label}`, process.execPath, tsx(script), { ...common, WORKER_ID: `worker-${i}`, METRICS_PORT: '0' }));
+    start(`worker-${i}-${label}`, process.execPath, tsx(script), { ...common, WORKER_ID: `worker-${i}`, WORKER_METRICS_PORT: '0' }));
   if (workers.length > 0) await sleep(1500);
   return {
     url: `ws://127.0.0.1:${ws}/connection/websocket`,

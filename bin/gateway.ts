@@ -203,7 +203,12 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   const ports = gateway.ports;
-  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${config.host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${displayHost(config.host)}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+}
+
+/** A host a person can paste into a client: the wildcard addresses mean "this machine". */
+function displayHost(host: string): string {
+  return host === '0.0.0.0' || host === '::' || host === '' ? 'localhost' : host;
 }
 
 main().catch((err: unknown) => {

@@ -122,7 +122,7 @@ export class Gateway implements LocalNode {
       config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
       pipeline: this.pipeline, hub: this.hub,
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
-      presenceTtlMs: options.presenceTtlMs ?? 60_000,
+      presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
     };
     this.wss = new WebSocketServer({

@@ -93,7 +93,7 @@ void test('compose runs Redis, a gateway and two workers from this repository\'s
     assert.match(command[1] ?? '', /^dist\/.+\.js$/);
     assert.equal(env(worker)['WORKER_ID'], id);
     assert.equal(env(worker)['REDIS_URL'], 'redis://redis:6379');
-    assert.equal(env(worker)['METRICS_PORT'], '2113');
+    assert.equal(env(worker)['WORKER_METRICS_PORT'], '2113');
     assert.equal(env(worker)['HEALTHCHECK_URL'], 'http://127.0.0.1:2113/metrics');
     assert.equal(obj(obj(worker['depends_on'], `${id}.depends_on`)['redis'], 'depends_on.redis')['condition'], 'service_healthy');
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, loadConfig, parseDuration, readDotEnv } from '../../src/config/index.js';
+import { ConfigError, loadConfig, loadWorkerConfig, parseDuration, readDotEnv } from '../../src/config/index.js';
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -234,7 +234,7 @@ void describe('readDotEnv', () => {
 });
 
 void describe('documentation', () => {
-  void it('.env.example and docs/configuration.md document exactly the variables loadConfig reads', async () => {
+  void it('.env.example and docs/configuration.md document exactly the variables loadConfig and loadWorkerConfig read', async () => {
     const { readFileSync } = await import('node:fs');
     const read = new Set<string>();
     const spy = new Proxy({} as Record<string, string | undefined>, {
@@ -244,12 +244,13 @@ void describe('documentation', () => {
       },
     });
     loadConfig(spy);
+    loadWorkerConfig(spy);
     const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
     const documentedEnv = new Set([...envExample.matchAll(/^# ([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
     const docs = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const documentedDocs = new Set([...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
     assert.deepEqual([...documentedEnv].sort(), [...read].sort());
     assert.deepEqual([...documentedDocs].sort(), [...read].sort());
-    assert.equal(read.size, 25);
+    assert.equal(read.size, 35);
   });
 });

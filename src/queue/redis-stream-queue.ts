@@ -24,6 +24,9 @@ export interface RedisStreamQueueOptions {
   deadLetterMaxLen?: number;
 }
 
+/** Most entries counted when Redis does not know a group's lag. */
+const lagCountLimit = 10_000;
+
 type RawEntry = [string, string[] | null];
 type RawRead = [string, RawEntry[]][] | null;
 
@@ -129,7 +132,12 @@ export class RedisStreamQueue implements StreamQueue {
       if (info.get('name') !== consumerGroup) continue;
       const pending = Number(info.get('pending') ?? 0);
       const lag = info.get('lag');
-      return { length, pending, lag: lag === null || lag === undefined ? Math.max(0, length - pending) : Number(lag) };
+      if (lag !== null && lag !== undefined) return { length, pending, lag: Number(lag) };
+      // Redis cannot tell the lag after loading the stream from disk or deleting entries: count what
+      // follows the last delivered entry (bounded; length minus pending would count acknowledged entries).
+      const last = String(info.get('last-delivered-id') ?? '0-0');
+      const after = await this.redis.xrange(key, `(${last}`, '+', 'COUNT', lagCountLimit);
+      return { length, pending, lag: after.length };
     }
     return { length, pending: 0, lag: length };
   }

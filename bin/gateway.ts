@@ -15,7 +15,9 @@ import {
 import { createHttpApi, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import { connectRedis, openRedis, RedisStreamQueue, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
+import {
+  asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, StreamPipeline, type MessagePipeline, type RedisClient, type RedisTarget,
+} from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
 
@@ -61,22 +63,25 @@ function embeddedParts(config: Config, logger: Logger, registry: Registry): Part
   };
 }
 
-/** `redis://user:pass@host` without the password, for logs. */
+/** `redis://user:pass@host` without the password, for logs (each seed of a comma-separated list). */
 function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable REDIS_URL)';
-  }
+  return url.split(',').map((seed) => {
+    try {
+      const u = new URL(seed.trim());
+      if (u.password !== '') u.password = '***';
+      return u.toString();
+    } catch {
+      return '(unparseable REDIS_URL)';
+    }
+  }).join(',');
 }
 
 /** Logs and counts a connection's losses and recoveries once per outage, not once per retry. */
-function watchRedis(redis: Redis, component: string, logger: Logger, metrics: GatewayMetrics): void {
+function watchRedis(redis: RedisClient, component: string, logger: Logger, metrics: GatewayMetrics): void {
   let down = false;
   let everReady = false;
-  redis.on('error', (err: Error) => {
+  // A cluster reports a lost node as 'node error' and only cluster-wide trouble as 'error'.
+  redis.on(redis instanceof Redis ? 'error' : 'node error', (err: Error) => {
     metrics.redisErrorsTotal.inc({ component });
     if (down) return;
     down = true;
@@ -94,38 +99,29 @@ function watchRedis(redis: Redis, component: string, logger: Logger, metrics: Ga
   });
 }
 
-/** A pub/sub connection that fails fast while Redis is down (a client subscribe gets a temporary error). */
-function openSubscriber(url: string, name: string): Redis {
-  return new Redis(url, {
-    lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000), connectionName: name,
-  });
-}
-
 async function redisParts(config: Config, redisUrl: string, logger: Logger, metrics: GatewayMetrics): Promise<Parts> {
-  if (config.redisCluster) {
-    logger.fatal('REDIS_CLUSTER is not supported by this gateway build yet; unset it or use a single Redis');
-    process.exit(1);
-  }
-  logger.info({ mode: 'redis', redis: safeUrl(redisUrl) },
-    'Redis mode: broker, history, presence and worker streams in Redis; start workers with `npm run worker`');
+  const target: RedisTarget = { url: redisUrl, cluster: config.redisCluster };
+  logger.info({ mode: config.redisCluster ? 'redis-cluster' : 'redis', redis: safeUrl(redisUrl) },
+    `${config.redisCluster ? 'Redis Cluster' : 'Redis'} mode: broker, history, presence and worker streams in Redis; start workers with \`npm run worker\``);
   const node = config.nodeId;
-  // Engine commands; pipeline commands (XADD) on their own connection; two pub/sub connections.
-  const engine = openRedis(redisUrl, { role: 'producer', name: `gateway:${node}` });
-  const queueConn = openRedis(redisUrl, { role: 'producer', name: `gateway-queue:${node}` });
-  const brokerSub = openSubscriber(redisUrl, `gateway-sub:${node}`);
-  const controlSub = openRedis(redisUrl, { role: 'worker', name: `gateway-control:${node}` });
-  const conns: [string, Redis][] = [['broker', engine], ['queue', queueConn], ['broker-pubsub', brokerSub], ['control', controlSub]];
+  // Engine commands; pipeline commands (XADD) on their own connection; two pub/sub connections
+  // (the broker's fails fast while Redis is down, so a client subscribe gets a temporary error).
+  const engine = openRedisConnection(target, { role: 'producer', name: `gateway:${node}` });
+  const queueConn = openRedisConnection(target, { role: 'producer', name: `gateway-queue:${node}` });
+  const brokerSub = openRedisConnection(target, { role: 'subscriber', name: `gateway-sub:${node}` });
+  const controlSub = openRedisConnection(target, { role: 'worker', name: `gateway-control:${node}` });
+  const conns: [string, RedisClient][] = [['broker', engine], ['queue', queueConn], ['broker-pubsub', brokerSub], ['control', controlSub]];
   for (const [component, conn] of conns) watchRedis(conn, component, logger, metrics);
   const connected = await Promise.all(conns.map(([, conn]) => connectRedis(conn)));
   if (connected.includes(false)) {
     logger.error({ redis: safeUrl(redisUrl) }, 'Redis is unreachable at start-up: the gateway keeps retrying and opens its WebSocket port once Redis answers; /health is 200, /ready 503 meanwhile');
   }
 
-  const keys = new PipelineKeys({ prefix: config.redisPrefix });
+  // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
+  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
   const pipeline = new StreamPipeline({
-    queue: new RedisStreamQueue({ redis: queueConn, keys }), registry: workers, nodeId: node,
+    queue: new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys }), registry: workers, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
   });
   return {

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig, loadWorkerConfig, readDotEnv, type Config, typ
 import { ChannelPublisher, RedisBroker } from '../src/engine/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import { connectRedis, openRedis } from '../src/queue/index.js';
+import { asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, type RedisTarget } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
 import { createWorker, type MessageHandler, type Worker, type WorkerOptions } from '../src/worker/index.js';
 
@@ -77,24 +77,33 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     logger.fatal('REDIS_URL is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
     process.exit(1);
   }
-  if (config.redisCluster) {
-    logger.fatal('REDIS_CLUSTER is not supported by the worker yet; use a single Redis');
-    process.exit(1);
-  }
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new WorkerMetrics(registry);
   const metricsServer = workerConfig.workerMetricsPort > 0 ? startMetricsServer(registry, workerConfig.workerMetricsPort, logger) : null;
 
-  const redis = openRedis(config.redisUrl, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
+  const target: RedisTarget = { url: config.redisUrl, cluster: config.redisCluster };
+  const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
   redis.on('error', () => {});
   if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
   const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger });
   await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
   const publisher = new ChannelPublisher(broker, config.channel);
 
+  // Standalone: the worker opens its own connection (historical key names). Cluster: composed here,
+  // with hash-tagged keys so each worker's stream, lock and dead-letter stream share one slot.
+  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
+  const queueConn = config.redisCluster ? openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` }) : null;
+  const queue = queueConn === null ? null : new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
+  if (queueConn !== null) {
+    queueConn.on('error', () => {});
+    await connectRedis(queueConn);
+  }
   const worker = createWorker({
-    id: workerConfig.workerId, redisUrl: config.redisUrl, prefix: config.redisPrefix, handler, logger, metrics,
+    id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics,
+    ...(queue === null || queueConn === null
+      ? { redisUrl: config.redisUrl }
+      : { queue, registry: new RedisWorkerRegistry({ redis: queueConn, keys }) }),
     publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
     concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
     heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,
@@ -102,7 +111,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     ...options.worker,
   });
   await worker.start();
-  logger.info({ metricsPort: workerConfig.workerMetricsPort }, `worker ${workerConfig.workerId} consuming ${new PipelineKeys({ prefix: config.redisPrefix }).workerStream(workerConfig.workerId)}`);
+  logger.info({ metricsPort: workerConfig.workerMetricsPort, cluster: config.redisCluster }, `worker ${workerConfig.workerId} consuming ${keys.workerStream(workerConfig.workerId)}`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -112,8 +121,10 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
     force.unref();
     worker.close()
+      .then(() => queue?.close())
       .then(() => broker.close())
       .then(() => {
+        queueConn?.disconnect();
         redis.disconnect();
         metricsServer?.close();
         logger.info('worker stopped');
@@ -140,9 +151,10 @@ async function main(args: string[]): Promise<void> {
     console.error('REDIS_URL is not set');
     process.exit(1);
   }
-  const redis = openRedis(config.redisUrl, { role: 'worker', name: 'worker-retire' });
+  const redis = openRedisConnection({ url: config.redisUrl, cluster: config.redisCluster }, { role: 'worker', name: 'worker-retire' });
   await redis.connect();
-  const registry = new RedisWorkerRegistry({ redis, keys: new PipelineKeys({ prefix: config.redisPrefix }) });
+  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
+  const registry = new RedisWorkerRegistry({ redis, keys });
   await registry.deregister(id);
   console.log(`${id} retired: its channels move to the other workers; a live worker drains its stream`);
   redis.disconnect();

@@ -3,21 +3,23 @@
  * (id -> deregistration ms); changes are announced on a pub/sub channel so gateways refresh early.
  */
 
-import type { Redis } from 'ioredis';
-import type { WorkerId } from '../queue/index.js';
+import { duplicateConnection, type RedisClient, type WorkerId } from '../queue/index.js';
 import { type PipelineKeys, validateWorkerId } from './keys.js';
 import type { WorkerBeat, WorkerRegistry } from './worker-registry.js';
 
 export interface RedisWorkerRegistryOptions {
-  /** Command connection (shared, not owned: not closed by the registry). */
-  redis: Redis;
+  /**
+   * Command connection, standalone or cluster (shared, not owned: not closed by the registry). On a
+   * cluster the keys need `hashTags` so the MULTI of register/deregister stays in one slot.
+   */
+  redis: RedisClient;
   keys: PipelineKeys;
 }
 
 export class RedisWorkerRegistry implements WorkerRegistry {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly keys: PipelineKeys;
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(options: RedisWorkerRegistryOptions) {
@@ -28,7 +30,7 @@ export class RedisWorkerRegistry implements WorkerRegistry {
   /** Opens the subscriber connection used for change announcements. */
   async start(): Promise<void> {
     if (this.subscriber !== null) return;
-    const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    const sub = duplicateConnection(this.redis, { enableOfflineQueue: true, maxRetriesPerRequest: null });
     this.subscriber = sub;
     sub.on('error', () => {});
     sub.on('message', () => this.announceLocally());

@@ -1,0 +1,16 @@
+/**
+ * The package's public entry point: what an application needs to build workers, connect clients,
+ * sign tokens and embed a gateway. Subpaths `realtime-message/client` (browser-safe) and
+ * `realtime-message/worker` expose the same pieces on their own.
+ */
+
+export { createReconnectClient, ReconnectClient } from './client/index.js';
+export type { ReconnectClientEvents, ReconnectClientOptions } from './client/index.js';
+export { createWorker } from './worker/index.js';
+export type { MessageHandler, WorkerContext, WorkerOptions } from './worker/index.js';
+export type { StreamMessage } from './queue/index.js';
+export { loadConfig, readDotEnv, ConfigError } from './config/index.js';
+export type { Config } from './config/index.js';
+export { signToken } from './gateway/auth/index.js';
+export { Gateway } from './gateway/index.js';
+export { Errors, Disconnects, Unsubscribes } from './protocol/index.js';

@@ -41,6 +41,9 @@ export interface HandlerOutcome {
 
 type SessionState = 'new' | 'connected' | 'failed' | 'closed';
 
+/** Publishes of one connection whose appends may be outstanding at once. */
+const maxPipelinedPublishes = 32;
+
 /** Close codes a client may send that are worth their own metric label. */
 const KNOWN_CLIENT_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011]);
 
@@ -63,6 +66,8 @@ export class ClientSession implements SubscriptionOwner {
   private readonly writer: OutgoingWriter;
   private readonly inbox: Command[] = [];
   private processing = false;
+  private publishesInFlight = 0;
+  private publishWaiters: (() => void)[] = [];
   private readonly maxInbox: number;
   private rateTokens: number;
   private rateAt = performance.now();
@@ -158,18 +163,43 @@ export class ClientSession implements SubscriptionOwner {
     return true;
   }
 
+  /**
+   * Runs the inbox in order. A publish is dispatched without waiting for its append (its append is
+   * issued before the next command runs, so publishes keep their order in the stream), up to
+   * {@link maxPipelinedPublishes} at a time; any other command first waits for those to finish.
+   */
   private async drain(): Promise<void> {
     if (this.processing) return;
     this.processing = true;
     try {
       let cmd = this.inbox.shift();
       while (cmd !== undefined && this.state !== 'closed') {
-        await this.dispatch(cmd);
+        if (cmd.publish !== undefined && this.state === 'connected' && methodOf(cmd) === 'publish') {
+          while (this.publishesInFlight >= maxPipelinedPublishes) await this.publishSettled();
+          if (this.closed) break;
+          this.publishesInFlight++;
+          void this.dispatch(cmd).finally(() => this.publishFinished());
+        } else {
+          while (this.publishesInFlight > 0) await this.publishSettled();
+          if (this.closed) break;
+          await this.dispatch(cmd);
+        }
         cmd = this.inbox.shift();
       }
     } finally {
       this.processing = false;
     }
+  }
+
+  private publishSettled(): Promise<void> {
+    return new Promise((resolve) => this.publishWaiters.push(resolve));
+  }
+
+  private publishFinished(): void {
+    this.publishesInFlight--;
+    const waiters = this.publishWaiters;
+    this.publishWaiters = [];
+    for (const w of waiters) w();
   }
 
   private async dispatch(cmd: Command): Promise<void> {

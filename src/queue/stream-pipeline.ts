@@ -122,14 +122,20 @@ export class StreamPipeline implements MessagePipeline {
     return answer;
   }
 
+  /**
+   * Issues the append synchronously when the route is cached, so appends leave in call order (a
+   * connection's publishes keep their order in the stream without waiting for each other).
+   */
   private async append(message: StreamMessage): Promise<void> {
     if (this.closed) throw new PipelineError('closed', 'pipeline closed');
-    let worker: string;
-    try {
-      worker = await this.router.route(message.channel);
-    } catch (err) {
-      if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
-      throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+    let worker = this.router.cachedRoute(message.channel);
+    if (worker === undefined) {
+      try {
+        worker = await this.router.route(message.channel);
+      } catch (err) {
+        if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
+        throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+      }
     }
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

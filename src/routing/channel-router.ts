@@ -68,6 +68,18 @@ export class ChannelRouter {
     return owner;
   }
 
+  /**
+   * The owner from the cached set without waiting, or undefined when the cache is empty or too old
+   * (then call {@link route}). Lets a caller issue appends in the order their messages came.
+   */
+  cachedRoute(channel: string): WorkerId | undefined {
+    const set = this.set;
+    if (set === null || Date.now() - this.loadedAt > this.options.cacheTtlMs) return undefined;
+    const owner = set.owner(channel);
+    if (owner !== undefined) this.options.cacheCounter?.inc({ result: 'hit' });
+    return owner;
+  }
+
   /** The currently cached workers (empty before the first load). */
   cachedWorkers(): readonly WorkerId[] {
     return this.set?.workers ?? [];

@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
+const children = new Set<ChildProcess>();
+
 export const childScript = fileURLToPath(new URL('./worker-child-process.ts', import.meta.url));
 
 export interface LogLine { channel: string; seq: number; id: string; pid: number; stream: string }
@@ -19,6 +21,8 @@ export async function spawnWorker(env: Record<string, string>): Promise<ChildPro
   const child = spawn(process.execPath, ['--import', 'tsx', childScript], {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const [chunk] = await once(child.stdout!, 'data') as [Buffer];
   if (!chunk.toString().includes('ready')) throw new Error(`worker did not start: ${chunk.toString()}`);
   return child;
@@ -59,4 +63,24 @@ export function checkOrderAndCoverage(log: LogLine[], accepted: Map<string, numb
     for (const s of seqs) if (!seen.has(`${channel}|${s}`)) problems.push(`${channel}#${s} never processed`);
   }
   return problems;
+}
+
+/** Something a test started that must be closed even when the test fails. */
+interface Closable { close(): Promise<unknown> }
+const tracked: Closable[] = [];
+
+/** Registers `resource` for {@link closeTracked}; returns it. */
+export function track<T extends Closable>(resource: T): T {
+  tracked.push(resource);
+  return resource;
+}
+
+/**
+ * Closes (newest first) everything tracked and every worker process spawned that is still running:
+ * call it from the file's `after` hook so a failed assertion cannot leave the process hanging.
+ */
+export async function closeTracked(): Promise<void> {
+  for (const r of tracked.splice(0).reverse()) await r.close().catch(() => undefined);
+  await Promise.all([...children].map((c) => killHard(c)));
+  children.clear();
 }

@@ -10,7 +10,7 @@ import {
 } from '../../src/queue/index.js';
 import { MemoryWorkerRegistry, PipelineKeys, RendezvousSet } from '../../src/routing/index.js';
 import { createWorker, type MessageHandler, type Worker } from '../../src/worker/index.js';
-import { waitUntil } from './pipeline-helpers.js';
+import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -19,6 +19,7 @@ before(async () => {
   redis = new Redis(server.url);
 });
 after(async () => {
+  await closeTracked();
   redis.disconnect();
   await server.close();
 });
@@ -30,20 +31,20 @@ type Setup = (handler: MessageHandler) => Promise<{ gateways: StreamPipeline[]; 
 const setups: [string, Setup][] = [
   ['redis', async (handler) => {
     const prefix = `t${randomUUID().slice(0, 8)}`;
-    const workers = ['worker-0', 'worker-1'].map((id) => createWorker({
+    const workers = ['worker-0', 'worker-1'].map((id) => track(createWorker({
       id, redisUrl: server.url, prefix, handler, publisher: { publish: async () => {} }, heartbeatMs: 200, concurrency: 8, batchSize: 20,
-    }));
+    })));
     for (const w of workers) await w.start();
-    const gateways = ['node-a', 'node-b'].map((nodeId) => createRedisPipeline({ redisUrl: server.url, prefix, nodeId, routeCacheTtlMs: 30_000 }));
+    const gateways = ['node-a', 'node-b'].map((nodeId) => track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId, routeCacheTtlMs: 30_000 })));
     for (const g of gateways) await g.start();
     return { gateways, workers, prefix };
   }],
   ['memory (embedded)', async (handler) => {
     const queue = new MemoryStreamQueue();
     const registry = new MemoryWorkerRegistry();
-    const workers = ['worker-0', 'worker-1'].map((id) => createWorker({
+    const workers = ['worker-0', 'worker-1'].map((id) => track(createWorker({
       id, queue, registry, handler, publisher: { publish: async () => {} }, heartbeatMs: 200, concurrency: 8, batchSize: 20,
-    }));
+    })));
     for (const w of workers) await w.start();
     const gateways = ['node-a', 'node-b'].map((nodeId) => createMemoryPipeline({ nodeId, queue, registry }));
     for (const g of gateways) await g.start();

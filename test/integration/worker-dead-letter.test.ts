@@ -10,7 +10,7 @@ import { WorkerMetrics } from '../../src/metrics/index.js';
 import { RedisStreamQueue, createRedisPipeline } from '../../src/queue/index.js';
 import { PipelineKeys } from '../../src/routing/index.js';
 import { createWorker } from '../../src/worker/index.js';
-import { waitUntil } from './pipeline-helpers.js';
+import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -19,6 +19,7 @@ before(async () => {
   redis = new Redis(server.url);
 });
 after(async () => {
+  await closeTracked();
   redis.disconnect();
   await server.close();
 });
@@ -30,7 +31,7 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
   let otherDone!: () => void;
   const otherChannelDone = new Promise<void>((r) => { otherDone = r; });
   const metrics = new WorkerMetrics(new Registry());
-  const worker = createWorker({
+  const worker = track(createWorker({
     id: 'worker-0', redisUrl: server.url, prefix, maxAttempts: 3, backoff: () => 20, heartbeatMs: 200, metrics,
     publisher: { publish: async () => {} },
     handler: async (msg, ctx) => {
@@ -44,9 +45,9 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
       handled.push(`${msg.channel}#${body.seq}`);
       if (handled.filter((h) => h.startsWith('chat:other#')).length === 20) otherDone();
     },
-  });
+  }));
   await worker.start();
-  const gateway = createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 });
+  const gateway = track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
   await gateway.start();
   const send = (channel: string, body: object): Promise<void> =>
     gateway.submit({ kind: 'publish', channel, data: JSON.stringify(body), user: 'u', client: 'c' });

@@ -6,7 +6,7 @@ import { after, before, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../helpers/redis-server.js';
 import { createRedisPipeline } from '../../src/queue/index.js';
-import { checkOrderAndCoverage, killHard, parseLog, spawnWorker, waitUntil } from './pipeline-helpers.js';
+import { checkOrderAndCoverage, killHard, parseLog, spawnWorker, waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -15,6 +15,7 @@ before(async () => {
   redis = new Redis(server.url);
 });
 after(async () => {
+  await closeTracked();
   redis.disconnect();
   await server.close();
 });
@@ -24,7 +25,7 @@ void it('redelivers what a SIGKILLed worker had not acknowledged, in channel ord
   const logKey = `${prefix}:log`;
   const env = { REDIS_URL: server.url, PREFIX: prefix, WORKER_ID: 'worker-k', LOG_KEY: logKey, DELAY_MS: '2', TAKEOVER: '0' };
   let child = await spawnWorker(env);
-  const gateway = createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 });
+  const gateway = track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
   await gateway.start();
 
   const channels = Array.from({ length: 8 }, (_, i) => `chat:k${i}`);

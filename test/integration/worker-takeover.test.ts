@@ -8,7 +8,7 @@ import { RedisServer } from '../helpers/redis-server.js';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
 import { createWorker, type Worker } from '../../src/worker/index.js';
-import { checkOrderAndCoverage, killHard, parseLog, spawnWorker, waitUntil } from './pipeline-helpers.js';
+import { checkOrderAndCoverage, killHard, parseLog, spawnWorker, waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -17,19 +17,20 @@ before(async () => {
   redis = new Redis(server.url);
 });
 after(async () => {
+  await closeTracked();
   redis.disconnect();
   await server.close();
 });
 
 function loggingWorker(id: string, prefix: string, logKey: string, extra: Partial<Parameters<typeof createWorker>[0]> = {}): Worker {
-  return createWorker({
+  return track(createWorker({
     id, redisUrl: server.url, prefix, heartbeatMs: 200, deadAfterMs: 1000, batchSize: 20, orphanGraceMs: 300,
     publisher: { publish: async () => {} },
     handler: async (msg, ctx) => {
       await redis.rpush(logKey, `${msg.channel}|${msg.data}|${msg.id}|${process.pid}|${ctx.stream}`);
     },
     ...extra,
-  });
+  }));
 }
 
 function channelsOwnedBy(owner: string, workers: string[], n: number): string[] {
@@ -56,7 +57,7 @@ void it('takes over the stream of a worker that stays dead, in order, and hands 
   let childA = await spawnWorker(env);
   const workerB = loggingWorker('worker-b', prefix, logKey);
   await workerB.start();
-  const gateway = createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 });
+  const gateway = track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
   await gateway.start();
   const channelsA = channelsOwnedBy('worker-a', ['worker-a', 'worker-b'], 6);
   const accepted = new Map<string, number[]>();
@@ -111,7 +112,7 @@ void it('drains the rest of a gracefully deregistered worker\'s stream, then for
     },
   });
   await workerC.start();
-  const gateway = createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 });
+  const gateway = track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
   await gateway.start();
   const [channelC] = channelsOwnedBy('worker-c', ['worker-b', 'worker-c'], 1) as [string];
   const accepted = new Map<string, number[]>();

@@ -46,6 +46,8 @@ const maxPipelinedPublishes = 32;
 
 /** Close codes a client may send that are worth their own metric label. */
 const KNOWN_CLIENT_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011]);
+/** Close code -> catalogue reason, for bounded metric labels. */
+const CATALOGUE_REASONS = new Map<number, string>(Object.values(Disconnects).map((d) => [d.code, d.reason]));
 
 function toBuffer(data: RawData): Buffer {
   if (Buffer.isBuffer(data)) return data;
@@ -388,7 +390,10 @@ export class ClientSession implements SubscriptionOwner {
   close(code: DisconnectCode, flush = true): void {
     if (this.state === 'closed') return;
     this.writer.close(code.code, code.reason, flush);
-    this.finish(String(code.code), code.reason);
+    // Metric labels stay bounded: codes outside the catalogue (application codes from the server API)
+    // are counted together, and a caller's own reason text never becomes a label.
+    const known = CATALOGUE_REASONS.get(code.code);
+    this.finish(known === undefined ? 'other' : String(code.code), known ?? 'server disconnect');
   }
 
   private handleSocketClosed(code: number): void {

@@ -17,6 +17,7 @@ import { handleHistory, handlePresence, handlePresenceStats, handlePublish, hand
 import { handleConnect, handleRefresh } from './connect-handler.js';
 import type { EncodedPush } from './encoded-push.js';
 import type { GatewayContext } from './gateway-context.js';
+import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
 import { handleSubRefresh, handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
 
@@ -46,6 +47,8 @@ const maxPipelinedPublishes = 32;
 
 /** Close codes a client may send that are worth their own metric label. */
 const KNOWN_CLIENT_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011]);
+/** One "command failed" line per second per process: an outage fails every client's commands at once. */
+const commandFailureLog = new LogThrottle(1000);
 /** Close code -> catalogue reason, for bounded metric labels. */
 const CATALOGUE_REASONS = new Map<number, string>(Object.values(Disconnects).map((d) => [d.code, d.reason]));
 
@@ -249,7 +252,8 @@ export class ClientSession implements SubscriptionOwner {
       this.sendReply({ id, error: err.toProtocol() });
       return 'error';
     }
-    this.ctx.logger.error({ err, method, client: this.id }, 'command failed');
+    const held = commandFailureLog.pass();
+    if (held !== null) this.ctx.logger.error({ err, method, client: this.id, similarLinesHeld: held }, 'command failed');
     if (method === 'connect') this.state = 'failed';
     this.sendReply({ id, error: new ReplyError(Errors.internal).toProtocol() });
     return 'error';

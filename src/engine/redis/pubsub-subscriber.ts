@@ -34,6 +34,7 @@ export class PubSubSubscriber {
   private wasReady = false;
   private lost = false;
   private closed = false;
+  private errorReported = false;
 
   private readonly onMessage = (channel: Buffer, message: Buffer): void => {
     this.events.message(channel.toString('utf8'), message);
@@ -41,6 +42,7 @@ export class PubSubSubscriber {
 
   private readonly onReady = (): void => {
     this.wasReady = true;
+    this.errorReported = false;
     if (!this.lost || this.closed) return;
     this.lost = false;
     this.resubscribeAll().then(() => this.events.restored(), (err: unknown) => {
@@ -54,7 +56,10 @@ export class PubSubSubscriber {
     if (this.wasReady && !this.closed) this.lost = true;
   };
 
+  /** ioredis emits an error on every reconnect attempt: report only the first of an outage. */
   private readonly onError = (err: unknown): void => {
+    if (this.errorReported) return;
+    this.errorReported = true;
     this.events.error(err);
   };
 

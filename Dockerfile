@@ -2,16 +2,16 @@
 # Image of the gateway; the same image runs workers with another command (see docker-compose.yml).
 # Build and start steps are the README's: `npm ci`, `npm run build`, then what `npm start` runs.
 
-ARG NODE_VERSION=24
+ARG NODE_VERSION=26
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+FROM node:${NODE_VERSION}-trixie-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+FROM node:${NODE_VERSION}-trixie-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -58,7 +58,7 @@ void test('Dockerfile: multi-stage on a Node LTS, build = npm ci + npm run build
   assert.equal(dockerfile.stages.length, 2);
   const nodeMajor = Number(dockerfile.args.get('NODE_VERSION'));
   assert.ok(nodeMajor % 2 === 0 && nodeMajor >= Number(/\d+/.exec(pkg.engines.node)?.[0]), `Node ${nodeMajor} is an even (LTS) release the package supports`);
-  for (const stage of dockerfile.stages) assert.match(stage.from, /^node:\$\{NODE_VERSION\}-(bookworm-slim|alpine)$/);
+  for (const stage of dockerfile.stages) assert.match(stage.from, /^node:\$\{NODE_VERSION\}-(trixie-slim|bookworm-slim|alpine)$/);
 
   const buildRuns = steps(buildStage, 'RUN').join(' && ');
   assert.match(buildRuns, /(^| )npm ci( |$)/);

@@ -27,6 +27,10 @@ const CHANNELS = 10;
 const SUBSCRIBERS = 1;
 const PROFILE = env.BENCH_PROFILE === '1';
 const OUTPUT = env.BENCH_OUTPUT ?? 'docs/benchmarks.md';
+/** Scenarios to run (comma-separated `seed`, `saturation`); default both. */
+/** BENCH_BASELINE=0 skips the baseline runs (quicker while profiling; the report then has no ratios). */
+const BASELINE = env.BENCH_BASELINE !== '0';
+const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'seed,saturation').split(',').map((s) => s.trim()));
 
 const work = mkdtempSync(join(tmpdir(), 'rm-bench-'));
 const children = new Set<ChildProcess>();
@@ -98,7 +102,7 @@ async function startGateway(redisUrl: string, label: string, profileDir?: string
   await waitForPort(ws, 'gateway', gateway);
   const script = workerScript();
   const workers = script === null ? [] : [0, 1].map((i) =>
-    start(`worker-${i}-${label}`, process.execPath, tsx(script), { ...common, WORKER_ID: `worker-${i}`, WORKER_METRICS_PORT: '0' }));
+    start(`worker-${i}-${label}`, process.execPath, tsx(script, profileDir === undefined ? undefined : `${profileDir}-worker-${i}`), { ...common, WORKER_ID: `worker-${i}`, WORKER_METRICS_PORT: '0' }));
   if (workers.length > 0) await sleep(1500);
   return {
     url: `ws://127.0.0.1:${ws}/connection/websocket`,
@@ -149,6 +153,7 @@ async function main(): Promise<void> {
   const profiles: BenchProfile[] = [];
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, runs, vars] of [['seed', seed, seedVars], ['saturation', saturation, satVars]] as const) {
+      if (!SCENARIOS.has(name)) continue;
       const label = `${name}-${run}`;
       const profileDir = PROFILE ? join(work, `profile-${label}`) : undefined;
       const gateway = await startGateway(redisUrl, label, profileDir);
@@ -164,6 +169,7 @@ async function main(): Promise<void> {
         const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
         if (file !== undefined) profiles.push({ label: `${name} run ${run}`, ...summarizeCpuProfile(join(profileDir, file)) });
       }
+      if (!BASELINE) continue;
       const baseline = await startBaseline(redisUrl, label);
       try {
         const report = await loadTest(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: '0' });
@@ -198,7 +204,8 @@ async function main(): Promise<void> {
 
 try {
   await main();
-  rmSync(work, { recursive: true, force: true });
+  if (PROFILE) log(`profiles and logs kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 } catch (err) {
   console.error(err);
   process.exitCode = 1;

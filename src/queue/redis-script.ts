@@ -36,6 +36,7 @@ export class RedisScript {
 }
 
 export const scripts = {
+  appendMessages: new RedisScript('append-messages.lua'),
   moveToDeadLetter: new RedisScript('move-to-dead-letter.lua'),
   trimAcknowledged: new RedisScript('trim-acknowledged.lua'),
   claimStream: new RedisScript('claim-stream.lua'),

@@ -24,6 +24,21 @@ export interface RedisStreamQueueOptions {
   deadLetterMaxLen?: number;
 }
 
+/** Most messages one append-messages call carries; a larger tick is split. */
+const maxAppendBatch = 256;
+
+interface PendingAppend {
+  resolve: (id: string) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Appends to one stream collected within one event-loop turn, sent as one script call. */
+interface AppendBatch {
+  key: string;
+  args: (string | number)[];
+  waiters: PendingAppend[];
+}
+
 /** Most entries counted when Redis does not know a group's lag. */
 const lagCountLimit = 10_000;
 
@@ -37,6 +52,8 @@ export class RedisStreamQueue implements StreamQueue {
   private readonly deadLetterMaxLen: number;
   private readonly readers = new Map<WorkerId, Redis>();
   private readonly subscribers = new Set<Redis>();
+  private readonly appendBatches = new Map<string, AppendBatch>();
+  private appendScheduled = false;
 
   constructor(options: RedisStreamQueueOptions) {
     this.redis = options.redis;
@@ -54,13 +71,44 @@ export class RedisStreamQueue implements StreamQueue {
     this.subscribers.clear();
   }
 
-  async appendMessage(worker: WorkerId, message: StreamMessage): Promise<string> {
+  /**
+   * Appends are collected per stream until the event loop's next check phase and sent as one
+   * append-messages script call each: in call order, one Redis command (and one reply) per stream
+   * and tick instead of one XADD per message.
+   */
+  appendMessage(worker: WorkerId, message: StreamMessage): Promise<string> {
     const key = this.keys.workerStream(worker);
+    let batch = this.appendBatches.get(key);
+    if (batch === undefined || batch.waiters.length >= maxAppendBatch) {
+      if (batch !== undefined) this.sendAppends(batch);
+      batch = { key, args: [this.maxLen], waiters: [] };
+      this.appendBatches.set(key, batch);
+    }
     const fields = encodeStreamEntry(message);
-    const id = this.maxLen > 0
-      ? await this.redis.xadd(key, 'MAXLEN', '~', this.maxLen, '*', ...fields)
-      : await this.redis.xadd(key, '*', ...fields);
-    return id ?? '';
+    batch.args.push(fields.length);
+    for (const f of fields) batch.args.push(f);
+    const { waiters } = batch;
+    if (!this.appendScheduled) {
+      this.appendScheduled = true;
+      setImmediate(() => this.flushAppends());
+    }
+    return new Promise<string>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  private flushAppends(): void {
+    this.appendScheduled = false;
+    for (const batch of this.appendBatches.values()) this.sendAppends(batch);
+    this.appendBatches.clear();
+  }
+
+  private sendAppends(batch: AppendBatch): void {
+    const { waiters } = batch;
+    scripts.appendMessages.run(this.redis, [batch.key], batch.args).then((ids) => {
+      const list = Array.isArray(ids) ? ids as unknown[] : [];
+      for (let i = 0; i < waiters.length; i++) (waiters[i] as PendingAppend).resolve(String(list[i] ?? ''));
+    }, (err: unknown) => {
+      for (const w of waiters) w.reject(err);
+    });
   }
 
   async ensureGroup(worker: WorkerId): Promise<void> {

@@ -16,6 +16,7 @@ import type { MessagePipeline, StreamMessage } from './message.js';
 import { PipelineError } from './pipeline-error.js';
 import { connectRedis, openRedis } from './redis-connection.js';
 import { RedisStreamQueue } from './redis-stream-queue.js';
+import { DeadlineSweep } from './deadline-sweep.js';
 import type { RpcReply, StreamQueue } from './stream-queue.js';
 
 export type PipelineInput = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
@@ -51,6 +52,7 @@ export class StreamPipeline implements MessagePipeline {
   private readonly onStart: (() => Promise<void>) | undefined;
   private readonly onClose: (() => Promise<void>) | undefined;
   private readonly rpcs = new Map<string, PendingRpc>();
+  private readonly deadlines: DeadlineSweep;
   private unsubscribeReplies: (() => Promise<void>) | null = null;
   private closed = false;
 
@@ -59,6 +61,7 @@ export class StreamPipeline implements MessagePipeline {
     this.registry = options.registry;
     this.nodeId = options.nodeId;
     this.submitTimeoutMs = options.submitTimeoutMs || 2000;
+    this.deadlines = new DeadlineSweep(this.submitTimeoutMs);
     this.onStart = options.onStart;
     this.onClose = options.onClose;
     this.router = new ChannelRouter({
@@ -78,6 +81,7 @@ export class StreamPipeline implements MessagePipeline {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.deadlines.close();
     for (const [id, rpc] of this.rpcs) {
       clearTimeout(rpc.timer);
       rpc.reject(new PipelineError('closed', 'pipeline closed'));
@@ -90,8 +94,8 @@ export class StreamPipeline implements MessagePipeline {
     await this.onClose?.();
   }
 
-  async submit(message: PipelineInput): Promise<void> {
-    await this.append({ ...message, id: randomUUID(), node: this.nodeId, ts: Date.now() });
+  submit(message: PipelineInput): Promise<void> {
+    return this.append({ ...message, id: randomUUID(), node: this.nodeId, ts: Date.now() });
   }
 
   /** Like `submit`, and resolves with the full message as appended (its id and timestamp). */
@@ -137,16 +141,10 @@ export class StreamPipeline implements MessagePipeline {
         throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
       }
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('append timed out')), this.submitTimeoutMs);
-    });
     try {
-      await Promise.race([this.queue.appendMessage(worker, message), timeout]);
+      await this.deadlines.guard(this.queue.appendMessage(worker, message));
     } catch (err) {
       throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -53,18 +53,26 @@ function temporaryFailure(session: ClientSession, err: unknown, what: string): R
 }
 
 export async function handlePublish(session: ClientSession, req: PublishRequest): Promise<PublishResult> {
+  await startPublish(session, req);
+  return {};
+}
+
+/**
+ * Checks a publish and hands it to the pipeline, all before returning (so appends leave in
+ * command order); the promise settles once the message is appended. Throws synchronously when
+ * the publish is refused.
+ */
+export function startPublish(session: ClientSession, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
   const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength);
   const started = performance.now();
-  try {
-    await session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data));
-  } catch (err) {
+  return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
+    session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
+  }, (err: unknown) => {
     throw temporaryFailure(session, err, 'publish');
-  }
-  session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
-  return {};
+  });
 }
 
 export async function handlePresence(session: ClientSession, req: PresenceRequest): Promise<PresenceResult> {

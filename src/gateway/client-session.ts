@@ -13,9 +13,12 @@ import {
   type Reply, type UserId,
 } from '../protocol/index.js';
 import type { ChannelSubscription, SubscriptionOwner } from './channel-subscription.js';
-import { handleHistory, handlePresence, handlePresenceStats, handlePublish, handleRpc, handleSend } from './channel-handlers.js';
+import {
+  handleHistory, handlePresence, handlePresenceStats, handlePublish, handleRpc, handleSend, startPublish,
+} from './channel-handlers.js';
 import { handleConnect, handleRefresh } from './connect-handler.js';
 import type { EncodedPush } from './encoded-push.js';
+import type { GatewayMetrics } from '../metrics/index.js';
 import type { GatewayContext } from './gateway-context.js';
 import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
@@ -41,6 +44,32 @@ export interface HandlerOutcome {
 }
 
 type SessionState = 'new' | 'connected' | 'failed' | 'closed';
+
+/** The publish command's metric children, looked up once per metrics registry rather than per message. */
+interface PublishMetrics {
+  received: { inc(): void };
+  ok: { inc(): void };
+  error: { inc(): void };
+  disconnect: { inc(): void };
+  duration: { observe(value: number): void };
+}
+
+const publishMetricsCache = new WeakMap<GatewayMetrics, PublishMetrics>();
+
+function publishMetrics(metrics: GatewayMetrics): PublishMetrics {
+  let m = publishMetricsCache.get(metrics);
+  if (m === undefined) {
+    m = {
+      received: metrics.messagesInTotal.labels({ kind: 'publish' }),
+      ok: metrics.commandsTotal.labels({ method: 'publish', result: 'ok' }),
+      error: metrics.commandsTotal.labels({ method: 'publish', result: 'error' }),
+      disconnect: metrics.commandsTotal.labels({ method: 'publish', result: 'disconnect' }),
+      duration: metrics.commandDuration.labels({ method: 'publish' }),
+    };
+    publishMetricsCache.set(metrics, m);
+  }
+  return m;
+}
 
 /** Publishes of one connection whose appends may be outstanding at once. */
 const maxPipelinedPublishes = 32;
@@ -182,8 +211,7 @@ export class ClientSession implements SubscriptionOwner {
         if (cmd.publish !== undefined && this.state === 'connected' && methodOf(cmd) === 'publish') {
           while (this.publishesInFlight >= maxPipelinedPublishes) await this.publishSettled();
           if (this.closed) break;
-          this.publishesInFlight++;
-          void this.dispatch(cmd).finally(() => this.publishFinished());
+          this.dispatchPublish(cmd);
         } else {
           while (this.publishesInFlight > 0) await this.publishSettled();
           if (this.closed) break;
@@ -205,6 +233,42 @@ export class ClientSession implements SubscriptionOwner {
     const waiters = this.publishWaiters;
     this.publishWaiters = [];
     for (const w of waiters) w();
+  }
+
+  /**
+   * The publish path without the generic dispatch's async layers: checks and hands the message to
+   * the pipeline now, replies when it is appended.
+   */
+  private dispatchPublish(cmd: Command): void {
+    const id = cmd.id ?? 0;
+    if (id === 0) {
+      this.close(Disconnects.badRequest);
+      return;
+    }
+    const m = publishMetrics(this.ctx.metrics);
+    m.received.inc();
+    const started = performance.now();
+    let appended: Promise<void>;
+    try {
+      appended = startPublish(this, cmd.publish ?? {});
+    } catch (err) {
+      this.publishDone(m, started, this.handleCommandError('publish', id, err));
+      return;
+    }
+    this.publishesInFlight++;
+    appended.then(() => {
+      if (this.state !== 'closed') this.sendReply({ id, publish: {} });
+      this.publishDone(m, started, 'ok');
+      this.publishFinished();
+    }, (err: unknown) => {
+      this.publishDone(m, started, this.handleCommandError('publish', id, err));
+      this.publishFinished();
+    });
+  }
+
+  private publishDone(m: PublishMetrics, started: number, result: string): void {
+    (result === 'ok' ? m.ok : result === 'error' ? m.error : m.disconnect).inc();
+    m.duration.observe((performance.now() - started) / 1000);
   }
 
   private async dispatch(cmd: Command): Promise<void> {

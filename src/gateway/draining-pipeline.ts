@@ -57,14 +57,21 @@ export class DrainingPipeline implements MessagePipeline {
     }
   }
 
-  private async track<T>(call: () => Promise<T>): Promise<T> {
-    if (this.draining) throw new PipelineError('closed', 'gateway shutting down; reconnect and retry');
+  private track<T>(call: () => Promise<T>): Promise<T> {
+    if (this.draining) return Promise.reject(new PipelineError('closed', 'gateway shutting down; reconnect and retry'));
     this.inFlight++;
+    let result: Promise<T>;
     try {
-      return await call();
-    } finally {
-      this.inFlight--;
-      if (this.inFlight === 0) this.idle?.();
+      result = call();
+    } catch (err) {
+      this.settled();
+      return Promise.reject(err);
     }
+    return result.finally(() => this.settled());
+  }
+
+  private settled(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idle?.();
   }
 }

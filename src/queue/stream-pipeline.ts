@@ -12,7 +12,7 @@ import {
   ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, type WorkerRegistry,
 } from '../routing/index.js';
 import { MemoryStreamQueue } from './memory-stream-queue.js';
-import type { MessagePipeline, StreamMessage } from './message.js';
+import type { MessagePipeline, StreamMessage, WorkerId } from './message.js';
 import { PipelineError } from './pipeline-error.js';
 import { connectRedis, openRedis } from './redis-connection.js';
 import { RedisStreamQueue } from './redis-stream-queue.js';
@@ -130,22 +130,20 @@ export class StreamPipeline implements MessagePipeline {
    * Issues the append synchronously when the route is cached, so appends leave in call order (a
    * connection's publishes keep their order in the stream without waiting for each other).
    */
-  private async append(message: StreamMessage): Promise<void> {
-    if (this.closed) throw new PipelineError('closed', 'pipeline closed');
-    let worker = this.router.cachedRoute(message.channel);
-    if (worker === undefined) {
-      try {
-        worker = await this.router.route(message.channel);
-      } catch (err) {
-        if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
-        throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
-      }
-    }
-    try {
-      await this.deadlines.guard(this.queue.appendMessage(worker, message));
-    } catch (err) {
+  private append(message: StreamMessage): Promise<void> {
+    if (this.closed) return Promise.reject(new PipelineError('closed', 'pipeline closed'));
+    const worker = this.router.cachedRoute(message.channel);
+    if (worker !== undefined) return this.appendTo(worker, message);
+    return this.router.route(message.channel).then((w) => this.appendTo(w, message), (err: unknown) => {
+      if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
       throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
-    }
+    });
+  }
+
+  private appendTo(worker: WorkerId, message: StreamMessage): Promise<void> {
+    return this.deadlines.guard(this.queue.appendMessage(worker, message)).then(() => undefined, (err: unknown) => {
+      throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+    });
   }
 
   private handleReply(reply: RpcReply): void {

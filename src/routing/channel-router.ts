@@ -27,6 +27,8 @@ export class NoWorkersError extends Error {
 
 export class ChannelRouter {
   private readonly options: ChannelRouterOptions;
+  /** The counter's `hit` child, looked up once: cachedRoute runs for every message. */
+  private readonly hits: { inc(): void } | undefined;
   private set: RendezvousSet | null = null;
   private loadedAt = 0;
   private loading: Promise<RendezvousSet> | null = null;
@@ -35,6 +37,7 @@ export class ChannelRouter {
 
   constructor(options: ChannelRouterOptions) {
     this.options = options;
+    this.hits = options.cacheCounter?.labels({ result: 'hit' });
   }
 
   async start(): Promise<void> {
@@ -76,7 +79,7 @@ export class ChannelRouter {
     const set = this.set;
     if (set === null || Date.now() - this.loadedAt > this.options.cacheTtlMs) return undefined;
     const owner = set.owner(channel);
-    if (owner !== undefined) this.options.cacheCounter?.inc({ result: 'hit' });
+    if (owner !== undefined) this.hits?.inc();
     return owner;
   }
 

@@ -14,7 +14,7 @@ export function simpleHandler(logger: Pick<Logger, 'info'>): MessageHandler {
     if (msg.kind === 'rpc') return msg.data;
     if (msg.kind === 'publish') {
       const info = { user: msg.user, client: msg.client, ...(msg.connInfo === undefined ? {} : { conn_info: encoder.encode(msg.connInfo) }) };
-      await ctx.publish(msg.channel, msg.data, { info });
+      ctx.publishNoWait(msg.channel, msg.data, { info });
     }
     return undefined;
   };

@@ -228,6 +228,7 @@ class StreamWorker implements Worker {
     const metrics = this.o.metrics;
     for (let attempt = entry.deliveries; ; attempt++) {
       let replied = false;
+      const issued: Promise<void>[] = [];
       const reply = async (data: string): Promise<void> => {
         if (msg.kind !== 'rpc' || msg.replyTo === undefined) throw new TypeError('reply() is only for rpc messages');
         replied = true;
@@ -236,6 +237,12 @@ class StreamWorker implements Worker {
       const ctx: WorkerContext = {
         workerId: this.id, stream: consumer.stream, entryId: entry.entryId, attempt,
         publish: (channel, data, opts) => this.o.publisher.publish(channel, typeof data === 'string' ? encoder.encode(data) : data, opts),
+        publishNoWait: (channel, data, opts) => {
+          const p = this.o.publisher.publish(channel, typeof data === 'string' ? encoder.encode(data) : data, opts);
+          // Handled here so a failure before the handler returns is not an unhandled rejection; awaited below.
+          p.catch(() => undefined);
+          issued.push(p);
+        },
         publishToUser: (userId, data) => this.o.publisher.publish(`${this.o.userChannelPrefix ?? 'user:'}${userId}`,
           typeof data === 'string' ? encoder.encode(data) : data),
         reply,
@@ -252,7 +259,9 @@ class StreamWorker implements Worker {
         metrics?.processingDuration.observe(durationMs / 1000);
         metrics?.endToEndDuration.observe(Math.max(0, latencyMs) / 1000);
         this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });
-        return 'ack';
+        if (issued.length === 0) return 'ack';
+        consumer.ackWhenStored(entry.entryId, issued.length === 1 ? issued[0] as Promise<void> : Promise.all(issued).then(() => undefined));
+        return 'handled';
       } catch (err) {
         metrics?.failedTotal.inc();
         const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);

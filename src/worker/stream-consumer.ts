@@ -39,6 +39,10 @@ export class StreamConsumer {
   private ackTimer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private lastTrim = 0;
+  /** Entries whose handler finished while their publications were still being stored. */
+  private readonly storing = new Set<Promise<void>>();
+  /** A publication of a finished entry failed: re-read the pending list before reading on. */
+  private rereadPending = false;
   /** Set once every pending entry found at start has been handed to the lanes. */
   caughtUp = false;
   /** Time of the last read that returned nothing new (the stream looked drained). */
@@ -64,7 +68,25 @@ export class StreamConsumer {
     await this.o.queue.stopReading(this.o.stream);
     await this.loop;
     await this.lanes.idle();
+    await this.stored();
     await this.flushAcks();
+  }
+
+  /**
+   * Acknowledges an entry whose handler has finished once `stored` resolves (its publications are
+   * in the broker); if it rejects, the entry stays pending and the pending list is read again.
+   */
+  ackWhenStored(entryId: string, stored: Promise<void>): void {
+    const done = stored.then(() => this.ack(entryId), (err: unknown) => {
+      this.o.onRedisError();
+      this.o.logger.warn({ err, stream: this.stream, entryId }, 'publication of a handled entry failed; re-reading pending entries');
+      this.rereadPending = true;
+    }).finally(() => this.storing.delete(done));
+    this.storing.add(done);
+  }
+
+  private async stored(): Promise<void> {
+    while (this.storing.size > 0) await Promise.all([...this.storing]);
   }
 
   private async run(entry: QueueEntry): Promise<boolean> {
@@ -148,6 +170,14 @@ export class StreamConsumer {
         }
         await this.lanes.room();
         if (this.stopping) break;
+        if (this.rereadPending) {
+          this.rereadPending = false;
+          await this.lanes.idle();
+          await this.stored();
+          await this.flushAcks();
+          phase = 'setup';
+          continue;
+        }
         if (phase === 'pending') {
           const entries = await queue.readPending(stream, consumer, after, batchSize);
           for (const e of entries) this.lanes.push(e.message?.channel ?? '', e);
@@ -173,6 +203,7 @@ export class StreamConsumer {
         // A failed read may still have been executed (entries now pending for us but never seen):
         // finish what is buffered, then start over from the pending list, which keeps channel order.
         await this.lanes.idle();
+        await this.stored();
         await this.flushAcks();
         phase = 'setup';
       }

@@ -20,6 +20,14 @@ export interface WorkerContext {
   attempt: number;
   /** Publishes to a channel through the broker (string: UTF-8 JSON text). */
   publish(channel: ChannelName, data: string | Uint8Array, options?: { info?: ClientInfo }): Promise<void>;
+  /**
+   * Publishes without waiting for the broker: the publication is issued now, after anything
+   * published before it, and the handler goes on (so a channel's next message is handled without a
+   * Redis round trip in between). The entry is acknowledged only once the broker stored every such
+   * publication; if one fails, the entry stays pending and the worker re-reads its pending entries
+   * (at-least-once; the redelivered message then follows messages handled after it).
+   */
+  publishNoWait(channel: ChannelName, data: string | Uint8Array, options?: { info?: ClientInfo }): void;
   /** Publishes to the user's personal channel (`user:<id>`). */
   publishToUser(userId: UserId, data: string | Uint8Array): Promise<void>;
   /** Answers an rpc (JSON text); throws for other kinds. Returning a string from the handler does the same. */

@@ -51,15 +51,15 @@ export class LuaScript {
     return script;
   }
 
-  /** Runs the script with bulk replies as Buffers. */
+  /** Runs the script with bulk replies as Buffers. A script loaded with `numKeys` -1 takes any number of keys. */
   async run(redis: RedisConnection, keys: readonly string[], args: readonly ScriptArg[]): Promise<unknown> {
-    if (keys.length !== this.numKeys) throw new Error(`script ${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
+    if (this.numKeys >= 0 && keys.length !== this.numKeys) throw new Error(`script ${this.name} takes ${this.numKeys} keys, got ${keys.length}`);
     const conn = redis as unknown as BufferEval;
     try {
-      return await conn.evalshaBuffer(this.sha, this.numKeys, ...keys, ...args);
+      return await conn.evalshaBuffer(this.sha, keys.length, ...keys, ...args);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
-      return conn.evalBuffer(this.source, this.numKeys, ...keys, ...args);
+      return conn.evalBuffer(this.source, keys.length, ...keys, ...args);
     }
   }
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Bytes, ChannelName, ClientInfo, Publication, StreamPosition } from '../../protocol/index.js';
 import type { Broker, BrokerEventHandler, HistoryFilter, HistoryOptions, HistoryPage, PublishOptions } from '../broker.js';
 import { checkHistoryOptions, newEpoch, resolveMetaTtlMs } from '../stream-meta.js';
-import { LuaScript, type RedisConnection } from './lua-script.js';
+import { LuaScript, type RedisConnection, type ScriptArg } from './lua-script.js';
 import { decodeBody, decodePubSubMessage, encodeBody, encodeInfo } from './publication-codec.js';
 import { PubSubSubscriber } from './pubsub-subscriber.js';
 import { RedisKeys } from './redis-keys.js';
@@ -28,6 +28,21 @@ export interface RedisBrokerOptions {
   logger?: Logger;
 }
 
+/** Most publications one publish-many call carries (a long script holds up every other Redis client). */
+const maxPublishBatch = 64;
+
+interface PendingPublish {
+  resolve: (position: StreamPosition) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Publications queued within one event-loop turn: two keys and five arguments each, after the shared epoch. */
+interface PublishBatch {
+  keys: string[];
+  args: ScriptArg[];
+  waiters: PendingPublish[];
+}
+
 export class RedisBroker implements Broker {
   private readonly redis: RedisConnection;
   private readonly givenSubscriber: RedisConnection | undefined;
@@ -35,6 +50,9 @@ export class RedisBroker implements Broker {
   private readonly logger: Logger | undefined;
   private readonly publishScript = LuaScript.load('publish', 2);
   private readonly historyScript = LuaScript.load('history', 2);
+  private readonly publishManyScript = LuaScript.load('publish-many', -1);
+  private publishBatch: PublishBatch | null = null;
+  private publishScheduled = false;
   private handler: BrokerEventHandler | null = null;
   private subscriberConn: RedisConnection | null = null;
   private subscriber: PubSubSubscriber | null = null;
@@ -91,6 +109,13 @@ export class RedisBroker implements Broker {
     }
     const history = options.history;
     checkHistoryOptions(history);
+    if (!(this.redis instanceof Cluster)) {
+      return this.enqueuePublish(
+        this.keys.historyStream(channel), this.keys.historyMeta(channel),
+        encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), pubsub,
+      );
+    }
+    // A cluster cannot take keys of different slots in one script: one call per publication.
     const reply = await this.publishScript.run(
       this.redis,
       [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
@@ -98,6 +123,49 @@ export class RedisBroker implements Broker {
     );
     if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1])) throw new Error('unexpected publish script reply');
     return { offset: reply[0], epoch: reply[1].toString('latin1') };
+  }
+
+  /**
+   * Queues a publication for this event-loop turn's publish-many call: publications issued together
+   * (a worker's channels, an API burst) cost one Redis command, applied in call order.
+   */
+  private enqueuePublish(
+    stream: string, meta: string, body: Buffer, size: number, ttlMs: number, metaTtlMs: number, pubsub: string,
+  ): Promise<StreamPosition> {
+    let batch = this.publishBatch;
+    if (batch === null || batch.waiters.length >= maxPublishBatch) {
+      if (batch !== null) this.sendPublishes(batch);
+      batch = { keys: [], args: [newEpoch()], waiters: [] };
+      this.publishBatch = batch;
+      if (!this.publishScheduled) {
+        this.publishScheduled = true;
+        setImmediate(() => {
+          this.publishScheduled = false;
+          const pending = this.publishBatch;
+          this.publishBatch = null;
+          if (pending !== null) this.sendPublishes(pending);
+        });
+      }
+    }
+    batch.keys.push(stream, meta);
+    batch.args.push(body, size, ttlMs, metaTtlMs, pubsub);
+    const { waiters } = batch;
+    return new Promise<StreamPosition>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  private sendPublishes(batch: PublishBatch): void {
+    const { waiters } = batch;
+    this.publishManyScript.run(this.redis, batch.keys, batch.args).then((reply) => {
+      if (!Array.isArray(reply) || reply.length !== waiters.length * 2) throw new Error('unexpected publish script reply');
+      for (let i = 0; i < waiters.length; i++) {
+        const offset: unknown = reply[2 * i];
+        const epoch: unknown = reply[2 * i + 1];
+        if (typeof offset !== 'number' || !Buffer.isBuffer(epoch)) throw new Error('unexpected publish script reply');
+        (waiters[i] as PendingPublish).resolve({ offset, epoch: epoch.toString('latin1') });
+      }
+    }).catch((err: unknown) => {
+      for (const w of waiters) w.reject(err);
+    });
   }
 
   async publishJoin(channel: ChannelName, info: ClientInfo): Promise<void> {

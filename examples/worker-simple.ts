@@ -3,6 +3,7 @@
 // In embedded mode (no REDIS_URL) the gateway runs this same handler in-process.
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
+import type { ClientInfo } from '../src/protocol/index.js';
 import type { MessageHandler } from '../src/worker/index.js';
 import { createWorkerLogger, runWorker } from '../bin/worker.js';
 
@@ -13,7 +14,8 @@ export function simpleHandler(logger: Pick<Logger, 'info'>): MessageHandler {
     logger.info({ kind: msg.kind, channel: msg.channel, user: msg.user, data: msg.data, attempt: ctx.attempt }, 'message');
     if (msg.kind === 'rpc') return msg.data;
     if (msg.kind === 'publish') {
-      const info = { user: msg.user, client: msg.client, ...(msg.connInfo === undefined ? {} : { conn_info: encoder.encode(msg.connInfo) }) };
+      const info: ClientInfo = { user: msg.user, client: msg.client };
+      if (msg.connInfo !== undefined) info.conn_info = encoder.encode(msg.connInfo);
       ctx.publishNoWait(msg.channel, msg.data, { info });
     }
     return undefined;

@@ -95,12 +95,24 @@ export class StreamPipeline implements MessagePipeline {
   }
 
   submit(message: PipelineInput): Promise<void> {
-    return this.append({ ...message, id: randomUUID(), node: this.nodeId, ts: Date.now() });
+    return this.append(this.stamp(message));
+  }
+
+  /** The message with its id, node and accept time (built field by field: object spread is slow on this path). */
+  private stamp(m: PipelineInput): StreamMessage {
+    const full: StreamMessage = {
+      id: randomUUID(), kind: m.kind, channel: m.channel, data: m.data, user: m.user, client: m.client,
+      node: this.nodeId, ts: Date.now(),
+    };
+    if (m.connInfo !== undefined) full.connInfo = m.connInfo;
+    if (m.method !== undefined) full.method = m.method;
+    if (m.replyTo !== undefined) full.replyTo = m.replyTo;
+    return full;
   }
 
   /** Like `submit`, and resolves with the full message as appended (its id and timestamp). */
   async submitMessage(message: PipelineInput): Promise<StreamMessage> {
-    const full: StreamMessage = { ...message, id: randomUUID(), node: this.nodeId, ts: Date.now() };
+    const full = this.stamp(message);
     await this.append(full);
     return full;
   }

@@ -35,7 +35,8 @@ interface PendingAppend {
 /** Appends to one stream collected within one event-loop turn, sent as one script call. */
 interface AppendBatch {
   key: string;
-  args: (string | number)[];
+  /** Each message's field/value strings; sent as one JSON argument. */
+  entries: string[][];
   waiters: PendingAppend[];
 }
 
@@ -81,12 +82,10 @@ export class RedisStreamQueue implements StreamQueue {
     let batch = this.appendBatches.get(key);
     if (batch === undefined || batch.waiters.length >= maxAppendBatch) {
       if (batch !== undefined) this.sendAppends(batch);
-      batch = { key, args: [this.maxLen], waiters: [] };
+      batch = { key, entries: [], waiters: [] };
       this.appendBatches.set(key, batch);
     }
-    const fields = encodeStreamEntry(message);
-    batch.args.push(fields.length);
-    for (const f of fields) batch.args.push(f);
+    batch.entries.push(encodeStreamEntry(message));
     const { waiters } = batch;
     if (!this.appendScheduled) {
       this.appendScheduled = true;
@@ -103,7 +102,7 @@ export class RedisStreamQueue implements StreamQueue {
 
   private sendAppends(batch: AppendBatch): void {
     const { waiters } = batch;
-    scripts.appendMessages.run(this.redis, [batch.key], batch.args).then((ids) => {
+    scripts.appendMessages.run(this.redis, [batch.key], [this.maxLen, JSON.stringify(batch.entries)]).then((ids) => {
       const list = Array.isArray(ids) ? ids as unknown[] : [];
       for (let i = 0; i < waiters.length; i++) (waiters[i] as PendingAppend).resolve(String(list[i] ?? ''));
     }, (err: unknown) => {

@@ -28,6 +28,8 @@ export interface StreamConsumerOptions {
 }
 
 const ackDelayMs = 5;
+/** Pause after a read that returned some but fewer than a batch of entries, ms. */
+const readPauseMs = 2;
 
 export class StreamConsumer {
   readonly stream: WorkerId;
@@ -192,6 +194,9 @@ export class StreamConsumer {
           const entries = await this.readNewWithDeadline();
           if (entries.length === 0) this.lastEmptyReadAt = Date.now();
           for (const e of entries) this.lanes.push(e.message?.channel ?? '', e);
+          // Under a steady stream a blocking read returns as soon as one entry is there: a short pause
+          // lets entries accumulate, so reads, publish batches and writes carry many entries each.
+          if (entries.length > 0 && entries.length < batchSize) await sleep(readPauseMs);
         }
         failures = 0;
       } catch (err) {

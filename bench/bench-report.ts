@@ -142,6 +142,8 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
   out.push('', '## Reproduce', '', '```bash', ctx.command, '```', '',
     'Variables: `BENCH_DURATION` (seconds per seed run, default 60), `BENCH_SATURATION_DURATION` (default half of it),',
     '`BENCH_RUNS` (default 3), `BENCH_CLIENTS` (500), `BENCH_RATE` (20), `BENCH_WINDOW` (20), `BENCH_PROFILE=1`',
-    '(CPU-profile the gateway), `BENCH_OUTPUT` (default docs/benchmarks.md).', '');
+    '(CPU-profile the gateway and workers; profiles and logs are kept), `BENCH_WARMUP` (seconds of unmeasured load',
+    'before each measured run, default 5), `BENCH_SCENARIOS` (`seed,saturation`), `BENCH_BASELINE=0` (skip the',
+    'baseline), `BENCH_OUTPUT` (default docs/benchmarks.md).', '');
   return out.join('\n');
 }

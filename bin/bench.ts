@@ -26,6 +26,8 @@ const WINDOW = Number(env.BENCH_WINDOW ?? 20);
 const CHANNELS = 10;
 const SUBSCRIBERS = 1;
 const PROFILE = env.BENCH_PROFILE === '1';
+/** Seconds of unmeasured load each freshly started server gets first (JIT warm-up, connections, caches); 0: none. */
+const WARMUP_S = seconds('BENCH_WARMUP', 5);
 const OUTPUT = env.BENCH_OUTPUT ?? 'docs/benchmarks.md';
 /** Scenarios to run (comma-separated `seed`, `saturation`); default both. */
 /** BENCH_BASELINE=0 skips the baseline runs (quicker while profiling; the report then has no ratios). */
@@ -119,6 +121,12 @@ async function startBaseline(redisUrl: string, label: string): Promise<Server> {
   return { url: `ws://127.0.0.1:${port}/connection/websocket`, stop: () => stop(proc) };
 }
 
+/** Drives a fresh server for WARMUP_S seconds with the scenario's load; the report is discarded. */
+async function warmUp(url: string, label: string, vars: Record<string, string>): Promise<void> {
+  if (WARMUP_S <= 0) return;
+  await loadTest(url, `warmup-${label}`, { ...vars, DURATION: String(WARMUP_S) });
+}
+
 async function loadTest(url: string, label: string, vars: Record<string, string>): Promise<LoadTestReport> {
   const output = join(work, `report-${label}.json`);
   const proc = start(`loadtest-${label}`, process.execPath, tsx('bin/loadtest.ts'), {
@@ -159,6 +167,7 @@ async function main(): Promise<void> {
       const gateway = await startGateway(redisUrl, label, profileDir);
       try {
         const subscribers = name === 'seed' ? String(SUBSCRIBERS) : '0';
+        await warmUp(gateway.url, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
         const report = await loadTest(gateway.url, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
         runs.gateway.push(report);
         log(`${label} gateway: ${summary(report)}`);
@@ -172,6 +181,7 @@ async function main(): Promise<void> {
       if (!BASELINE) continue;
       const baseline = await startBaseline(redisUrl, label);
       try {
+        await warmUp(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: '0' });
         const report = await loadTest(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: '0' });
         runs.baseline.push(report);
         log(`${label} baseline: ${summary(report)}`);
@@ -192,7 +202,8 @@ async function main(): Promise<void> {
       'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set), '
         + (script === null ? 'no worker processes (no worker entry point in the repository yet: publishes end in the gateway\'s pipeline)' : `two worker processes (\`${script}\`)`)
         + ', one load-tester process (raw `ws` connections, JSON protocol), and the baseline server (`bench/baseline-server.ts`).',
-      'Gateway and baseline are each started fresh for every run; runs alternate gateway, baseline.',
+      'Gateway and baseline are each started fresh for every run; runs alternate gateway, baseline. Each fresh server '
+        + (WARMUP_S > 0 ? `first gets ${WARMUP_S} s of the same load, not measured (JIT warm-up, caches), as a long-running server would be warm.` : 'is measured from its first message (no warm-up).'),
     ],
     seed: { clients: CLIENTS, rate: RATE, durationS: SEED_S, channels: CHANNELS, subscribers: SUBSCRIBERS },
     saturation: { clients: CLIENTS, window: WINDOW, durationS: SATURATION_S },

@@ -1,6 +1,6 @@
 /** Validation of client publication payloads: a JSON object whose `text` is a non-empty string of bounded length. */
 
-import { Errors, ReplyError, type Bytes } from '../protocol/index.js';
+import { Errors, ReplyError, parsedDataOf, type Bytes } from '../protocol/index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -36,11 +36,13 @@ export function validatePublishData(data: Bytes | undefined, maxTextLength: numb
   } catch {
     throw bad('publication data must be UTF-8 encoded JSON');
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch {
-    throw bad('publication data must be valid JSON');
+  let parsed = parsedDataOf(data);
+  if (parsed === undefined) {
+    try {
+      parsed = JSON.parse(json);
+    } catch {
+      throw bad('publication data must be valid JSON');
+    }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw bad('publication data must be a JSON object');

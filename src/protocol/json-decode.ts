@@ -1,6 +1,7 @@
 /** JSON decoding of client commands: one JSON object a line, lines separated by `\n`, fields type-checked. */
 
 import { ProtocolDecodeError } from './codec-errors.js';
+import { rememberParsedData } from './json-parsed.js';
 import { rawValueAt } from './json-raw.js';
 import type { Command, ConnectRequest, HistoryRequest, StreamPosition, SubscribeRequest } from './types.js';
 
@@ -129,8 +130,10 @@ function decodeSimple(o: JsonObject, path: readonly string[], line: Buffer): Sim
   for (const key in o) {
     const v = o[key];
     if (v === null || !fields.includes(key)) continue;
-    if (key === 'data') req.data = rawValueAt(line, [...path, key]);
-    else req[key as 'channel' | 'token' | 'method'] = str(v, path, key);
+    if (key === 'data') {
+      req.data = rawValueAt(line, [...path, key]);
+      rememberParsedData(req.data, v);
+    } else req[key as 'channel' | 'token' | 'method'] = str(v, path, key);
   }
   return req;
 }

@@ -2,7 +2,7 @@
 
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
-  DisconnectError, Disconnects, Errors, ReplyError,
+  DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
   type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
   type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
   type RPCResult, type SendRequest,
@@ -66,7 +66,7 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
-  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength);
+  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
   const started = performance.now();
   return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
     session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);

@@ -1,6 +1,6 @@
 /** Validation of client publication payloads: a JSON object whose `text` is a non-empty string of bounded length. */
 
-import { Errors, ReplyError, parsedDataOf, type Bytes } from '../protocol/index.js';
+import { Errors, ReplyError, type Bytes } from '../protocol/index.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -26,9 +26,10 @@ function bad(message: string): ReplyError {
 
 /**
  * Checks a publish payload and returns its JSON text as it will be stored and delivered.
+ * `parsedData`: the payload's value when the caller already parsed it (JSON protocol); omitted: parsed here.
  * Throws ReplyError 107 with a message saying what is wrong.
  */
-export function validatePublishData(data: Bytes | undefined, maxTextLength: number): string {
+export function validatePublishData(data: Bytes | undefined, maxTextLength: number, parsedData?: unknown): string {
   if (data === undefined || data.length === 0) throw bad('publication data is required: a JSON object with a "text" string');
   let json: string;
   try {
@@ -36,7 +37,7 @@ export function validatePublishData(data: Bytes | undefined, maxTextLength: numb
   } catch {
     throw bad('publication data must be UTF-8 encoded JSON');
   }
-  let parsed = parsedDataOf(data);
+  let parsed = parsedData;
   if (parsed === undefined) {
     try {
       parsed = JSON.parse(json);

@@ -132,7 +132,7 @@ function decodeSimple(o: JsonObject, path: readonly string[], line: Buffer): Sim
     if (v === null || !fields.includes(key)) continue;
     if (key === 'data') {
       req.data = rawValueAt(line, [...path, key]);
-      rememberParsedData(req.data, v);
+      rememberParsedData(req, v);
     } else req[key as 'channel' | 'token' | 'method'] = str(v, path, key);
   }
   return req;

@@ -1,16 +1,17 @@
 /**
- * The already parsed value of a JSON command's raw `data` bytes, kept by the JSON decoder so that a
- * consumer validating the payload does not parse it a second time.
+ * The already parsed value of a JSON command's raw `data` bytes, kept by the JSON decoder on the
+ * request object so that a consumer validating the payload does not parse it a second time.
  */
 
-const parsed = new WeakMap<Uint8Array, unknown>();
+/** A request decoded from JSON may carry its data's parsed value under this member (not part of the protocol types). */
+interface WithParsedData { parsedData?: unknown }
 
-/** Records `value` as what `data` (raw bytes copied out of a parsed line) parses to. */
-export function rememberParsedData(data: Uint8Array, value: unknown): void {
-  parsed.set(data, value);
+/** Records `value` as what the request's raw `data` parses to (non-enumerable: the decoded request still equals its protocol shape). */
+export function rememberParsedData(request: object, value: unknown): void {
+  Object.defineProperty(request, 'parsedData', { value, enumerable: false, writable: false, configurable: false });
 }
 
-/** The parsed value of `data` when it came from the JSON decoder; undefined otherwise (parse it yourself). */
-export function parsedDataOf(data: Uint8Array): unknown {
-  return parsed.get(data);
+/** The parsed value of the request's `data` when the JSON decoder produced it; undefined otherwise (parse it yourself). */
+export function parsedDataOf(request: object): unknown {
+  return (request as WithParsedData).parsedData;
 }

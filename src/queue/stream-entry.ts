@@ -23,25 +23,35 @@ export function encodeStreamEntry(m: StreamMessage): string[] {
 
 /** Field list as read from Redis -> message; null when the entry is not a valid v1 message. */
 export function decodeStreamEntry(fields: readonly string[]): StreamMessage | null {
-  const f = new Map<string, string>();
-  for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] ?? '', fields[i + 1] ?? '');
-  const id = f.get('id');
-  const kind = f.get('kind');
-  const channel = f.get('channel');
-  const ts = Number(f.get('ts'));
-  if (f.get('v') !== streamSchemaVersion || id === undefined || kind === undefined || !kinds.has(kind)
-    || channel === undefined || !Number.isFinite(ts)) {
+  // A plain scan instead of a Map: this runs for every entry a worker reads. A repeated field keeps its last value.
+  let v: string | undefined, id: string | undefined, kind: string | undefined, channel: string | undefined, ts: string | undefined;
+  let data = '', user = '', client = '', node = '';
+  let connInfo: string | undefined, method: string | undefined, replyTo: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const value = fields[i + 1] as string;
+    switch (fields[i]) {
+      case 'v': v = value; break;
+      case 'id': id = value; break;
+      case 'kind': kind = value; break;
+      case 'channel': channel = value; break;
+      case 'data': data = value; break;
+      case 'user': user = value; break;
+      case 'client': client = value; break;
+      case 'node': node = value; break;
+      case 'ts': ts = value; break;
+      case 'conn_info': connInfo = value; break;
+      case 'method': method = value; break;
+      case 'reply_to': replyTo = value; break;
+    }
+  }
+  const tsMs = Number(ts);
+  if (v !== streamSchemaVersion || id === undefined || kind === undefined || !kinds.has(kind)
+    || channel === undefined || !Number.isFinite(tsMs)) {
     return null;
   }
-  const m: StreamMessage = {
-    id, kind: kind as MessageKind, channel, data: f.get('data') ?? '', user: f.get('user') ?? '',
-    client: f.get('client') ?? '', node: f.get('node') ?? '', ts,
-  };
-  const connInfo = f.get('conn_info');
+  const m: StreamMessage = { id, kind: kind as MessageKind, channel, data, user, client, node, ts: tsMs };
   if (connInfo !== undefined) m.connInfo = connInfo;
-  const method = f.get('method');
   if (method !== undefined) m.method = method;
-  const replyTo = f.get('reply_to');
   if (replyTo !== undefined) m.replyTo = replyTo;
   return m;
 }

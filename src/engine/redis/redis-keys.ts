@@ -11,6 +11,8 @@ import type { ChannelName } from '../../protocol/index.js';
  */
 export function channelTag(channel: ChannelName): string {
   if (channel === '') return '%';
+  // Most names have none of the three characters: skip the regex (three keys are built per publication).
+  if (channel.indexOf('%') === -1 && channel.indexOf('{') === -1 && channel.indexOf('}') === -1) return channel;
   return channel.replace(/[%{}]/g, (c) => (c === '%' ? '%25' : c === '{' ? '%7B' : '%7D'));
 }
 

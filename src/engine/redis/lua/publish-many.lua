@@ -1,5 +1,6 @@
 -- Appends several publications to their channels' history streams and broadcasts each, in order, as publish.lua does for one.
--- KEYS[2i-1] history stream of publication i, KEYS[2i] its stream meta hash
+-- KEYS[1] history stream of the first publication
+-- KEYS[2] its stream meta hash; publication i has its stream and meta at KEYS[2i-1] and KEYS[2i]
 -- ARGV[1] epoch to use for a stream whose meta does not exist (new or lost stream)
 -- ARGV[5i-3 .. 5i+1] publication i: encoded body, history size (MAXLEN), history ttl ms, meta ttl ms, pub/sub channel
 -- Returns {offset1, epoch1, offset2, epoch2, ...}.

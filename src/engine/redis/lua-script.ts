@@ -41,11 +41,17 @@ export class LuaScript {
     this.numKeys = numKeys;
   }
 
-  /** Reads `lua/<name>.lua` (synchronously; call it from a constructor, not at import time). */
+  /**
+   * Reads `lua/<name>.lua` (synchronously; call it from a constructor, not at import time). A line
+   * `-- #include <lib>` is replaced by `lua/lib/<lib>.lua`, so scripts share helpers and stay atomic.
+   */
   static load(name: string, numKeys: number): LuaScript {
     let script = loaded.get(name);
     if (script === undefined) {
-      script = new LuaScript(name, readFileSync(join(scriptDir(), `${name}.lua`), 'utf8'), numKeys);
+      const dir = scriptDir();
+      const source = readFileSync(join(dir, `${name}.lua`), 'utf8')
+        .replace(/^-- #include ([a-z0-9-]+)$/gm, (_line, lib: string) => readFileSync(join(dir, 'lib', `${lib}.lua`), 'utf8'));
+      script = new LuaScript(name, source, numKeys);
       loaded.set(name, script);
     }
     return script;

@@ -7,20 +7,8 @@
 -- ARGV[2] encoded ClientInfo
 -- ARGV[3] user id
 -- ARGV[4] ttl, ms
-local t = redis.call('time')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local expired = redis.call('zrangebyscore', KEYS[2], '-inf', now)
-for _, client in ipairs(expired) do
-  local user = redis.call('hget', KEYS[3], client)
-  if user and redis.call('hincrby', KEYS[4], user, -1) <= 0 then
-    redis.call('hdel', KEYS[4], user)
-  end
-  redis.call('hdel', KEYS[1], client)
-  redis.call('hdel', KEYS[3], client)
-end
-if #expired > 0 then
-  redis.call('zremrangebyscore', KEYS[2], '-inf', now)
-end
+-- #include presence-sweep
+local now = sweep_expired_presence()
 local previous = redis.call('hget', KEYS[3], ARGV[1])
 if previous ~= ARGV[3] then
   if previous and redis.call('hincrby', KEYS[4], previous, -1) <= 0 then

@@ -208,6 +208,11 @@ function displayHost(host: string): string {
 }
 
 main().catch((err: unknown) => {
-  console.error('gateway failed to start:', err);
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.code === 'EADDRINUSE') {
+    console.error(`gateway failed to start: port ${e.port ?? '?'} is already in use (set WEBSOCKET_PORT, HTTP_PORT or METRICS_PORT to free ports)`);
+  } else {
+    console.error('gateway failed to start:', err);
+  }
   process.exit(1);
 });

@@ -180,6 +180,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     channel,
   };
   if (file.channel === undefined) checkBuiltIn(r, channel);
+  const ports = [['WEBSOCKET_PORT', config.websocketPort], ['HTTP_PORT', config.httpPort], ['METRICS_PORT', config.metricsPort]] as const;
+  for (const [i, [name, port]] of ports.entries()) {
+    const clash = ports.slice(i + 1).find(([, other]) => other === port && port !== 0);
+    if (clash !== undefined) r.problems.push(`${name}: must differ from ${clash[0]} (both ${port})`);
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

@@ -233,6 +233,15 @@ void describe('readDotEnv', () => {
   });
 });
 
+void describe('ports', () => {
+  void it('refuses two listeners on one port, and allows 0 (any free port) for several', () => {
+    assert.throws(() => loadConfig({ WEBSOCKET_PORT: '3000' }), (err: unknown) => err instanceof ConfigError
+      && err.problems.some((p) => p === 'WEBSOCKET_PORT: must differ from HTTP_PORT (both 3000)'));
+    const c = loadConfig({ WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0' });
+    assert.deepEqual([c.websocketPort, c.httpPort, c.metricsPort], [0, 0, 0]);
+  });
+});
+
 void describe('documentation', () => {
   void it('.env.example and docs/configuration.md document exactly the variables loadConfig and loadWorkerConfig read', async () => {
     const { readFileSync } = await import('node:fs');

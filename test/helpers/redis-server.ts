@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Socket } from 'node:net';
+import { after, before } from 'node:test';
+import { Redis } from 'ioredis';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -98,4 +100,43 @@ export class RedisServer {
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A per-file Redis fixture: `server` and `redis` are set by the registered `before` hook. */
+export interface RedisServerFixture {
+  readonly server: RedisServer;
+  readonly redis: Redis;
+}
+
+export interface UseRedisServerOptions {
+  /** Runs in `after` before the connection and server close (e.g. closing tracked workers); omitted: nothing. */
+  beforeClose?: () => Promise<void>;
+}
+
+/**
+ * Registers `before`/`after` hooks on the current test file (or suite) that start a real
+ * redis-server with one ioredis connection, and close both afterwards.
+ */
+export function useRedisServer(options: UseRedisServerOptions = {}): RedisServerFixture {
+  let server: RedisServer | undefined;
+  let redis: Redis | undefined;
+  before(async () => {
+    server = await RedisServer.start();
+    redis = new Redis(server.url);
+  });
+  after(async () => {
+    await options.beforeClose?.();
+    redis?.disconnect();
+    await server?.close();
+  });
+  return {
+    get server(): RedisServer {
+      if (server === undefined) throw new Error('useRedisServer: server is not started yet (use it inside a test or hook)');
+      return server;
+    },
+    get redis(): Redis {
+      if (redis === undefined) throw new Error('useRedisServer: redis is not connected yet (use it inside a test or hook)');
+      return redis;
+    },
+  };
 }

@@ -1,9 +1,8 @@
 // Stickiness and per-channel order through two gateways' pipelines and two workers, on Redis and in memory; rpc round trips.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisServer } from '../helpers/redis-server.js';
+import { describe, it } from 'node:test';
+import { useRedisServer } from '../helpers/redis-server.js';
 import { Errors, ReplyError } from '../../src/protocol/index.js';
 import {
   MemoryStreamQueue, PipelineError, createMemoryPipeline, createRedisPipeline, type StreamMessage, type StreamPipeline,
@@ -12,17 +11,7 @@ import { MemoryWorkerRegistry, PipelineKeys, RendezvousSet } from '../../src/rou
 import { createWorker, type MessageHandler, type Worker } from '../../src/worker/index.js';
 import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
-let server: RedisServer;
-let redis: Redis;
-before(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await closeTracked();
-  redis.disconnect();
-  await server.close();
-});
+const fixture = useRedisServer({ beforeClose: closeTracked });
 
 interface Handled { worker: string; stream: string; msg: StreamMessage }
 
@@ -32,10 +21,10 @@ const setups: [string, Setup][] = [
   ['redis', async (handler) => {
     const prefix = `t${randomUUID().slice(0, 8)}`;
     const workers = ['worker-0', 'worker-1'].map((id) => track(createWorker({
-      id, redisUrl: server.url, prefix, handler, publisher: { publish: async () => {} }, heartbeatMs: 200, concurrency: 8, batchSize: 20,
+      id, redisUrl: fixture.server.url, prefix, handler, publisher: { publish: async () => {} }, heartbeatMs: 200, concurrency: 8, batchSize: 20,
     })));
     for (const w of workers) await w.start();
-    const gateways = ['node-a', 'node-b'].map((nodeId) => track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId, routeCacheTtlMs: 30_000 })));
+    const gateways = ['node-a', 'node-b'].map((nodeId) => track(createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId, routeCacheTtlMs: 30_000 })));
     for (const g of gateways) await g.start();
     return { gateways, workers, prefix };
   }],
@@ -90,7 +79,7 @@ for (const [name, setup] of setups) {
       assert.equal(new Set(handled.map((h) => h.worker)).size, 2, 'both workers got channels');
       if (prefix !== '') {
         const keys = new PipelineKeys({ prefix });
-        const lens = await Promise.all(['worker-0', 'worker-1'].map((w) => redis.xlen(keys.workerStream(w))));
+        const lens = await Promise.all(['worker-0', 'worker-1'].map((w) => fixture.redis.xlen(keys.workerStream(w))));
         assert.ok(lens.every((l) => l < total), 'acknowledged entries are trimmed');
       }
       for (const g of gateways) await g.close();

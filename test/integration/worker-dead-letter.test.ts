@@ -2,27 +2,16 @@
 // attempt count, while other channels keep flowing and its own channel continues after it.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { after, before, it } from 'node:test';
-import { Redis } from 'ioredis';
+import { it } from 'node:test';
 import { Registry } from 'prom-client';
-import { RedisServer } from '../helpers/redis-server.js';
+import { useRedisServer } from '../helpers/redis-server.js';
 import { WorkerMetrics } from '../../src/metrics/index.js';
 import { RedisStreamQueue, createRedisPipeline } from '../../src/queue/index.js';
 import { PipelineKeys } from '../../src/routing/index.js';
 import { createWorker } from '../../src/worker/index.js';
 import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
-let server: RedisServer;
-let redis: Redis;
-before(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  await closeTracked();
-  redis.disconnect();
-  await server.close();
-});
+const fixture = useRedisServer({ beforeClose: closeTracked });
 
 void it('dead-letters a poison message after maxAttempts while other channels flow', async () => {
   const prefix = `t${randomUUID().slice(0, 8)}`;
@@ -32,7 +21,7 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
   const otherChannelDone = new Promise<void>((r) => { otherDone = r; });
   const metrics = new WorkerMetrics(new Registry());
   const worker = track(createWorker({
-    id: 'worker-0', redisUrl: server.url, prefix, maxAttempts: 3, backoff: () => 20, heartbeatMs: 200, metrics,
+    id: 'worker-0', redisUrl: fixture.server.url, prefix, maxAttempts: 3, backoff: () => 20, heartbeatMs: 200, metrics,
     publisher: { publish: async () => {} },
     handler: async (msg, ctx) => {
       const body = JSON.parse(msg.data) as { seq: number; poison?: boolean };
@@ -47,7 +36,7 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
     },
   }));
   await worker.start();
-  const gateway = track(createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
+  const gateway = track(createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
   await gateway.start();
   const send = (channel: string, body: object): Promise<void> =>
     gateway.submit({ kind: 'publish', channel, data: JSON.stringify(body), user: 'u', client: 'c' });
@@ -61,7 +50,7 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
   assert.deepEqual(handled.filter((h) => h.startsWith('chat:poisoned')), ['chat:poisoned#0', 'chat:poisoned#2']);
   assert.ok(handled.indexOf('chat:other#19') < handled.indexOf('chat:poisoned#2'), 'the other channel was not held up');
 
-  const queue = new RedisStreamQueue({ redis, keys: new PipelineKeys({ prefix }) });
+  const queue = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix }) });
   const dead = await queue.readDeadLetters('worker-0', 10);
   assert.equal(dead.length, 1);
   assert.equal(dead[0]!.message?.data, '{"seq":1,"poison":true}');

@@ -1,23 +1,12 @@
 // One contract suite for the stream queue, run against MemoryStreamQueue and RedisStreamQueue (real redis-server).
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisServer } from '../helpers/redis-server.js';
+import { describe, it } from 'node:test';
+import { useRedisServer } from '../helpers/redis-server.js';
 import { MemoryStreamQueue, RedisStreamQueue, type StreamMessage, type StreamQueue } from '../../src/queue/index.js';
 import { PipelineKeys } from '../../src/routing/index.js';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const fixture = useRedisServer();
 
 function msg(channel: string, n: number, extra: Partial<StreamMessage> = {}): StreamMessage {
   return { id: randomUUID(), kind: 'publish', channel, data: JSON.stringify({ n }), user: 'u1', client: 'c1', node: 'g1', ts: Date.now(), ...extra };
@@ -25,7 +14,7 @@ function msg(channel: string, n: number, extra: Partial<StreamMessage> = {}): St
 
 const factories: [string, () => StreamQueue][] = [
   ['memory', () => new MemoryStreamQueue()],
-  ['redis', () => new RedisStreamQueue({ redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` }) })],
+  ['redis', () => new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` }) })],
 ];
 
 for (const [name, make] of factories) {

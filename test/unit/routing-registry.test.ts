@@ -1,24 +1,13 @@
 // One contract suite for WorkerRegistry (memory and Redis), plus the gateway's route cache on top of it.
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import { Redis } from 'ioredis';
-import { RedisServer } from '../helpers/redis-server.js';
+import { describe, it } from 'node:test';
+import { useRedisServer } from '../helpers/redis-server.js';
 import {
   ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, RendezvousSet, type WorkerRegistry,
 } from '../../src/routing/index.js';
 
-let server: RedisServer;
-let redis: Redis;
-
-before(async () => {
-  server = await RedisServer.start();
-  redis = new Redis(server.url);
-});
-after(async () => {
-  redis.disconnect();
-  await server.close();
-});
+const fixture = useRedisServer();
 
 const waitFor = async (cond: () => boolean, ms = 2000): Promise<void> => {
   const deadline = Date.now() + ms;
@@ -32,7 +21,7 @@ for (const [name, make] of [
   ['memory', () => { const r = new MemoryWorkerRegistry(); return [r, r] as const; }],
   ['redis', () => {
     const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
-    return [new RedisWorkerRegistry({ redis, keys }), new RedisWorkerRegistry({ redis, keys })] as const;
+    return [new RedisWorkerRegistry({ redis: fixture.redis, keys }), new RedisWorkerRegistry({ redis: fixture.redis, keys })] as const;
   }],
 ] as [string, () => readonly [WorkerRegistry, WorkerRegistry]][]) {
   void describe(`WorkerRegistry contract: ${name}`, () => {
@@ -91,13 +80,13 @@ for (const [name, make] of [
 void describe('ChannelRouter cache', () => {
   void it('reloads the set at most cacheTtlMs after a change it was not told about', async () => {
     const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
-    const reg = new RedisWorkerRegistry({ redis, keys });
+    const reg = new RedisWorkerRegistry({ redis: fixture.redis, keys });
     await reg.register('w1');
     // Never started: hears no announcements, relies on the TTL alone.
     const router = new ChannelRouter({ registry: reg, cacheTtlMs: 200 });
     assert.equal(await router.route('chat'), 'w1');
-    await redis.zadd(keys.workers(), Date.now(), 'w2');
-    await redis.zrem(keys.workers(), 'w1');
+    await fixture.redis.zadd(keys.workers(), Date.now(), 'w2');
+    await fixture.redis.zrem(keys.workers(), 'w1');
     assert.equal(await router.route('chat'), 'w1', 'served from the cache');
     await new Promise((r) => setTimeout(r, 250));
     assert.equal(await router.route('chat'), 'w2');

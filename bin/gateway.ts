@@ -2,10 +2,9 @@
 // message pipeline (Redis Streams, or in-memory with in-process workers), the server HTTP API, the
 // control plane, readiness, and graceful shutdown on SIGTERM/SIGINT.
 
-import { existsSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { ConfigError, loadConfig, readDotEnv, type Config } from '../src/config/index.js';
+import { ConfigError, loadConfig, withDotEnv, type Config } from '../src/config/index.js';
 import { EmbeddedPipeline } from '../src/embedded/index.js';
 import {
   ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryNodeRegistry, MemoryPresenceManager,
@@ -22,9 +21,8 @@ import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
 
 function readConfig(): Config {
-  const dotEnv = existsSync('.env') ? readDotEnv(readFileSync('.env', 'utf8')) : {};
   try {
-    return loadConfig({ ...dotEnv, ...process.env });
+    return loadConfig(withDotEnv(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);

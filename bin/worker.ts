@@ -1,37 +1,14 @@
-// Composition root of a worker process: configuration, logger, metrics server, Redis connections,
-// the broker publisher and the worker, with graceful shutdown on SIGTERM/SIGINT. Examples call
-// `runWorker(handler)`. Run directly for operator commands: `tsx bin/worker.ts retire <worker-id>`.
+// Operator commands for workers: `tsx bin/worker.ts retire <worker-id>`. Workers themselves start
+// from examples/ (e.g. `npm run worker`) through `runWorker` in src/worker.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Registry } from 'prom-client';
-import { ConfigError, loadConfig, loadWorkerConfig, readDotEnv, type Config, type WorkerConfig } from '../src/config/index.js';
-import { ChannelPublisher, RedisBroker } from '../src/engine/index.js';
-import { createLogger, type Logger } from '../src/log/index.js';
-import { WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import { asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, type RedisTarget } from '../src/queue/index.js';
+import { ConfigError, loadConfig, withDotEnv } from '../src/config/index.js';
+import { openRedisConnection } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
-import { createWorker, type MessageHandler, type Worker, type WorkerOptions } from '../src/worker/index.js';
 
-export interface RunWorkerOptions {
-  /** Extra createWorker options (e.g. `onProcessed` for statistics). */
-  worker?: Pick<WorkerOptions, 'onProcessed'>;
-  /** The process's logger (from {@link createWorkerLogger}, so a handler can log from its first message); omitted: created here. */
-  logger?: Logger;
-}
-
-export interface RunningWorker {
-  worker: Worker;
-  config: Config;
-  workerConfig: WorkerConfig;
-  logger: Logger;
-}
-
-function readConfigs(): { config: Config; workerConfig: WorkerConfig } {
-  const env = { ...(existsSync('.env') ? readDotEnv(readFileSync('.env', 'utf8')) : {}), ...process.env };
+function readConfig(): ReturnType<typeof loadConfig> {
   try {
-    return { config: loadConfig(env), workerConfig: loadWorkerConfig(env) };
+    return loadConfig(withDotEnv(process.env));
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(err.message);
@@ -41,104 +18,6 @@ function readConfigs(): { config: Config; workerConfig: WorkerConfig } {
   }
 }
 
-function startMetricsServer(registry: Registry, port: number, logger: Logger): Server {
-  const server = createServer((req, res) => {
-    if (req.url === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-    }, (err: unknown) => {
-      logger.error({ err }, 'metrics collection failed');
-      res.writeHead(500).end();
-    });
-  });
-  server.on('error', (err) => logger.error({ err, port }, 'metrics server failed'));
-  server.listen(port);
-  return server;
-}
-
-/** The worker process's logger (LOG_LEVEL, named `worker`, with the worker id on every line). */
-export function createWorkerLogger(): Logger {
-  const { config, workerConfig } = readConfigs();
-  return createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
-}
-
-/** Starts a worker process around `handler` and stops it gracefully on SIGTERM/SIGINT. */
-export async function runWorker(handler: MessageHandler, options: RunWorkerOptions = {}): Promise<RunningWorker> {
-  const { config, workerConfig } = readConfigs();
-  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
-  if (config.redisUrl === null) {
-    logger.fatal('REDIS_URL is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
-    process.exit(1);
-  }
-  const registry = new Registry();
-  collectProcessMetrics(registry);
-  const metrics = new WorkerMetrics(registry);
-  const metricsServer = workerConfig.workerMetricsPort > 0 ? startMetricsServer(registry, workerConfig.workerMetricsPort, logger) : null;
-
-  const target: RedisTarget = { url: config.redisUrl, cluster: config.redisCluster };
-  const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
-  redis.on('error', () => {});
-  if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
-  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger });
-  await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
-  const publisher = new ChannelPublisher(broker, config.channel);
-
-  // Standalone: the worker opens its own connection (historical key names). Cluster: composed here,
-  // with hash-tagged keys so each worker's stream, lock and dead-letter stream share one slot.
-  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
-  const queueConn = config.redisCluster ? openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` }) : null;
-  const queue = queueConn === null ? null : new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
-  if (queueConn !== null) {
-    queueConn.on('error', () => {});
-    await connectRedis(queueConn);
-  }
-  const worker = createWorker({
-    id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics,
-    ...(queue === null || queueConn === null
-      ? { redisUrl: config.redisUrl }
-      : { queue, registry: new RedisWorkerRegistry({ redis: queueConn, keys }) }),
-    publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
-    concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
-    heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,
-    orphanGraceMs: workerConfig.orphanGraceMs,
-    ...options.worker,
-  });
-  await worker.start();
-  logger.info({ metricsPort: workerConfig.workerMetricsPort, cluster: config.redisCluster }, `worker ${workerConfig.workerId} consuming ${keys.workerStream(workerConfig.workerId)}`);
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight messages');
-    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
-    force.unref();
-    worker.close()
-      .then(() => queue?.close())
-      .then(() => broker.close())
-      .then(() => {
-        queueConn?.disconnect();
-        redis.disconnect();
-        metricsServer?.close();
-        logger.info('worker stopped');
-        process.exit(0);
-      }, (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  return { worker, config, workerConfig, logger };
-}
-
 /** `retire <worker-id>`: removes a worker from the routing set for good; live workers drain its stream. */
 async function main(args: string[]): Promise<void> {
   const [command, id] = args;
@@ -146,7 +25,7 @@ async function main(args: string[]): Promise<void> {
     console.error('usage: tsx bin/worker.ts retire <worker-id>   (workers themselves start from examples/, e.g. npm run worker)');
     process.exit(2);
   }
-  const { config } = readConfigs();
+  const config = readConfig();
   if (config.redisUrl === null) {
     console.error('REDIS_URL is not set');
     process.exit(1);

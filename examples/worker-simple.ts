@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
 import type { ClientInfo } from '../src/protocol/index.js';
 import type { MessageHandler } from '../src/worker/index.js';
-import { createWorkerLogger, runWorker } from '../bin/worker.js';
+import { withDotEnv } from '../src/config/index.js';
+import { createWorkerLogger, runWorker } from '../src/worker/index.js';
 
 const encoder = new TextEncoder();
 
@@ -23,6 +24,7 @@ export function simpleHandler(logger: Pick<Logger, 'info'>): MessageHandler {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const logger = createWorkerLogger();
-  await runWorker(simpleHandler(logger), { logger });
+  const env = withDotEnv(process.env);
+  const logger = createWorkerLogger(env);
+  await runWorker(simpleHandler(logger), { env, logger });
 }

@@ -2,7 +2,8 @@
 // count, rate, lag (entries not yet read + pending), latency percentiles (gateway accept -> handled) and
 // the busiest channels. Run: WORKER_ID=worker-0 npm run worker:stats
 import { build } from 'hdr-histogram-js';
-import { runWorker } from '../bin/worker.js';
+import { withDotEnv } from '../src/config/index.js';
+import { runWorker } from '../src/worker/index.js';
 
 const encoder = new TextEncoder();
 const latency = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
@@ -18,6 +19,7 @@ const { worker, workerConfig } = await runWorker(async (msg, ctx) => {
   }
   return undefined;
 }, {
+  env: withDotEnv(process.env),
   worker: {
     onProcessed: (msg, info) => {
       processed++;

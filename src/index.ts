@@ -6,10 +6,10 @@
 
 export { createReconnectClient, ReconnectClient } from './client/index.js';
 export type { ReconnectClientEvents, ReconnectClientOptions } from './client/index.js';
-export { createWorker } from './worker/index.js';
+export { createWorker, runWorker } from './worker/index.js';
 export type { MessageHandler, WorkerContext, WorkerOptions } from './worker/index.js';
 export type { StreamMessage } from './queue/index.js';
-export { loadConfig, readDotEnv, ConfigError } from './config/index.js';
+export { loadConfig, readDotEnv, withDotEnv, ConfigError } from './config/index.js';
 export type { Config } from './config/index.js';
 export { signToken } from './gateway/auth/index.js';
 export { Gateway } from './gateway/index.js';

@@ -5,6 +5,8 @@
  * Malformed lines are skipped: `.env` is a convenience, `loadConfig` validates the values.
  */
 
+import { existsSync, readFileSync } from 'node:fs';
+
 const LINE = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
 const ESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
 
@@ -41,4 +43,12 @@ function findClosingQuote(s: string, quote: string): number {
     else if (s[i] === quote) return i;
   }
   return -1;
+}
+
+/**
+ * `env` with the variables of a `.env` file (if it exists) underneath: the real environment wins.
+ * Reads the file synchronously when called, never at import time.
+ */
+export function withDotEnv(env: Readonly<Record<string, string | undefined>>, path = '.env'): Record<string, string | undefined> {
+  return existsSync(path) ? { ...readDotEnv(readFileSync(path, 'utf8')), ...env } : { ...env };
 }

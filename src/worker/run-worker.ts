@@ -1,0 +1,145 @@
+/**
+ * A whole worker process in one call: configuration, logger, metrics server, Redis connections, the
+ * broker publisher and the worker, with graceful shutdown on SIGTERM/SIGINT. Nothing starts until
+ * `runWorker` is called.
+ */
+
+import { createServer, type Server } from 'node:http';
+import { Registry } from 'prom-client';
+import { ConfigError, loadConfig, loadWorkerConfig, type Config, type Env, type WorkerConfig } from '../config/index.js';
+import { ChannelPublisher, RedisBroker } from '../engine/index.js';
+import { createLogger, type Logger } from '../log/index.js';
+import { WorkerMetrics, collectProcessMetrics } from '../metrics/index.js';
+import { asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, type RedisTarget } from '../queue/index.js';
+import { PipelineKeys, RedisWorkerRegistry } from '../routing/index.js';
+import { createWorker } from './create-worker.js';
+import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
+
+export interface RunWorkerOptions {
+  /** The process environment (e.g. `withDotEnv(process.env)`), read with loadConfig and loadWorkerConfig. */
+  env: Env;
+  /** Extra createWorker options (e.g. `onProcessed` for statistics). */
+  worker?: Pick<WorkerOptions, 'onProcessed'>;
+  /** The process's logger (from {@link createWorkerLogger}, so a handler can log from its first message); omitted: created here. */
+  logger?: Logger;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  config: Config;
+  workerConfig: WorkerConfig;
+  logger: Logger;
+}
+
+function readConfigs(env: Env): { config: Config; workerConfig: WorkerConfig } {
+  try {
+    return { config: loadConfig(env), workerConfig: loadWorkerConfig(env) };
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function startMetricsServer(registry: Registry, port: number, logger: Logger): Server {
+  const server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
+    }, (err: unknown) => {
+      logger.error({ err }, 'metrics collection failed');
+      res.writeHead(500).end();
+    });
+  });
+  server.on('error', (err) => logger.error({ err, port }, 'metrics server failed'));
+  server.listen(port);
+  return server;
+}
+
+/** The worker process's logger (LOG_LEVEL, named `worker`, with the worker id on every line). */
+export function createWorkerLogger(env: Env): Logger {
+  const { config, workerConfig } = readConfigs(env);
+  return createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
+}
+
+/**
+ * Starts a worker process around `handler`: reads the configuration from `options.env`, connects to
+ * Redis, publishes through the broker, serves metrics, and stops gracefully on SIGTERM/SIGINT.
+ */
+export async function runWorker(handler: MessageHandler, options: RunWorkerOptions): Promise<RunningWorker> {
+  const { config, workerConfig } = readConfigs(options.env);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
+  if (config.redisUrl === null) {
+    logger.fatal('REDIS_URL is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
+    process.exit(1);
+  }
+  const registry = new Registry();
+  collectProcessMetrics(registry);
+  const metrics = new WorkerMetrics(registry);
+  const metricsServer = workerConfig.workerMetricsPort > 0 ? startMetricsServer(registry, workerConfig.workerMetricsPort, logger) : null;
+
+  const target: RedisTarget = { url: config.redisUrl, cluster: config.redisCluster };
+  const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
+  redis.on('error', () => {});
+  if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
+  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger });
+  await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
+  const publisher = new ChannelPublisher(broker, config.channel);
+
+  // Standalone: the worker opens its own connection (historical key names). Cluster: composed here,
+  // with hash-tagged keys so each worker's stream, lock and dead-letter stream share one slot.
+  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
+  const queueConn = config.redisCluster ? openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` }) : null;
+  const queue = queueConn === null ? null : new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
+  if (queueConn !== null) {
+    queueConn.on('error', () => {});
+    await connectRedis(queueConn);
+  }
+  const worker = createWorker({
+    id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics,
+    ...(queue === null || queueConn === null
+      ? { redisUrl: config.redisUrl }
+      : { queue, registry: new RedisWorkerRegistry({ redis: queueConn, keys }) }),
+    publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
+    concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
+    heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,
+    orphanGraceMs: workerConfig.orphanGraceMs,
+    ...options.worker,
+  });
+  await worker.start();
+  logger.info({ metricsPort: workerConfig.workerMetricsPort, cluster: config.redisCluster }, `worker ${workerConfig.workerId} consuming ${keys.workerStream(workerConfig.workerId)}`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing in-flight messages');
+    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
+    force.unref();
+    worker.close()
+      .then(() => queue?.close())
+      .then(() => broker.close())
+      .then(() => {
+        queueConn?.disconnect();
+        redis.disconnect();
+        metricsServer?.close();
+        logger.info('worker stopped');
+        process.exit(0);
+      }, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return { worker, config, workerConfig, logger };
+}

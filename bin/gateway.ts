@@ -4,7 +4,7 @@
 
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { ConfigError, loadConfig, withDotEnv, type Config } from '../src/config/index.js';
+import { loadConfig, loadOrExit, withDotEnv, type Config } from '../src/config/index.js';
 import { EmbeddedPipeline } from '../src/embedded/index.js';
 import {
   ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryNodeRegistry, MemoryPresenceManager,
@@ -21,15 +21,7 @@ import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
 
 function readConfig(): Config {
-  try {
-    return loadConfig(withDotEnv(process.env));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  return loadOrExit(() => loadConfig(withDotEnv(process.env)));
 }
 
 /** Everything the mode decides: engine parts, pipeline, control plane and readiness checks. */

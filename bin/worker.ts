@@ -2,20 +2,12 @@
 // from examples/ (e.g. `npm run worker`) through `runWorker` in src/worker.
 
 import { pathToFileURL } from 'node:url';
-import { ConfigError, loadConfig, withDotEnv } from '../src/config/index.js';
+import { loadConfig, loadOrExit, withDotEnv } from '../src/config/index.js';
 import { openRedisConnection } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
 
 function readConfig(): ReturnType<typeof loadConfig> {
-  try {
-    return loadConfig(withDotEnv(process.env));
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  return loadOrExit(() => loadConfig(withDotEnv(process.env)));
 }
 
 /** `retire <worker-id>`: removes a worker from the routing set for good; live workers drain its stream. */

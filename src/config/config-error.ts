@@ -7,3 +7,19 @@ export class ConfigError extends Error {
     this.problems = Object.freeze([...problems]);
   }
 }
+
+/**
+ * Runs a configuration loader for a process entry point: on a ConfigError it prints the list of
+ * problems and exits with status 1; any other error propagates.
+ */
+export function loadOrExit<T>(load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,7 +1,7 @@
 export type * from './config.js';
 export { loadConfig } from './load-config.js';
 export type { Env, LoadConfigOptions } from './load-config.js';
-export { ConfigError } from './config-error.js';
+export { ConfigError, loadOrExit } from './config-error.js';
 export { readDotEnv, withDotEnv } from './read-dot-env.js';
 export { parseDuration, MAX_DURATION_MS } from './parse-duration.js';
 export { defaultChannelConfig, EMPTY_CHANNEL_OPTIONS, DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_NAMESPACE_BOUNDARY } from './default-channels.js';

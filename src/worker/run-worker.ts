@@ -6,7 +6,7 @@
 
 import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
-import { ConfigError, loadConfig, loadWorkerConfig, type Config, type Env, type WorkerConfig } from '../config/index.js';
+import { loadConfig, loadOrExit, loadWorkerConfig, type Config, type Env, type WorkerConfig } from '../config/index.js';
 import { ChannelPublisher, RedisBroker } from '../engine/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { WorkerMetrics, collectProcessMetrics } from '../metrics/index.js';
@@ -32,15 +32,7 @@ export interface RunningWorker {
 }
 
 function readConfigs(env: Env): { config: Config; workerConfig: WorkerConfig } {
-  try {
-    return { config: loadConfig(env), workerConfig: loadWorkerConfig(env) };
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
+  return loadOrExit(() => ({ config: loadConfig(env), workerConfig: loadWorkerConfig(env) }));
 }
 
 function startMetricsServer(registry: Registry, port: number, logger: Logger): Server {

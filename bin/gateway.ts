@@ -18,6 +18,7 @@ import {
   asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, StreamPipeline, type MessagePipeline, type RedisClient, type RedisTarget,
 } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
+import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
 
 function readConfig(): Config {
@@ -36,14 +37,16 @@ interface Parts {
   close(): Promise<void>;
 }
 
-function embeddedParts(config: Config, logger: Logger, registry: Registry): Parts {
-  logger.info({ mode: 'embedded', workers: config.embeddedWorkers },
-    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (examples/worker-simple.ts) run in this process; nothing survives a restart`);
+async function embeddedParts(config: Config, logger: Logger, registry: Registry): Promise<Parts> {
+  const workerLogger = logger.child({ component: 'worker' });
+  const handler = config.workerHandler === null ? simpleHandler(workerLogger) : await loadHandlerModule(config.workerHandler);
+  logger.info({ mode: 'embedded', workers: config.embeddedWorkers, handler: config.workerHandler ?? 'examples/worker-simple' },
+    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (${config.workerHandler ?? 'examples/worker-simple, set WORKER_HANDLER for your own'}) run in this process; nothing survives a restart`);
   const broker = new MemoryBroker({ logger });
   const pipeline = new EmbeddedPipeline({
     nodeId: config.nodeId, workers: config.embeddedWorkers, routeCacheTtlMs: config.routeCacheTtlMs,
-    handler: simpleHandler(logger.child({ component: 'worker' })), publisher: new ChannelPublisher(broker, config.channel),
-    logger: logger.child({ component: 'worker' }), metrics: new WorkerMetrics(registry),
+    handler, publisher: new ChannelPublisher(broker, config.channel),
+    logger: workerLogger, metrics: new WorkerMetrics(registry),
   });
   const nodes = new MemoryNodeRegistry();
   return {
@@ -110,8 +113,9 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
   const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
+  const pools = new Map([...workerPools(config)].map((pool) => [pool, new RedisWorkerRegistry({ redis: queueConn, keys, pool })]));
   const pipeline = new StreamPipeline({
-    queue: new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys }), registry: workers, nodeId: node,
+    queue: new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys }), registry: workers, pools, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
   });
   return {
@@ -130,6 +134,14 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   };
 }
 
+/** Every worker pool a namespace names (the default pool included). */
+function workerPools(config: Config): Set<string> {
+  const pools = new Set(['default']);
+  if (config.channel.withoutNamespace !== null) pools.add(config.channel.withoutNamespace.workerPool);
+  for (const ns of config.channel.namespaces) pools.add(ns.workerPool);
+  return pools;
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel, name: 'gateway', base: { nodeId: config.nodeId } });
@@ -137,7 +149,7 @@ async function main(): Promise<void> {
   collectProcessMetrics(registry);
   const metrics = new GatewayMetrics(registry);
   const parts = config.redisUrl === null
-    ? embeddedParts(config, logger, registry)
+    ? await embeddedParts(config, logger, registry)
     : await redisParts(config, config.redisUrl, logger, metrics);
   if (config.client.tokenHmacSecretKey === null) {
     logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
@@ -199,7 +211,9 @@ function displayHost(host: string): string {
 
 main().catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e.code === 'EADDRINUSE') {
+  if (err instanceof HandlerModuleError) {
+    console.error(`gateway failed to start: ${err.message} (set WORKER_HANDLER to a module whose default export is the handler)`);
+  } else if (e.code === 'EADDRINUSE') {
     console.error(`gateway failed to start: port ${e.port ?? '?'} is already in use (set WEBSOCKET_PORT, HTTP_PORT or METRICS_PORT to free ports)`);
   } else {
     console.error('gateway failed to start:', err);

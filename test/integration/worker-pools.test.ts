@@ -57,7 +57,7 @@ void describe('worker pools over Redis with the real client', () => {
 
   const handledBy = async (): Promise<Map<string, Set<string>>> => {
     const byWorker = new Map<string, Set<string>>();
-    for (const line of await fixture.redis.lrange(logKey, 0, -1)) {
+    for (const line of await fixture.redis.lrange(logKey, 0, '-1')) {
       const [channel = '', , , worker = ''] = line.split('|');
       (byWorker.get(worker) ?? byWorker.set(worker, new Set()).get(worker)!).add(channel);
     }
@@ -81,8 +81,8 @@ void describe('worker pools over Redis with the real client', () => {
 
     // The registry keys: the default pool keeps the historical name, the other pool has its own.
     const keys = new PipelineKeys({ prefix });
-    assert.deepEqual((await fixture.redis.zrange(keys.workers(), 0, -1)).sort(), ['chat-1', 'chat-2']);
-    assert.deepEqual((await fixture.redis.zrange(keys.workers('bots'), 0, -1)).sort(), ['bot-1', 'bot-2']);
+    assert.deepEqual((await fixture.redis.zrange(keys.workers(), 0, '-1')).sort(), ['chat-1', 'chat-2']);
+    assert.deepEqual((await fixture.redis.zrange(keys.workers('bots'), 0, '-1')).sort(), ['bot-1', 'bot-2']);
     for (const w of workers.reverse()) await w.close();
   });
 
@@ -93,17 +93,17 @@ void describe('worker pools over Redis with the real client', () => {
     const child = await spawnWorker({
       REDIS_URL: fixture.server.url, PREFIX: prefix, WORKER_ID: 'bot-dead', POOL: 'bots', LOG_KEY: logKey, TAKEOVER: '0', DELAY_MS: '30',
     });
-    await waitUntil(async () => (await fixture.redis.zrange(new PipelineKeys({ prefix }).workers('bots'), 0, -1)).includes('bot-dead'), 5000, 'bot-dead registered');
+    await waitUntil(async () => (await fixture.redis.zrange(new PipelineKeys({ prefix }).workers('bots'), 0, '-1')).includes('bot-dead'), 5000, 'bot-dead registered');
     for (let i = 0; i < 60; i++) await client.publish('roll:solo', { seq: i });
     await waitUntil(async () => await fixture.redis.llen(logKey) >= 5, 10_000, 'bot-dead to be mid-stream');
     await killHard(child);
     const survivor = poolWorker('bot-3', 'bots');
     await survivor.start();
     await waitUntil(async () => {
-      const log = parseLog(await fixture.redis.lrange(logKey, 0, -1));
+      const log = parseLog(await fixture.redis.lrange(logKey, 0, '-1'));
       return new Set(log.map((l) => l.seq)).size === 60;
     }, 20_000, 'every roll:solo publication handled after the takeover');
-    const lines = (await fixture.redis.lrange(logKey, 0, -1)).map((l) => l.split('|'));
+    const lines = (await fixture.redis.lrange(logKey, 0, '-1')).map((l) => l.split('|'));
     const takers = new Set(lines.filter((l) => l[4] === 'bot-dead').map((l) => l[3]));
     assert.ok(takers.has('bot-3'), 'the bots worker took over the dead stream');
     assert.ok(!takers.has('chat-3'), 'the default-pool worker never touched it');

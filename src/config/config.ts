@@ -70,6 +70,8 @@ export interface ClientConfig {
   pongTimeoutMs: number;
   /** Max inbound WebSocket message, bytes. */
   messageSizeLimit: number;
+  /** Bytes of received commands one connection may hold (queued or running) before its socket stops being read. */
+  inboxMaxSize: number;
   /** Max commands per second per connection before 3013 (token bucket; burst = the same number). */
   commandRateLimit: number;
   /** Max text length in Unicode characters for publications (`data.text`). */

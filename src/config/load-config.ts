@@ -172,6 +172,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       pingIntervalMs,
       pongTimeoutMs,
       messageSizeLimit: r.int('WS_MESSAGE_SIZE_LIMIT', 65_536, 1024, 1024 ** 3),
+      inboxMaxSize: r.int('CLIENT_INBOX_MAX_SIZE', 262_144, 1024, 2 ** 40),
       commandRateLimit: r.int('CLIENT_COMMAND_RATE_LIMIT', 1000, 1, 1_000_000),
       maxTextLength: r.int('MAX_TEXT_LENGTH', 5000, 1, 10_000_000),
       rpcTimeoutMs: r.duration('RPC_TIMEOUT', 5000, 1),

@@ -20,6 +20,7 @@ import { handleConnect, handleRefresh } from './connect-handler.js';
 import type { EncodedPush } from './encoded-push.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { GatewayContext } from './gateway-context.js';
+import { InboxBudget } from './inbox-budget.js';
 import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
 import { handleSubRefresh, handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
@@ -99,6 +100,9 @@ export class ClientSession implements SubscriptionOwner {
   private state: SessionState = 'new';
   private readonly writer: OutgoingWriter;
   private readonly inbox: Command[] = [];
+  /** Bytes each queued command holds against the inbox budget, in inbox order. */
+  private readonly inboxCosts: number[] = [];
+  private readonly budget: InboxBudget;
   private processing = false;
   private publishesInFlight = 0;
   private publishWaiters: (() => void)[] = [];
@@ -124,6 +128,7 @@ export class ClientSession implements SubscriptionOwner {
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;
     this.maxInbox = Math.max(64, client.commandRateLimit);
+    this.budget = new InboxBudget(client.inboxMaxSize, { pause: () => ws.pause(), resume: () => ws.resume() });
     this.writer = new OutgoingWriter(ws, this.codec, {
       maxQueueBytes: client.queueMaxSize,
       onOverflow: () => {
@@ -177,12 +182,15 @@ export class ClientSession implements SubscriptionOwner {
       this.close(Disconnects.tooManyRequests);
       return;
     }
+    const cost = Math.ceil(frame.length / commands.length);
     for (const cmd of commands) {
       if ((cmd.id === undefined || cmd.id === 0) && methodOf(cmd) === undefined) {
         if (!this.handlePong()) return;
         continue;
       }
       this.inbox.push(cmd);
+      this.inboxCosts.push(cost);
+      this.budget.take(cost);
     }
     void this.drain();
   }
@@ -208,14 +216,16 @@ export class ClientSession implements SubscriptionOwner {
     try {
       let cmd = this.inbox.shift();
       while (cmd !== undefined && this.state !== 'closed') {
+        const cost = this.inboxCosts.shift() ?? 0;
         if (cmd.publish !== undefined && this.state === 'connected' && methodOf(cmd) === 'publish') {
           while (this.publishesInFlight >= maxPipelinedPublishes) await this.publishSettled();
           if (this.closed) break;
-          this.dispatchPublish(cmd);
+          this.dispatchPublish(cmd, cost);
         } else {
           while (this.publishesInFlight > 0) await this.publishSettled();
           if (this.closed) break;
           await this.dispatch(cmd);
+          this.budget.release(cost);
         }
         cmd = this.inbox.shift();
       }
@@ -239,7 +249,7 @@ export class ClientSession implements SubscriptionOwner {
    * The publish path without the generic dispatch's async layers: checks and hands the message to
    * the pipeline now, replies when it is appended.
    */
-  private dispatchPublish(cmd: Command): void {
+  private dispatchPublish(cmd: Command, cost: number): void {
     const id = cmd.id ?? 0;
     if (id === 0) {
       this.close(Disconnects.badRequest);
@@ -253,15 +263,18 @@ export class ClientSession implements SubscriptionOwner {
       appended = startPublish(this, cmd.publish ?? {});
     } catch (err) {
       this.publishDone(m, started, this.handleCommandError('publish', id, err));
+      this.budget.release(cost);
       return;
     }
     this.publishesInFlight++;
     appended.then(() => {
       if (this.state !== 'closed') this.sendReply({ id, publish: {} });
       this.publishDone(m, started, 'ok');
+      this.budget.release(cost);
       this.publishFinished();
     }, (err: unknown) => {
       this.publishDone(m, started, this.handleCommandError('publish', id, err));
+      this.budget.release(cost);
       this.publishFinished();
     });
   }
@@ -474,6 +487,8 @@ export class ClientSession implements SubscriptionOwner {
     this.state = 'closed';
     for (const t of [this.pingTimer, this.pongTimer, this.staleTimer, this.expiryTimer]) if (t !== null) clearTimeout(t);
     this.inbox.length = 0;
+    this.inboxCosts.length = 0;
+    this.budget.clear();
     for (const sub of [...this.subscriptions.values()]) this.removeSubscription(sub);
     const { metrics, logger } = this.ctx;
     metrics.connections.dec();

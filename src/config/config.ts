@@ -66,6 +66,10 @@ export interface ClientConfig {
   queueMaxSize: number;
   /** No connect command within this time: close 3502. */
   staleTimeoutMs: number;
+  /** A socket accepted on the client port must complete its HTTP request head within this time, or it is destroyed. */
+  handshakeTimeoutMs: number;
+  /** Max open sockets on the client port (Centrifugo's `client.connection_limit`); 0: no limit. */
+  connectionLimit: number;
   pingIntervalMs: number;
   pongTimeoutMs: number;
   /** Max inbound WebSocket message, bytes. */

@@ -169,6 +169,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       channelLimit: r.int('CLIENT_CHANNEL_LIMIT', 128, 1, 1_000_000),
       queueMaxSize: r.int('CLIENT_QUEUE_MAX_SIZE', 1_048_576, 1024, 2 ** 40),
       staleTimeoutMs: r.duration('CLIENT_STALE_TIMEOUT', 10_000, 1),
+      handshakeTimeoutMs: r.duration('CLIENT_HANDSHAKE_TIMEOUT', 10_000, 1),
+      connectionLimit: r.int('CLIENT_CONNECTION_LIMIT', 0, 0, 10_000_000),
       pingIntervalMs,
       pongTimeoutMs,
       messageSizeLimit: r.int('WS_MESSAGE_SIZE_LIMIT', 65_536, 1024, 1024 ** 3),

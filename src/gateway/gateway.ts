@@ -16,6 +16,7 @@ import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import { ClientSession } from './client-session.js';
+import { guardConnections } from './connection-guard.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
@@ -138,6 +139,11 @@ export class Gateway implements LocalNode {
     });
     this.wsServer = createHttpServer(this, logger, []);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    guardConnections(this.wsServer, {
+      handshakeTimeoutMs: config.client.handshakeTimeoutMs,
+      connectionLimit: config.client.connectionLimit,
+      onRefused: (reason) => options.metrics.connectionsRefusedTotal.inc({ reason }),
+    });
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
     this.control = options.controlPlane?.(this) ?? null;

@@ -16,4 +16,4 @@ process.on('message', (msg: unknown) => {
   })();
 });
 
-await import('../../bin/gateway.ts');
+await import('../../bin/gateway.js');

@@ -53,6 +53,8 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
+  const o = resolved.options;
+  if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
   const started = performance.now();
   return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
@@ -81,6 +83,7 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
   authorizeHistory(session, channel, resolved);
   const history = historyOptionsFor(resolved.options);
   if (history === undefined) throw new ReplyError(Errors.notAvailable);
+  if (!session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const limit = req.limit ?? 0;
   if (!Number.isInteger(limit) || limit < -1) throw new ReplyError(Errors.badRequest, 'history limit must be -1, 0 or a positive integer');
   const filter: HistoryFilter = { limit };

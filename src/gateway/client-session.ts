@@ -20,6 +20,7 @@ import { handleConnect, handleRefresh } from './connect-handler.js';
 import type { EncodedPush } from './encoded-push.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { GatewayContext } from './gateway-context.js';
+import { ChannelCreationBudget } from './channel-creation-budget.js';
 import { InboxBudget } from './inbox-budget.js';
 import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
@@ -96,6 +97,8 @@ export class ClientSession implements SubscriptionOwner {
   /** Unix ms at which the connection expires unless refreshed; 0: never. */
   expireAtMs = 0;
   readonly subscriptions = new Map<ChannelName, ChannelSubscription>();
+  /** Bounds how fast this connection brings history channels into use (CLIENT_CHANNEL_CREATE_RATE_LIMIT). */
+  readonly newChannels: ChannelCreationBudget;
   readonly codec: Codec;
   private state: SessionState = 'new';
   private readonly writer: OutgoingWriter;
@@ -128,6 +131,7 @@ export class ClientSession implements SubscriptionOwner {
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;
     this.maxInbox = Math.max(64, client.commandRateLimit);
+    this.newChannels = new ChannelCreationBudget(client.channelCreateRateLimit);
     this.budget = new InboxBudget(client.inboxMaxSize, { pause: () => ws.pause(), resume: () => ws.resume() });
     this.writer = new OutgoingWriter(ws, this.codec, {
       maxQueueBytes: client.queueMaxSize,

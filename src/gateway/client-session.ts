@@ -439,12 +439,18 @@ export class ClientSession implements SubscriptionOwner {
     if (sub.status === 'removed') return;
     sub.remove();
     if (this.subscriptions.get(sub.channel) === sub) this.subscriptions.delete(sub.channel);
-    const { hub, presence, broker, logger, metrics } = this.ctx;
+    const { hub, presence, broker, logger, metrics, cleanup } = this.ctx;
     metrics.subscriptions.dec({ namespace: sub.namespace || '_' });
-    const log = (what: string) => (err: unknown) => logger.warn({ err, channel: sub.channel }, `${what} failed`);
-    hub.removeSubscriber(sub).catch(log('hub unsubscribe'));
-    if (sub.presence) presence.removePresence(sub.channel, this.id, this.user).catch(log('presence remove'));
-    if (sub.joinAnnounced) broker.publishLeave(sub.channel, this.clientInfo(sub.chanInfo)).catch(log('leave'));
+    hub.removeSubscriber(sub).catch((err: unknown) => logger.warn({ err, channel: sub.channel }, 'hub unsubscribe failed'));
+    const { channel } = sub;
+    if (sub.presence) {
+      const [client, user] = [this.id, this.user];
+      cleanup.run('presence remove', channel, () => presence.removePresence(channel, client, user));
+    }
+    if (sub.joinAnnounced) {
+      const info = this.clientInfo(sub.chanInfo);
+      cleanup.run('leave', channel, () => broker.publishLeave(channel, info));
+    }
   }
 
   resubscribe(sub: ChannelSubscription): void {

@@ -15,6 +15,7 @@ import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engi
 import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
+import { CleanupLane } from './cleanup-lane.js';
 import { ClientSession } from './client-session.js';
 import { guardConnections } from './connection-guard.js';
 import { DrainingPipeline } from './draining-pipeline.js';
@@ -121,7 +122,7 @@ export class Gateway implements LocalNode {
     this.readinessState = new Readiness(options.readiness ?? null, logger);
     this.ctx = {
       config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
-      pipeline: this.pipeline, hub: this.hub,
+      pipeline: this.pipeline, hub: this.hub, cleanup: new CleanupLane(logger),
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',

@@ -12,8 +12,12 @@ export interface HeapReport { heapUsed: number; rss: number }
 
 export interface MeasuredGateway {
   wsUrl: string;
+  /** `http://127.0.0.1:<port>` of the metrics port (`/metrics`). */
+  metricsUrl: string;
   /** The gateway's heap after full collections, and its RSS. */
   heap(): Promise<HeapReport>;
+  /** Sends an IPC request the child understands ('heap', 'snapshot:<path>') and resolves with its answer. */
+  request(msg: string): Promise<HeapReport>;
   lines: string[];
   stop(): Promise<void>;
 }
@@ -54,13 +58,16 @@ export async function spawnMeasuredGateway(env: Record<string, string>, options:
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`measured gateway did not start:\n${lines.slice(-10).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+  const request = (msg: string): Promise<HeapReport> => new Promise((resolve) => {
+    proc.once('message', (m) => resolve(m as HeapReport));
+    proc.send(msg);
+  });
   return {
     wsUrl: `ws://127.0.0.1:${ws}${WEBSOCKET_PATH}`,
+    metricsUrl: `http://127.0.0.1:${metrics}`,
     lines,
-    heap: () => new Promise((resolve) => {
-      proc.once('message', (m) => resolve(m as HeapReport));
-      proc.send('heap');
-    }),
+    heap: () => request('heap'),
+    request,
     stop: async () => {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       await exited;

@@ -74,6 +74,18 @@ void describe('hostile channels: history_meta_ttl and the channel-creation rate'
     assert.ok(newsTtl > 7_100_000 && newsTtl <= 7_200_000, `news meta pttl ${newsTtl}`);
   });
 
+  void it('item 1 in Redis mode: refused names write no keys (no `{chat:a\\r\\nPING}`, no 20 KB key names)', async () => {
+    const c = newClient(gateway().wsUrl, 'protobuf');
+    clients.push(c);
+    c.connect();
+    await c.ready(4000);
+    for (const name of ['chat:a\r\nPING', `chat:${'k'.repeat(20_000)}`, 'chat: evil', 'chat:']) {
+      assert.equal((await rejection(c.publish(name, payload('protobuf', { text: 'x' })))).code, 107);
+    }
+    const written = await redisFixture.redis.keys(`${prefix}:*`);
+    assert.ok(written.every((k) => !k.includes('PING') && !k.includes(' ') && k.length < 300), written.join('\n').slice(0, 300));
+  });
+
   for (const protocol of CLIENT_PROTOCOLS) {
     void it(`${protocol}: one connection gets 111 past 5 new history channels at once; used, subscribed and no-history channels stay free`, async () => {
       const c = newClient(gateway().wsUrl, protocol);

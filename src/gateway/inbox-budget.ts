@@ -44,8 +44,12 @@ export class InboxBudget {
     }
   }
 
-  /** Forgets everything held (the connection closed); reading is not resumed. */
+  /** Forgets everything held (the connection closed) and resumes reading, so the close handshake can complete. */
   clear(): void {
     this.held = 0;
+    if (this.paused) {
+      this.paused = false;
+      this.flow.resume();
+    }
   }
 }

@@ -26,6 +26,10 @@ void describe('InboxBudget', () => {
     b.release(20);
     assert.deepEqual(calls, ['pause', 'resume']);
     assert.equal(b.bytes, 40);
+    b.take(100);
+    b.clear();
+    assert.deepEqual(calls, ['pause', 'resume', 'pause', 'resume'], 'a closed connection reads again, to finish its close handshake');
+    assert.equal(b.bytes, 0);
   });
 });
 

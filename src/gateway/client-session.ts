@@ -445,7 +445,11 @@ export class ClientSession implements SubscriptionOwner {
     const { channel } = sub;
     if (sub.presence) {
       const [client, user] = [this.id, this.user];
-      cleanup.run('presence remove', channel, () => presence.removePresence(channel, client, user));
+      // A removal that waited in a busy lane must not delete the entry of a resubscription made meanwhile.
+      cleanup.run('presence remove', channel, async () => {
+        if (!this.closed && this.subscriptions.has(channel)) return;
+        await presence.removePresence(channel, client, user);
+      });
     }
     if (sub.joinAnnounced) {
       const info = this.clientInfo(sub.chanInfo);

@@ -5,7 +5,9 @@
  */
 
 import type { ChannelConfig, ChannelOptions, Namespace } from './config.js';
-import { DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS } from './default-channels.js';
+import {
+  DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_HISTORY_META_TTL_MS, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS, MAX_HISTORY_META_TTL_MS,
+} from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 
 /** What the file sets; omitted fields fall back to the environment or built-in defaults. */
@@ -27,6 +29,7 @@ export const WORKER_POOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const OPTION_FIELDS = {
   history_size: 'historySize',
   history_ttl: 'historyTtlMs',
+  history_meta_ttl: 'historyMetaTtlMs',
   force_recovery: 'forceRecovery',
   force_positioning: 'forcePositioning',
   presence: 'presence',
@@ -76,9 +79,9 @@ class Reader {
     return undefined;
   }
 
-  duration(value: unknown, path: string): number | undefined {
+  duration(value: unknown, path: string, maxMs = MAX_DURATION_MS): number | undefined {
     const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : null;
-    if (ms !== null && ms <= MAX_DURATION_MS) return ms;
+    if (ms !== null && ms <= maxMs) return ms;
     this.report(path, 'must be a duration string such as "30s" or "5m"');
     return undefined;
   }
@@ -138,14 +141,22 @@ function readClient(r: Reader, value: unknown, out: ConfigFileSettings): void {
 }
 
 function readChannel(r: Reader, value: unknown): ChannelConfig | null {
-  const channel = r.object(value, 'channel', ['without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length']);
+  const channel = r.object(value, 'channel', [
+    'without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'history_meta_ttl',
+  ]);
   if (channel === null) return null;
   const cfg: ChannelConfig = {
     withoutNamespace: { ...EMPTY_CHANNEL_OPTIONS },
     namespaces: [],
     namespaceBoundary: DEFAULT_NAMESPACE_BOUNDARY,
     maxLength: DEFAULT_CHANNEL_MAX_LENGTH,
+    historyMetaTtlMs: DEFAULT_HISTORY_META_TTL_MS,
   };
+  if (channel['history_meta_ttl'] !== undefined) {
+    const ms = r.duration(channel['history_meta_ttl'], 'channel.history_meta_ttl', MAX_HISTORY_META_TTL_MS);
+    if (ms === 0) r.report('channel.history_meta_ttl', 'must be longer than 0');
+    else if (ms !== undefined) cfg.historyMetaTtlMs = ms;
+  }
   const wn = channel['without_namespace'];
   if (wn === null) cfg.withoutNamespace = null;
   else if (wn !== undefined) {
@@ -208,6 +219,9 @@ function readOptions(r: Reader, obj: JsonObject, path: string): ChannelOptions {
     } else if (field === 'historyTtlMs' || field === 'publishTimeoutMs') {
       const ms = r.duration(v, `${path}.${key}`);
       if (ms !== undefined) opts[field] = ms;
+    } else if (field === 'historyMetaTtlMs') {
+      const ms = r.duration(v, `${path}.${key}`, MAX_HISTORY_META_TTL_MS);
+      if (ms !== undefined) opts.historyMetaTtlMs = ms;
     } else if (field === 'publishMode') {
       const mode = r.oneOf(v, `${path}.${key}`, ['append', 'handled'] as const);
       if (mode !== undefined) opts.publishMode = mode;

@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import type { ChannelConfig, Config } from './config.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigFileSettings, checkOptions, parseConfigFile } from './config-file.js';
-import { defaultChannelConfig } from './default-channels.js';
+import { applyHistoryMetaTtl, defaultChannelConfig } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -147,6 +147,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const envSecret = r.raw('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY');
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
+  applyHistoryMetaTtl(channel);
 
   const config: Config = {
     redisUrl,
@@ -171,10 +172,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       channelLimit: r.int('CLIENT_CHANNEL_LIMIT', 128, 1, 1_000_000),
       queueMaxSize: r.int('CLIENT_QUEUE_MAX_SIZE', 1_048_576, 1024, 2 ** 40),
       staleTimeoutMs: r.duration('CLIENT_STALE_TIMEOUT', 10_000, 1),
+      handshakeTimeoutMs: r.duration('CLIENT_HANDSHAKE_TIMEOUT', 10_000, 1),
+      connectionLimit: r.int('CLIENT_CONNECTION_LIMIT', 0, 0, 10_000_000),
       pingIntervalMs,
       pongTimeoutMs,
       messageSizeLimit: r.int('WS_MESSAGE_SIZE_LIMIT', 65_536, 1024, 1024 ** 3),
+      inboxMaxSize: r.int('CLIENT_INBOX_MAX_SIZE', 262_144, 1024, 2 ** 40),
       commandRateLimit: r.int('CLIENT_COMMAND_RATE_LIMIT', 1000, 1, 1_000_000),
+      channelCreateRateLimit: r.int('CLIENT_CHANNEL_CREATE_RATE_LIMIT', 10, 1, 1_000_000),
       maxTextLength: r.int('MAX_TEXT_LENGTH', 5000, 1, 10_000_000),
       rpcTimeoutMs: r.duration('RPC_TIMEOUT', 5000, 1),
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),

@@ -3,7 +3,7 @@
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
-  type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
+  type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
   type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
   type RPCResult, type SendRequest,
 } from '../protocol/index.js';
@@ -13,27 +13,15 @@ import type { ClientSession } from './client-session.js';
 import { clientPublication } from './encoded-push.js';
 import { publishPayload } from './publish-data.js';
 import { submitPublication } from './publish-submit.js';
+import { MAX_JSON_DEPTH, jsonPayloadText } from './publish-validation.js';
 
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 function requireChannel(channel: string | undefined): string {
   if (channel === undefined || channel === '') throw new DisconnectError(Disconnects.badRequest);
   return channel;
-}
-
-/** JSON text of an rpc/send payload; null when it is not UTF-8 JSON. An absent payload is `null`. */
-function jsonText(data: Bytes | undefined): string | null {
-  if (data === undefined || data.length === 0) return 'null';
-  try {
-    const text = utf8.decode(data);
-    JSON.parse(text);
-    return text.includes('\n') || text.includes('\r') ? JSON.stringify(JSON.parse(text)) : text;
-  } catch {
-    return null;
-  }
 }
 
 function baseMessage(session: ClientSession, kind: StreamMessage['kind'], channel: string, data: string): SubmittedMessage {
@@ -67,7 +55,9 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
-  const payload = publishPayload(resolved.options.publishData, req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
+  const o = resolved.options;
+  if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
+  const payload = publishPayload(o.publishData, req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
   const message = baseMessage(session, 'publish', channel, payload.data);
   if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
@@ -97,6 +87,7 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
   authorizeHistory(session, channel, resolved);
   const history = historyOptionsFor(resolved.options);
   if (history === undefined) throw new ReplyError(Errors.notAvailable);
+  if (!session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const limit = req.limit ?? 0;
   if (!Number.isInteger(limit) || limit < -1) throw new ReplyError(Errors.badRequest, 'history limit must be -1, 0 or a positive integer');
   const filter: HistoryFilter = { limit };
@@ -113,8 +104,8 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
 }
 
 export async function handleRpc(session: ClientSession, req: RPCRequest): Promise<RPCResult> {
-  const data = jsonText(req.data);
-  if (data === null) throw new ReplyError(Errors.badRequest, 'rpc data must be UTF-8 encoded JSON');
+  const data = jsonPayloadText(req.data);
+  if (data === null) throw new ReplyError(Errors.badRequest, `rpc data must be UTF-8 encoded JSON nested at most ${MAX_JSON_DEPTH} levels`);
   const message = baseMessage(session, 'rpc', routingKey(session), data);
   message.method = req.method ?? '';
   let answer: string;
@@ -128,7 +119,7 @@ export async function handleRpc(session: ClientSession, req: RPCRequest): Promis
 
 /** Fire-and-forget: a bad or undeliverable `send` is logged, never answered. */
 export async function handleSend(session: ClientSession, req: SendRequest): Promise<void> {
-  const data = jsonText(req.data);
+  const data = jsonPayloadText(req.data);
   if (data === null) {
     session.ctx.logger.debug({ client: session.id }, 'send with non-JSON data dropped');
     return;

@@ -5,6 +5,7 @@ import type { Config } from '../config/index.js';
 import type { Broker, PresenceManager } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { MessagePipeline } from '../queue/index.js';
+import type { CleanupLane } from './cleanup-lane.js';
 import type { Hub } from './hub.js';
 
 export interface GatewayContext {
@@ -15,6 +16,8 @@ export interface GatewayContext {
   readonly presence: PresenceManager;
   readonly pipeline: MessagePipeline;
   readonly hub: Hub;
+  /** Presence removals and leaves of departing subscriptions, with bounded concurrency. */
+  readonly cleanup: CleanupLane;
   /** Grace after a connection's or subscription's expiry before it is closed. */
   readonly expiredCloseDelayMs: number;
   /** Lifetime of a presence entry; entries are refreshed well before it ends. */

@@ -15,7 +15,9 @@ import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engi
 import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
+import { CleanupLane } from './cleanup-lane.js';
 import { ClientSession } from './client-session.js';
+import { guardConnections } from './connection-guard.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
@@ -120,7 +122,7 @@ export class Gateway implements LocalNode {
     this.readinessState = new Readiness(options.readiness ?? null, logger);
     this.ctx = {
       config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
-      pipeline: this.pipeline, hub: this.hub,
+      pipeline: this.pipeline, hub: this.hub, cleanup: new CleanupLane(logger),
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
@@ -138,6 +140,11 @@ export class Gateway implements LocalNode {
     });
     this.wsServer = createHttpServer(this, logger, []);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    guardConnections(this.wsServer, {
+      handshakeTimeoutMs: config.client.handshakeTimeoutMs,
+      connectionLimit: config.client.connectionLimit,
+      onRefused: (reason) => options.metrics.connectionsRefusedTotal.inc({ reason }),
+    });
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
     this.control = options.controlPlane?.(this) ?? null;

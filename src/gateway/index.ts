@@ -3,6 +3,6 @@ export type { ReadinessChecks, ReadinessReport } from './readiness.js';
 export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';
 export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
-export { validatePublishData, codePointLength } from './publish-validation.js';
+export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
 export { signToken, verifyConnectToken, verifySubscribeToken, TokenExpiredError, InvalidTokenError, TokenMismatchError } from './auth/index.js';
 export type { ConnectTokenClaims, SubscribeTokenClaims, JwtClaims } from './auth/index.js';

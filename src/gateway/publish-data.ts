@@ -5,7 +5,7 @@
 
 import type { PublishData } from '../config/index.js';
 import { Errors, ReplyError, type Bytes } from '../protocol/index.js';
-import { validatePublishData } from './publish-validation.js';
+import { MAX_JSON_DEPTH, jsonShape, validatePublishData } from './publish-validation.js';
 
 /** A publication's payload as it goes into the worker stream. */
 export interface PublishPayload {
@@ -41,14 +41,18 @@ function jsonPayload(data: Bytes | undefined, parsedData: unknown): string {
   } catch {
     throw bad('publication data must be UTF-8 encoded JSON');
   }
-  let parsed = parsedData;
-  if (parsed === undefined) {
+  // The JSON decoder already parsed it (JSON protocol); otherwise check it is JSON here.
+  if (parsedData === undefined) {
     try {
-      parsed = JSON.parse(json);
+      JSON.parse(json);
     } catch {
       throw bad('publication data must be valid JSON');
     }
   }
-  // Raw newlines separate messages in JSON frames; valid JSON only has them as whitespace, so re-serialise.
-  return json.includes('\n') || json.includes('\r') ? JSON.stringify(parsed) : json;
+  // The hostile-input limits of the text rule apply to any JSON value (publish-validation.ts).
+  const shape = jsonShape(json);
+  if (shape.depth > MAX_JSON_DEPTH) throw bad(`publication data is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (shape.duplicateKey !== null) throw bad(`publication data has the key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} more than once`);
+  // Stored and delivered as sent (the JSON encoder drops raw CR/LF, insignificant whitespace, when embedding it).
+  return json;
 }

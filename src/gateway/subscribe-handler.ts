@@ -60,6 +60,7 @@ export async function handleSubscribe(session: ClientSession, req: SubscribeRequ
 
   const o = resolved.options;
   const history = historyOptionsFor(o);
+  if (history !== undefined) session.newChannels.admit(channel);
   const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
   sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true);
   sub.positioned = history !== undefined && (sub.recoverable || o.forcePositioning || req.positioned === true);

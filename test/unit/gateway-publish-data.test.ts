@@ -23,8 +23,9 @@ void describe('publishPayload', () => {
 
   void it('"json" takes any JSON value and refuses the rest with 107', () => {
     for (const v of ['{"hi":1}', '[1,2]', '"x"', '3', 'null']) assert.deepEqual(publishPayload('json', bytes(v), 10), { data: v });
-    assert.deepEqual(publishPayload('json', bytes('{\n"a": 1}'), 10), { data: '{"a":1}' }, 'raw newlines re-serialised');
-    for (const bad of ['', 'not json', '{']) assert.equal(code(() => publishPayload('json', bytes(bad), 10)), 107, bad);
+    assert.deepEqual(publishPayload('json', bytes('{\n"a": 1}'), 10), { data: '{\n"a": 1}' }, 'stored as sent');
+    const deep = `${'['.repeat(65)}${']'.repeat(65)}`;
+    for (const bad of ['', 'not json', '{', '{"a":1,"a":2}', deep]) assert.equal(code(() => publishPayload('json', bytes(bad), 10)), 107, bad);
     assert.equal(code(() => publishPayload('json', Uint8Array.from([0xff]), 10)), 107);
   });
 

@@ -2,7 +2,7 @@
 
 import type { Bytes, ChannelName, UserId } from '../../protocol/index.js';
 import { verifyHs256 } from './hs256.js';
-import { bytesClaim, checkLifetime, stringArrayClaim, stringClaim } from './token-claims.js';
+import { bytesClaim, checkLifetime, stringArrayClaim, userIdClaim } from './token-claims.js';
 import { InvalidTokenError } from './token-errors.js';
 
 /** What a verified connection token grants. */
@@ -27,7 +27,7 @@ export function verifyConnectToken(token: string, secret: string, nowMs: number)
   const channel = claims['channel'];
   if (channel !== undefined && channel !== null && channel !== '') throw new InvalidTokenError('channel claim in a connection token');
   return {
-    user: stringClaim(claims, 'sub', ''),
+    user: userIdClaim(claims),
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),
     channels: stringArrayClaim(claims, 'channels'),

@@ -2,7 +2,7 @@
 
 import type { Bytes, ChannelName, ClientId, UserId } from '../../protocol/index.js';
 import { verifyHs256 } from './hs256.js';
-import { bytesClaim, checkLifetime, stringClaim } from './token-claims.js';
+import { bytesClaim, checkLifetime, stringClaim, userIdClaim } from './token-claims.js';
 import { InvalidTokenError, TokenMismatchError } from './token-errors.js';
 
 /** What a verified subscription token grants. */
@@ -42,7 +42,7 @@ export function verifySubscribeToken(token: string, secret: string, nowMs: numbe
   const client = stringClaim(claims, 'client', '');
   const result: SubscribeTokenClaims = {
     channel,
-    user: stringClaim(claims, 'sub', ''),
+    user: userIdClaim(claims),
     client: client === '' ? null : client,
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),

@@ -40,6 +40,8 @@ export interface GatewayOptions {
   pipeline: MessagePipeline;
   /** Extra routes on the HTTP port, tried in order after `/health` and `/ready`; omitted: none. */
   httpRoutes?: readonly HttpRouteHandler[];
+  /** Plain HTTP routes on the WebSocket port (web pages), tried in order; omitted: none. */
+  websocketRoutes?: readonly HttpRouteHandler[];
   /** What `/ready` checks besides the gateway's own state; omitted: ready while running. */
   readiness?: ReadinessChecks;
   /**
@@ -136,7 +138,7 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
-    this.wsServer = createHttpServer(this, logger, []);
+    this.wsServer = createHttpServer(this, logger, options.websocketRoutes ?? []);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
@@ -210,6 +212,11 @@ export class Gateway implements LocalNode {
       count++;
     }
     return count;
+  }
+
+  /** Channels with subscribers on this node and how many each has. */
+  localChannels(): Map<ChannelName, number> {
+    return this.hub.subscriberCounts();
   }
 
   stats(): LocalNodeStats {

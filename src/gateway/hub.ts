@@ -49,6 +49,13 @@ export class Hub implements BrokerEventHandler {
     await this.sync(sub.channel, entry);
   }
 
+  /** Local subscribers per channel (channels without any are left out). */
+  subscriberCounts(): Map<ChannelName, number> {
+    const counts = new Map<ChannelName, number>();
+    for (const [channel, entry] of this.channels) if (entry.subscribers.size > 0) counts.set(channel, entry.subscribers.size);
+    return counts;
+  }
+
   /** Number of channels with local subscribers. */
   get channelCount(): number {
     return this.channels.size;

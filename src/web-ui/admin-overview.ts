@@ -1,0 +1,82 @@
+/**
+ * What the admin UI's pages read besides the server API: the workers with their streams, this
+ * node's channels, and the message counters the page turns into rates.
+ */
+
+import type { Registry } from 'prom-client';
+import type { StreamInfo, StreamQueue, WorkerId } from '../queue/index.js';
+import type { WorkerRegistry } from '../routing/index.js';
+
+export interface WorkerSources {
+  registry: Pick<WorkerRegistry, 'members' | 'orphans'>;
+  queue: Pick<StreamQueue, 'streamInfo' | 'readDeadLetters'>;
+  /** Heartbeat silence after which a member is shown as not answering, ms. */
+  deadAfterMs: number;
+}
+
+export interface WorkerRow {
+  id: WorkerId;
+  /** alive: heartbeating; silent: a member without a recent heartbeat; retired: deregistered, stream still draining. */
+  state: 'alive' | 'silent' | 'retired';
+  /** Ms since the last heartbeat (members) or the deregistration (retired). */
+  sinceMs: number;
+  stream: StreamInfo | null;
+  /** Dead letters, counted up to DEAD_LETTER_COUNT_LIMIT. */
+  deadLetters: number | null;
+}
+
+const DEAD_LETTER_COUNT_LIMIT = 1000;
+
+export async function listWorkers(sources: WorkerSources): Promise<WorkerRow[]> {
+  const now = Date.now();
+  const [members, orphans] = await Promise.all([sources.registry.members(), sources.registry.orphans()]);
+  const rows = [
+    ...members.map((m) => ({ id: m.id, state: now - m.atMs > sources.deadAfterMs ? 'silent' as const : 'alive' as const, sinceMs: now - m.atMs })),
+    ...orphans.map((o) => ({ id: o.id, state: 'retired' as const, sinceMs: now - o.atMs })),
+  ].sort((a, b) => a.id.localeCompare(b.id));
+  return Promise.all(rows.map(async (row): Promise<WorkerRow> => {
+    const [stream, dead] = await Promise.all([
+      sources.queue.streamInfo(row.id).catch(() => null),
+      sources.queue.readDeadLetters(row.id, DEAD_LETTER_COUNT_LIMIT).then((d) => d.length, () => null),
+    ]);
+    return { ...row, stream, deadLetters: dead };
+  }));
+}
+
+export interface ChannelRow { channel: string; subscribers: number }
+
+/**
+ * Channels with subscribers on this node matching `search` (a substring), busiest first. Only
+ * this gateway's clients are counted.
+ */
+export function searchChannels(local: ReadonlyMap<string, number>, search: string, limit: number): { channels: ChannelRow[]; total: number } {
+  const needle = search.toLowerCase();
+  const rows: ChannelRow[] = [];
+  for (const [channel, subscribers] of local) if (needle === '' || channel.toLowerCase().includes(needle)) rows.push({ channel, subscribers });
+  rows.sort((a, b) => b.subscribers - a.subscribers || a.channel.localeCompare(b.channel));
+  return { channels: rows.slice(0, limit), total: rows.length };
+}
+
+/** Counters the page samples to draw rates (totals since start of this process). */
+const COUNTERS = {
+  messagesIn: 'gateway_messages_in_total',
+  messagesOut: 'gateway_messages_out_total',
+  processed: 'worker_messages_processed_total',
+  connects: 'gateway_connects_total',
+} as const;
+
+export type Counters = Record<keyof typeof COUNTERS, number | null>;
+
+export async function readCounters(registry: Registry): Promise<Counters> {
+  const out = {} as Counters;
+  for (const [key, name] of Object.entries(COUNTERS) as [keyof typeof COUNTERS, string][]) {
+    const metric = registry.getSingleMetric(name);
+    if (metric === undefined) {
+      out[key] = null;
+      continue;
+    }
+    const values = (await metric.get()).values;
+    out[key] = values.reduce((sum, v) => sum + v.value, 0);
+  }
+  return out;
+}

@@ -21,6 +21,7 @@ import {
 } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
 import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
+import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
 
 /** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
@@ -50,20 +51,22 @@ interface Parts {
   close(): Promise<void>;
 }
 
-function embeddedParts(config: Config, logger: Logger, registry: Registry): Parts {
-  logger.info({ mode: 'embedded', workers: config.embeddedWorkers },
-    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (examples/worker-simple.ts) run in this process; nothing survives a restart`);
+async function embeddedParts(config: Config, logger: Logger, registry: Registry): Promise<Parts> {
+  const workerLogger = logger.child({ component: 'worker' });
+  const handler = config.workerHandler === null ? simpleHandler(workerLogger) : await loadHandlerModule(config.workerHandler);
+  logger.info({ mode: 'embedded', workers: config.embeddedWorkers, handler: config.workerHandler ?? 'examples/worker-simple' },
+    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (${config.workerHandler ?? 'examples/worker-simple, set WORKER_HANDLER for your own'}) run in this process; nothing survives a restart`);
   const broker = new MemoryBroker({ logger });
   const pipeline = new EmbeddedPipeline({
     nodeId: config.nodeId, workers: config.embeddedWorkers, routeCacheTtlMs: config.routeCacheTtlMs,
-    handler: simpleHandler(logger.child({ component: 'worker' })), publisher: new ChannelPublisher(broker, config.channel),
-    logger: logger.child({ component: 'worker' }), metrics: new WorkerMetrics(registry),
+    handler, publisher: new ChannelPublisher(broker, config.channel),
+    logger: workerLogger, metrics: new WorkerMetrics(registry),
   });
   const nodes = new MemoryNodeRegistry();
   return {
     broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes,
     readiness: { redis: null, workers: () => pipeline.registeredWorkers() },
-    workers: { registry: pipeline.registry, queue: pipeline.queue },
+    workers: { pools: new Map([['default', pipeline.registry]]), queue: pipeline.queue },
     close: async () => undefined,
   };
 }
@@ -125,9 +128,10 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
   const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
+  const pools = new Map([...workerPools(config)].map((pool) => [pool, new RedisWorkerRegistry({ redis: queueConn, keys, pool })]));
   const queue = new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
   const pipeline = new StreamPipeline({
-    queue, registry: workers, nodeId: node,
+    queue, registry: workers, pools, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
   });
   return {
@@ -140,11 +144,19 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
       redis: () => conns.every(([, conn]) => conn.status === 'ready'),
       workers: async () => (await workers.members()).length,
     },
-    workers: { registry: workers, queue },
+    workers: { pools, queue },
     close: async () => {
       for (const [, conn] of conns) conn.disconnect();
     },
   };
+}
+
+/** Every worker pool a namespace names (the default pool included). */
+function workerPools(config: Config): Set<string> {
+  const pools = new Set(['default']);
+  if (config.channel.withoutNamespace !== null) pools.add(config.channel.withoutNamespace.workerPool);
+  for (const ns of config.channel.namespaces) pools.add(ns.workerPool);
+  return pools;
 }
 
 async function main(): Promise<void> {
@@ -154,7 +166,7 @@ async function main(): Promise<void> {
   collectProcessMetrics(registry);
   const metrics = new GatewayMetrics(registry);
   const parts = config.redisUrl === null
-    ? embeddedParts(config, logger, registry)
+    ? await embeddedParts(config, logger, registry)
     : await redisParts(config, config.redisUrl, logger, metrics);
   if (config.client.tokenHmacSecretKey === null) {
     logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
@@ -223,7 +235,9 @@ function displayHost(host: string): string {
 
 main().catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e.code === 'EADDRINUSE') {
+  if (err instanceof HandlerModuleError) {
+    console.error(`gateway failed to start: ${err.message} (set WORKER_HANDLER to a module whose default export is the handler)`);
+  } else if (e.code === 'EADDRINUSE') {
     console.error(`gateway failed to start: port ${e.port ?? '?'} is already in use (set WEBSOCKET_PORT, HTTP_PORT or METRICS_PORT to free ports)`);
   } else {
     console.error('gateway failed to start:', err);

@@ -33,7 +33,21 @@ export interface ChannelOptions {
    * The part after the namespace separator must equal the connection's user id.
    */
   userOwned: boolean;
+  /**
+   * `publish_mode`: 'append' answers a client publish once it is durably in the worker stream;
+   * 'handled' answers once the owning worker's handler returned, with its ClientError if it threw one.
+   */
+  publishMode: PublishMode;
+  /** `publish_timeout`: how long a 'handled' publish waits for the handler, ms; 0: RPC_TIMEOUT. */
+  publishTimeoutMs: number;
+  /** `publish_data`: what a client may publish: 'text' (`{"text": "..."}`), 'json' (any JSON value) or 'any' (bytes as they are). */
+  publishData: PublishData;
+  /** `worker_pool`: the worker pool (WORKER_POOL of its workers) whose workers handle this namespace's channels. */
+  workerPool: string;
 }
+
+export type PublishMode = 'append' | 'handled';
+export type PublishData = 'text' | 'json' | 'any';
 
 export interface Namespace extends ChannelOptions {
   name: string;
@@ -100,7 +114,7 @@ export interface Config {
   redisUrl: string | null;
   /** Treat `redisUrl` (comma-separated seeds allowed) as a Redis Cluster. */
   redisCluster: boolean;
-  /** Prefix for every Redis key this system writes. */
+  /** Prefix for every Redis key this system writes ('' when REDIS_PREFIX is set empty: no prefix). */
   redisPrefix: string;
   host: string;
   websocketPort: number;
@@ -116,6 +130,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Workers run in-process in embedded mode. */
   embeddedWorkers: number;
+  /**
+   * WORKER_HANDLER: path of a module whose default export is the message handler the embedded
+   * workers run (relative paths from the working directory); null: the example handler.
+   */
+  workerHandler: string | null;
   client: ClientConfig;
   channel: ChannelConfig;
   web: WebConfig;

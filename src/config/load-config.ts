@@ -151,7 +151,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const config: Config = {
     redisUrl,
     redisCluster,
-    redisPrefix: r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
+    // Set but empty is the one exception to "empty means default": no prefix (the seed's key names).
+    redisPrefix: env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
     host,
     websocketPort: r.int('WEBSOCKET_PORT', 8000, 0, 65_535),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65_535),
@@ -162,6 +163,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 10_000, 0),
     embeddedWorkers: r.int('EMBEDDED_WORKERS', 2, 1, 64),
+    workerHandler: r.raw('WORKER_HANDLER') ?? null,
     client: {
       insecure: file.insecure ?? false,
       allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? secret === null,

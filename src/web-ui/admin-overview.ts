@@ -8,36 +8,40 @@ import type { StreamInfo, StreamQueue, WorkerId } from '../queue/index.js';
 import type { WorkerRegistry } from '../routing/index.js';
 
 export interface WorkerSources {
-  registry: Pick<WorkerRegistry, 'members' | 'orphans'>;
-  queue: Pick<StreamQueue, 'streamInfo' | 'readDeadLetters'>;
+  /** The routing set of each worker pool, by pool name. */
+  pools: ReadonlyMap<string, Pick<WorkerRegistry, 'members' | 'orphans'>>;
+  queue: Pick<StreamQueue, 'streamInfo' | 'countDeadLetters' | 'readDeadLetters' | 'replayDeadLetters' | 'purgeDeadLetters'>;
   /** Heartbeat silence after which a member is shown as not answering, ms. */
   deadAfterMs: number;
 }
 
 export interface WorkerRow {
   id: WorkerId;
+  pool: string;
   /** alive: heartbeating; silent: a member without a recent heartbeat; retired: deregistered, stream still draining. */
   state: 'alive' | 'silent' | 'retired';
   /** Ms since the last heartbeat (members) or the deregistration (retired). */
   sinceMs: number;
   stream: StreamInfo | null;
-  /** Dead letters, counted up to DEAD_LETTER_COUNT_LIMIT. */
+  /** Dead letters kept for the worker's stream; null when they could not be counted. */
   deadLetters: number | null;
 }
 
-const DEAD_LETTER_COUNT_LIMIT = 1000;
+type Row = Omit<WorkerRow, 'stream' | 'deadLetters'>;
 
 export async function listWorkers(sources: WorkerSources): Promise<WorkerRow[]> {
   const now = Date.now();
-  const [members, orphans] = await Promise.all([sources.registry.members(), sources.registry.orphans()]);
-  const rows = [
-    ...members.map((m) => ({ id: m.id, state: now - m.atMs > sources.deadAfterMs ? 'silent' as const : 'alive' as const, sinceMs: now - m.atMs })),
-    ...orphans.map((o) => ({ id: o.id, state: 'retired' as const, sinceMs: now - o.atMs })),
-  ].sort((a, b) => a.id.localeCompare(b.id));
+  const rows: Row[] = [];
+  for (const [pool, registry] of sources.pools) {
+    const [members, orphans] = await Promise.all([registry.members(), registry.orphans()]);
+    for (const m of members) rows.push({ id: m.id, pool, state: now - m.atMs > sources.deadAfterMs ? 'silent' : 'alive', sinceMs: now - m.atMs });
+    for (const o of orphans) rows.push({ id: o.id, pool, state: 'retired', sinceMs: now - o.atMs });
+  }
+  rows.sort((a, b) => a.pool.localeCompare(b.pool) || a.id.localeCompare(b.id));
   return Promise.all(rows.map(async (row): Promise<WorkerRow> => {
     const [stream, dead] = await Promise.all([
       sources.queue.streamInfo(row.id).catch(() => null),
-      sources.queue.readDeadLetters(row.id, DEAD_LETTER_COUNT_LIMIT).then((d) => d.length, () => null),
+      sources.queue.countDeadLetters(row.id).catch(() => null),
     ]);
     return { ...row, stream, deadLetters: dead };
   }));

@@ -49,6 +49,21 @@ async function callMethod(options: AdminRoutesOptions, name: string, body: Recor
   }
 }
 
+const DEAD_LETTER_PAGE = 50;
+const WORKER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function workerParam(value: string | null): string {
+  if (value === null || !WORKER_ID.test(value)) throw new HttpProblem(400, 'worker must be a worker id (1-64 of A-Z a-z 0-9 _ . -)');
+  return value;
+}
+
+function stringList(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every((v) => typeof v === 'string' && /^\d+-\d+$/.test(v))) {
+    throw new HttpProblem(400, 'entryIds must be "all" or a list of 1 to 1000 entry ids');
+  }
+  return value as string[];
+}
+
 const ROUTES: Readonly<Record<string, Route>> = {
   login: {
     method: 'POST', session: false,
@@ -99,6 +114,45 @@ const ROUTES: Readonly<Record<string, Route>> = {
     async handle({ req, res, options }) {
       const q = queryOf(req);
       sendJson(res, 200, { scope: 'node', ...searchChannels(options.localChannels(), (q.get('search') ?? '').slice(0, 255), 200) });
+    },
+  },
+  'dead-letters': {
+    method: 'GET', session: true,
+    async handle({ req, res, options, rest }) {
+      const q = queryOf(req);
+      const worker = workerParam(q.get('worker'));
+      if (rest === '') {
+        const after = q.get('after') ?? undefined;
+        const letters = await options.workers.queue.readDeadLetters(worker, DEAD_LETTER_PAGE, after);
+        return sendJson(res, 200, {
+          total: await options.workers.queue.countDeadLetters(worker),
+          deadLetters: letters.map((d) => ({
+            entryId: d.entryId, sourceEntryId: d.sourceEntryId, error: d.error, attempts: d.attempts, deadAt: d.deadAt,
+            channel: d.message?.channel ?? null, kind: d.message?.kind ?? null, user: d.message?.user ?? null, data: d.message?.data ?? null,
+          })),
+        });
+      }
+      return sendJson(res, 404, { error: 'not found' });
+    },
+  },
+  'dead-letters-action': {
+    method: 'POST', session: true,
+    async handle({ req, res, options, rest }) {
+      const { body } = await readJsonObject(req);
+      const worker = workerParam(typeof body['worker'] === 'string' ? body['worker'] : null);
+      const ids = body['entryIds'] === 'all' ? 'all' as const : stringList(body['entryIds']);
+      const queue = options.workers.queue;
+      if (rest === 'replay') {
+        const moved = await queue.replayDeadLetters(worker, ids);
+        options.logger.info({ worker, count: moved }, 'admin replayed dead letters');
+        return sendJson(res, 200, { replayed: moved });
+      }
+      if (rest === 'purge') {
+        const deleted = await queue.purgeDeadLetters(worker, ids);
+        options.logger.info({ worker, count: deleted }, 'admin purged dead letters');
+        return sendJson(res, 200, { purged: deleted });
+      }
+      return sendJson(res, 404, { error: 'use dead-letters-action/replay or dead-letters-action/purge' });
     },
   },
   call: {

@@ -5,6 +5,7 @@ import type { WorkerMetrics } from '../metrics/index.js';
 import type { ChannelName, ClientInfo, UserId } from '../protocol/index.js';
 import type { StreamInfo, StreamMessage, StreamQueue, WorkerId } from '../queue/index.js';
 import type { WorkerRegistry } from '../routing/index.js';
+import type { ClientError } from './client-error.js';
 import type { Publisher } from './publisher.js';
 
 /** An rpc's answer: JSON text. */
@@ -35,9 +36,12 @@ export interface WorkerContext {
 }
 
 /**
- * Handles one message. Resolve: done (acknowledged). Throw: retried with backoff, dead-lettered
- * after `maxAttempts`; for an rpc the error is sent as the reply instead (a `ReplyError`'s code
- * and message are kept, anything else becomes `internal`) and it is not retried.
+ * Handles one message. Resolve: done (acknowledged); in a `publish_mode: "handled"` namespace the
+ * client's publish then succeeds. Throw a {@link ClientError}: the message is refused (acknowledged,
+ * not retried) and a waiting client (handled publish, rpc) gets exactly that error. Throw anything
+ * else: retried with backoff, dead-lettered after `maxAttempts` (a waiting handled publish gets
+ * `internal`); for an rpc the error is sent as the reply instead (a `ReplyError`'s code and message
+ * are kept, anything else becomes `internal`) and it is not retried.
  */
 export type MessageHandler = (msg: StreamMessage, ctx: WorkerContext) => Promise<void | RpcReplyData>;
 
@@ -51,8 +55,14 @@ export interface ProcessedInfo {
 }
 
 export interface WorkerOptions {
-  /** Worker id (validated: 1-64 of `[A-Za-z0-9_.-]`); its stream is `messages:worker:<id>`. */
+  /** Worker id (validated: 1-64 of `[A-Za-z0-9_.-]`), unique across pools; its stream is `messages:worker:<id>`. */
   id: WorkerId;
+  /**
+   * Redis mode: the worker pool to join (`WORKER_POOL`); it handles the channels of namespaces with
+   * this `worker_pool`, and takes over only streams of its own pool. Omitted: "default". (With
+   * `registry` given, the registry decides the pool.)
+   */
+  pool?: string;
   /** Redis mode: the worker opens and owns its connections. Omitted: pass `queue` and `registry`. */
   redisUrl?: string;
   /** Key prefix (config `redisPrefix`); '' when omitted. */

@@ -80,7 +80,7 @@ void describe('chat demo in Chromium', { skip }, () => {
     await mobile.setViewportSize({ width: 390, height: 760 });
     await join(mobile, 'Chen', 'web-test', 'JSON');
     await mobile.getByText('hello Bob, 你好').waitFor();
-    const width = await mobile.evaluate(() => document.documentElement.scrollWidth);
+    const width = await mobile.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at mobile width (scrollWidth ${width})`);
     await screenshot(mobile, 'chat-mobile');
     await mobile.close();

@@ -126,3 +126,33 @@ void describe('pages as served by the gateway', () => {
     assert.equal((await fetch(`${base}/demo/token`, { method: 'POST' })).status, 404);
   });
 });
+
+void describe('admin API in embedded mode', () => {
+  void it('needs a session; lists the in-process workers of the default pool and answers server API methods', async () => {
+    const adminPorts = await freeGatewayPorts();
+    const gw = await spawnGatewayOn(adminPorts, { ADMIN_PASSWORD: 'embedded-pass', CHAT_DEMO: 'false' });
+    try {
+      const url = `http://127.0.0.1:${adminPorts.ws}`;
+      assert.equal((await fetch(`${url}/`)).status, 404, 'CHAT_DEMO=false turns the demo off');
+      assert.equal((await fetch(`${url}/admin`)).status, 200);
+      assert.equal((await fetch(`${url}/admin/api/workers`)).status, 401);
+      const json = { 'content-type': 'application/json' };
+      assert.equal((await fetch(`${url}/admin/api/login`, { method: 'POST', headers: json, body: '{"password":"nope"}' })).status, 401);
+      assert.equal((await fetch(`${url}/admin/api/login`, { method: 'POST', body: '{"password":"embedded-pass"}' })).status, 415, 'only JSON bodies');
+      const ok = await fetch(`${url}/admin/api/login`, { method: 'POST', headers: json, body: '{"password":"embedded-pass"}' });
+      assert.equal(ok.status, 200);
+      const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+      assert.match(ok.headers.get('set-cookie') ?? '', /HttpOnly; SameSite=Strict/);
+      const workers = await (await fetch(`${url}/admin/api/workers`, { headers: { cookie } })).json() as { workers: { id: string; pool: string; state: string }[] };
+      assert.deepEqual(workers.workers.map((w) => [w.id, w.pool, w.state]), [['embedded-0', 'default', 'alive'], ['embedded-1', 'default', 'alive']]);
+      const info = await (await fetch(`${url}/admin/api/call/info`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })).json() as { result: { nodes: unknown[] } };
+      assert.equal(info.result.nodes.length, 1);
+      const refused = await (await fetch(`${url}/admin/api/call/broadcast`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })).json() as { error: string };
+      assert.match(refused.error, /no such method/);
+      const forged = `${cookie.slice(0, -2)}xx`;
+      assert.equal((await fetch(`${url}/admin/api/workers`, { headers: { cookie: forged } })).status, 401, 'a tampered session is refused');
+    } finally {
+      await gw.stop();
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { callMethod, errorText } from './admin-api.js';
 export function PublishPage() {
   const [channel, setChannel] = useState('chat:lobby');
   const [data, setData] = useState('{"text": "Hello from the admin console", "name": "admin"}');
-  const [result, setResult] = useState<string | null>(null);
+  const [result, setResult] = useState<{ text: string; channel: string } | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const submit = (e: Event) => {
     e.preventDefault();
@@ -17,7 +17,7 @@ export function PublishPage() {
       return;
     }
     callMethod<{ offset: number; epoch: string }>('publish', { channel: channel.trim(), data: value })
-      .then((r) => { setProblem(null); setResult(`Published at offset ${r.offset} (epoch ${r.epoch}).`); }, (err: unknown) => { setResult(null); setProblem(errorText(err)); });
+      .then((r) => { setProblem(null); setResult({ text: `Published at offset ${r.offset} (epoch ${r.epoch}).`, channel: channel.trim() }); }, (err: unknown) => { setResult(null); setProblem(errorText(err)); });
   };
   return (
     <section aria-labelledby="publish-title">
@@ -30,7 +30,7 @@ export function PublishPage() {
         <div class="actions"><button type="submit">Publish</button></div>
       </form>
       {problem !== null && <p class="problem" role="alert">{problem}</p>}
-      {result !== null && <p role="status">{result}</p>}
+      {result !== null && <p role="status">{result.text} <a href={`#/channel/${encodeURIComponent(result.channel)}`}>Show {result.channel}</a></p>}
     </section>
   );
 }

@@ -1,4 +1,4 @@
-/** The built-in channel rules used when no CONFIG_FILE sets `channel`: `chat`, `chat:*`, `user:{userId}` and `typing:*`. */
+/** The built-in channel rules used when no CONFIG_FILE sets `channel`: `chat`, `chat:*` and `user:{userId}`. */
 
 import type { ChannelConfig, ChannelOptions, Namespace } from './config.js';
 
@@ -57,22 +57,11 @@ const USER: ChannelOptions = {
   publishData: 'text',
 };
 
-/**
- * `typing:<room>`: ephemeral signals beside `chat:<room>` (the chat demo's "is typing" and "here"
- * announcements): subscribers publish, nothing is kept, no presence.
- */
-const TYPING: ChannelOptions = {
-  ...EMPTY_CHANNEL_OPTIONS,
-  allowSubscribeForClient: true,
-  allowPublishForSubscriber: true,
-};
-
 /** A fresh (unfrozen) copy of the built-in rules. */
 export function defaultChannelConfig(): ChannelConfig {
   const namespaces: Namespace[] = [
     { name: 'chat', ...CHAT },
     { name: 'user', ...USER },
-    { name: 'typing', ...TYPING },
   ];
   return {
     withoutNamespace: { ...CHAT },

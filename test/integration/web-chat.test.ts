@@ -65,8 +65,8 @@ void describe('chat demo in Chromium', { skip }, () => {
     await ann.getByText('Bob is typing…').waitFor();
     await bob.getByLabel('Message', { exact: true }).press('Enter');
     await ann.getByRole('list', { name: 'Messages' }).getByText('hi Ann').waitFor();
-    await say(ann, 'hello Bob, 你好');
-    await bobMessages.getByText('hello Bob, 你好').waitFor();
+    await say(ann, 'héllo Bob, ça va?');
+    await bobMessages.getByText('héllo Bob, ça va?').waitFor();
     assert.equal(await bob.getByLabel('Message', { exact: true }).inputValue(), '', 'Enter sent and cleared the field');
     await ann.getByText('Bob is typing…').waitFor({ state: 'hidden' });
     await screenshot(ann, 'chat');
@@ -79,7 +79,7 @@ void describe('chat demo in Chromium', { skip }, () => {
     const mobile = await browser.context.newPage();
     await mobile.setViewportSize({ width: 390, height: 760 });
     await join(mobile, 'Chen', 'web-test', 'JSON');
-    await mobile.getByText('hello Bob, 你好').waitFor();
+    await mobile.getByText('héllo Bob, ça va?').waitFor();
     const width = await mobile.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
     assert.ok(width <= 390, `no horizontal scrolling at mobile width (scrollWidth ${width})`);
     await screenshot(mobile, 'chat-mobile');

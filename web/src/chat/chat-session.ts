@@ -1,6 +1,6 @@
 /**
  * One person in one room: the reconnecting client connected to this page's gateway, the room's
- * chat channel (history, presence, join/leave, recovery) and its typing channel. UI code reads a
+ * chat channel (history, presence, join/leave, recovery) and its signals channel `chat:<room>:signals` (typing; names of anonymous members). UI code reads a
  * snapshot and is told when it changes.
  */
 
@@ -102,7 +102,9 @@ export class ChatSession {
     }, { joinLeave: true });
     this.chat.subscription.on('join', (ctx) => this.onJoin(ctx.info.client, ctx.info.user));
     this.chat.subscription.on('leave', (ctx) => this.onLeave(ctx.info.client));
-    this.typingSub = this.client.subscribe(`typing:${options.room}`, {
+    // Signals travel on a sibling channel of the chat namespace (room names cannot hold ':'), so
+    // they need no namespace of their own; recovered (replayed) signals are ignored.
+    this.typingSub = this.client.subscribe(`chat:${options.room}:signals`, {
       publication: (p) => this.onSignal(p),
       subscribed: () => this.announceSoon(),
     }, { recoverable: false, positioned: false });
@@ -230,6 +232,7 @@ export class ChatSession {
 
   /** `here` tells newcomers this client's name (anonymous connections carry none); `typing` shows the indicator. */
   private onSignal(p: PublicationEvent): void {
+    if (p.recovered) return;
     const value = decodePayload(p.data);
     const kind = stringField(value, 'text');
     const name = stringField(value, 'name');

@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium, type LaunchedBrowser } from '../helpers/chromium.js';
 import { newClient, spawnTs, type TsProcess } from '../helpers/gateway.js';
+import { RedisStreamQueue } from '../../src/queue/index.js';
+import { PipelineKeys } from '../../src/routing/index.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { freeGatewayPorts, requireWebBuild, screenshot, spawnGatewayOn } from '../helpers/web-pages.js';
 
@@ -70,6 +72,24 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await workers.getByRole('row').filter({ hasText: 'adm-w0' }).getByText(/no heartbeat/).waitFor({ timeout: 20_000 });
     await screenshot(page, 'admin-workers');
 
+    // Two of the queued messages fail for good (moved by the queue layer as a worker would).
+    const queue = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: env.REDIS_PREFIX, hashTags: false }) });
+    await queue.ensureGroup('adm-w0');
+    const entries = await queue.readNew('adm-w0', 'admin-test', 2, 0);
+    assert.equal(entries.length, 2);
+    for (const e of entries) await queue.moveToDeadLetter('adm-w0', e.entryId, 'Error: boom', 5);
+    await workers.getByRole('button', { name: 'Dead letters of adm-w0' }).click();
+    const letters = page.getByRole('table', { name: 'Dead letters of adm-w0' });
+    await letters.getByRole('row').filter({ hasText: 'Error: boom' }).nth(1).waitFor();
+    await screenshot(page, 'admin-dead-letters');
+    await letters.getByRole('button', { name: /^Replay \d+-\d+$/ }).first().click();
+    await page.getByRole('status').filter({ hasText: "Replayed 1 message(s) to adm-w0's stream." }).waitFor();
+    assert.equal(await queue.countDeadLetters('adm-w0'), 1);
+    await page.getByRole('button', { name: 'Purge all' }).click();
+    await page.getByRole('status').filter({ hasText: 'Purged 1 dead letter(s).' }).waitFor();
+    await letters.getByText('No dead letters.').waitFor();
+    assert.equal(await queue.countDeadLetters('adm-w0'), 0);
+
     await page.getByRole('link', { name: 'Nodes' }).click();
     await nodes.getByRole('row').filter({ hasText: '(this node)' }).getByRole('cell', { name: '1', exact: true }).first().waitFor();
     await screenshot(page, 'admin-nodes');
@@ -95,6 +115,11 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await page.getByRole('table', { name: 'History' }).getByText('from the console').waitFor();
     await screenshot(page, 'admin-channel');
     client.disconnect();
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('User id', { exact: true }).fill('someone');
+    await page.getByRole('button', { name: 'Disconnect user' }).click();
+    await page.getByRole('status').filter({ hasText: 'Disconnected someone on every node.' }).waitFor();
+    await screenshot(page, 'admin-users');
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByLabel('Password', { exact: true }).waitFor();

@@ -181,7 +181,7 @@ async function main(): Promise<void> {
   const websocketRoutes = createWebUiRoutes({
     config, root: webRoot(), logger, api, metrics: registry,
     workers: { ...parts.workers, deadAfterMs: WORKER_SILENT_AFTER_MS },
-    localChannels: () => gateway.localChannels(),
+    localChannels: () => gateway.channelCounts(),
   });
   const gateway: Gateway = new Gateway({
     config, logger, registry, metrics, version, websocketRoutes,

@@ -214,8 +214,8 @@ export class Gateway implements LocalNode {
     return count;
   }
 
-  /** Channels with subscribers on this node and how many each has. */
-  localChannels(): Map<ChannelName, number> {
+  /** Clients per channel on this node (server API `channels`). */
+  channelCounts(): ReadonlyMap<ChannelName, number> {
     return this.hub.subscriberCounts();
   }
 

@@ -49,10 +49,14 @@ export class Hub implements BrokerEventHandler {
     await this.sync(sub.channel, entry);
   }
 
-  /** Local subscribers per channel (channels without any are left out). */
+  /** Subscribed connections per channel on this node. */
   subscriberCounts(): Map<ChannelName, number> {
     const counts = new Map<ChannelName, number>();
-    for (const [channel, entry] of this.channels) if (entry.subscribers.size > 0) counts.set(channel, entry.subscribers.size);
+    for (const [channel, entry] of this.channels) {
+      let n = 0;
+      for (const sub of entry.subscribers) if (sub.status === 'subscribed') n++;
+      if (n > 0) counts.set(channel, n);
+    }
     return counts;
   }
 

@@ -156,3 +156,34 @@ void describe('admin API in embedded mode', () => {
     }
   });
 });
+
+void describe('chat demo with a token secret', { skip }, () => {
+  void it('CHAT_DEMO_TOKENS signs tokens for the page (development); without it the page asks for a token', async () => {
+    const secret = 'web-test-secret-0123456789';
+    const devPorts = await freeGatewayPorts();
+    const dev = await spawnGatewayOn(devPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret, CHAT_DEMO_TOKENS: 'true' });
+    const strictPorts = await freeGatewayPorts();
+    const strict = await spawnGatewayOn(strictPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret });
+    try {
+      assert.ok(dev.lines.some((l) => l.includes('CHAT_DEMO_TOKENS is on')), 'the gateway warns that dev tokens are on');
+      const page = await browser.context.newPage();
+      await page.goto(`http://127.0.0.1:${devPorts.ws}/`);
+      await page.getByText('Development mode: the gateway signs a token').waitFor();
+      await page.getByLabel('Name', { exact: true }).fill('Dana');
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
+      await page.getByRole('list', { name: 'People in this room' }).getByText('Dana (you)').waitFor();
+      const bad = await fetch(`http://127.0.0.1:${devPorts.ws}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a:b"}' });
+      assert.equal(bad.status, 400, 'names that could read as channel separators are refused');
+
+      await page.goto(`http://127.0.0.1:${strictPorts.ws}/`);
+      await page.getByLabel('Connection token', { exact: true }).waitFor();
+      await page.getByText("Your app's backend issues them").waitFor();
+      await page.close();
+      assert.equal((await fetch(`http://127.0.0.1:${strictPorts.ws}/demo/token`, { method: 'POST' })).status, 404);
+    } finally {
+      await dev.stop();
+      await strict.stop();
+    }
+  });
+});

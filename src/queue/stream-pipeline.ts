@@ -228,6 +228,8 @@ export interface RedisPipelineOptions {
   /** Producer-side `XADD MAXLEN ~`; 0/omitted: none (see RedisStreamQueueOptions.maxLen). */
   maxLen?: number;
   routeCacheCounter?: Counter<'result'>;
+  /** Worker pools to route to besides the default one (namespace option `worker_pool`). */
+  pools?: readonly PoolName[];
 }
 
 /** A pipeline on Redis owning its producer connection (auto-pipelined, fails fast while Redis is down). */
@@ -237,8 +239,9 @@ export function createRedisPipeline(options: RedisPipelineOptions): StreamPipeli
   const keys = new PipelineKeys({ prefix: options.prefix, hashTags: options.hashTags ?? false });
   const queue = new RedisStreamQueue({ redis, keys, ...(options.maxLen === undefined ? {} : { maxLen: options.maxLen }) });
   const registry = new RedisWorkerRegistry({ redis, keys });
+  const pools = new Map((options.pools ?? []).map((pool) => [pool, new RedisWorkerRegistry({ redis, keys, pool })]));
   return new StreamPipeline({
-    queue, registry, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
+    queue, registry, pools, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
     ...(options.submitTimeoutMs === undefined ? {} : { submitTimeoutMs: options.submitTimeoutMs }),
     ...(options.routeCacheCounter === undefined ? {} : { routeCacheCounter: options.routeCacheCounter }),
     onStart: async () => { await connectRedis(redis); },

@@ -5,7 +5,6 @@ import type { WorkerMetrics } from '../metrics/index.js';
 import type { ChannelName, ClientInfo, UserId } from '../protocol/index.js';
 import type { StreamInfo, StreamMessage, StreamQueue, WorkerId } from '../queue/index.js';
 import type { WorkerRegistry } from '../routing/index.js';
-import type { ClientError } from './client-error.js';
 import type { Publisher } from './publisher.js';
 
 /** An rpc's answer: JSON text. */
@@ -37,7 +36,7 @@ export interface WorkerContext {
 
 /**
  * Handles one message. Resolve: done (acknowledged); in a `publish_mode: "handled"` namespace the
- * client's publish then succeeds. Throw a {@link ClientError}: the message is refused (acknowledged,
+ * client's publish then succeeds. Throw a `ClientError`: the message is refused (acknowledged,
  * not retried) and a waiting client (handled publish, rpc) gets exactly that error. Throw anything
  * else: retried with backoff, dead-lettered after `maxAttempts` (a waiting handled publish gets
  * `internal`); for an rpc the error is sent as the reply instead (a `ReplyError`'s code and message

@@ -19,12 +19,19 @@ export interface DemoRoutesOptions {
   /** CHAT_DEMO_TOKENS: sign tokens for the page. */
   devTokens: boolean;
   logger: Logger;
+  /**
+   * Channel of a room's typing and name signals, `{room}` standing for the room; omitted:
+   * `chat:{room}:signals` (a sibling channel in the chat namespace).
+   */
+  signalsChannel?: string;
   /** Lifetime of a signed token, seconds; omitted: 3600. */
   tokenTtlSeconds?: number;
 }
 
 /** Names the demo accepts as user ids: what a person types, nothing that reads as a separator. */
 const NAME = /^[\p{L}\p{N} _.-]{1,32}$/u;
+
+export const DEFAULT_SIGNALS_CHANNEL = 'chat:{room}:signals';
 
 export function demoAuth(options: Pick<DemoRoutesOptions, 'tokenSecret' | 'devTokens'>): DemoAuth {
   if (options.tokenSecret === null) return 'anonymous';
@@ -40,7 +47,7 @@ export function createDemoRoutes(options: DemoRoutesOptions): HttpRouteHandler {
   return async (req, res) => {
     const path = pathOf(req);
     if (path === '/demo/config' && req.method === 'GET') {
-      sendJson(res, 200, { auth });
+      sendJson(res, 200, { auth, signals: options.signalsChannel ?? DEFAULT_SIGNALS_CHANNEL });
       return true;
     }
     if (path !== '/demo/token') return false;

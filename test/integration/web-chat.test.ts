@@ -122,7 +122,7 @@ void describe('pages as served by the gateway', () => {
     assert.equal((await fetch(`${base}/`, { headers: { 'if-none-match': etag } })).status, 304);
     assert.equal((await fetch(`${base}/admin`)).status, 404);
     assert.equal((await fetch(`${base}/admin/api/session`)).status, 404);
-    assert.deepEqual(await (await fetch(`${base}/demo/config`)).json(), { auth: 'anonymous' });
+    assert.deepEqual(await (await fetch(`${base}/demo/config`)).json(), { auth: 'anonymous', signals: 'chat:{room}:signals' });
     assert.equal((await fetch(`${base}/demo/token`, { method: 'POST' })).status, 404);
   });
 });
@@ -161,7 +161,7 @@ void describe('chat demo with a token secret', { skip }, () => {
   void it('CHAT_DEMO_TOKENS signs tokens for the page (development); without it the page asks for a token', async () => {
     const secret = 'web-test-secret-0123456789';
     const devPorts = await freeGatewayPorts();
-    const dev = await spawnGatewayOn(devPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret, CHAT_DEMO_TOKENS: 'true' });
+    const dev = await spawnGatewayOn(devPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret, CHAT_DEMO_TOKENS: 'true', CONFIG_FILE: 'examples/workers.config.json' });
     const strictPorts = await freeGatewayPorts();
     const strict = await spawnGatewayOn(strictPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret });
     try {
@@ -173,6 +173,16 @@ void describe('chat demo with a token secret', { skip }, () => {
       await page.getByRole('button', { name: 'Join' }).click();
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
       await page.getByRole('list', { name: 'People in this room' }).getByText('Dana (you)').waitFor();
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${devPorts.ws}/demo/config`)).json(), { auth: 'dev-tokens', signals: 'typing:{room}' },
+        'a config with a history-less typing namespace carries the signals there');
+      const eve = await browser.context.newPage();
+      await eve.goto(`http://127.0.0.1:${devPorts.ws}/`);
+      await eve.getByLabel('Name', { exact: true }).fill('Eve');
+      await eve.getByRole('button', { name: 'Join' }).click();
+      await page.getByRole('list', { name: 'People in this room' }).getByText('Eve', { exact: true }).waitFor();
+      await eve.getByLabel('Message', { exact: true }).pressSequentially('hello');
+      await page.getByText('Eve is typing…').waitFor();
+      await eve.close();
       const bad = await fetch(`http://127.0.0.1:${devPorts.ws}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a:b"}' });
       assert.equal(bad.status, 400, 'names that could read as channel separators are refused');
 
@@ -181,6 +191,7 @@ void describe('chat demo with a token secret', { skip }, () => {
       await page.getByText("Your app's backend issues them").waitFor();
       await page.close();
       assert.equal((await fetch(`http://127.0.0.1:${strictPorts.ws}/demo/token`, { method: 'POST' })).status, 404);
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${strictPorts.ws}/demo/config`)).json(), { auth: 'token-required', signals: 'chat:{room}:signals' });
     } finally {
       await dev.stop();
       await strict.stop();

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ChatRoom } from './chat-room.js';
 import { ChatSession } from './chat-session.js';
-import { fetchDemoAuth, fetchDevToken, type DemoAuth } from './demo-auth.js';
+import { fetchDemoConfig, fetchDevToken, type DemoConfig } from './demo-auth.js';
 import { JoinForm, type JoinChoice } from './join-form.js';
 
 /** Query parameters prefill the form (`?name=Ann&room=lobby&encoding=protobuf`). */
@@ -17,14 +17,19 @@ function initialChoice(): Partial<JoinChoice> {
 }
 
 export function ChatApp() {
-  const [auth, setAuth] = useState<DemoAuth | null>(null);
+  const [demo, setDemo] = useState<DemoConfig | null>(null);
+  const auth = demo?.auth ?? null;
   const [joined, setJoined] = useState<{ session: ChatSession; choice: JoinChoice } | null>(null);
-  useEffect(() => { fetchDemoAuth().then(setAuth, () => setAuth('anonymous')); }, []);
+  useEffect(() => { fetchDemoConfig().then(setDemo, () => setDemo({ auth: 'anonymous', signals: 'chat:{room}:signals' })); }, []);
 
   const join = (choice: JoinChoice) => {
     const getToken = auth === 'dev-tokens' ? () => fetchDevToken(choice.name)
       : auth === 'token-required' ? () => Promise.resolve(choice.token) : undefined;
-    const session = new ChatSession({ name: choice.name, room: choice.room, encoding: choice.encoding, ...(getToken !== undefined ? { getToken } : {}) });
+    const session = new ChatSession({
+      name: choice.name, room: choice.room, encoding: choice.encoding,
+      signalsChannel: (demo?.signals ?? 'chat:{room}:signals').replace('{room}', choice.room),
+      ...(getToken !== undefined ? { getToken } : {}),
+    });
     setJoined({ session, choice });
   };
   const leave = () => {
@@ -32,7 +37,7 @@ export function ChatApp() {
     setJoined(null);
   };
 
-  if (auth === null) return <p class="status" role="status">Loading…</p>;
+  if (demo === null || auth === null) return <p class="status" role="status">Loading…</p>;
   if (joined === null) return <div class="page"><JoinForm auth={auth} initial={initialChoice()} onJoin={join} /></div>;
   return <div class="page"><ChatRoom session={joined.session} room={joined.choice.room} encoding={joined.choice.encoding === 'json' ? 'JSON' : 'Protobuf'} onLeave={leave} /></div>;
 }

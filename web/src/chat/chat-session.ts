@@ -1,6 +1,6 @@
 /**
  * One person in one room: the reconnecting client connected to this page's gateway, the room's
- * chat channel (history, presence, join/leave, recovery) and its signals channel `chat:<room>:signals` (typing; names of anonymous members). UI code reads a
+ * chat channel (history, presence, join/leave, recovery) and its signals channel (typing; names of anonymous members). UI code reads a
  * snapshot and is told when it changes.
  */
 
@@ -38,6 +38,8 @@ export interface ChatSessionOptions {
   name: string;
   room: string;
   encoding: Encoding;
+  /** Channel of this room's typing and name signals (the gateway's `/demo/config` says which). */
+  signalsChannel: string;
   /** Connection token source; omitted: anonymous. */
   getToken?: () => Promise<string>;
 }
@@ -102,9 +104,9 @@ export class ChatSession {
     }, { joinLeave: true });
     this.chat.subscription.on('join', (ctx) => this.onJoin(ctx.info.client, ctx.info.user));
     this.chat.subscription.on('leave', (ctx) => this.onLeave(ctx.info.client));
-    // Signals travel on a sibling channel of the chat namespace (room names cannot hold ':'), so
-    // they need no namespace of their own; recovered (replayed) signals are ignored.
-    this.typingSub = this.client.subscribe(`chat:${options.room}:signals`, {
+    // By default signals travel on a sibling channel in the chat namespace (room names cannot hold
+    // ':'), so they need no namespace of their own; recovered (replayed) signals are ignored.
+    this.typingSub = this.client.subscribe(options.signalsChannel, {
       publication: (p) => this.onSignal(p),
       subscribed: () => this.announceSoon(),
     }, { recoverable: false, positioned: false });

@@ -2,11 +2,19 @@
 
 export type DemoAuth = 'anonymous' | 'dev-tokens' | 'token-required';
 
-export async function fetchDemoAuth(): Promise<DemoAuth> {
+export interface DemoConfig {
+  auth: DemoAuth;
+  /** Channel of a room's typing signals, `{room}` standing for the room. */
+  signals: string;
+}
+
+const FALLBACK: DemoConfig = { auth: 'anonymous', signals: 'chat:{room}:signals' };
+
+export async function fetchDemoConfig(): Promise<DemoConfig> {
   const res = await fetch('/demo/config', { headers: { accept: 'application/json' } });
-  if (!res.ok) return 'anonymous';
-  const body = await res.json() as { auth?: DemoAuth };
-  return body.auth ?? 'anonymous';
+  if (!res.ok) return FALLBACK;
+  const body = await res.json() as Partial<DemoConfig>;
+  return { auth: body.auth ?? FALLBACK.auth, signals: body.signals ?? FALLBACK.signals };
 }
 
 /** Asks the gateway's development token endpoint (CHAT_DEMO_TOKENS) for a token for `name`. */

@@ -37,10 +37,10 @@ export function DeadLetters(props: { worker: string; onClose: () => void }) {
                 <td>{d.attempts}</td>
                 <td>{new Date(d.deadAt).toLocaleString()}</td>
                 <td><code>{d.data ?? ''}</code></td>
-                <td class="actions">
+                <td><div class="actions">
                   <button type="button" class="secondary" onClick={() => act('replay', [d.entryId])} aria-label={`Replay ${d.entryId}`}>Replay</button>
                   <button type="button" class="secondary" onClick={() => act('purge', [d.entryId])} aria-label={`Purge ${d.entryId}`}>Purge</button>
-                </td>
+                </div></td>
               </tr>
             ))}
           </tbody>

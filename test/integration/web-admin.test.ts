@@ -92,6 +92,9 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
 
     await page.getByRole('link', { name: 'Nodes' }).click();
     await nodes.getByRole('row').filter({ hasText: '(this node)' }).getByRole('cell', { name: '1', exact: true }).first().waitFor();
+    for (let i = 0; i < 3; i++) await client.publish('chat:lagroom', { text: `rate ${i}` });
+    // Two samples 2 s apart make a rate: the figure turns from a dash into messages per second.
+    await page.getByLabel('Messages in (from clients) per second', { exact: true }).filter({ hasText: /^\d+(\.\d)?\/s$/ }).waitFor({ timeout: 20_000 });
     await screenshot(page, 'admin-nodes');
 
     await page.getByRole('link', { name: 'Channels' }).click();

@@ -1,4 +1,3 @@
-import { useRef } from 'preact/hooks';
 import { get, type MethodReply } from './admin-api.js';
 import { count, duration, rate } from './format.js';
 import { RateChart } from './rate-chart.js';
@@ -10,6 +9,8 @@ interface Overview { mode: string; nodeId: string; at: number; counters: Counter
 interface Sample { at: number; counters: Counters }
 
 const SAMPLES = 60;
+/** Kept across page changes, so the rates have a history when the page is opened again. */
+let samples: Sample[] = [];
 
 function perSecond(samples: readonly Sample[], key: keyof Counters): number[] {
   const out: number[] = [];
@@ -26,14 +27,13 @@ function perSecond(samples: readonly Sample[], key: keyof Counters): number[] {
 
 /** Gateways with their connections, subscriptions, uptime and version; this node's live message rates. */
 export function NodesPage() {
-  const samples = useRef<Sample[]>([]);
   const { value, error } = usePoll(async () => {
     const o = await get<Overview>('overview');
-    samples.current = [...samples.current, { at: o.at, counters: o.counters }].slice(-SAMPLES);
+    samples = [...samples, { at: o.at, counters: o.counters }].slice(-SAMPLES);
     return o;
   }, 2000);
   const nodes = value?.info.result?.nodes ?? [];
-  const series = (['messagesIn', 'messagesOut', 'processed'] as const).map((key) => ({ key, values: perSecond(samples.current, key) }));
+  const series = (['messagesIn', 'messagesOut', 'processed'] as const).map((key) => ({ key, values: perSecond(samples, key) }));
   const labels = { messagesIn: 'Messages in (from clients)', messagesOut: 'Messages out (to clients)', processed: 'Processed by in-process workers' } as const;
   return (
     <section aria-labelledby="nodes-title">

@@ -28,9 +28,10 @@ after(async () => {
   await browser?.close();
 });
 
+/** Types the password and submits with Enter (the form works from the keyboard). */
 async function login(page: Page, password: string): Promise<void> {
   await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Password', { exact: true }).press('Enter');
 }
 
 void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
@@ -123,6 +124,15 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await page.getByRole('button', { name: 'Disconnect user' }).click();
     await page.getByRole('status').filter({ hasText: 'Disconnected someone on every node.' }).waitFor();
     await screenshot(page, 'admin-users');
+
+    // Mobile width: the navigation wraps and wide tables scroll inside their own box, not the page.
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole('link', { name: 'Workers' }).click();
+    await workers.getByRole('row').filter({ hasText: 'adm-w0' }).waitFor();
+    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `no horizontal page scrolling at mobile width (scrollWidth ${width})`);
+    await screenshot(page, 'admin-mobile');
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByLabel('Password', { exact: true }).waitFor();

@@ -51,6 +51,7 @@ async function callMethod(options: AdminRoutesOptions, name: string, body: Recor
 
 const DEAD_LETTER_PAGE = 50;
 const WORKER_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
 
 function workerParam(value: string | null): string {
   if (value === null || !WORKER_ID.test(value)) throw new HttpProblem(400, 'worker must be a worker id (1-64 of A-Z a-z 0-9 _ . -)');
@@ -58,7 +59,7 @@ function workerParam(value: string | null): string {
 }
 
 function stringList(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every((v) => typeof v === 'string' && /^\d+-\d+$/.test(v))) {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every((v) => typeof v === 'string' && ENTRY_ID.test(v))) {
     throw new HttpProblem(400, 'entryIds must be "all" or a list of 1 to 1000 entry ids');
   }
   return value as string[];
@@ -123,6 +124,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
       const worker = workerParam(q.get('worker'));
       if (rest === '') {
         const after = q.get('after') ?? undefined;
+        if (after !== undefined && !ENTRY_ID.test(after)) throw new HttpProblem(400, 'after must be an entry id such as 1700000000000-0');
         const letters = await options.workers.queue.readDeadLetters(worker, DEAD_LETTER_PAGE, after);
         return sendJson(res, 200, {
           total: await options.workers.queue.countDeadLetters(worker),

@@ -149,6 +149,12 @@ void describe('admin API in embedded mode', () => {
       assert.equal(info.result.nodes.length, 1);
       const refused = await (await fetch(`${url}/admin/api/call/broadcast`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })).json() as { error: string };
       assert.match(refused.error, /no such method/);
+      const letters = await fetch(`${url}/admin/api/dead-letters?worker=embedded-0`, { headers: { cookie } });
+      assert.deepEqual(await letters.json(), { total: 0, deadLetters: [] });
+      assert.equal((await fetch(`${url}/admin/api/dead-letters?worker=embedded-0&after=x`, { headers: { cookie } })).status, 400);
+      assert.equal((await fetch(`${url}/admin/api/dead-letters?worker=${encodeURIComponent('a b')}`, { headers: { cookie } })).status, 400);
+      const purge = await fetch(`${url}/admin/api/dead-letters-action/purge`, { method: 'POST', headers: { ...json, cookie }, body: '{"worker":"embedded-0","entryIds":"all"}' });
+      assert.deepEqual(await purge.json(), { purged: 0 });
       const forged = `${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`;
       assert.equal((await fetch(`${url}/admin/api/workers`, { headers: { cookie: forged } })).status, 401, 'a tampered session is refused');
     } finally {

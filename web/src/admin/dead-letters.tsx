@@ -4,10 +4,16 @@ import { usePoll } from './use-poll.js';
 
 interface DeadLetterRow { entryId: string; error: string; attempts: number; deadAt: number; channel: string | null; kind: string | null; data: string | null }
 
+/** Dead letters per page (the gateway's page size). */
+const PAGE = 50;
+
 /** One worker's dead letters (oldest first), each with replay and purge, and both for all of them. */
 export function DeadLetters(props: { worker: string; onClose: () => void }) {
   const [message, setMessage] = useState<string | null>(null);
-  const { value, error, refresh } = usePoll(() => get<{ total: number; deadLetters: DeadLetterRow[] }>(`dead-letters?worker=${encodeURIComponent(props.worker)}`), 3000, [props.worker]);
+  /** Entry id the shown page starts after; null: the first page. */
+  const [after, setAfter] = useState<string | null>(null);
+  const query = `dead-letters?worker=${encodeURIComponent(props.worker)}${after !== null ? `&after=${encodeURIComponent(after)}` : ''}`;
+  const { value, error, refresh } = usePoll(() => get<{ total: number; deadLetters: DeadLetterRow[] }>(query), 3000, [query]);
   const act = (action: 'replay' | 'purge', entryIds: string[] | 'all') => {
     post<{ replayed?: number; purged?: number }>(`dead-letters-action/${action}`, { worker: props.worker, entryIds }).then((r) => {
       setMessage(action === 'replay' ? `Replayed ${r.replayed ?? 0} message(s) to ${props.worker}'s stream.` : `Purged ${r.purged ?? 0} dead letter(s).`);
@@ -24,6 +30,8 @@ export function DeadLetters(props: { worker: string; onClose: () => void }) {
         <button type="button" disabled={rows.length === 0} onClick={() => act('replay', 'all')}>Replay all</button>
         <button type="button" class="danger" disabled={rows.length === 0} onClick={() => act('purge', 'all')}>Purge all</button>
         <button type="button" class="secondary" onClick={props.onClose}>Close</button>
+        {after !== null && <button type="button" class="secondary" onClick={() => setAfter(null)}>First page</button>}
+        {rows.length >= PAGE && <button type="button" class="secondary" onClick={() => setAfter(rows[rows.length - 1]!.entryId)}>Next page</button>}
       </div>
       <div class="table-wrap">
         <table aria-label={`Dead letters of ${props.worker}`}>

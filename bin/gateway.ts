@@ -142,7 +142,8 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
     nodes: new RedisNodeRegistry({ redis: engine, prefix: config.redisPrefix }),
     readiness: {
       redis: () => conns.every(([, conn]) => conn.status === 'ready'),
-      workers: async () => (await workers.members()).length,
+      // Workers of every pool a namespace names: a deployment may route everything to named pools.
+      workers: async () => (await Promise.all([...pools.values()].map((r) => r.members()))).reduce((n, m) => n + m.length, 0),
     },
     workers: { pools, queue },
     close: async () => {

@@ -1,6 +1,6 @@
 // A `!roll` dice bot running in its own worker pool: it owns the namespace `game` (worker_pool
 // "bots"), so it sees every `game:*` channel and the chat workers see none of them. It relays each
-// message, and answers `!roll NdM` (e.g. `!roll 2d6`) with the result as a message from "dice-bot".
+// message, and answers `!roll NdM` (e.g. `!roll 2d6`) with the result, sent as user "dice-bot".
 //   WORKER_POOL=bots WORKER_ID=bot-1 npx realtime-message worker dist/examples/roll-bot.js
 import { randomInt } from 'node:crypto';
 import type { ClientInfo, MessageHandler } from 'realtime-message/worker';

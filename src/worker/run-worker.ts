@@ -88,7 +88,8 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     ...options.worker,
   });
   await worker.start();
-  const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${config.host}:${metricsServer.port}/metrics`;
+  const metricsHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${metricsHost}:${metricsServer.port}/metrics`;
   logger.info({ metricsPort: metricsServer?.port ?? null, pool: workerConfig.workerPool, cluster: config.redisCluster },
     `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`);
 

@@ -47,6 +47,10 @@ void describe('the installed package', () => {
     const [tarball] = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
     assert.ok(tarball !== undefined, 'npm pack wrote a tarball');
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', type: 'module', private: true }));
+    const open = { allow_subscribe_for_client: true, allow_publish_for_client: true };
+    writeFileSync(join(project, 'config.json'), JSON.stringify({
+      channel: { without_namespace: open, namespaces: [{ name: 'mod', publish_mode: 'handled', publish_data: 'json', ...open }] },
+    }));
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(packDir, tarball), '@types/node@20'], { cwd: project, maxBuffer: 16 * 1024 * 1024 });
   });
 
@@ -102,8 +106,6 @@ void describe('the installed package', () => {
   void it('runs the user worker with `realtime-message worker <module>` against `realtime-message gateway` over Redis', async () => {
     const [ws, http, metrics, workerMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const configFile = join(project, 'config.json');
-    const open = { allow_subscribe_for_client: true, allow_publish_for_client: true };
-    writeFileSync(configFile, JSON.stringify({ channel: { without_namespace: open, namespaces: [{ name: 'mod', publish_mode: 'handled', publish_data: 'json', ...open }] } }));
     const common = { REDIS_URL: fixture.server.url, REDIS_PREFIX: 'sdk', CONFIG_FILE: configFile };
     await start(['gateway'], { ...common, WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics) }, /gateway listening/);
     // The first worker takes a free metrics port and says which; the second finds the port taken.
@@ -128,8 +130,13 @@ void describe('the installed package', () => {
 
   void it('runs the user worker in embedded mode as WORKER_HANDLER', async () => {
     const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
-    const gw = await start(['gateway'], { WORKER_HANDLER: './out/my-worker.js', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics) }, /gateway listening/);
+    const gw = await start(['gateway'], {
+      WORKER_HANDLER: './out/my-worker.js', CONFIG_FILE: join(project, 'config.json'),
+      WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
+    }, /gateway listening/);
     assert.ok(gw.lines.some((l) => l.includes('"mode":"embedded"') && l.includes('./out/my-worker.js')));
     await roundTrip(ws);
+    // Verdicts in embedded mode too: the in-process workers run the user's handler.
+    await assert.rejects(clients.at(-1)!.publish('mod:room', { text: 'darn' }), (e: { code: number }) => e.code === 1403);
   });
 });

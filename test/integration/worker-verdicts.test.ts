@@ -147,6 +147,18 @@ void describe('verdicts and payload rules, worker over Redis', () => {
     });
   }
 
+  void it('handled publishes sent back to back are handled in order, each answered', async () => {
+    const c = newClient(gw.wsUrl, 'protobuf');
+    clients.push(c);
+    c.connect();
+    await c.ready(4000);
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, seq) =>
+      c.publish('mod:order', payload('protobuf', seq % 7 === 3 ? { seq, bad: 'REJECT' } : { seq }))));
+    assert.deepEqual(results.map((r) => r.status), Array.from({ length: 30 }, (_, seq) => (seq % 7 === 3 ? 'rejected' : 'fulfilled')));
+    const order = handled.filter((m) => m.channel === 'mod:order').map((m) => (JSON.parse(m.data) as { seq: number }).seq);
+    assert.deepEqual(order, Array.from({ length: 30 }, (_, seq) => seq).filter((seq) => seq % 7 !== 3));
+  });
+
   void it('a handled publish not handled in time gets a temporary error and is still handled, with the message id', async () => {
     const c = newClient(gw.wsUrl, 'json');
     clients.push(c);

@@ -11,7 +11,9 @@ import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
 import type { ClientSession } from './client-session.js';
 import { clientPublication } from './encoded-push.js';
-import { MAX_JSON_DEPTH, jsonPayloadText, validatePublishData } from './publish-validation.js';
+import { publishPayload } from './publish-data.js';
+import { submitPublication } from './publish-submit.js';
+import { MAX_JSON_DEPTH, jsonPayloadText } from './publish-validation.js';
 
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
@@ -55,9 +57,11 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   authorizePublish(session, channel, resolved);
   const o = resolved.options;
   if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
-  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
+  const payload = publishPayload(o.publishData, req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
+  const message = baseMessage(session, 'publish', channel, payload.data);
+  if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
-  return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
+  return submitPublication(session.ctx.pipeline, message, resolved.options, session.ctx.config.client.rpcTimeoutMs).then(() => {
     session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
   }, (err: unknown) => {
     throw temporaryFailure(session, err, 'publish');

@@ -74,6 +74,10 @@ void describe('CONFIG_FILE', () => {
       allowPresenceForSubscriber: true,
       allowUserLimitedChannels: true,
       userOwned: false,
+      publishMode: 'append',
+      publishTimeoutMs: 0,
+      publishData: 'any',
+      workerPool: 'default',
     });
     assert.equal(c.channel.namespaces[1]?.userOwned, true);
     assert.equal(resolveChannel(c.channel, 'anything')?.namespace, '');

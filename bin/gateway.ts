@@ -2,6 +2,8 @@
 // message pipeline (Redis Streams, or in-memory with in-process workers), the server HTTP API, the
 // control plane, readiness, and graceful shutdown on SIGTERM/SIGINT.
 
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, withDotEnv, type Config } from '../src/config/index.js';
@@ -18,8 +20,18 @@ import {
   asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, StreamPipeline, type MessagePipeline, type RedisClient, type RedisTarget,
 } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
+import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
 import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
+
+/** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
+const WORKER_SILENT_AFTER_MS = 5000;
+
+/** The built pages: dist/web, whether this file runs compiled (dist/bin) or from source (bin, via tsx). */
+function webRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(dirname(here)) === 'dist' ? join(here, '..', 'web') : join(here, '..', 'dist', 'web');
+}
 
 function readConfig(): Config {
   return loadOrExit(() => loadConfig(withDotEnv(process.env)));
@@ -33,6 +45,8 @@ interface Parts {
   bus: ControlBus;
   nodes: NodeRegistry;
   readiness: ReadinessChecks;
+  /** Worker registry and streams, for the admin UI. */
+  workers: Omit<WorkerSources, 'deadAfterMs'>;
   /** Closes what the gateway does not (Redis connections), after the gateway closed. */
   close(): Promise<void>;
 }
@@ -52,6 +66,7 @@ async function embeddedParts(config: Config, logger: Logger, registry: Registry)
   return {
     broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes,
     readiness: { redis: null, workers: () => pipeline.registeredWorkers() },
+    workers: { pools: new Map([['default', pipeline.registry]]), queue: pipeline.queue },
     close: async () => undefined,
   };
 }
@@ -114,8 +129,9 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
   const pools = new Map([...workerPools(config)].map((pool) => [pool, new RedisWorkerRegistry({ redis: queueConn, keys, pool })]));
+  const queue = new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
   const pipeline = new StreamPipeline({
-    queue: new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys }), registry: workers, pools, nodeId: node,
+    queue, registry: workers, pools, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
   });
   return {
@@ -129,6 +145,7 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
       // Workers of every pool a namespace names: a deployment may route everything to named pools.
       workers: async () => (await Promise.all([...pools.values()].map((r) => r.members()))).reduce((n, m) => n + m.length, 0),
     },
+    workers: { pools, queue },
     close: async () => {
       for (const [, conn] of conns) conn.disconnect();
     },
@@ -161,12 +178,16 @@ async function main(): Promise<void> {
 
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
-  const gateway = new Gateway({
-    config, logger, registry, metrics, version,
+  const api = { config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes };
+  const websocketRoutes = createWebUiRoutes({
+    config, root: webRoot(), logger, api, metrics: registry,
+    workers: { ...parts.workers, deadAfterMs: WORKER_SILENT_AFTER_MS },
+    localChannels: () => gateway.channelCounts(),
+  });
+  const gateway: Gateway = new Gateway({
+    config, logger, registry, metrics, version, websocketRoutes,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
-    httpRoutes: [createHttpApi({
-      config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
-    })],
+    httpRoutes: [createHttpApi(api)],
     controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
   });
 
@@ -202,7 +223,10 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   const ports = gateway.ports;
-  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${displayHost(config.host)}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  const host = displayHost(config.host);
+  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  if (config.web.chatDemo) logger.info(`chat demo: http://${host}:${ports.websocket}/ (CHAT_DEMO=false turns it off)`);
+  if (config.web.adminPassword !== null) logger.info(`admin UI: http://${host}:${ports.websocket}/admin`);
 }
 
 /** A host a person can paste into a client: the wildcard addresses mean "this machine". */

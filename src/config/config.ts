@@ -113,6 +113,21 @@ export interface ClientConfig {
   presenceTtlMs: number;
 }
 
+/** The pages served on the WebSocket port: the chat demo and the admin UI. */
+export interface WebConfig {
+  /** Serve the chat demo at `/` (default: on in embedded mode, off with Redis). */
+  chatDemo: boolean;
+  /**
+   * Development only: `POST /demo/token` signs a connection token for any name the page asks for,
+   * with the HMAC secret. Off: the demo asks for a token pasted in by the user when a secret is set.
+   */
+  chatDemoTokens: boolean;
+  /** Password of the admin UI at `/admin`; null: the admin UI is off (404). */
+  adminPassword: string | null;
+  /** Key that signs admin session cookies; null: a random key per start (sessions end with the process). */
+  adminSecret: string | null;
+}
+
 export interface Config {
   /** null: embedded mode, in-memory engine, queue and in-process workers. */
   redisUrl: string | null;
@@ -141,4 +156,5 @@ export interface Config {
   workerHandler: string | null;
   client: ClientConfig;
   channel: ChannelConfig;
+  web: WebConfig;
 }

@@ -22,7 +22,7 @@ export interface LoadConfigOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY']);
+const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'ADMIN_PASSWORD', 'ADMIN_SECRET']);
 const TOKEN = /^[A-Za-z0-9_.:-]+$/;
 
 /** Reads one variable at a time; unset and empty values mean "use the default". */
@@ -185,6 +185,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),
     },
     channel,
+    web: readWebConfig(r, redisUrl === null, secret),
   };
   if (file.channel === undefined) checkBuiltIn(r, channel);
   const ports = [['WEBSOCKET_PORT', config.websocketPort], ['HTTP_PORT', config.httpPort], ['METRICS_PORT', config.metricsPort]] as const;
@@ -194,6 +195,21 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
+}
+
+function readWebConfig(r: EnvReader, embedded: boolean, secret: string | null): Config['web'] {
+  const chatDemoTokens = r.bool('CHAT_DEMO_TOKENS', false);
+  if (chatDemoTokens && secret === null) {
+    r.problems.push('CHAT_DEMO_TOKENS: true needs CENTRIFUGO_TOKEN_HMAC_SECRET_KEY (without a secret the demo connects anonymously)');
+  }
+  const adminSecret = r.raw('ADMIN_SECRET') ?? null;
+  if (adminSecret !== null && adminSecret.length < 16) r.fail('ADMIN_SECRET', 'must be at least 16 characters');
+  return {
+    chatDemo: r.bool('CHAT_DEMO', embedded),
+    chatDemoTokens,
+    adminPassword: r.raw('ADMIN_PASSWORD') ?? null,
+    adminSecret,
+  };
 }
 
 /** The built-in rules must pass the same checks a file's rules do. */

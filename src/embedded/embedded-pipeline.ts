@@ -27,11 +27,13 @@ export interface EmbeddedPipelineOptions {
 /** Starts the workers after the pipeline and closes them (in-flight messages finish and are acknowledged) before it. */
 export class EmbeddedPipeline implements MessagePipeline {
   readonly registry = new MemoryWorkerRegistry();
+  /** The workers' streams (read by the admin UI). */
+  readonly queue = new MemoryStreamQueue();
   readonly workers: readonly Worker[];
   private readonly pipeline: MessagePipeline;
 
   constructor(options: EmbeddedPipelineOptions) {
-    const queue = new MemoryStreamQueue();
+    const queue = this.queue;
     this.pipeline = createMemoryPipeline({
       nodeId: options.nodeId, queue, registry: this.registry,
       ...(options.routeCacheTtlMs === undefined ? {} : { routeCacheTtlMs: options.routeCacheTtlMs }),

@@ -42,6 +42,8 @@ export interface GatewayOptions {
   pipeline: MessagePipeline;
   /** Extra routes on the HTTP port, tried in order after `/health` and `/ready`; omitted: none. */
   httpRoutes?: readonly HttpRouteHandler[];
+  /** Plain HTTP routes on the WebSocket port (web pages), tried in order; omitted: none. */
+  websocketRoutes?: readonly HttpRouteHandler[];
   /** What `/ready` checks besides the gateway's own state; omitted: ready while running. */
   readiness?: ReadinessChecks;
   /**
@@ -138,7 +140,7 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
-    this.wsServer = createHttpServer(this, logger, []);
+    this.wsServer = createHttpServer(this, logger, options.websocketRoutes ?? []);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     guardConnections(this.wsServer, {
       handshakeTimeoutMs: config.client.handshakeTimeoutMs,
@@ -217,6 +219,11 @@ export class Gateway implements LocalNode {
       count++;
     }
     return count;
+  }
+
+  /** Clients per channel on this node (server API `channels`). */
+  channelCounts(): ReadonlyMap<ChannelName, number> {
+    return this.hub.subscriberCounts();
   }
 
   stats(): LocalNodeStats {

@@ -4,5 +4,8 @@ export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHa
 export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
-export { signToken, verifyConnectToken, verifySubscribeToken, TokenExpiredError, InvalidTokenError, TokenMismatchError } from './auth/index.js';
+export { signToken, verifyHs256, verifyConnectToken, verifySubscribeToken, TokenExpiredError, InvalidTokenError, TokenMismatchError } from './auth/index.js';
 export type { ConnectTokenClaims, SubscribeTokenClaims, JwtClaims } from './auth/index.js';
+export { API_METHODS, type ApiCall, type ApiDeps, type ApiMethod } from './http-api/api-methods.js';
+export { ApiRequest } from './http-api/api-request.js';
+export { errorJson as errorJsonOf } from './http-api/api-methods.js';

@@ -41,7 +41,6 @@ function jsonPayload(data: Bytes | undefined, parsedData: unknown): string {
   } catch {
     throw bad('publication data must be UTF-8 encoded JSON');
   }
-  // The JSON decoder already parsed it (JSON protocol); otherwise check it is JSON here.
   if (parsedData === undefined) {
     try {
       JSON.parse(json);
@@ -49,10 +48,7 @@ function jsonPayload(data: Bytes | undefined, parsedData: unknown): string {
       throw bad('publication data must be valid JSON');
     }
   }
-  // The hostile-input limits of the text rule apply to any JSON value (publish-validation.ts).
-  const shape = jsonShape(json);
-  if (shape.depth > MAX_JSON_DEPTH) throw bad(`publication data is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  if (shape.duplicateKey !== null) throw bad(`publication data has the key ${JSON.stringify(shape.duplicateKey.slice(0, 64))} more than once`);
-  // Stored and delivered as sent (the JSON encoder drops raw CR/LF, insignificant whitespace, when embedding it).
+  if (jsonShape(json).depth > MAX_JSON_DEPTH) throw bad(`publication data is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  // Stored and delivered as sent: the JSON encoder drops raw CR/LF (insignificant whitespace) when embedding it.
   return json;
 }

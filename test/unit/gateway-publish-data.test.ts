@@ -23,9 +23,9 @@ void describe('publishPayload', () => {
 
   void it('"json" takes any JSON value and refuses the rest with 107', () => {
     for (const v of ['{"hi":1}', '[1,2]', '"x"', '3', 'null']) assert.deepEqual(publishPayload('json', bytes(v), 10), { data: v });
-    assert.deepEqual(publishPayload('json', bytes('{\n"a": 1}'), 10), { data: '{\n"a": 1}' }, 'stored as sent');
-    const deep = `${'['.repeat(65)}${']'.repeat(65)}`;
-    for (const bad of ['', 'not json', '{', '{"a":1,"a":2}', deep]) assert.equal(code(() => publishPayload('json', bytes(bad), 10)), 107, bad);
+    assert.deepEqual(publishPayload('json', bytes('{\n"a": 1.50}'), 10), { data: '{\n"a": 1.50}' }, 'the sender\'s exact bytes, raw newlines included');
+    assert.equal(code(() => publishPayload('json', bytes('['.repeat(65) + ']'.repeat(65)), 10)), 107, 'nested deeper than 64 levels');
+    for (const bad of ['', 'not json', '{']) assert.equal(code(() => publishPayload('json', bytes(bad), 10)), 107, bad);
     assert.equal(code(() => publishPayload('json', Uint8Array.from([0xff]), 10)), 107);
   });
 

@@ -8,7 +8,7 @@ import type { StreamMessage, WorkerId } from './message.js';
 import { decodeStreamEntry, encodeStreamEntry } from './stream-entry.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
 import {
-  consumerGroup, duplicateConnection, LuaScript, replyArray, replyFieldMap, replyInteger, replyReadOneStream, replyStreamEntries,
+  consumerGroup, duplicateConnection, LuaScript, replyArray, replyFieldMap, replyInteger, replyReadOneStream, replyString, replyStreamEntries,
   type PipelineKeys, type RedisConnection, type StreamEntryReply,
 } from '../redis/index.js';
 
@@ -116,7 +116,7 @@ export class RedisStreamQueue implements StreamQueue {
     const { waiters } = batch;
     this.scripts.appendMessages.run(this.redis, [batch.key], [this.maxLen, JSON.stringify(batch.entries)]).then((ids) => {
       const list = replyArray(ids, 'append-messages');
-      waiters.forEach((w, i) => { w.resolve(String(list[i] ?? '')); });
+      waiters.forEach((w, i) => { w.resolve(replyString(list[i], 'append-messages')); });
     }, (err: unknown) => {
       for (const w of waiters) w.reject(err);
     });
@@ -186,7 +186,7 @@ export class RedisStreamQueue implements StreamQueue {
       this.redis.xlen(key),
       this.redis.xinfo('GROUPS', key).catch((): unknown[] => []),
     ]);
-    const length = Number(lenRes);
+    const length = lenRes;
     for (const g of replyArray(groupsRes, 'XINFO GROUPS')) {
       const info = replyFieldMap(g, 'XINFO GROUPS');
       if (info.get('name') !== consumerGroup) continue;
@@ -195,7 +195,7 @@ export class RedisStreamQueue implements StreamQueue {
       if (lag !== null && lag !== undefined) return { length, pending, lag: Number(lag) };
       // Redis cannot tell the lag after loading the stream from disk or deleting entries: count what
       // follows the last delivered entry (bounded; length minus pending would count acknowledged entries).
-      const last = String(info.get('last-delivered-id') ?? '0-0');
+      const last = replyString(info.get('last-delivered-id') ?? '0-0', 'XINFO GROUPS');
       const after = await this.redis.xrange(key, `(${last}`, '+', 'COUNT', lagCountLimit);
       return { length, pending, lag: replyArray(after, 'XRANGE').length };
     }
@@ -217,7 +217,7 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async countDeadLetters(worker: WorkerId): Promise<number> {
-    return Number(await this.redis.xlen(this.keys.deadLetterStream(worker)));
+    return await this.redis.xlen(this.keys.deadLetterStream(worker));
   }
 
   async replayDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all', target: WorkerId = worker): Promise<number> {
@@ -235,7 +235,7 @@ export class RedisStreamQueue implements StreamQueue {
     const key = this.keys.deadLetterStream(worker);
     let deleted = 0;
     for (const batch of await this.deadLetterBatches(worker, entryIds)) {
-      if (batch.length > 0) deleted += Number(await this.redis.xdel(key, ...batch));
+      if (batch.length > 0) deleted += await this.redis.xdel(key, ...batch);
     }
     return deleted;
   }
@@ -250,7 +250,7 @@ export class RedisStreamQueue implements StreamQueue {
       return batches;
     }
     const key = this.keys.deadLetterStream(worker);
-    const total = Number(await this.redis.xlen(key));
+    const total = await this.redis.xlen(key);
     const batches: string[][] = [];
     let from = '-';
     for (let seen = 0; seen < total;) {

@@ -76,11 +76,11 @@ export class RedisWorkerRegistry implements WorkerRegistry {
   }
 
   async members(): Promise<WorkerBeat[]> {
-    return pairs(await this.redis.zrange(this.keys.workers(this.pool), 0, '-1', 'WITHSCORES') as string[]);
+    return pairs(await this.redis.zrange(this.keys.workers(this.pool), 0, '-1', 'WITHSCORES'));
   }
 
   async orphans(): Promise<WorkerBeat[]> {
-    return pairs(await this.redis.zrange(this.keys.orphans(this.pool), 0, '-1', 'WITHSCORES') as string[]);
+    return pairs(await this.redis.zrange(this.keys.orphans(this.pool), 0, '-1', 'WITHSCORES'));
   }
 
   async forgetOrphan(id: WorkerId): Promise<void> {

@@ -286,7 +286,7 @@ export async function spawnClusterGateway(options: Omit<ClusterGatewayOptions, '
   const child = spawn(process.execPath, ['--import', 'tsx', processScript, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [chunk] = await once(child.stdout!, 'data') as [Buffer];
+  const [chunk] = await once(child.stdout, 'data') as [Buffer];
   const ports = JSON.parse(chunk.toString()) as { wsUrl: string; metricsUrl: string };
   return {
     child, ...ports,
@@ -412,13 +412,13 @@ export async function spawnBinGateway(env: Record<string, string>): Promise<Gate
       buffered += chunk.toString();
       for (const line of buffered.split('\n')) {
         if (!line.includes('gateway listening')) continue;
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
+        child.stdout.off('data', onData);
+        child.stdout.resume();
         resolve(JSON.parse(line) as { websocket: number; metrics: number });
         return;
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`bin/gateway.ts exited with ${code} before listening`)));
   });
   const ports = await listening;

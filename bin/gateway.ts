@@ -11,7 +11,7 @@ import {
   RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
   type Broker, type ControlBus, type NodeRegistry, type PresenceManager,
 } from '../src/engine/index.js';
-import { createHttpApi, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
+import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
 import {
@@ -142,6 +142,7 @@ async function main(): Promise<void> {
   if (config.client.tokenHmacSecretKey === null) {
     logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
   }
+  logger.info(describeOriginPolicy(config.admission));
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
   const apiWarning = httpApiDisabledWarning(config);
   if (apiWarning !== null) logger.warn(apiWarning);

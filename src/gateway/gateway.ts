@@ -20,6 +20,7 @@ import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
+import { createOriginCheck, type OriginCheck } from './origin-check.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
@@ -107,6 +108,7 @@ export class Gateway implements LocalNode {
   private readonly wsServer: Server;
   private readonly httpServer: Server;
   private readonly metricsServer: Server;
+  private readonly originAllowed: OriginCheck;
   private presenceTimer: NodeJS.Timeout | null = null;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | null = null;
@@ -125,6 +127,7 @@ export class Gateway implements LocalNode {
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
     };
+    this.originAllowed = createOriginCheck(config.admission);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -253,6 +256,10 @@ export class Gateway implements LocalNode {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WEBSOCKET_PATH) return rejectUpgrade(socket, '404 Not Found');
     if (this.state !== 'running') return rejectUpgrade(socket, '503 Service Unavailable');
+    if (!this.originAllowed(req.headers.origin, req.headers.host)) {
+      this.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200) }, 'websocket upgrade refused: origin not allowed');
+      return rejectUpgrade(socket, '403 Forbidden');
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL

@@ -1,3 +1,4 @@
+export { createOriginCheck, describeOriginPolicy, type OriginCheck, type OriginPolicyConfig } from './origin-check.js';
 export { Gateway, WEBSOCKET_PATH, type GatewayOptions, type GatewayPorts, type Lifecycle } from './gateway.js';
 export type { ReadinessChecks, ReadinessReport } from './readiness.js';
 export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';

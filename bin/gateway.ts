@@ -139,9 +139,11 @@ async function main(): Promise<void> {
   const parts = config.redisUrl === null
     ? embeddedParts(config, logger, registry)
     : await redisParts(config, config.redisUrl, logger, metrics);
-  if (config.client.tokenHmacSecretKey === null) {
-    logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
+  const keys = config.tokens.connection;
+  if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
+    logger.warn('no token key is set (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY or client.token.*): connection tokens are refused');
   }
+  if (config.client.allowAnonymousConnectWithoutToken) logger.warn('anonymous connections without a token are allowed (client.allow_anonymous_connect_without_token)');
   logger.info(describeOriginPolicy(config.admission));
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
   const apiWarning = httpApiDisabledWarning(config);

@@ -148,6 +148,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const envSecret = r.raw('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY');
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
+  const tokens = tokenConfig(secret, file);
+  const t = tokens.connection;
+  const anyKey = t.hmacSecretKey !== null || t.rsaPublicKey !== null || t.ecdsaPublicKey !== null || t.jwksPublicEndpoint !== null;
 
   const config: Config = {
     redisUrl,
@@ -165,7 +168,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     embeddedWorkers: r.int('EMBEDDED_WORKERS', 2, 1, 64),
     client: {
       insecure: file.insecure ?? false,
-      allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? secret === null,
+      allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? !anyKey,
       tokenHmacSecretKey: secret,
       channelLimit: r.int('CLIENT_CHANNEL_LIMIT', 128, 1, 1_000_000),
       queueMaxSize: r.int('CLIENT_QUEUE_MAX_SIZE', 1_048_576, 1024, 2 ** 40),
@@ -179,7 +182,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),
     },
     channel,
-    tokens: tokenConfig(secret, file),
+    tokens,
     admission: {
       allowedOrigins: file.allowedOrigins ?? null,
       userConnectionLimit: file.userConnectionLimit ?? 0,

@@ -15,7 +15,10 @@ import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engi
 import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
+import { JwksCache, TokenVerifier } from './auth/index.js';
 import { ClientSession } from './client-session.js';
+import { ConnectionAdmission } from './connection-admission.js';
+import { BackendProxies } from './proxy/backend-proxies.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
@@ -91,6 +94,23 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+function tokenVerifiers(config: Config): GatewayContext['tokens'] {
+  const jwks = new JwksCache();
+  const connection = new TokenVerifier(config.tokens.connection, jwks);
+  const subscription = config.tokens.subscription === config.tokens.connection ? connection : new TokenVerifier(config.tokens.subscription, jwks);
+  return { connection, subscription };
+}
+
+/** The request headers some proxy forwards (multi-valued ones joined as Node joins them). */
+function forwardedHeaders(req: IncomingMessage, names: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = req.headers[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
 function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -126,6 +146,9 @@ export class Gateway implements LocalNode {
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
+      tokens: tokenVerifiers(config),
+      admission: new ConnectionAdmission(config.admission),
+      proxies: new BackendProxies(config.proxies, logger),
     };
     this.originAllowed = createOriginCheck(config.admission);
     this.wss = new WebSocketServer({
@@ -260,6 +283,7 @@ export class Gateway implements LocalNode {
       this.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200) }, 'websocket upgrade refused: origin not allowed');
       return rejectUpgrade(socket, '403 Forbidden');
     }
+    if (!this.ctx.admission.takeConnectionToken()) return rejectUpgrade(socket, '503 Service Unavailable');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
@@ -267,6 +291,7 @@ export class Gateway implements LocalNode {
       this.sockets.add(ws);
       ws.once('close', () => this.sockets.delete(ws));
       const session = new ClientSession(this.ctx, ws, protocol, (s) => this.sessions.delete(s));
+      session.transportHeaders = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
       this.sessions.add(session);
     });
   }

@@ -5,5 +5,8 @@ export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHa
 export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength } from './publish-validation.js';
-export { signToken, verifyConnectToken, verifySubscribeToken, TokenExpiredError, InvalidTokenError, TokenMismatchError } from './auth/index.js';
+export {
+  signToken, verifyConnectToken, verifySubscribeToken, TokenVerifier, JwksCache,
+  TokenExpiredError, InvalidTokenError, TokenMismatchError, TokenKeysUnavailableError,
+} from './auth/index.js';
 export type { ConnectTokenClaims, SubscribeTokenClaims, JwtClaims } from './auth/index.js';

@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
     logger.warn('no token key is set (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY or client.token.*): connection tokens are refused');
   }
-  if (config.client.allowAnonymousConnectWithoutToken) logger.warn('anonymous connections without a token are allowed (client.allow_anonymous_connect_without_token)');
+  if (config.client.allowAnonymousConnectWithoutToken) logger.warn('anonymous connections are allowed without a token (client.allow_anonymous_connect_without_token)');
   logger.info(describeOriginPolicy(config.admission));
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
   const apiWarning = httpApiDisabledWarning(config);

@@ -151,14 +151,19 @@ async function main(): Promise<void> {
 
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
+  // The API's `channels` reads this gateway's hub; the gateway is created right below.
+  let channelCounts: () => ReadonlyMap<string, number> = () => new Map();
   const gateway = new Gateway({
     config, logger, registry, metrics, version,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
     httpRoutes: [createHttpApi({
       config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
+      metrics: metrics.api, channels: () => channelCounts(),
     })],
     controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
   });
+
+  channelCounts = () => gateway.channelCounts();
 
   let stopping = false;
   const stop = (signal: string): void => {

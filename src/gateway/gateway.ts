@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/index.js';
-import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engine/index.js';
+import type { Broker, LocalNode, LocalNodeStats, PresenceManager, RefreshCommand, SubscribeCommand } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
@@ -24,6 +24,7 @@ import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
 import { createOriginCheck, type OriginCheck } from './origin-check.js';
+import { refreshSession, subscribeSession } from './server-api-commands.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
@@ -236,6 +237,30 @@ export class Gateway implements LocalNode {
       count++;
     }
     return count;
+  }
+
+  subscribeUser(command: SubscribeCommand): number {
+    let count = 0;
+    for (const s of this.sessions) {
+      if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
+      if (subscribeSession(s, command)) count++;
+    }
+    return count;
+  }
+
+  refreshUser(command: RefreshCommand): number {
+    let count = 0;
+    for (const s of [...this.sessions]) {
+      if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
+      refreshSession(s, command);
+      count++;
+    }
+    return count;
+  }
+
+  /** Clients per channel on this node (server API `channels`). */
+  channelCounts(): ReadonlyMap<ChannelName, number> {
+    return this.hub.subscriberCounts();
   }
 
   stats(): LocalNodeStats {

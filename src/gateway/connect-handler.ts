@@ -96,6 +96,12 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
   session.authByProxy = creds.byProxy;
   session.expireAtMs = creds.expireAtMs ?? 0;
   const serverSide = creds.subs.length > 0 ? await subscribeServerSide(session, creds.subs, req.subs) : null;
+  // Checked again now that nothing awaits before markConnected counts this connection, so two
+  // connects of one user in flight together cannot both take the last slot.
+  if (admission.userAtLimit(creds.user)) {
+    for (const sub of [...session.subscriptions.values()]) session.removeSubscription(sub);
+    throw new ReplyError(Errors.limitExceeded, 'user connection limit reached');
+  }
   const result: ConnectResult = {
     client: session.id,
     version,

@@ -154,19 +154,17 @@ async function main(): Promise<void> {
 
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
-  // The API's `channels` reads this gateway's hub; the gateway is created right below.
-  let channelCounts: () => ReadonlyMap<string, number> = () => new Map();
+  // The API's `channels` surveys every node through this gateway's control plane, created by the gateway below.
+  let plane: ControlPlane | null = null;
   const gateway = new Gateway({
     config, logger, registry, metrics, version,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
     httpRoutes: [createHttpApi({
       config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
-      metrics: metrics.api, channels: () => channelCounts(), idempotency: parts.idempotency,
+      metrics: metrics.api, channels: async () => plane?.channels() ?? new Map(), idempotency: parts.idempotency,
     })],
-    controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
+    controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
   });
-
-  channelCounts = () => gateway.channelCounts();
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -30,8 +30,8 @@ export interface ApiDeps {
   presence: Pick<PresenceManager, 'presence' | 'presenceStats'>;
   control: Pick<ControlBus, 'send'>;
   nodes: Pick<NodeRegistry, 'list'>;
-  /** Clients per channel of this node (`channels`); omitted: no channels are reported. */
-  channels?: () => ReadonlyMap<ChannelName, number>;
+  /** Subscribed connections per channel across the cluster (`channels`, e.g. ControlPlane.channels); omitted: none are reported. */
+  channels?: () => Promise<ReadonlyMap<ChannelName, number>>;
   /** Records each request (`method`: a known name, `batch`, or `unknown`); omitted: not measured. */
   metrics?: { observe(method: string, result: string, seconds: number): void };
   /** `idempotency_key` results (Redis twin with several gateways); omitted: one in memory per API deps. */

@@ -31,7 +31,7 @@ const channels: ApiMethod = async ({ request, deps }) => {
   if (pattern !== undefined && pattern.length > 1024) throw badRequest('pattern must be at most 1024 characters');
   const matches = pattern === undefined ? () => true : globMatcher(pattern);
   const members: string[] = [];
-  for (const [channel, numClients] of deps.channels?.() ?? new Map<string, number>()) {
+  for (const [channel, numClients] of (await deps.channels?.()) ?? new Map<string, number>()) {
     if (matches(channel)) members.push(`${JSON.stringify(channel)}:{"num_clients":${numClients}}`);
   }
   return `{"channels":{${members.join(',')}}}`;

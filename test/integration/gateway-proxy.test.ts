@@ -111,6 +111,9 @@ void describe('HTTP proxies to the application backend', () => {
     await waitUntil(() => pubs.length === 1, 5000, 'server-side subscription from the connect proxy');
     const rpc = await c.rpc('whoami', { q: 1 });
     assert.deepEqual(rpc.data, { method: 'whoami', user: 'alice' });
+    const metrics = await gw.registry.metrics();
+    assert.match(metrics, /gateway_proxy_requests_total\{proxy="connect",result="ok"\} [1-9]/);
+    assert.match(metrics, /gateway_proxy_request_duration_seconds_count\{proxy="rpc"\} [1-9]/);
   });
 
   void it("the backend's error reaches the client as that error, its disconnect as that disconnect", async () => {

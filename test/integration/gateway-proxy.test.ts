@@ -9,7 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
 import WebSocket from 'ws';
 import { freePort } from '../helpers/redis-server.js';
-import { newClient, nextEvent, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
+import {
+  CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, waitUntil, type TestGateway,
+} from '../helpers/gateway.js';
 
 interface Call { path: string; body: Record<string, unknown>; headers: IncomingMessage['headers'] }
 
@@ -181,6 +183,27 @@ void describe('HTTP proxies to the application backend', () => {
     assert.equal(unsubscribed, false);
     assert.equal(sub.state, 'subscribed');
   });
+
+  for (const protocol of CLIENT_PROTOCOLS) {
+    void it(`connect by cookie, rpc and a replaced publish with the ${protocol} client`, async () => {
+      const c = newClient(gw.wsUrl, protocol, { websocket: withCookie(`session=${protocol}user`) });
+      clients.push(c);
+      const connected = nextEvent<{ data?: unknown }>(c, 'connected');
+      c.connect();
+      assert.deepEqual(fromPayload((await connected).data), { welcome: true });
+      assert.deepEqual(fromPayload((await c.rpc('whoami', payload(protocol, { q: 2 }))).data), { method: 'whoami', user: `${protocol}user` });
+      const sub = c.newSubscription(`room:open`);
+      const got: unknown[] = [];
+      sub.on('publication', (ctx) => got.push(fromPayload(ctx.data)));
+      sub.subscribe();
+      await nextEvent(sub, 'subscribed');
+      await sub.publish(payload(protocol, { text: `from ${protocol}` }));
+      await waitUntil(() => got.length === 1, 5000, 'replaced publication');
+      assert.deepEqual(got[0], { text: `FROM ${protocol.toUpperCase()}` });
+      sub.unsubscribe();
+      c.disconnect();
+    });
+  }
 
   void it('the refresh proxy extends a proxy-authenticated connection when it expires', async () => {
     const c = client('session=short');

@@ -24,6 +24,7 @@ export function subscribeSession(session: ClientSession, command: SubscribeComma
   const grant: SubscribeGrant = {};
   if (command.info !== undefined) grant.chanInfo = bytes(command.info);
   if (command.data !== undefined) grant.data = bytes(command.data);
+  if (command.override !== undefined) grant.override = command.override;
   negotiateSubscription(session, channel, resolved, grant, {}, true).then((negotiated) => {
     if (session.closed) return;
     const r = negotiated.result;

@@ -37,6 +37,31 @@ export interface SubscribeCommand {
   info?: string;
   /** Subscribe push `data`, base64. */
   data?: string;
+  /** Namespace options replaced for this subscription (server API `override`). */
+  override?: SubscriptionOverrideFlags;
+}
+
+/** The namespace options an `override` may replace, each true or false. */
+export interface SubscriptionOverrideFlags {
+  presence?: boolean;
+  joinLeave?: boolean;
+  forcePushJoinLeave?: boolean;
+  forceRecovery?: boolean;
+  forcePositioning?: boolean;
+}
+
+const OVERRIDE_FLAGS = ['presence', 'joinLeave', 'forcePushJoinLeave', 'forceRecovery', 'forcePositioning'] as const;
+
+function decodeOverride(value: unknown): SubscriptionOverrideFlags | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const out: SubscriptionOverrideFlags = {};
+  for (const flag of OVERRIDE_FLAGS) {
+    const v = (value as Record<string, unknown>)[flag];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') return null;
+    out[flag] = v;
+  }
+  return out;
 }
 
 /** Change the expiry of a user's connections on every node (server API `refresh`). */
@@ -131,7 +156,9 @@ export function decodeControlCommand(message: string): ControlCommand | null {
   const text = (name: string): Record<string, string> => (typeof v[name] === 'string' ? { [name]: v[name] } : {});
   if (v.type === 'subscribe') {
     if (typeof v.channel !== 'string') return null;
-    return { type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data') };
+    const override = v.override === undefined ? undefined : decodeOverride(v.override);
+    if (override === null) return null;
+    return { type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data'), ...(override !== undefined ? { override } : {}) };
   }
   if (v.type === 'refresh') {
     const expireAt = typeof v.expireAt === 'number' && Number.isFinite(v.expireAt) ? { expireAt: v.expireAt } : {};

@@ -10,8 +10,10 @@ import type { ProxyConfig, ProxyEndpoint } from '../../config/index.js';
 import { LogThrottle } from '../../log/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
 import { DisconnectError, Errors, ReplyError, type Bytes, type ChannelName, type ClientId, type ProtocolType, type UserId } from '../../protocol/index.js';
-import { InvalidTokenError, type ServerSideSubscription, type SubscriptionOverride } from '../auth/index.js';
-import { bytesClaim, metaClaim, overrideClaim, serverSideClaims, stringClaim } from '../auth/token-claims.js';
+import {
+  bytesClaim, InvalidTokenError, metaClaim, overrideClaim, serverSideClaims, stringClaim,
+  type ServerSideSubscription, type SubscriptionOverride,
+} from '../auth/index.js';
 import { callProxy, ProxyUnavailableError, type ProxyResult } from './proxy-http.js';
 
 export type ProxyKind = 'connect' | 'refresh' | 'subscribe' | 'subRefresh' | 'publish' | 'rpc';

@@ -23,7 +23,8 @@ async function startBackend(calls: Call[]): Promise<{ url: string; server: Serve
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       calls.push({ path: req.url ?? '', body, headers: req.headers });
-      const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
+      const bearer = /^Bearer (\w+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+      const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? '';
       let answer: unknown = {};
       if (req.url === '/connect') {
         if (session === 'banned') answer = { error: { code: 1403, message: 'banned' } };
@@ -63,7 +64,7 @@ function withCookie(cookie: string): typeof WebSocket {
 }
 
 function configFor(url: string): Record<string, unknown> {
-  const proxy = (path: string) => ({ endpoint: `${url}${path}`, timeout: '2s', http_headers: ['Cookie'] });
+  const proxy = (path: string) => ({ endpoint: `${url}${path}`, timeout: '2s', http_headers: ['Cookie', 'Authorization'] });
   return {
     client: { proxy: { connect: { enabled: true, ...proxy('/connect') }, refresh: { enabled: true, ...proxy('/refresh') } } },
     channel: {
@@ -116,6 +117,18 @@ void describe('HTTP proxies to the application backend', () => {
     const metrics = await gw.registry.metrics();
     assert.match(metrics, /gateway_proxy_requests_total\{proxy="connect",result="ok"\} [1-9]/);
     assert.match(metrics, /gateway_proxy_request_duration_seconds_count\{proxy="rpc"\} [1-9]/);
+  });
+
+  void it('headers emulated by centrifuge-js (`headers` option) reach the connect proxy', async () => {
+    const c = newClient(gw.wsUrl, 'json', { headers: { Authorization: 'Bearer frank', 'X-Not-Listed': 'no' } });
+    clients.push(c);
+    const connected = nextEvent(c, 'connected');
+    c.connect();
+    await connected;
+    const call = calls.find((x) => x.path === '/connect' && x.headers.authorization === 'Bearer frank');
+    assert.ok(call !== undefined, 'the emulated Authorization header was forwarded');
+    assert.equal(call.headers['x-not-listed'], undefined, 'headers not in http_headers are not forwarded');
+    assert.deepEqual((await c.rpc('whoami', {})).data, { method: 'whoami', user: 'frank' });
   });
 
   void it("the backend's error reaches the client as that error, its disconnect as that disconnect", async () => {

@@ -39,6 +39,8 @@ export interface SubscribeCommand {
   data?: string;
   /** Namespace options replaced for this subscription (server API `override`). */
   override?: SubscriptionOverrideFlags;
+  /** Recover publications after this position (server API `recover_since`). */
+  recoverSince?: { offset: number; epoch: string };
 }
 
 /** The namespace options an `override` may replace, each true or false. */
@@ -158,7 +160,13 @@ export function decodeControlCommand(message: string): ControlCommand | null {
     if (typeof v.channel !== 'string') return null;
     const override = v.override === undefined ? undefined : decodeOverride(v.override);
     if (override === null) return null;
-    return { type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data'), ...(override !== undefined ? { override } : {}) };
+    const since = v.recoverSince as Record<string, unknown> | undefined;
+    if (since !== undefined && (typeof since !== 'object' || since === null || typeof since.offset !== 'number' || typeof since.epoch !== 'string')) return null;
+    return {
+      type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data'),
+      ...(override !== undefined ? { override } : {}),
+      ...(since !== undefined ? { recoverSince: { offset: since.offset as number, epoch: since.epoch as string } } : {}),
+    };
   }
   if (v.type === 'refresh') {
     const expireAt = typeof v.expireAt === 'number' && Number.isFinite(v.expireAt) ? { expireAt: v.expireAt } : {};

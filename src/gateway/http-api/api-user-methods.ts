@@ -43,7 +43,10 @@ const subscribe: ApiMethod = async (call) => {
   const user = request.requiredString('user');
   const channel = request.requiredString('channel');
   const client = request.optionalString('client');
-  for (const name of ['session', 'recover_since']) request.unsupported(name);
+  request.unsupported('session');
+  const since = request.optionalObject('recover_since');
+  const recoverSince = since === undefined ? undefined
+    : { offset: since.optionalInteger('offset', 0, Number.MAX_SAFE_INTEGER, 0), epoch: since.optionalString('epoch') ?? '' };
   knownChannel(deps, channel);
   const info = bytesParam(call, 'info');
   const data = bytesParam(call, 'data');
@@ -57,7 +60,7 @@ const subscribe: ApiMethod = async (call) => {
   await deps.control.send({
     type: 'subscribe', user, channel,
     ...(client !== undefined ? { client } : {}), ...(info !== undefined ? { info } : {}), ...(data !== undefined ? { data } : {}),
-    ...(override !== undefined ? { override } : {}),
+    ...(override !== undefined ? { override } : {}), ...(recoverSince !== undefined ? { recoverSince } : {}),
   });
   return '{}';
 };

@@ -156,6 +156,14 @@ export interface ProxyEndpoint {
   httpHeaders: readonly string[];
   /** Headers added to every proxy request (`http.static_headers`). */
   staticHeaders: Readonly<Record<string, string>>;
+  /** Non-200 backend statuses turned into an error or a disconnect (`http.status_to_code_transforms`). */
+  statusTransforms: readonly ProxyStatusTransform[];
+}
+
+export interface ProxyStatusTransform {
+  statusCode: number;
+  toError?: { code: number; message: string; temporary: boolean };
+  toDisconnect?: { code: number; reason: string };
 }
 
 /** null members: that proxy is not configured. */

@@ -27,6 +27,11 @@ async function startBackend(calls: Call[]): Promise<{ url: string; server: Serve
       const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? '';
       let answer: unknown = {};
       if (req.url === '/connect') {
+        if (session === 'forbidden') {
+          res.writeHead(403, { 'content-type': 'text/plain' });
+          res.end('forbidden');
+          return;
+        }
         if (session === 'banned') answer = { error: { code: 1403, message: 'banned' } };
         else if (session === 'kicked') answer = { disconnect: { code: 4501, reason: 'go away' } };
         else if (session === 'short') answer = { result: { user: 'shorty', expire_at: Math.floor(Date.now() / 1000) + 1 } };
@@ -66,7 +71,15 @@ function withCookie(cookie: string): typeof WebSocket {
 function configFor(url: string): Record<string, unknown> {
   const proxy = (path: string) => ({ endpoint: `${url}${path}`, timeout: '2s', http_headers: ['Cookie', 'Authorization'] });
   return {
-    client: { proxy: { connect: { enabled: true, ...proxy('/connect') }, refresh: { enabled: true, ...proxy('/refresh') } } },
+    client: {
+      proxy: {
+        connect: {
+          enabled: true, ...proxy('/connect'),
+          http: { status_to_code_transforms: [{ status_code: 403, to_disconnect: { code: 4503, reason: 'forbidden' } }] },
+        },
+        refresh: { enabled: true, ...proxy('/refresh') },
+      },
+    },
     channel: {
       proxy: { subscribe: proxy('/subscribe'), publish: proxy('/publish'), sub_refresh: proxy('/sub_refresh') },
       namespaces: [
@@ -142,6 +155,12 @@ void describe('HTTP proxies to the application backend', () => {
     kicked.connect();
     const d = await gone;
     assert.deepEqual([d.code, d.reason], [4501, 'go away']);
+
+    const forbidden = client('session=forbidden');
+    const transformed = nextEvent<{ code: number; reason: string }>(forbidden, 'disconnected');
+    forbidden.connect();
+    const t = await transformed;
+    assert.deepEqual([t.code, t.reason], [4503, 'forbidden'], 'HTTP 403 mapped by status_to_code_transforms');
   });
 
   void it('a backend that is down gives a temporary error and the client keeps retrying', async () => {

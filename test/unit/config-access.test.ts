@@ -47,7 +47,10 @@ void describe('CONFIG_FILE access options', () => {
         allowed_origins: 'https://a',
         user_connection_limit: -1,
         connection_rate_limit: 'fast',
-        proxy: { connect: { enabled: true }, refresh: { enabled: true, endpoint: 'http://x', http_headers: ['Bad Header'] } },
+        proxy: {
+          connect: { enabled: true },
+          refresh: { enabled: true, endpoint: 'http://x', http_headers: ['Bad Header'], http: { status_to_code_transforms: [{ status_code: 500 }] } },
+        },
       },
       channel: { namespaces: [{ name: 'n', publish_proxy_enabled: true }] },
       rpc: { without_namespace: { proxy_enabled: true } },
@@ -63,6 +66,7 @@ void describe('CONFIG_FILE access options', () => {
       'client.connection_rate_limit: must be an integer',
       'client.proxy.connect.endpoint: is required',
       'client.proxy.refresh.http_headers: must be an array of header names',
+      'client.proxy.refresh.http.status_to_code_transforms[0]: needs exactly one of to_error and to_disconnect',
       'publish_proxy_enabled: requires channel.proxy.publish.endpoint',
       'rpc.without_namespace.proxy_enabled: requires rpc.proxy.endpoint',
       'http_api.key: must be a string',
@@ -74,14 +78,28 @@ void describe('CONFIG_FILE access options', () => {
     const c = load({
       client: {
         allowed_origins: ['https://a.example', 'https://*.b.example'], user_connection_limit: 3, connection_rate_limit: 50,
-        proxy: { connect: { enabled: true, endpoint: 'http://app/connect', timeout: '3s', http_headers: ['Cookie'], http: { static_headers: { 'X-Secret': 's' } } } },
+        proxy: {
+          connect: {
+            enabled: true, endpoint: 'http://app/connect', timeout: '3s', http_headers: ['Cookie'],
+            http: {
+              static_headers: { 'X-Secret': 's' },
+              status_to_code_transforms: [
+                { status_code: 403, to_disconnect: { code: 4403, reason: 'forbidden' } },
+                { status_code: 429, to_error: { code: 111, message: 'slow down', temporary: true } },
+              ],
+            },
+          },
+        },
       },
       channel: { proxy: { subscribe: { endpoint: 'http://app/sub' } }, namespaces: [{ name: 'n', subscribe_proxy_enabled: true }] },
       http_api: { key: 'from-file' },
     });
     assert.deepEqual(c.admission, { allowedOrigins: ['https://a.example', 'https://*.b.example'], userConnectionLimit: 3, connectionRateLimit: 50 });
-    assert.deepEqual(c.proxies.connect, { endpoint: 'http://app/connect', timeoutMs: 3000, httpHeaders: ['cookie'], staticHeaders: { 'x-secret': 's' } });
-    assert.deepEqual(c.proxies.subscribe, { endpoint: 'http://app/sub', timeoutMs: 1000, httpHeaders: [], staticHeaders: {} });
+    assert.deepEqual(c.proxies.connect, {
+      endpoint: 'http://app/connect', timeoutMs: 3000, httpHeaders: ['cookie'], staticHeaders: { 'x-secret': 's' },
+      statusTransforms: [{ statusCode: 403, toDisconnect: { code: 4403, reason: 'forbidden' } }, { statusCode: 429, toError: { code: 111, message: 'slow down', temporary: true } }],
+    });
+    assert.deepEqual(c.proxies.subscribe, { endpoint: 'http://app/sub', timeoutMs: 1000, httpHeaders: [], staticHeaders: {}, statusTransforms: [] });
     assert.equal(c.proxies.refresh, null);
     assert.equal(c.channel.namespaces[0]?.subscribeProxyEnabled, true);
     assert.equal(c.httpApiKey, 'from-file');

@@ -17,11 +17,27 @@ export interface FileReader {
   string(value: unknown, path: string): string | undefined;
 }
 
-export const TOKEN_KEYS = ['hmac_secret_key', 'rsa_public_key', 'ecdsa_public_key', 'jwks_public_endpoint', 'audience', 'issuer'] as const;
+export const TOKEN_KEYS = [
+  'hmac_secret_key', 'rsa_public_key', 'ecdsa_public_key', 'jwks_public_endpoint', 'audience', 'issuer',
+  'audience_regex', 'issuer_regex', 'user_id_claim',
+] as const;
 
 export const EMPTY_TOKEN_VERIFICATION: TokenVerification = {
   hmacSecretKey: null, rsaPublicKey: null, ecdsaPublicKey: null, jwksPublicEndpoint: null, audience: null, issuer: null,
+  audienceRegex: null, issuerRegex: null, userIdClaim: null,
 };
+
+function regexOption(r: FileReader, value: unknown, path: string): string | null {
+  const v = optionalString(r, value, path);
+  if (v === null) return null;
+  try {
+    new RegExp(v);
+    return v;
+  } catch {
+    r.report(path, 'must be a valid regular expression');
+    return null;
+  }
+}
 
 function pemKey(r: FileReader, value: unknown, path: string, type: 'rsa' | 'ec'): string | null {
   const pem = r.string(value, path);
@@ -68,6 +84,12 @@ export function readTokenVerification(r: FileReader, value: unknown, path: strin
   if (obj['jwks_public_endpoint'] !== undefined) settings.jwksPublicEndpoint = httpUrl(r, obj['jwks_public_endpoint'], `${path}.jwks_public_endpoint`);
   if (obj['audience'] !== undefined) settings.audience = optionalString(r, obj['audience'], `${path}.audience`);
   if (obj['issuer'] !== undefined) settings.issuer = optionalString(r, obj['issuer'], `${path}.issuer`);
+  if (obj['audience_regex'] !== undefined) settings.audienceRegex = regexOption(r, obj['audience_regex'], `${path}.audience_regex`);
+  if (obj['issuer_regex'] !== undefined) settings.issuerRegex = regexOption(r, obj['issuer_regex'], `${path}.issuer_regex`);
+  if (obj['user_id_claim'] !== undefined) settings.userIdClaim = optionalString(r, obj['user_id_claim'], `${path}.user_id_claim`);
+  const set = (v: string | null | undefined): boolean => v !== undefined && v !== null;
+  if (set(settings.audience) && set(settings.audienceRegex)) r.report(`${path}.audience_regex`, 'cannot be combined with audience');
+  if (set(settings.issuer) && set(settings.issuerRegex)) r.report(`${path}.issuer_regex`, 'cannot be combined with issuer');
   return { settings, obj };
 }
 

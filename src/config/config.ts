@@ -131,6 +131,12 @@ export interface TokenVerification {
   audience: string | null;
   /** Required `iss`; null: not checked. */
   issuer: string | null;
+  /** `aud` must match this regular expression (any element of an array `aud`); null: not checked. */
+  audienceRegex: string | null;
+  /** `iss` must match this regular expression; null: not checked. */
+  issuerRegex: string | null;
+  /** Claim holding the user id; null: `sub`. */
+  userIdClaim: string | null;
 }
 
 export interface TokenConfig {

@@ -25,7 +25,10 @@ void describe('CONFIG_FILE access options', () => {
       { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: 'env' });
     assert.deepEqual(c.tokens.connection, {
       hmacSecretKey: 'env', rsaPublicKey: rsaPem, ecdsaPublicKey: ecPem, jwksPublicEndpoint: 'https://id.example/jwks', audience: 'app', issuer: 'https://id.example',
+      audienceRegex: null, issuerRegex: null, userIdClaim: null,
     });
+    const r = load({ client: { token: { hmac_secret_key: 'k', audience_regex: '^app-\\d+$', issuer_regex: '^https://id\\.', user_id_claim: 'uid' } } }).tokens.connection;
+    assert.deepEqual([r.audienceRegex, r.issuerRegex, r.userIdClaim], ['^app-\\d+$', '^https://id\\.', 'uid']);
     assert.equal(c.tokens.subscription, c.tokens.connection);
     assert.equal(c.client.allowAnonymousConnectWithoutToken, false);
     const s = load({ client: { token: { hmac_secret_key: 'conn' }, subscription_token: { enabled: true, hmac_secret_key: 'subs', audience: 'subs-aud' } } });
@@ -43,7 +46,7 @@ void describe('CONFIG_FILE access options', () => {
   void it('reports bad keys, URLs, origins, limits and proxies together', () => {
     const p = problems({
       client: {
-        token: { rsa_public_key: ecPem, ecdsa_public_key: 'nope', jwks_public_endpoint: 'ftp://x', audiense: 'typo' },
+        token: { rsa_public_key: ecPem, ecdsa_public_key: 'nope', jwks_public_endpoint: 'ftp://x', audiense: 'typo', audience: 'a', audience_regex: '(' },
         allowed_origins: 'https://a',
         user_connection_limit: -1,
         connection_rate_limit: 'fast',
@@ -61,6 +64,7 @@ void describe('CONFIG_FILE access options', () => {
       'client.token.ecdsa_public_key: must be a PEM ECDSA public key',
       'client.token.jwks_public_endpoint: must be an http:// or https:// URL',
       'client.token.audiense: unknown option',
+      'client.token.audience_regex: must be a valid regular expression',
       'client.allowed_origins: must be an array',
       'client.user_connection_limit: must be an integer',
       'client.connection_rate_limit: must be an integer',

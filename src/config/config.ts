@@ -140,6 +140,8 @@ export interface TokenVerification {
 }
 
 export interface TokenConfig {
+  /** `client.disallow_anonymous_connection_tokens`: a connection token without user id is invalid (3500). */
+  disallowAnonymousConnectionTokens: boolean;
   connection: TokenVerification;
   /** Equal to `connection` unless `client.subscription_token.enabled`. */
   subscription: TokenVerification;

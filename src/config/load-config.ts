@@ -205,7 +205,7 @@ function tokenConfig(secret: string | null, file: ConfigFileSettings): Config['t
   const subscription: TokenVerification = file.subscriptionToken === undefined
     ? connection
     : { ...EMPTY_TOKEN_VERIFICATION, ...file.subscriptionToken };
-  return { connection, subscription };
+  return { disallowAnonymousConnectionTokens: file.disallowAnonymousConnectionTokens ?? false, connection, subscription };
 }
 
 function proxyConfig(r: EnvReader, file: ConfigFileSettings): ProxyConfig {

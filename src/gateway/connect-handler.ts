@@ -52,6 +52,10 @@ async function credentials(session: ClientSession, req: ConnectRequest, nowMs: n
   const token = req.token ?? '';
   if (token !== '' && tokens.connection.configured) {
     const c = await verify(session, token, nowMs);
+    if (c.user === '' && session.ctx.config.tokens.disallowAnonymousConnectionTokens) {
+      session.ctx.logger.info({ client: session.id, reason: 'anonymous connection token' }, 'invalid connection token');
+      throw new DisconnectError(Disconnects.invalidToken);
+    }
     return { user: c.user, info: c.info, expireAtMs: c.expireAtMs, subs: c.subs, meta: c.meta, data: null, byProxy: false };
   }
   // Like Centrifugo, the connect proxy is asked only when the client brings no token.

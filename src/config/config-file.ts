@@ -8,7 +8,9 @@ import {
   readAllowedOrigins, readChannelProxies, readClientProxies, readRpc, readTokenVerification,
 } from './access-file-options.js';
 import type { ChannelConfig, ChannelOptions, Namespace, ProxyConfig, TokenVerification } from './config.js';
-import { DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS } from './default-channels.js';
+import {
+  DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_HISTORY_META_TTL_MS, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS, MAX_HISTORY_META_TTL_MS,
+} from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 
 /** What the file sets; omitted fields fall back to the environment or built-in defaults. */
@@ -34,11 +36,14 @@ export interface ConfigFileSettings {
 type JsonObject = Record<string, unknown>;
 
 const NAMESPACE_NAME = /^[A-Za-z0-9_-]+$/;
+/** Same alphabet as worker ids: a pool name is part of Redis key names. */
+export const WORKER_POOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** JSON option name → ChannelOptions field. */
 const OPTION_FIELDS = {
   history_size: 'historySize',
   history_ttl: 'historyTtlMs',
+  history_meta_ttl: 'historyMetaTtlMs',
   force_recovery: 'forceRecovery',
   force_positioning: 'forcePositioning',
   presence: 'presence',
@@ -54,6 +59,10 @@ const OPTION_FIELDS = {
   subscribe_proxy_enabled: 'subscribeProxyEnabled',
   publish_proxy_enabled: 'publishProxyEnabled',
   sub_refresh_proxy_enabled: 'subRefreshProxyEnabled',
+  publish_mode: 'publishMode',
+  publish_timeout: 'publishTimeoutMs',
+  publish_data: 'publishData',
+  worker_pool: 'workerPool',
 } as const satisfies Record<string, keyof ChannelOptions>;
 
 class Reader {
@@ -87,11 +96,17 @@ class Reader {
     return undefined;
   }
 
-  duration(value: unknown, path: string): number | undefined {
+  duration(value: unknown, path: string, maxMs = MAX_DURATION_MS): number | undefined {
     const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : null;
-    if (ms !== null && ms <= MAX_DURATION_MS) return ms;
+    if (ms !== null && ms <= maxMs) return ms;
     this.report(path, 'must be a duration string such as "30s" or "5m"');
     return undefined;
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T | undefined {
+    const found = allowed.find((a) => a === value);
+    if (found === undefined) this.report(path, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+    return found;
   }
 
   string(value: unknown, path: string): string | undefined {
@@ -180,7 +195,9 @@ function readClientAccess(r: Reader, client: JsonObject, out: ConfigFileSettings
 }
 
 function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): ChannelConfig | null {
-  const channel = r.object(value, 'channel', ['without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'proxy']);
+  const channel = r.object(value, 'channel', [
+    'without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'history_meta_ttl', 'proxy',
+  ]);
   if (channel === null) return null;
   if (channel['proxy'] !== undefined) readChannelProxies(r, channel['proxy'], (out.proxies ??= {}));
   const cfg: ChannelConfig = {
@@ -188,7 +205,13 @@ function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): Channe
     namespaces: [],
     namespaceBoundary: DEFAULT_NAMESPACE_BOUNDARY,
     maxLength: DEFAULT_CHANNEL_MAX_LENGTH,
+    historyMetaTtlMs: DEFAULT_HISTORY_META_TTL_MS,
   };
+  if (channel['history_meta_ttl'] !== undefined) {
+    const ms = r.duration(channel['history_meta_ttl'], 'channel.history_meta_ttl', MAX_HISTORY_META_TTL_MS);
+    if (ms === 0) r.report('channel.history_meta_ttl', 'must be longer than 0');
+    else if (ms !== undefined) cfg.historyMetaTtlMs = ms;
+  }
   const wn = channel['without_namespace'];
   if (wn === null) cfg.withoutNamespace = null;
   else if (wn !== undefined) {
@@ -248,9 +271,22 @@ function readOptions(r: Reader, obj: JsonObject, path: string): ChannelOptions {
     if (field === 'historySize') {
       const n = r.int(v, `${path}.${key}`, 0, 1_000_000);
       if (n !== undefined) opts.historySize = n;
-    } else if (field === 'historyTtlMs') {
+    } else if (field === 'historyTtlMs' || field === 'publishTimeoutMs') {
       const ms = r.duration(v, `${path}.${key}`);
-      if (ms !== undefined) opts.historyTtlMs = ms;
+      if (ms !== undefined) opts[field] = ms;
+    } else if (field === 'historyMetaTtlMs') {
+      const ms = r.duration(v, `${path}.${key}`, MAX_HISTORY_META_TTL_MS);
+      if (ms !== undefined) opts.historyMetaTtlMs = ms;
+    } else if (field === 'publishMode') {
+      const mode = r.oneOf(v, `${path}.${key}`, ['append', 'handled'] as const);
+      if (mode !== undefined) opts.publishMode = mode;
+    } else if (field === 'publishData') {
+      const data = r.oneOf(v, `${path}.${key}`, ['text', 'json', 'any'] as const);
+      if (data !== undefined) opts.publishData = data;
+    } else if (field === 'workerPool') {
+      const pool = r.string(v, `${path}.${key}`);
+      if (pool !== undefined && WORKER_POOL_NAME.test(pool)) opts.workerPool = pool;
+      else if (pool !== undefined) r.report(`${path}.${key}`, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
     } else {
       const b = r.bool(v, `${path}.${key}`);
       if (b !== undefined) opts[field] = b;

@@ -10,6 +10,12 @@ export interface ChannelOptions {
   historySize: number;
   /** How long publications are kept, ms; 0: no history. */
   historyTtlMs: number;
+  /**
+   * How long a history channel's stream metadata (offset, epoch) outlives its last publication, ms
+   * (`history_meta_ttl`); 0 in a CONFIG_FILE namespace means the channel-level value, which
+   * loadConfig fills in, so a loaded Config always holds the value in force.
+   */
+  historyMetaTtlMs: number;
   /** Recovery on for every subscription (client need not ask). */
   forceRecovery: boolean;
   /** Positioning on for every subscription (gap detection). */
@@ -39,7 +45,21 @@ export interface ChannelOptions {
   publishProxyEnabled: boolean;
   /** Subscriptions granted by the subscribe proxy are refreshed through `channel.proxy.sub_refresh`. */
   subRefreshProxyEnabled: boolean;
+  /**
+   * `publish_mode`: 'append' answers a client publish once it is durably in the worker stream;
+   * 'handled' answers once the owning worker's handler returned, with its ClientError if it threw one.
+   */
+  publishMode: PublishMode;
+  /** `publish_timeout`: how long a 'handled' publish waits for the handler, ms; 0: RPC_TIMEOUT. */
+  publishTimeoutMs: number;
+  /** `publish_data`: what a client may publish: 'text' (`{"text": "..."}`), 'json' (any JSON value) or 'any' (bytes as they are). */
+  publishData: PublishData;
+  /** `worker_pool`: the worker pool (WORKER_POOL of its workers) whose workers handle this namespace's channels. */
+  workerPool: string;
 }
+
+export type PublishMode = 'append' | 'handled';
+export type PublishData = 'text' | 'json' | 'any';
 
 export interface Namespace extends ChannelOptions {
   name: string;
@@ -58,6 +78,8 @@ export interface ChannelConfig {
   namespaceBoundary: string;
   /** Max channel name length in bytes. */
   maxLength: number;
+  /** Default `history_meta_ttl` of namespaces that set none (`channel.history_meta_ttl`, Centrifugo's 720h). */
+  historyMetaTtlMs: number;
 }
 
 export interface ClientConfig {
@@ -72,12 +94,23 @@ export interface ClientConfig {
   queueMaxSize: number;
   /** No connect command within this time: close 3502. */
   staleTimeoutMs: number;
+  /** A socket accepted on the client port must complete its HTTP request head within this time, or it is destroyed. */
+  handshakeTimeoutMs: number;
+  /** Max open sockets on the client port (Centrifugo's `client.connection_limit`); 0: no limit. */
+  connectionLimit: number;
   pingIntervalMs: number;
   pongTimeoutMs: number;
   /** Max inbound WebSocket message, bytes. */
   messageSizeLimit: number;
+  /** Bytes of received commands one connection may hold (queued or running) before its socket stops being read. */
+  inboxMaxSize: number;
   /** Max commands per second per connection before 3013 (token bucket; burst = the same number). */
   commandRateLimit: number;
+  /**
+   * History channels per second one connection may bring into use (publish to, subscribe to with
+   * positioning, read history of) beyond the ones it used recently; beyond it: error 111. Token bucket, burst = the same number.
+   */
+  channelCreateRateLimit: number;
   /** Max text length in Unicode characters for publications (`data.text`). */
   maxTextLength: number;
   /** Time an rpc waits for a worker's answer. */
@@ -86,12 +119,27 @@ export interface ClientConfig {
   presenceTtlMs: number;
 }
 
+/** The pages served on the WebSocket port: the chat demo and the admin UI. */
+export interface WebConfig {
+  /** Serve the chat demo at `/` (default: on in embedded mode, off with Redis). */
+  chatDemo: boolean;
+  /**
+   * Development only: `POST /demo/token` signs a connection token for any name the page asks for,
+   * with the HMAC secret. Off: the demo asks for a token pasted in by the user when a secret is set.
+   */
+  chatDemoTokens: boolean;
+  /** Password of the admin UI at `/admin`; null: the admin UI is off (404). */
+  adminPassword: string | null;
+  /** Key that signs admin session cookies; null: a random key per start (sessions end with the process). */
+  adminSecret: string | null;
+}
+
 export interface Config {
   /** null: embedded mode, in-memory engine, queue and in-process workers. */
   redisUrl: string | null;
   /** Treat `redisUrl` (comma-separated seeds allowed) as a Redis Cluster. */
   redisCluster: boolean;
-  /** Prefix for every Redis key this system writes. */
+  /** Prefix for every Redis key this system writes ('' when REDIS_PREFIX is set empty: no prefix). */
   redisPrefix: string;
   host: string;
   websocketPort: number;
@@ -107,8 +155,14 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Workers run in-process in embedded mode. */
   embeddedWorkers: number;
+  /**
+   * WORKER_HANDLER: path of a module whose default export is the message handler the embedded
+   * workers run (relative paths from the working directory); null: the example handler.
+   */
+  workerHandler: string | null;
   client: ClientConfig;
   channel: ChannelConfig;
+  web: WebConfig;
   /** How connection and subscription JWTs are verified (`client.token`, `client.subscription_token`). */
   tokens: TokenConfig;
   /** Who may open a connection and how often (`client.allowed_origins`, per-user and rate limits). */

@@ -11,7 +11,7 @@ import { EMPTY_PROXIES, EMPTY_TOKEN_VERIFICATION } from './access-file-options.j
 import type { ChannelConfig, Config, ProxyConfig, TokenVerification } from './config.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigFileSettings, checkOptions, parseConfigFile } from './config-file.js';
-import { defaultChannelConfig } from './default-channels.js';
+import { applyHistoryMetaTtl, defaultChannelConfig } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -23,7 +23,7 @@ export interface LoadConfigOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY']);
+const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'ADMIN_PASSWORD', 'ADMIN_SECRET']);
 const TOKEN = /^[A-Za-z0-9_.:-]+$/;
 
 /** Reads one variable at a time; unset and empty values mean "use the default". */
@@ -148,6 +148,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const envSecret = r.raw('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY');
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
+  applyHistoryMetaTtl(channel);
   const tokens = tokenConfig(secret, file);
   const t = tokens.connection;
   const anyKey = t.hmacSecretKey !== null || t.rsaPublicKey !== null || t.ecdsaPublicKey !== null || t.jwksPublicEndpoint !== null;
@@ -155,7 +156,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const config: Config = {
     redisUrl,
     redisCluster,
-    redisPrefix: r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
+    // Set but empty is the one exception to "empty means default": no prefix (the seed's key names).
+    redisPrefix: env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
     host,
     websocketPort: r.int('WEBSOCKET_PORT', 8000, 0, 65_535),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65_535),
@@ -166,6 +168,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 10_000, 0),
     embeddedWorkers: r.int('EMBEDDED_WORKERS', 2, 1, 64),
+    workerHandler: r.raw('WORKER_HANDLER') ?? null,
     client: {
       insecure: file.insecure ?? false,
       allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? !anyKey,
@@ -173,15 +176,20 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       channelLimit: r.int('CLIENT_CHANNEL_LIMIT', 128, 1, 1_000_000),
       queueMaxSize: r.int('CLIENT_QUEUE_MAX_SIZE', 1_048_576, 1024, 2 ** 40),
       staleTimeoutMs: r.duration('CLIENT_STALE_TIMEOUT', 10_000, 1),
+      handshakeTimeoutMs: r.duration('CLIENT_HANDSHAKE_TIMEOUT', 10_000, 1),
+      connectionLimit: r.int('CLIENT_CONNECTION_LIMIT', 0, 0, 10_000_000),
       pingIntervalMs,
       pongTimeoutMs,
       messageSizeLimit: r.int('WS_MESSAGE_SIZE_LIMIT', 65_536, 1024, 1024 ** 3),
+      inboxMaxSize: r.int('CLIENT_INBOX_MAX_SIZE', 262_144, 1024, 2 ** 40),
       commandRateLimit: r.int('CLIENT_COMMAND_RATE_LIMIT', 1000, 1, 1_000_000),
+      channelCreateRateLimit: r.int('CLIENT_CHANNEL_CREATE_RATE_LIMIT', 10, 1, 1_000_000),
       maxTextLength: r.int('MAX_TEXT_LENGTH', 5000, 1, 10_000_000),
       rpcTimeoutMs: r.duration('RPC_TIMEOUT', 5000, 1),
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),
     },
     channel,
+    web: readWebConfig(r, redisUrl === null, secret),
     tokens,
     admission: {
       allowedOrigins: file.allowedOrigins ?? null,
@@ -219,6 +227,21 @@ function proxyConfig(r: EnvReader, file: ConfigFileSettings): ProxyConfig {
   need('publishProxyEnabled', 'publish', 'publish_proxy_enabled', 'channel.proxy.publish');
   need('subRefreshProxyEnabled', 'subRefresh', 'sub_refresh_proxy_enabled', 'channel.proxy.sub_refresh');
   return proxies;
+}
+
+function readWebConfig(r: EnvReader, embedded: boolean, secret: string | null): Config['web'] {
+  const chatDemoTokens = r.bool('CHAT_DEMO_TOKENS', false);
+  if (chatDemoTokens && secret === null) {
+    r.problems.push('CHAT_DEMO_TOKENS: true needs CENTRIFUGO_TOKEN_HMAC_SECRET_KEY (without a secret the demo connects anonymously)');
+  }
+  const adminSecret = r.raw('ADMIN_SECRET') ?? null;
+  if (adminSecret !== null && adminSecret.length < 16) r.fail('ADMIN_SECRET', 'must be at least 16 characters');
+  return {
+    chatDemo: r.bool('CHAT_DEMO', embedded),
+    chatDemoTokens,
+    adminPassword: r.raw('ADMIN_PASSWORD') ?? null,
+    adminSecret,
+  };
 }
 
 /** The built-in rules must pass the same checks a file's rules do. */

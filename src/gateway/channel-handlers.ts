@@ -1,6 +1,6 @@
 /** The `publish`, `presence`, `presence_stats`, `history`, `rpc` and `send` commands. */
 
-import { resolveChannel } from '../config/index.js';
+import { resolveChannel, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
@@ -12,28 +12,17 @@ import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
 import type { ClientSession } from './client-session.js';
 import { clientPublication } from './encoded-push.js';
-import { validatePublishData } from './publish-validation.js';
+import { publishPayload } from './publish-data.js';
+import { submitPublication } from './publish-submit.js';
+import { MAX_JSON_DEPTH, jsonPayloadText } from './publish-validation.js';
 
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 function requireChannel(channel: string | undefined): string {
   if (channel === undefined || channel === '') throw new DisconnectError(Disconnects.badRequest);
   return channel;
-}
-
-/** JSON text of an rpc/send payload; null when it is not UTF-8 JSON. An absent payload is `null`. */
-function jsonText(data: Bytes | undefined): string | null {
-  if (data === undefined || data.length === 0) return 'null';
-  try {
-    const text = utf8.decode(data);
-    JSON.parse(text);
-    return text.includes('\n') || text.includes('\r') ? JSON.stringify(JSON.parse(text)) : text;
-  } catch {
-    return null;
-  }
 }
 
 function baseMessage(session: ClientSession, kind: StreamMessage['kind'], channel: string, data: string): SubmittedMessage {
@@ -71,17 +60,17 @@ export function needsPublishProxy(session: ClientSession, req: PublishRequest): 
 /**
  * The publish proxy step, before the pipeline: channel and payload validation as usual, then the
  * backend's verdict in place of the namespace's `allow_publish_*` permissions (as in Centrifugo;
- * its `error`/`disconnect` reach the client; it may replace the data), then the append. A worker's
- * handling of the message comes after, from the stream.
+ * its `error`/`disconnect` reach the client; it may replace the data, which is validated again),
+ * then the append. A worker's handling of the message (its verdict in `handled` mode) comes after.
  */
 async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
-  resolveOrThrow(session, channel);
-  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
-  const verdict = await session.ctx.proxies.publish(session, channel, encoder.encode(data));
-  const replaced = verdict.data === null ? data : jsonText(verdict.data);
-  if (replaced === null) throw new ReplyError(Errors.internal);
-  await submitPublish(session, channel, validatePublishData(encoder.encode(replaced), session.ctx.config.client.maxTextLength));
+  const resolved = resolveOrThrow(session, channel);
+  const max = session.ctx.config.client.maxTextLength;
+  publishPayload(resolved.options.publishData, req.data, max, parsedDataOf(req));
+  const sent: Bytes = req.data ?? new Uint8Array(0);
+  const verdict = await session.ctx.proxies.publish(session, channel, sent);
+  await submitChecked(session, channel, resolved, verdict.data ?? sent, verdict.data === null ? parsedDataOf(req) : undefined);
 }
 
 /**
@@ -93,13 +82,18 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
-  return submitPublish(session, channel, validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req)));
+  return submitChecked(session, channel, resolved, req.data, parsedDataOf(req));
 }
 
-/** Hands a checked publish to the pipeline; settles once it is appended. */
-function submitPublish(session: ClientSession, channel: string, data: string): Promise<void> {
+/** Validates the payload under the namespace's rules and hands it to the pipeline; settles once it is appended. */
+function submitChecked(session: ClientSession, channel: string, resolved: ResolvedChannel, data: Bytes | undefined, parsed: unknown): Promise<void> {
+  const o = resolved.options;
+  if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
+  const payload = publishPayload(o.publishData, data, session.ctx.config.client.maxTextLength, parsed);
+  const message = baseMessage(session, 'publish', channel, payload.data);
+  if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
-  return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
+  return submitPublication(session.ctx.pipeline, message, resolved.options, session.ctx.config.client.rpcTimeoutMs).then(() => {
     session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
   }, (err: unknown) => {
     throw temporaryFailure(session, err, 'publish');
@@ -125,6 +119,7 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
   authorizeHistory(session, channel, resolved);
   const history = historyOptionsFor(resolved.options);
   if (history === undefined) throw new ReplyError(Errors.notAvailable);
+  if (!session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const limit = req.limit ?? 0;
   if (!Number.isInteger(limit) || limit < -1) throw new ReplyError(Errors.badRequest, 'history limit must be -1, 0 or a positive integer');
   const filter: HistoryFilter = { limit };
@@ -145,8 +140,8 @@ export async function handleRpc(session: ClientSession, req: RPCRequest): Promis
     const answer = await session.ctx.proxies.rpc(session, req.method ?? '', req.data);
     return answer === null ? {} : { data: answer };
   }
-  const data = jsonText(req.data);
-  if (data === null) throw new ReplyError(Errors.badRequest, 'rpc data must be UTF-8 encoded JSON');
+  const data = jsonPayloadText(req.data);
+  if (data === null) throw new ReplyError(Errors.badRequest, `rpc data must be UTF-8 encoded JSON nested at most ${MAX_JSON_DEPTH} levels`);
   const message = baseMessage(session, 'rpc', routingKey(session), data);
   message.method = req.method ?? '';
   let answer: string;
@@ -160,7 +155,7 @@ export async function handleRpc(session: ClientSession, req: RPCRequest): Promis
 
 /** Fire-and-forget: a bad or undeliverable `send` is logged, never answered. */
 export async function handleSend(session: ClientSession, req: SendRequest): Promise<void> {
-  const data = jsonText(req.data);
+  const data = jsonPayloadText(req.data);
   if (data === null) {
     session.ctx.logger.debug({ client: session.id }, 'send with non-JSON data dropped');
     return;

@@ -16,8 +16,10 @@ import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import { JwksCache, TokenVerifier } from './auth/index.js';
+import { CleanupLane } from './cleanup-lane.js';
 import { ClientSession } from './client-session.js';
 import { ConnectionAdmission } from './connection-admission.js';
+import { guardConnections } from './connection-guard.js';
 import { BackendProxies } from './proxy/backend-proxies.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -45,6 +47,8 @@ export interface GatewayOptions {
   pipeline: MessagePipeline;
   /** Extra routes on the HTTP port, tried in order after `/health` and `/ready`; omitted: none. */
   httpRoutes?: readonly HttpRouteHandler[];
+  /** Plain HTTP routes on the WebSocket port (web pages), tried in order; omitted: none. */
+  websocketRoutes?: readonly HttpRouteHandler[];
   /** What `/ready` checks besides the gateway's own state; omitted: ready while running. */
   readiness?: ReadinessChecks;
   /**
@@ -143,7 +147,7 @@ export class Gateway implements LocalNode {
     this.readinessState = new Readiness(options.readiness ?? null, logger);
     this.ctx = {
       config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
-      pipeline: this.pipeline, hub: this.hub,
+      pipeline: this.pipeline, hub: this.hub, cleanup: new CleanupLane(logger),
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
@@ -163,8 +167,13 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
-    this.wsServer = createHttpServer(this, logger, []);
+    this.wsServer = createHttpServer(this, logger, options.websocketRoutes ?? []);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    guardConnections(this.wsServer, {
+      handshakeTimeoutMs: config.client.handshakeTimeoutMs,
+      connectionLimit: config.client.connectionLimit,
+      onRefused: (reason) => options.metrics.connectionsRefusedTotal.inc({ reason }),
+    });
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
     this.control = options.controlPlane?.(this) ?? null;

@@ -61,6 +61,7 @@ void describe('CONFIG_FILE', () => {
       name: 'news',
       historySize: 10,
       historyTtlMs: 3_600_000,
+      historyMetaTtlMs: 720 * 3_600_000,
       forceRecovery: true,
       forcePositioning: true,
       presence: false,
@@ -76,6 +77,10 @@ void describe('CONFIG_FILE', () => {
       subscribeProxyEnabled: false,
       publishProxyEnabled: false,
       subRefreshProxyEnabled: false,
+      publishMode: 'append',
+      publishTimeoutMs: 0,
+      publishData: 'any',
+      workerPool: 'default',
     });
     assert.equal(c.channel.namespaces[1]?.userOwned, true);
     assert.equal(resolveChannel(c.channel, 'anything')?.namespace, '');
@@ -88,6 +93,18 @@ void describe('CONFIG_FILE', () => {
     const c = withFile({ channel: { without_namespace: {}, without_namespace_channels: ['lobby'] } });
     assert.equal(resolveChannel(c.channel, 'lobby')?.namespace, '');
     assert.equal(resolveChannel(c.channel, 'other'), null);
+  });
+
+  void it('history_meta_ttl: channel level (default 720h) inherited by namespaces that set none, up to 10 years', () => {
+    const c = withFile({ channel: { history_meta_ttl: '2h', namespaces: [{ name: 'a', history_meta_ttl: '90s' }, { name: 'b' }] } });
+    assert.equal(c.channel.historyMetaTtlMs, 7_200_000);
+    assert.deepEqual(c.channel.namespaces.map((n) => n.historyMetaTtlMs), [90_000, 7_200_000]);
+    assert.equal(c.channel.withoutNamespace?.historyMetaTtlMs, 7_200_000);
+    assert.equal(withFile({ channel: { history_meta_ttl: '87600h' } }).channel.historyMetaTtlMs, 87_600 * 3_600_000);
+    const text = problemsWithFile({ channel: { history_meta_ttl: '87601h', namespaces: [{ name: 'x', history_meta_ttl: 'soon' }] } }).join('\n');
+    assert.match(text, /channel\.history_meta_ttl: must be a duration/);
+    assert.match(text, /namespaces\[0\]\.history_meta_ttl: must be a duration/);
+    assert.match(problemsWithFile({ channel: { history_meta_ttl: '0' } }).join('\n'), /history_meta_ttl: must be longer than 0/);
   });
 
   void it('a file without a channel section keeps the built-in rules', () => {

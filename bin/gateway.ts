@@ -16,12 +16,11 @@ import {
 import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import { RedisStreamQueue, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
-import { RedisWorkerRegistry } from '../src/routing/index.js';
+import { composeRedisPipeline, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
 import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
 import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
-import { connectRedis, openRedisConnection, type RedisConnection, type RedisTarget, PipelineKeys } from '../src/redis/index.js';
+import { connectRedis, openRedisConnection, type RedisConnection, type RedisTarget } from '../src/redis/index.js';
 
 /** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
 const WORKER_SILENT_AFTER_MS = 5000;
@@ -127,10 +126,9 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   }
 
   // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
-  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
-  const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
-  const pools = new Map([...workerPools(config)].map((pool) => [pool, new RedisWorkerRegistry({ redis: queueConn, keys, pool })]));
-  const queue = new RedisStreamQueue({ redis: queueConn, keys });
+  const { queue, registry: workers, pools } = composeRedisPipeline({
+    redis: queueConn, prefix: config.redisPrefix, hashTags: config.redisCluster, pools: workerPools(config),
+  });
   const pipeline = new StreamPipeline({
     queue, registry: workers, pools, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,

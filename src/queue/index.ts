@@ -5,3 +5,4 @@ export * from './pipeline-error.js';
 export * from './memory-stream-queue.js';
 export * from './redis-stream-queue.js';
 export * from './stream-pipeline.js';
+export * from './compose-redis-pipeline.js';

@@ -9,12 +9,12 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
-import { RedisStreamQueue, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
-import { RedisWorkerRegistry, type WorkerBeat, type WorkerRegistry } from '../routing/index.js';
+import { composeRedisPipeline, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
+import type { WorkerBeat, WorkerRegistry } from '../routing/index.js';
 import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
-import { connectRedis, openRedis, PipelineKeys, validateWorkerId } from '../redis/index.js';
+import { connectRedis, openRedis, validateWorkerId } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 
@@ -70,9 +70,11 @@ class StreamWorker implements Worker {
       const redis = openRedis(this.o.redisUrl, { role: 'worker', name: `worker:${this.id}` });
       redis.on('error', () => {});
       this.redis = redis;
-      const keys = new PipelineKeys({ prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false });
-      this.queue = new RedisStreamQueue({ redis, keys });
-      this.registry = new RedisWorkerRegistry({ redis, keys, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }) });
+      const parts = composeRedisPipeline({
+        redis, prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }),
+      });
+      this.queue = parts.queue;
+      this.registry = parts.registry;
       await connectRedis(redis);
     } else {
       throw new TypeError('createWorker: pass redisUrl, or queue and registry');

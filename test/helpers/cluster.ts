@@ -22,7 +22,8 @@ import type { Logger } from 'pino';
 import {
   ChannelPublisher, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
 } from '../../src/engine/index.js';
-import { DirectPipeline, Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
+import { Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
+import { DirectPipeline } from './direct-pipeline.js';
 import { createHttpApi } from '../../src/gateway/http-api.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';

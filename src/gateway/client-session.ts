@@ -6,7 +6,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { RawData, WebSocket } from 'ws';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes, codecFor,
   type Bytes, type ChannelName, type ClientInfo, type Codec, type Command, type DisconnectCode, type ProtocolType,
@@ -22,6 +21,7 @@ import type { GatewayMetrics } from '../metrics/index.js';
 import type { GatewayContext } from './gateway-context.js';
 import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
+import type { Transport } from './transport/index.js';
 import { handleSubRefresh, handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
 
 type Method = Exclude<keyof Command, 'id'>;
@@ -81,12 +81,6 @@ const commandFailureLog = new LogThrottle(1000);
 /** Close code -> catalogue reason, for bounded metric labels. */
 const CATALOGUE_REASONS = new Map<number, string>(Object.values(Disconnects).map((d) => [d.code, d.reason]));
 
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 export class ClientSession implements SubscriptionOwner {
   readonly id: string = randomUUID();
   user: UserId = '';
@@ -96,6 +90,8 @@ export class ClientSession implements SubscriptionOwner {
   expireAtMs = 0;
   readonly subscriptions = new Map<ChannelName, ChannelSubscription>();
   readonly codec: Codec;
+  /** The protocol negotiated by the transport. */
+  readonly protocol: ProtocolType;
   private state: SessionState = 'new';
   private readonly writer: OutgoingWriter;
   private readonly inbox: Command[] = [];
@@ -115,16 +111,16 @@ export class ClientSession implements SubscriptionOwner {
 
   constructor(
     readonly ctx: GatewayContext,
-    private readonly ws: WebSocket,
-    readonly protocol: ProtocolType,
+    readonly transport: Transport,
     private readonly onClosed: (session: ClientSession) => void,
   ) {
     const client = ctx.config.client;
-    this.codec = codecFor(protocol);
+    this.protocol = transport.protocol;
+    this.codec = codecFor(transport.protocol);
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;
     this.maxInbox = Math.max(64, client.commandRateLimit);
-    this.writer = new OutgoingWriter(ws, this.codec, {
+    this.writer = new OutgoingWriter(transport, {
       maxQueueBytes: client.queueMaxSize,
       onOverflow: () => {
         ctx.metrics.slowDisconnectsTotal.inc();
@@ -135,9 +131,11 @@ export class ClientSession implements SubscriptionOwner {
         ctx.metrics.bytesOutTotal.inc(bytes);
       },
     });
-    ws.on('message', (data) => this.handleFrame(toBuffer(data)));
-    ws.on('close', (code) => this.handleSocketClosed(code));
-    ws.on('error', (err) => ctx.logger.debug({ err: err.message, client: this.id }, 'websocket error'));
+    transport.attach({
+      onFrame: (frame) => this.handleFrame(frame),
+      onClosed: (code) => this.handleSocketClosed(code),
+      onError: (err) => ctx.logger.debug({ err: err.message, client: this.id, transport: transport.name }, 'transport error'),
+    });
     this.staleTimer = setTimeout(() => this.close(Disconnects.stale), client.staleTimeoutMs);
     ctx.metrics.connections.inc();
   }
@@ -158,7 +156,8 @@ export class ClientSession implements SubscriptionOwner {
     return info;
   }
 
-  private handleFrame(frame: Buffer): void {
+  /** Handles one inbound frame of commands: from the transport, or from an `/emulation` request. */
+  handleFrame(frame: Buffer): void {
     if (this.state === 'closed') return;
     this.ctx.metrics.bytesInTotal.inc(frame.length);
     let commands: Command[];

@@ -75,7 +75,7 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
     result.ttl = ttlSeconds(creds.expireAtMs, now);
   }
   session.markConnected();
-  metrics.connectsTotal.inc({ transport: 'websocket', protocol: session.protocol });
+  metrics.connectsTotal.inc({ transport: session.transport.name, protocol: session.protocol });
   if (isReconnect(req)) metrics.reconnectTotal.inc();
   logger.debug({ client: session.id, user: session.user, protocol: session.protocol }, 'client connected');
   return result;

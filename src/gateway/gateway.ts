@@ -9,7 +9,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
@@ -21,6 +21,7 @@ import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
+import { WebSocketTransport, type Transport } from './transport/index.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
@@ -102,7 +103,8 @@ export class Gateway implements LocalNode {
   private readonly readinessState: Readiness;
   private readonly control: Lifecycle | null;
   private readonly sessions = new Set<ClientSession>();
-  private readonly sockets = new Set<WebSocket>();
+  /** Open client connections of every transport, until their close completes. */
+  private readonly transports = new Set<Transport>();
   private readonly wss: WebSocketServer;
   private readonly wsServer: Server;
   private readonly httpServer: Server;
@@ -257,9 +259,10 @@ export class Gateway implements LocalNode {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
         || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf' ? 'protobuf' : 'json';
-      this.sockets.add(ws);
-      ws.once('close', () => this.sockets.delete(ws));
-      const session = new ClientSession(this.ctx, ws, protocol, (s) => this.sessions.delete(s));
+      const transport = new WebSocketTransport(ws, protocol);
+      this.transports.add(transport);
+      ws.once('close', () => this.transports.delete(transport));
+      const session = new ClientSession(this.ctx, transport, (s) => this.sessions.delete(s));
       this.sessions.add(session);
     });
   }
@@ -288,9 +291,9 @@ export class Gateway implements LocalNode {
     await new Promise((r) => setImmediate(r));
     logger.info({ inFlight: pending, drained, clients: this.sessions.size }, 'shutdown: in-flight client messages settled; closing clients with 3001');
     for (const s of [...this.sessions]) s.close(Disconnects.shutdown);
-    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    this.drainTimedOut = !drained || this.sockets.size > 0;
-    for (const ws of this.sockets) ws.terminate();
+    while (this.transports.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.drainTimedOut = !drained || this.transports.size > 0;
+    for (const transport of this.transports) transport.terminate();
     this.wsServer.closeAllConnections();
     await wsClosed;
     const parts: [string, () => Promise<void>][] = [

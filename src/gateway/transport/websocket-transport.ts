@@ -1,0 +1,71 @@
+/** The bidirectional WebSocket transport at `/connection/websocket` (and the frame layer of uni_websocket). */
+
+import type { RawData, WebSocket } from 'ws';
+import { codecFor, type ProtocolType } from '../../protocol/index.js';
+import type { Transport, TransportDisconnect, TransportEvents, TransportName } from './transport.js';
+
+/** Time a closing socket may take to complete the close handshake before it is destroyed. */
+const closeHandshakeTimeoutMs = 5000;
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class WebSocketTransport implements Transport {
+  readonly emulation = false;
+  readonly unidirectional: boolean;
+  private readonly binary: boolean;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly protocol: ProtocolType,
+    readonly name: TransportName = 'websocket',
+  ) {
+    this.binary = protocol === 'protobuf';
+    this.unidirectional = name === 'uni_websocket';
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get writable(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  attach(events: TransportEvents): void {
+    this.ws.on('message', (data) => events.onFrame(toBuffer(data)));
+    this.ws.on('close', (code) => events.onClosed(code));
+    this.ws.on('error', (err) => events.onError(err));
+  }
+
+  write(messages: readonly Buffer[]): number {
+    if (!this.writable) return 0;
+    const frame = codecFor(this.protocol).joinMessages(messages);
+    this.ws.send(frame, { binary: this.binary });
+    return frame.length;
+  }
+
+  close(disconnect: TransportDisconnect): void {
+    const ws = this.ws;
+    if (ws.readyState === ws.CLOSED) return;
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(disconnect.code, disconnect.reason);
+    const timer = setTimeout(() => ws.terminate(), closeHandshakeTimeoutMs);
+    timer.unref();
+    ws.once('close', () => clearTimeout(timer));
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  pauseReading(): void {
+    this.ws.pause();
+  }
+
+  resumeReading(): void {
+    this.ws.resume();
+  }
+}

@@ -155,6 +155,7 @@ async function main(): Promise<void> {
       config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
     })],
     controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
+    emulationBus: parts.bus,
   });
 
   let stopping = false;

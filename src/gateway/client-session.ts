@@ -83,6 +83,11 @@ const CATALOGUE_REASONS = new Map<number, string>(Object.values(Disconnects).map
 
 export class ClientSession implements SubscriptionOwner {
   readonly id: string = randomUUID();
+  /**
+   * Emulation transports: the secret id `/emulation` requests name (ConnectResult.session); null
+   * otherwise. Not the client id, which other clients see in presence.
+   */
+  readonly sessionId: string | null;
   user: UserId = '';
   /** Connection info from the token, as JSON bytes. */
   connInfo: Bytes | undefined;
@@ -116,6 +121,7 @@ export class ClientSession implements SubscriptionOwner {
   ) {
     const client = ctx.config.client;
     this.protocol = transport.protocol;
+    this.sessionId = transport.emulation ? randomUUID() : null;
     this.codec = codecFor(transport.protocol);
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;

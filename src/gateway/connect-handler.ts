@@ -74,6 +74,10 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
     result.expires = true;
     result.ttl = ttlSeconds(creds.expireAtMs, now);
   }
+  if (session.sessionId !== null) {
+    result.session = session.sessionId;
+    result.node = config.nodeId;
+  }
   session.markConnected();
   metrics.connectsTotal.inc({ transport: session.transport.name, protocol: session.protocol });
   if (isReconnect(req)) metrics.reconnectTotal.inc();

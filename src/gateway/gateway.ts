@@ -22,6 +22,8 @@ import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './
 import { Hub } from './hub.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 import { WebSocketTransport, type Transport } from './transport/index.js';
+import { httpTransportRoutes, type TransportHost } from './http-transports.js';
+import type { ControlCommand } from '../engine/index.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
@@ -52,6 +54,11 @@ export interface GatewayOptions {
   expiredCloseDelayMs?: number;
   /** Presence entry lifetime; omitted: 60 s. Entries are refreshed every third of it. */
   presenceTtlMs?: number;
+  /**
+   * Carries `/emulation` requests to the gateway holding their session (Redis mode); omitted:
+   * requests naming another node are answered 404.
+   */
+  emulationBus?: { send(command: ControlCommand): Promise<void> };
   /** Server version in ConnectResult; omitted: the package version given by the caller or '0.0.0'. */
   version?: string;
 }
@@ -103,6 +110,8 @@ export class Gateway implements LocalNode {
   private readonly readinessState: Readiness;
   private readonly control: Lifecycle | null;
   private readonly sessions = new Set<ClientSession>();
+  /** Sessions of emulation transports by their session id. */
+  private readonly emulationSessions = new Map<string, ClientSession>();
   /** Open client connections of every transport, until their close completes. */
   private readonly transports = new Set<Transport>();
   private readonly wss: WebSocketServer;
@@ -138,7 +147,20 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
-    this.wsServer = createHttpServer(this, logger, []);
+    const host: TransportHost = {
+      ctx: this.ctx,
+      openSession: (transport) => this.openSession(transport),
+      emulationSession: (id) => this.emulationSessions.get(id),
+      forwardEmulation: async (req) => {
+        const bus = options.emulationBus;
+        if (bus === undefined) return false;
+        await bus.send({ type: 'emulation', node: req.node, session: req.session, data: req.data.toString('base64') });
+        return true;
+      },
+    };
+    // Routes of the WebSocket port besides the upgrade, tried in order.
+    const websocketPortRoutes: HttpRouteHandler[] = [httpTransportRoutes(host)];
+    this.wsServer = createHttpServer(this, logger, websocketPortRoutes);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
@@ -259,12 +281,29 @@ export class Gateway implements LocalNode {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
         || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf' ? 'protobuf' : 'json';
-      const transport = new WebSocketTransport(ws, protocol);
-      this.transports.add(transport);
-      ws.once('close', () => this.transports.delete(transport));
-      const session = new ClientSession(this.ctx, transport, (s) => this.sessions.delete(s));
-      this.sessions.add(session);
+      this.openSession(new WebSocketTransport(ws, protocol));
     });
+  }
+
+  /** Starts a client session over a transport and tracks both until they close. */
+  private openSession(transport: Transport): ClientSession {
+    this.transports.add(transport);
+    void transport.closed.then(() => this.transports.delete(transport));
+    const session = new ClientSession(this.ctx, transport, (s) => {
+      this.sessions.delete(s);
+      if (s.sessionId !== null) this.emulationSessions.delete(s.sessionId);
+    });
+    this.sessions.add(session);
+    if (session.sessionId !== null) this.emulationSessions.set(session.sessionId, session);
+    return session;
+  }
+
+  /** Applies an emulation request forwarded from another node; false when the session is not here. */
+  emulate(session: string, data: Buffer): boolean {
+    const s = this.emulationSessions.get(session);
+    if (s === undefined) return false;
+    s.handleFrame(data);
+    return true;
   }
 
   /**

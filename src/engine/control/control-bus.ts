@@ -27,7 +27,21 @@ export interface UnsubscribeCommand {
   client?: ClientId;
 }
 
-export type ControlCommand = DisconnectCommand | UnsubscribeCommand;
+/**
+ * An `/emulation` request that reached another gateway than the one holding its session: only
+ * the node named `node` applies it.
+ */
+export interface EmulationCommand {
+  type: 'emulation';
+  /** Not addressed to a user (present so every command type can be asked for its user). */
+  user?: undefined;
+  node: string;
+  session: string;
+  /** The command frame, base64. */
+  data: string;
+}
+
+export type ControlCommand = DisconnectCommand | UnsubscribeCommand | EmulationCommand;
 
 /** Called for every command received, the node's own included; exceptions are logged, not rethrown. */
 export type ControlHandler = (command: ControlCommand) => void;
@@ -60,6 +74,10 @@ export function decodeControlCommand(message: string): ControlCommand | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
+  if (v.type === 'emulation') {
+    if (typeof v.node !== 'string' || typeof v.session !== 'string' || typeof v.data !== 'string') return null;
+    return { type: 'emulation', node: v.node, session: v.session, data: v.data };
+  }
   if (typeof v.user !== 'string') return null;
   if (v.client !== undefined && typeof v.client !== 'string') return null;
   const client = typeof v.client === 'string' ? { client: v.client } : {};

@@ -24,6 +24,8 @@ export interface LocalNode {
   /** Unsubscribes the user's local connections from `channel` (only `client` when set); returns how many. */
   unsubscribeUser(user: UserId, channel: ChannelName, client?: ClientId): number;
   stats(): LocalNodeStats;
+  /** Hands a forwarded `/emulation` frame to the local session; false when it is not here. Omitted: ignored. */
+  emulate?(session: string, data: Buffer): boolean;
 }
 
 export interface ControlPlaneOptions {
@@ -103,7 +105,10 @@ export class ControlPlane {
   private apply(command: ControlCommand): void {
     const local = this.options.local;
     let affected: number;
-    if (command.type === 'disconnect') {
+    if (command.type === 'emulation') {
+      if (command.node !== this.options.nodeId) return;
+      affected = local.emulate?.(command.session, Buffer.from(command.data, 'base64')) === true ? 1 : 0;
+    } else if (command.type === 'disconnect') {
       affected = local.disconnectUser(command.user, command.code, command.reason, ...optional(command.client));
     } else {
       affected = local.unsubscribeUser(command.user, command.channel, ...optional(command.client));

@@ -38,6 +38,8 @@ export interface Transport {
   readonly bufferedAmount: number;
   /** False once closing or closed: writes are dropped. */
   readonly writable: boolean;
+  /** Settles when the underlying connection is gone (close handshake done, response finished or cut). */
+  readonly closed: Promise<void>;
   /** Subscribes the session to the transport's events; called once, right after construction of the session. */
   attach(events: TransportEvents): void;
   /** Writes encoded messages (each a standalone JSON line or a delimited protobuf Reply); returns the bytes written. */

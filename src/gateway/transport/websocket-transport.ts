@@ -16,6 +16,7 @@ function toBuffer(data: RawData): Buffer {
 export class WebSocketTransport implements Transport {
   readonly emulation = false;
   readonly unidirectional: boolean;
+  readonly closed: Promise<void>;
   private readonly binary: boolean;
 
   constructor(
@@ -25,6 +26,7 @@ export class WebSocketTransport implements Transport {
   ) {
     this.binary = protocol === 'protobuf';
     this.unidirectional = name === 'uni_websocket';
+    this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
   }
 
   get bufferedAmount(): number {

@@ -1,0 +1,167 @@
+/**
+ * The HTTP routes of the WebSocket port that carry client connections without WebSocket:
+ * HTTP-streaming (`/connection/http_stream`), SSE (`/connection/sse`) and the emulation endpoint
+ * (`/emulation`) through which their clients send commands after the first.
+ */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProtocolDecodeError, decodeEmulationRequest, type EmulationRequest, type ProtocolType } from '../protocol/index.js';
+import type { ClientSession } from './client-session.js';
+import type { GatewayContext } from './gateway-context.js';
+import type { HttpRouteHandler } from './http-endpoints.js';
+import { HttpResponseTransport, type Transport } from './transport/index.js';
+import { corsHeaders, answerPreflight } from './http-cors.js';
+
+export const HTTP_STREAM_PATH = '/connection/http_stream';
+export const SSE_PATH = '/connection/sse';
+export const EMULATION_PATH = '/emulation';
+/** SSE starts with a GET from EventSource: the connect command travels in this query parameter. */
+export const CONNECT_QUERY_PARAM = 'cf_connect';
+
+/** What the HTTP transports need from the gateway. */
+export interface TransportHost {
+  readonly ctx: GatewayContext;
+  /** Starts a session over a transport; the gateway tracks both until they close. */
+  openSession(transport: Transport): ClientSession;
+  /** This node's emulation session with that id. */
+  emulationSession(session: string): ClientSession | undefined;
+  /** Hands an emulation request to the node holding the session; false when no other node can be reached. */
+  forwardEmulation(req: EmulationRequest, protocol: ProtocolType): Promise<boolean>;
+}
+
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function answer(res: ServerResponse, status: number, headers: Record<string, string> = {}, text = ''): void {
+  res.writeHead(status, { ...headers, 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+/** Reads a request body of at most `limit` bytes; null when it is larger (the rest is not read). */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        req.pause();
+        resolve(null);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => {
+      if (!done) resolve(Buffer.concat(chunks, size));
+      done = true;
+    });
+    req.once('error', (err) => {
+      if (!done) reject(err);
+      done = true;
+    });
+  });
+}
+
+function protocolOf(req: IncomingMessage): ProtocolType {
+  return req.headers['content-type'] === 'application/octet-stream' ? 'protobuf' : 'json';
+}
+
+/** Opens a stream transport on `res` and hands it the first frame of commands. */
+function startStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, name: 'http_stream' | 'sse',
+  protocol: ProtocolType, frame: Buffer, cors: Record<string, string>): void {
+  const transport = new HttpResponseTransport(req, res, name, protocol, cors);
+  const session = host.openSession(transport);
+  session.handleFrame(frame);
+}
+
+async function httpStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+  if (req.method !== 'POST') return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'http_stream needs a POST with the connect command as body');
+  const body = await readBody(req, host.ctx.config.client.messageSizeLimit);
+  if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
+  startStream(host, req, res, 'http_stream', protocolOf(req), body, cors);
+  return undefined;
+}
+
+async function sse(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+  let frame: Buffer;
+  if (req.method === 'GET') {
+    const connect = new URL(req.url ?? '/', 'http://localhost').searchParams.get(CONNECT_QUERY_PARAM);
+    if (connect === null || connect === '') return answer(res, 400, cors, `sse needs the connect command in the ${CONNECT_QUERY_PARAM} query parameter`);
+    frame = Buffer.from(connect, 'utf8');
+    if (frame.length > host.ctx.config.client.messageSizeLimit) return answer(res, 413, cors, 'connect command larger than client.message_size_limit');
+  } else if (req.method === 'POST') {
+    const body = await readBody(req, host.ctx.config.client.messageSizeLimit);
+    if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
+    frame = body;
+  } else {
+    return answer(res, 405, { ...cors, allow: 'GET, POST, OPTIONS' }, 'sse needs a GET (or POST) with the connect command');
+  }
+  startStream(host, req, res, 'sse', 'json', frame, cors);
+  return undefined;
+}
+
+/**
+ * `POST /emulation`: 204 once the commands are handed to their session (here or, through the
+ * control bus, on the node named in the request); 204 as well for a session this node no longer
+ * has (its stream has ended, the client reconnects); 404 when the named node cannot be reached.
+ */
+async function emulation(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+  if (req.method !== 'POST') return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'emulation needs a POST of an EmulationRequest');
+  const limit = host.ctx.config.client.messageSizeLimit;
+  // A JSON EmulationRequest carries the frame as an escaped string: allow for the escaping.
+  const body = await readBody(req, 2 * limit + 1024);
+  if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
+  const protocol = protocolOf(req);
+  let emu: EmulationRequest;
+  try {
+    emu = decodeEmulationRequest(body, protocol);
+  } catch (err) {
+    if (err instanceof ProtocolDecodeError) return answer(res, 400, cors, err.message);
+    throw err;
+  }
+  if (emu.session === '') return answer(res, 400, cors, 'emulation request without session');
+  if (emu.data.length > limit) return answer(res, 413, cors, 'commands larger than client.message_size_limit');
+  const session = host.emulationSession(emu.session);
+  if (session !== undefined) {
+    // A request of another protocol than the stream's is the client's mistake: the frame will not decode.
+    session.handleFrame(emu.data);
+    return answer(res, 204, cors);
+  }
+  if (emu.node === '' || emu.node === host.ctx.config.nodeId) return answer(res, 204, cors);
+  return answer(res, (await host.forwardEmulation(emu, protocol)) ? 204 : 404, cors);
+}
+
+type Handler = (host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>) => Promise<void>;
+
+const ROUTES = new Map<string, Handler>([
+  [HTTP_STREAM_PATH, httpStream],
+  [SSE_PATH, sse],
+  [EMULATION_PATH, emulation],
+]);
+
+/** Route handlers for the WebSocket port's HTTP server: CORS first, then the transport. */
+export function httpTransportRoutes(host: TransportHost, routes: ReadonlyMap<string, Handler> = ROUTES): HttpRouteHandler {
+  return async (req, res) => {
+    const handler = routes.get(pathOf(req));
+    if (handler === undefined) return false;
+    const cors = corsHeaders(req, host.ctx.config);
+    if (cors === null) {
+      answer(res, 403, {}, 'origin not allowed');
+      return true;
+    }
+    if (req.method === 'OPTIONS') {
+      answerPreflight(req, res, cors);
+      return true;
+    }
+    await handler(host, req, res, cors);
+    return true;
+  };
+}
+
+export type { Handler as HttpTransportHandler };

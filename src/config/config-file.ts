@@ -37,6 +37,8 @@ const OPTION_FIELDS = {
   allow_presence_for_subscriber: 'allowPresenceForSubscriber',
   allow_user_limited_channels: 'allowUserLimitedChannels',
   user_owned: 'userOwned',
+  allowed_delta_types: 'allowedDeltaTypes',
+  allow_tags_filter: 'allowTagsFilter',
 } as const satisfies Record<string, keyof ChannelOptions>;
 
 class Reader {
@@ -196,6 +198,9 @@ function readOptions(r: Reader, obj: JsonObject, path: string): ChannelOptions {
     } else if (field === 'historyTtlMs') {
       const ms = r.duration(v, `${path}.${key}`);
       if (ms !== undefined) opts.historyTtlMs = ms;
+    } else if (field === 'allowedDeltaTypes') {
+      if (Array.isArray(v) && v.every((t) => t === 'fossil')) opts.allowedDeltaTypes = [...new Set(v as 'fossil'[])];
+      else r.report(`${path}.${key}`, 'must be an array of delta types; the only one is "fossil"');
     } else {
       const b = r.bool(v, `${path}.${key}`);
       if (b !== undefined) opts[field] = b;

@@ -33,7 +33,14 @@ export interface ChannelOptions {
    * The part after the namespace separator must equal the connection's user id.
    */
   userOwned: boolean;
+  /** Delta compression a subscriber may ask for (`"fossil"`); omitted: none. */
+  allowedDeltaTypes?: readonly DeltaType[];
+  /** Subscribers may pass a tag filter (`tf`) so only matching publications reach them; omitted: false. */
+  allowTagsFilter?: boolean;
 }
+
+/** Delta compression algorithms (Centrifugo's `allowed_delta_types` values). */
+export type DeltaType = 'fossil';
 
 export interface Namespace extends ChannelOptions {
   name: string;

@@ -176,6 +176,7 @@ function writeReply(r: Reply): void {
 
 function writePush(p: Push): void {
   const s = open();
+  num(',"id":', p.id);
   str(',"channel":', p.channel);
   if (p.pub) {
     w.ascii(',"pub":');
@@ -270,6 +271,7 @@ function writeSubscribeResult(r: SubscribeResult): void {
   raw(',"data":', r.data);
   bool(',"was_recovering":', r.was_recovering);
   bool(',"delta":', r.delta);
+  num(',"id":', r.id);
   close(s);
 }
 

@@ -107,6 +107,7 @@ function writeReply(r: Reply): void {
 }
 
 function writePush(p: Push): void {
+  w.uintField(1, p.id);
   w.stringField(2, p.channel);
   if (p.pub) {
     const s = begin(4);
@@ -196,6 +197,7 @@ function writeSubscribeResult(s: SubscribeResult): void {
   w.bytesField(11, s.data);
   w.boolField(12, s.was_recovering);
   w.boolField(13, s.delta);
+  w.uintField(14, s.id);
 }
 
 function writeHistoryResult(h: HistoryResult): void {

@@ -108,6 +108,8 @@ export class ClientSession implements SubscriptionOwner {
   private rateAt = performance.now();
   private readonly openedAt = performance.now();
   private readonly ping: Buffer;
+  /** This transport's children of the per-transport metrics. */
+  private readonly transportMetrics: { connections: { inc(): void; dec(): void }; bytesIn: { inc(n: number): void }; bytesOut: { inc(n: number): void } };
   private pingOutstanding = false;
   private pingTimer: NodeJS.Timeout | null = null;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -122,6 +124,12 @@ export class ClientSession implements SubscriptionOwner {
     const client = ctx.config.client;
     this.protocol = transport.protocol;
     this.sessionId = transport.emulation ? randomUUID() : null;
+    const label = { transport: transport.name };
+    this.transportMetrics = {
+      connections: ctx.metrics.connections.labels(label),
+      bytesIn: ctx.metrics.bytesInTotal.labels(label),
+      bytesOut: ctx.metrics.bytesOutTotal.labels(label),
+    };
     this.codec = codecFor(transport.protocol);
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;
@@ -134,7 +142,7 @@ export class ClientSession implements SubscriptionOwner {
       },
       onFrame: (messages, bytes) => {
         ctx.metrics.messagesOutTotal.inc({ kind: 'message' }, messages);
-        ctx.metrics.bytesOutTotal.inc(bytes);
+        this.transportMetrics.bytesOut.inc(bytes);
       },
     });
     transport.attach({
@@ -143,7 +151,7 @@ export class ClientSession implements SubscriptionOwner {
       onError: (err) => ctx.logger.debug({ err: err.message, client: this.id, transport: transport.name }, 'transport error'),
     });
     this.staleTimer = setTimeout(() => this.close(Disconnects.stale), client.staleTimeoutMs);
-    ctx.metrics.connections.inc();
+    this.transportMetrics.connections.inc();
   }
 
   get connected(): boolean {
@@ -165,7 +173,7 @@ export class ClientSession implements SubscriptionOwner {
   /** Handles one inbound frame of commands: from the transport, or from an `/emulation` request. */
   handleFrame(frame: Buffer): void {
     if (this.state === 'closed') return;
-    this.ctx.metrics.bytesInTotal.inc(frame.length);
+    this.transportMetrics.bytesIn.inc(frame.length);
     let commands: Command[];
     try {
       commands = this.codec.decodeCommands(frame);
@@ -481,7 +489,7 @@ export class ClientSession implements SubscriptionOwner {
     this.inbox.length = 0;
     for (const sub of [...this.subscriptions.values()]) this.removeSubscription(sub);
     const { metrics, logger } = this.ctx;
-    metrics.connections.dec();
+    this.transportMetrics.connections.dec();
     metrics.disconnectTotal.inc({ reason, code: codeLabel });
     metrics.connectionDuration.observe((performance.now() - this.openedAt) / 1000);
     if (wasConnected) logger.debug({ client: this.id, user: this.user, code: codeLabel, reason }, 'client disconnected');

@@ -61,7 +61,7 @@ void describe('embedded gateway process', () => {
     await gw.waitForLine(/"component":"worker".*"channel":"chat".*"msg":"message"/, 5000);
     const metrics = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
     assert.match(metrics, /^worker_messages_processed_total\{kind="publish"\} [1-9]/m);
-    assert.match(metrics, /^gateway_connections 2$/m);
+    assert.match(metrics, /^gateway_connections\{transport="websocket"\} 2$/m);
   });
 
   void it('enforces user channels: only the owner subscribes to user:<id>', async () => {

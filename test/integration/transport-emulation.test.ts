@@ -18,6 +18,12 @@ const now = (): number => Math.floor(Date.now() / 1000);
 const token = (claims: Record<string, unknown>): string => signToken({ exp: now() + 3600, ...claims }, SECRET);
 const text = (t: string): string => JSON.stringify({ text: t });
 
+/** The value of one labelled sample of a gateway metric (0 when absent). */
+async function metricValue(gw: TestGateway, name: string, labels: Record<string, string>): Promise<number> {
+  const metric = await gw.registry.getSingleMetric(name)?.get();
+  return metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value ?? 0;
+}
+
 /** Refresh commands the gateway answered successfully. */
 async function refreshCount(gw: TestGateway): Promise<number> {
   const metric = await gw.registry.getSingleMetric('gateway_commands_total')?.get();
@@ -77,6 +83,9 @@ void describe('HTTP-streaming and SSE with the real client', () => {
       const answer = await c.rpc('echo', payload(protocol, { n: 7 }));
       assert.deepEqual(fromPayload(answer.data), { method: 'echo', echo: { n: 7 } });
       assert.equal(gw.gateway.connectionCount, 1);
+      assert.equal(await metricValue(gw, 'gateway_connections', { transport }), 1, 'connections are labelled by transport');
+      assert.ok((await metricValue(gw, 'gateway_transport_bytes_in_total', { transport })) > 0);
+      assert.ok((await metricValue(gw, 'gateway_transport_bytes_out_total', { transport })) > 0);
       c.disconnect();
       await waitUntil(() => gw.gateway.connectionCount === 0, 4000, 'the stream to end on the server');
     });

@@ -11,7 +11,7 @@ import {
   RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
   type Broker, type ControlBus, type NodeRegistry, type PresenceManager,
 } from '../src/engine/index.js';
-import { createHttpApi, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
+import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
 import {
@@ -139,24 +139,32 @@ async function main(): Promise<void> {
   const parts = config.redisUrl === null
     ? embeddedParts(config, logger, registry)
     : await redisParts(config, config.redisUrl, logger, metrics);
-  if (config.client.tokenHmacSecretKey === null) {
-    logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
+  const keys = config.tokens.connection;
+  if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
+    logger.warn('no token key is set (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY or client.token.*): connection tokens are refused');
   }
+  if (config.client.allowAnonymousConnectWithoutToken) logger.warn('anonymous connections are allowed without a token (client.allow_anonymous_connect_without_token)');
+  logger.info(describeOriginPolicy(config.admission));
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
   const apiWarning = httpApiDisabledWarning(config);
   if (apiWarning !== null) logger.warn(apiWarning);
 
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
+  // The API's `channels` reads this gateway's hub; the gateway is created right below.
+  let channelCounts: () => ReadonlyMap<string, number> = () => new Map();
   const gateway = new Gateway({
     config, logger, registry, metrics, version,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
     httpRoutes: [createHttpApi({
       config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
+      metrics: metrics.api, channels: () => channelCounts(),
     })],
     controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
     emulationBus: parts.bus,
   });
+
+  channelCounts = () => gateway.channelCounts();
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -18,6 +18,9 @@ export const EMPTY_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   allowPresenceForSubscriber: false,
   allowUserLimitedChannels: false,
   userOwned: false,
+  subscribeProxyEnabled: false,
+  publishProxyEnabled: false,
+  subRefreshProxyEnabled: false,
 });
 
 export const DEFAULT_NAMESPACE_BOUNDARY = ':';

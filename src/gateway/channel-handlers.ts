@@ -1,5 +1,6 @@
 /** The `publish`, `presence`, `presence_stats`, `history`, `rpc` and `send` commands. */
 
+import { resolveChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
@@ -53,8 +54,34 @@ function temporaryFailure(session: ClientSession, err: unknown, what: string): R
 }
 
 export async function handlePublish(session: ClientSession, req: PublishRequest): Promise<PublishResult> {
-  await startPublish(session, req);
+  if (needsPublishProxy(session, req)) await publishThroughProxy(session, req);
+  else await startPublish(session, req);
   return {};
+}
+
+/**
+ * True when this publish must first be approved by the publish proxy (`publish_proxy_enabled` in
+ * its namespace): such publishes are not pipelined, so the proxy call cannot reorder appends.
+ */
+export function needsPublishProxy(session: ClientSession, req: PublishRequest): boolean {
+  if (req.channel === undefined || !session.ctx.proxies.has('publish')) return false;
+  return resolveChannel(session.ctx.config.channel, req.channel)?.options.publishProxyEnabled === true;
+}
+
+/**
+ * The publish proxy step, before the pipeline: permission and validation as usual, then the
+ * backend's verdict (its `error`/`disconnect` reach the client; it may replace the data), then
+ * the append. A worker's handling of the message comes after, from the stream.
+ */
+async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
+  const channel = requireChannel(req.channel);
+  const resolved = resolveOrThrow(session, channel);
+  authorizePublish(session, channel, resolved);
+  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
+  const verdict = await session.ctx.proxies.publish(session, channel, encoder.encode(data));
+  const replaced = verdict.data === null ? data : jsonText(verdict.data);
+  if (replaced === null) throw new ReplyError(Errors.internal);
+  await startPublish(session, { channel, data: encoder.encode(replaced) });
 }
 
 /**
@@ -110,6 +137,10 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
 }
 
 export async function handleRpc(session: ClientSession, req: RPCRequest): Promise<RPCResult> {
+  if (session.ctx.proxies.rpcEnabled) {
+    const answer = await session.ctx.proxies.rpc(session, req.method ?? '', req.data);
+    return answer === null ? {} : { data: answer };
+  }
   const data = jsonText(req.data);
   if (data === null) throw new ReplyError(Errors.badRequest, 'rpc data must be UTF-8 encoded JSON');
   const message = baseMessage(session, 'rpc', routingKey(session), data);

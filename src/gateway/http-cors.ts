@@ -1,24 +1,16 @@
 /**
  * CORS for the HTTP transports: a browser page on another origin may open an HTTP-stream or SSE
- * connection and POST to `/emulation` when its Origin is one the WebSocket endpoint would accept.
+ * connection and POST to `/emulation` when its Origin is one the WebSocket endpoint accepts
+ * (`client.allowed_origins`, else the same-host rule; see origin-check.ts).
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../config/index.js';
 
 /**
- * Whether a request's Origin may connect. Requests without Origin (not from a browser page) and
- * same-origin requests always may.
+ * CORS response headers for a request whose Origin passed the WebSocket endpoint's rule: the
+ * origin echoed with credentials allowed; none for requests without Origin.
  */
-export function originAllowed(req: IncomingMessage, _config: Config): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined || origin === '' || origin === 'null') return true;
-  return true;
-}
-
-/** CORS response headers for an allowed request (empty without Origin); null when the Origin is refused. */
-export function corsHeaders(req: IncomingMessage, config: Config): Record<string, string> | null {
-  if (!originAllowed(req, config)) return null;
+export function corsHeaders(req: IncomingMessage): Record<string, string> {
   const origin = req.headers.origin;
   if (origin === undefined || origin === '') return {};
   return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' };

@@ -21,8 +21,12 @@ export const CONNECT_QUERY_PARAM = 'cf_connect';
 /** What the HTTP transports need from the gateway. */
 export interface TransportHost {
   readonly ctx: GatewayContext;
-  /** Starts a session over a transport; the gateway tracks both until they close. */
-  openSession(transport: Transport): ClientSession;
+  /** Starts a session over a transport (request headers for proxies); the gateway tracks both until they close. */
+  openSession(transport: Transport, req: IncomingMessage): ClientSession;
+  /** The WebSocket endpoint's Origin rule (`client.allowed_origins`, else same host). */
+  originAllowed(req: IncomingMessage): boolean;
+  /** The connection rate limit (`client.connection_rate_limit`); false: refuse this connection. */
+  takeConnectionToken(): boolean;
   /** This node's emulation session with that id. */
   emulationSession(session: string): ClientSession | undefined;
   /** Hands an emulation request to the node holding the session; false when no other node can be reached. */
@@ -75,9 +79,11 @@ function protocolOf(req: IncomingMessage): ProtocolType {
 /** Opens a stream transport on `res` and hands it the first frame of commands. */
 function startStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, name: 'http_stream' | 'sse',
   protocol: ProtocolType, frame: Buffer, cors: Record<string, string>): void {
+  if (!host.takeConnectionToken()) return answer(res, 503, cors, 'too many new connections (client.connection_rate_limit)');
   const transport = new HttpResponseTransport(req, res, name, protocol, cors);
-  const session = host.openSession(transport);
+  const session = host.openSession(transport, req);
   session.handleFrame(frame);
+  return undefined;
 }
 
 async function httpStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
@@ -150,11 +156,12 @@ export function httpTransportRoutes(host: TransportHost, routes: ReadonlyMap<str
   return async (req, res) => {
     const handler = routes.get(pathOf(req));
     if (handler === undefined) return false;
-    const cors = corsHeaders(req, host.ctx.config);
-    if (cors === null) {
-      answer(res, 403, {}, 'origin not allowed');
+    if (!host.originAllowed(req)) {
+      host.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200), path: pathOf(req) }, 'http transport refused: origin not allowed');
+      answer(res, 403, {}, 'origin not allowed (client.allowed_origins)');
       return true;
     }
+    const cors = corsHeaders(req);
     if (req.method === 'OPTIONS') {
       answerPreflight(req, res, cors);
       return true;

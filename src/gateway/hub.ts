@@ -60,6 +60,17 @@ export class Hub implements BrokerEventHandler {
     return this.channels.get(channel)?.id ?? 0;
   }
 
+  /** Subscribed connections per channel on this node. */
+  subscriberCounts(): Map<ChannelName, number> {
+    const counts = new Map<ChannelName, number>();
+    for (const [channel, entry] of this.channels) {
+      let n = 0;
+      for (const sub of entry.subscribers) if (sub.status === 'subscribed') n++;
+      if (n > 0) counts.set(channel, n);
+    }
+    return counts;
+  }
+
   /** Number of channels with local subscribers. */
   get channelCount(): number {
     return this.channels.size;

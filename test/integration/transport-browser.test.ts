@@ -3,7 +3,8 @@
 // another origin (CORS), and connects, subscribes, publishes and receives.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -54,9 +55,15 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
   let page: { server: Server; url: string };
   let browser: LaunchedBrowser;
 
+  let dir: string;
+
   before(async () => {
-    gw = await startTestGateway();
     page = await startPageServer();
+    // The page is on another origin than the gateway: allow it as client.allowed_origins.
+    dir = mkdtempSync(join(tmpdir(), 'gw-browser-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ client: { allowed_origins: [page.url] } }));
+    gw = await startTestGateway({ CONFIG_FILE: file });
     browser = await launchChromium();
     await browser.context.addInitScript(() => {
       delete (globalThis as { WebSocket?: unknown }).WebSocket;
@@ -66,6 +73,7 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
     await browser?.close();
     page?.server.close();
     await gw?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   for (const c of CASES) {

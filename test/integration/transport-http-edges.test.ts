@@ -3,6 +3,9 @@
 // CORS preflight, and graceful shutdown ending every stream with a 3001 push.
 
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 import { wsPortHttpUrl } from '../helpers/transports.js';
@@ -32,13 +35,18 @@ class LineReader {
 void describe('HTTP transport edges', () => {
   let gw: TestGateway;
   let base: string;
+  let dir: string;
 
   before(async () => {
-    gw = await startTestGateway({ WS_PING_INTERVAL: '600ms', WS_PONG_TIMEOUT: '400ms' });
+    dir = mkdtempSync(join(tmpdir(), 'gw-http-edges-'));
+    const file = join(dir, 'config.json');
+    writeFileSync(file, JSON.stringify({ client: { allowed_origins: ['http://app.example'] } }));
+    gw = await startTestGateway({ WS_PING_INTERVAL: '600ms', WS_PONG_TIMEOUT: '400ms', CONFIG_FILE: file });
     base = wsPortHttpUrl(gw.wsUrl);
   });
   after(async () => {
     await gw.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   void it('refuses wrong methods, a missing connect command and malformed emulation requests', async () => {
@@ -94,6 +102,14 @@ void describe('HTTP transport edges', () => {
     assert.equal(res.headers.get('access-control-allow-origin'), 'http://app.example');
     assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
     assert.equal(res.headers.get('access-control-allow-headers'), 'content-type');
+  });
+
+  void it('refuses a page origin the WebSocket endpoint would refuse (client.allowed_origins) with 403', async () => {
+    for (const path of ['/connection/http_stream', '/connection/sse', '/emulation']) {
+      const res = await fetch(`${base}${path}`, { method: 'POST', headers: { origin: 'http://evil.example' }, body: '{}' });
+      assert.equal(res.status, 403, path);
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    }
   });
 });
 

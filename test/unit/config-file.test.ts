@@ -73,6 +73,9 @@ void describe('CONFIG_FILE', () => {
       allowPresenceForSubscriber: true,
       allowUserLimitedChannels: true,
       userOwned: false,
+      subscribeProxyEnabled: false,
+      publishProxyEnabled: false,
+      subRefreshProxyEnabled: false,
     });
     assert.equal(c.channel.namespaces[1]?.userOwned, true);
     assert.equal(resolveChannel(c.channel, 'anything')?.namespace, '');

@@ -41,7 +41,33 @@ export interface EmulationCommand {
   data: string;
 }
 
-export type ControlCommand = DisconnectCommand | UnsubscribeCommand | EmulationCommand;
+
+/** Subscribe a user's connections to a channel on every node (server API `subscribe`). */
+export interface SubscribeCommand {
+  type: 'subscribe';
+  user: UserId;
+  channel: ChannelName;
+  client?: ClientId;
+  /** Channel info (ClientInfo `chan_info`), base64. */
+  info?: string;
+  /** Subscribe push `data`, base64. */
+  data?: string;
+}
+
+/** Change the expiry of a user's connections on every node (server API `refresh`). */
+export interface RefreshCommand {
+  type: 'refresh';
+  user: UserId;
+  client?: ClientId;
+  /** Close the connections as expired (3005). */
+  expired?: boolean;
+  /** New expiry, Unix seconds; 0 or omitted: never expires. */
+  expireAt?: number;
+  /** New connection info, base64. */
+  info?: string;
+}
+
+export type ControlCommand = DisconnectCommand | UnsubscribeCommand | SubscribeCommand | RefreshCommand | EmulationCommand;
 
 /** Called for every command received, the node's own included; exceptions are logged, not rethrown. */
 export type ControlHandler = (command: ControlCommand) => void;
@@ -88,6 +114,15 @@ export function decodeControlCommand(message: string): ControlCommand | null {
   if (v.type === 'unsubscribe') {
     if (typeof v.channel !== 'string') return null;
     return { type: 'unsubscribe', user: v.user, channel: v.channel, ...client };
+  }
+  const text = (name: string): Record<string, string> => (typeof v[name] === 'string' ? { [name]: v[name] } : {});
+  if (v.type === 'subscribe') {
+    if (typeof v.channel !== 'string') return null;
+    return { type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data') };
+  }
+  if (v.type === 'refresh') {
+    const expireAt = typeof v.expireAt === 'number' && Number.isFinite(v.expireAt) ? { expireAt: v.expireAt } : {};
+    return { type: 'refresh', user: v.user, ...client, ...(v.expired === true ? { expired: true } : {}), ...expireAt, ...text('info') };
   }
   return null;
 }

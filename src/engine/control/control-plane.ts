@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { ChannelName, ClientId, UserId } from '../../protocol/index.js';
-import type { ControlBus, ControlCommand } from './control-bus.js';
+import type { ControlBus, ControlCommand, RefreshCommand, SubscribeCommand } from './control-bus.js';
 import type { NodeId, NodeInfo, NodeRegistry } from './node-registry.js';
 
 /** Counts one node reports about its own connections. */
@@ -24,6 +24,10 @@ export interface LocalNode {
   /** Unsubscribes the user's local connections from `channel` (only `client` when set); returns how many. */
   unsubscribeUser(user: UserId, channel: ChannelName, client?: ClientId): number;
   stats(): LocalNodeStats;
+  /** Subscribes the user's local connections to the command's channel (server-side); returns how many. */
+  subscribeUser(command: SubscribeCommand): number;
+  /** Applies a server API refresh to the user's local connections; returns how many. */
+  refreshUser(command: RefreshCommand): number;
   /** Hands a forwarded `/emulation` frame to the local session; false when it is not here. Omitted: ignored. */
   emulate?(session: string, data: Buffer): boolean;
 }
@@ -110,8 +114,12 @@ export class ControlPlane {
       affected = local.emulate?.(command.session, Buffer.from(command.data, 'base64')) === true ? 1 : 0;
     } else if (command.type === 'disconnect') {
       affected = local.disconnectUser(command.user, command.code, command.reason, ...optional(command.client));
-    } else {
+    } else if (command.type === 'unsubscribe') {
       affected = local.unsubscribeUser(command.user, command.channel, ...optional(command.client));
+    } else if (command.type === 'subscribe') {
+      affected = local.subscribeUser(command);
+    } else {
+      affected = local.refreshUser(command);
     }
     if (affected > 0) this.options.logger?.debug({ command: command.type, affected }, 'control command applied');
   }

@@ -12,10 +12,11 @@ import {
 } from '../../protocol/index.js';
 import { badRequest, type ApiRequest } from './api-request.js';
 import { clientInfoJson, publicationJson } from './api-json.js';
+import { IdempotencyCache } from './idempotency-cache.js';
 
 /** Publishes with the history options of the channel's namespace (ChannelPublisher does). */
 export interface ApiPublisher {
-  publish(channel: ChannelName, data: Bytes, options?: { info?: ClientInfo; tags?: Record<string, string> }): Promise<StreamPosition>;
+  publish(channel: ChannelName, data: Bytes, options?: { info?: ClientInfo; tags?: Record<string, string>; skipHistory?: boolean }): Promise<StreamPosition>;
 }
 
 /** What the server API reads and drives. */
@@ -27,6 +28,12 @@ export interface ApiDeps {
   presence: Pick<PresenceManager, 'presence' | 'presenceStats'>;
   control: Pick<ControlBus, 'send'>;
   nodes: Pick<NodeRegistry, 'list'>;
+  /** Clients per channel of this node (`channels`); omitted: no channels are reported. */
+  channels?: () => ReadonlyMap<ChannelName, number>;
+  /** Records each request (`method`: a known name, `batch`, or `unknown`); omitted: not measured. */
+  metrics?: { observe(method: string, result: string, seconds: number): void };
+  /** `idempotency_key` results; omitted: a fresh cache per API handler. */
+  idempotency?: IdempotencyCache;
 }
 
 /** One call: the parsed body and its raw bytes (so `data` keeps the sender's exact JSON). */
@@ -43,7 +50,7 @@ const BROADCAST_CONCURRENCY = 32;
 const MAX_REASON_BYTES = 123;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function knownChannel(deps: ApiDeps, channel: ChannelName): ResolvedChannel {
+export function knownChannel(deps: ApiDeps, channel: ChannelName): ResolvedChannel {
   const problem = validateChannelName(deps.config.channel, channel);
   if (problem !== null) throw badRequest(problem);
   const resolved = resolveChannel(deps.config.channel, channel);
@@ -72,26 +79,53 @@ function errorJson(err: unknown, logger: Logger, method: string): string {
   return JSON.stringify({ error: new ReplyError(Errors.internal).toProtocol() });
 }
 
+const fallbackIdempotency = new WeakMap<ApiDeps, IdempotencyCache>();
+
+function idempotencyOf(deps: ApiDeps): IdempotencyCache {
+  if (deps.idempotency !== undefined) return deps.idempotency;
+  let cache = fallbackIdempotency.get(deps);
+  if (cache === undefined) fallbackIdempotency.set(deps, (cache = new IdempotencyCache()));
+  return cache;
+}
+
+function idempotencyKey(call: ApiCall): string | undefined {
+  const key = call.request.optionalString('idempotency_key');
+  if (key !== undefined && !IdempotencyCache.validKey(key)) throw badRequest('idempotency_key must be at most 256 characters');
+  return key;
+}
+
+/** Publishes once per idempotency key and channel (when a key is given). */
+function publishOnce(call: ApiCall, key: string | undefined, channel: ChannelName, run: () => Promise<StreamPosition>): Promise<string> {
+  const go = (): Promise<string> => run().then(positionJson);
+  return key === undefined ? go() : idempotencyOf(call.deps).run(channel, key, go);
+}
+
+interface PublishOptions { tags?: Record<string, string>; skipHistory?: boolean }
+
+function publishOptions(call: ApiCall): PublishOptions {
+  const options: PublishOptions = {};
+  const tags = call.request.optionalTags('tags');
+  if (tags !== undefined) options.tags = tags;
+  if (call.request.optionalBoolean('skip_history')) options.skipHistory = true;
+  return options;
+}
+
 const publish: ApiMethod = async (call) => {
   const { request, deps } = call;
   const channel = request.requiredString('channel');
-  request.unsupported('skip_history');
-  request.unsupported('idempotency_key');
+  const key = idempotencyKey(call);
   knownChannel(deps, channel);
   const data = publicationData(call);
-  const tags = request.optionalTags('tags');
-  const position = await deps.publisher.publish(channel, data, tags !== undefined ? { tags } : {});
-  return positionJson(position);
+  const options = publishOptions(call);
+  return publishOnce(call, key, channel, () => deps.publisher.publish(channel, data, options));
 };
 
 const broadcast: ApiMethod = async (call) => {
   const { request, deps } = call;
   const channels = request.requiredStrings('channels');
-  request.unsupported('skip_history');
-  request.unsupported('idempotency_key');
+  const key = idempotencyKey(call);
   const data = publicationData(call);
-  const tags = request.optionalTags('tags');
-  const options = tags !== undefined ? { tags } : {};
+  const options = publishOptions(call);
   const responses = new Array<string>(channels.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -100,7 +134,7 @@ const broadcast: ApiMethod = async (call) => {
       const channel = channels[i]!;
       try {
         knownChannel(deps, channel);
-        responses[i] = `{"result":${positionJson(await deps.publisher.publish(channel, data, options))}}`;
+        responses[i] = `{"result":${await publishOnce(call, key, channel, () => deps.publisher.publish(channel, data, options))}}`;
       } catch (err) {
         responses[i] = errorJson(err, deps.logger, 'broadcast');
       }
@@ -206,4 +240,4 @@ export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
   ['info', info],
 ]);
 
-export { errorJson };
+export { errorJson, BASE64 };

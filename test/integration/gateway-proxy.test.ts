@@ -1,0 +1,172 @@
+// Centrifugo's HTTP proxies against a real local backend with the real client: connect by cookie
+// (no token), the backend's error and disconnect answers, a backend that is down, subscribe,
+// publish (data replaced before the pipeline), rpc and the server-side refresh.
+
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { Centrifuge, PublicationContext } from 'centrifuge';
+import WebSocket from 'ws';
+import { freePort } from '../helpers/redis-server.js';
+import { newClient, nextEvent, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
+
+interface Call { path: string; body: Record<string, unknown>; headers: IncomingMessage['headers'] }
+
+/** The app backend: answers each proxy path from the cookie's session name. */
+async function startBackend(calls: Call[]): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => { raw += c.toString(); });
+    req.on('end', () => {
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      calls.push({ path: req.url ?? '', body, headers: req.headers });
+      const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
+      let answer: unknown = {};
+      if (req.url === '/connect') {
+        if (session === 'banned') answer = { error: { code: 1403, message: 'banned' } };
+        else if (session === 'kicked') answer = { disconnect: { code: 4501, reason: 'go away' } };
+        else if (session === 'short') answer = { result: { user: 'shorty', expire_at: Math.floor(Date.now() / 1000) + 1 } };
+        else if (session !== '') answer = { result: { user: session, info: { name: session }, channels: ['feed:all'], data: { welcome: true } } };
+        else answer = { error: { code: 1401, message: 'no session' } };
+      } else if (req.url === '/refresh') {
+        answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 3600 } };
+      } else if (req.url === '/subscribe') {
+        answer = body['channel'] === 'room:open' ? { result: { info: { seat: 7 } } } : { error: { code: 103, message: 'permission denied' } };
+      } else if (req.url === '/publish') {
+        const data = body['data'] as Record<string, unknown>;
+        answer = data['text'] === 'spam' ? { error: { code: 1409, message: 'rejected' } } : { result: { data: { text: String(data['text']).toUpperCase() } } };
+      } else if (req.url === '/rpc') {
+        answer = { result: { data: { method: body['method'], user: body['user'] } } };
+      }
+      const text = JSON.stringify(answer);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+/** A `ws` WebSocket class that sends `cookie`, as a browser does for its own origin. */
+function withCookie(cookie: string): typeof WebSocket {
+  return class extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers: { cookie } });
+    }
+  } as typeof WebSocket;
+}
+
+function configFor(url: string): Record<string, unknown> {
+  const proxy = (path: string) => ({ endpoint: `${url}${path}`, timeout: '2s', http_headers: ['Cookie'] });
+  return {
+    client: { proxy: { connect: { enabled: true, ...proxy('/connect') }, refresh: { enabled: true, ...proxy('/refresh') } } },
+    channel: {
+      proxy: { subscribe: proxy('/subscribe'), publish: proxy('/publish') },
+      namespaces: [
+        { name: 'feed' },
+        { name: 'room', subscribe_proxy_enabled: true, publish_proxy_enabled: true, allow_publish_for_subscriber: true },
+      ],
+    },
+    rpc: { proxy: proxy('/rpc'), without_namespace: { proxy_enabled: true } },
+  };
+}
+
+void describe('HTTP proxies to the application backend', () => {
+  const calls: Call[] = [];
+  let backend: Awaited<ReturnType<typeof startBackend>>;
+  let gw: TestGateway;
+  const clients: Centrifuge[] = [];
+  const client = (cookie: string): Centrifuge => {
+    const c = newClient(gw.wsUrl, 'json', { websocket: withCookie(cookie) });
+    clients.push(c);
+    return c;
+  };
+
+  before(async () => {
+    backend = await startBackend(calls);
+    gw = await startTestGateway({}, { configFile: configFor(backend.url) });
+  });
+  after(async () => {
+    for (const c of clients) c.disconnect();
+    await gw.close();
+    backend.server.close();
+  });
+
+  void it('a browser connects with its session cookie and no token; the backend sees the cookie', async () => {
+    const c = client('session=alice; theme=dark');
+    const pubs: PublicationContext[] = [];
+    c.on('publication', (ctx) => pubs.push(ctx));
+    const connected = nextEvent<{ data?: unknown }>(c, 'connected');
+    c.connect();
+    assert.deepEqual((await connected).data, { welcome: true });
+    const call = calls.find((x) => x.path === '/connect' && x.headers.cookie?.includes('alice'));
+    assert.equal(call?.headers.cookie, 'session=alice; theme=dark');
+    assert.equal(call?.body['transport'], 'websocket');
+    assert.equal(typeof call?.body['client'], 'string');
+    await gw.publisher.publish('feed:all', Buffer.from('{"hello":"alice"}'));
+    await waitUntil(() => pubs.length === 1, 5000, 'server-side subscription from the connect proxy');
+    const rpc = await c.rpc('whoami', { q: 1 });
+    assert.deepEqual(rpc.data, { method: 'whoami', user: 'alice' });
+  });
+
+  void it("the backend's error reaches the client as that error, its disconnect as that disconnect", async () => {
+    const banned = client('session=banned');
+    const refused = nextEvent<{ code: number; reason: string }>(banned, 'disconnected');
+    banned.connect();
+    assert.equal((await refused).code, 1403);
+
+    const kicked = client('session=kicked');
+    const gone = nextEvent<{ code: number; reason: string }>(kicked, 'disconnected');
+    kicked.connect();
+    const d = await gone;
+    assert.deepEqual([d.code, d.reason], [4501, 'go away']);
+  });
+
+  void it('a backend that is down gives a temporary error and the client keeps retrying', async () => {
+    const down = await startTestGateway({}, { configFile: configFor(`http://127.0.0.1:${await freePort()}`) });
+    try {
+      const c = newClient(down.wsUrl, 'json', { websocket: withCookie('session=alice') });
+      const error = nextEvent<{ type: string; error: { code: number; temporary?: boolean } }>(c, 'error');
+      c.connect();
+      const e = await error;
+      assert.equal(e.error.code, 100);
+      assert.equal(e.error.temporary, true);
+      assert.equal(c.state, 'connecting', 'a temporary error keeps the client reconnecting');
+      c.disconnect();
+    } finally {
+      await down.close();
+    }
+  });
+
+  void it('the subscribe proxy decides subscriptions; the publish proxy checks and replaces data before the pipeline', async () => {
+    const c = client('session=bob');
+    c.connect();
+    await nextEvent(c, 'connected');
+    const open = c.newSubscription('room:open');
+    const got: unknown[] = [];
+    open.on('publication', (ctx) => got.push(ctx.data));
+    open.subscribe();
+    await nextEvent(open, 'subscribed');
+    const closed = c.newSubscription('room:closed');
+    const unsubscribed = nextEvent<{ code: number }>(closed, 'unsubscribed');
+    closed.subscribe();
+    assert.equal((await unsubscribed).code, 103);
+
+    await open.publish({ text: 'hello' });
+    await waitUntil(() => got.length === 1, 5000, 'replaced publication');
+    assert.deepEqual(got[0], { text: 'HELLO' });
+    await assert.rejects(open.publish({ text: 'spam' }), (err: { code?: number }) => err.code === 1409);
+    const call = calls.find((x) => x.path === '/publish');
+    assert.equal(call?.body['channel'], 'room:open');
+    assert.equal(call?.body['user'], 'bob');
+  });
+
+  void it('the refresh proxy extends a proxy-authenticated connection when it expires', async () => {
+    const c = client('session=short');
+    c.connect();
+    await nextEvent(c, 'connected');
+    await waitUntil(() => calls.some((x) => x.path === '/refresh' && x.body['user'] === 'shorty'), 5000, 'refresh proxy call');
+    assert.equal(c.state, 'connected');
+  });
+});

@@ -23,6 +23,7 @@ import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
 import type { Transport } from './transport/index.js';
 import { handleSubRefresh, handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
+import { uniConnectDisconnect } from './uni-connect.js';
 
 type Method = Exclude<keyof Command, 'id'>;
 
@@ -312,8 +313,9 @@ export class ClientSession implements SubscriptionOwner {
       }
       const outcome = await this.execute(method, cmd);
       if (this.state === 'closed') return;
-      outcome.reply.id = id;
-      this.sendReply(outcome.reply);
+      // Unidirectional clients get the connect result as their first push, not as a reply.
+      if (method === 'connect' && this.transport.unidirectional) this.sendReply({ push: { connect: outcome.reply.connect ?? { client: this.id } } });
+      else this.sendReply({ ...outcome.reply, id });
       if (method === 'connect') this.startConnected();
       outcome.afterReply?.();
     } catch (err) {
@@ -331,12 +333,20 @@ export class ClientSession implements SubscriptionOwner {
       return 'disconnect';
     }
     if (err instanceof ReplyError) {
+      if (method === 'connect' && this.transport.unidirectional) {
+        this.close(uniConnectDisconnect(err));
+        return 'disconnect';
+      }
       if (method === 'connect') this.state = 'failed';
       this.sendReply({ id, error: err.toProtocol() });
       return 'error';
     }
     const held = commandFailureLog.pass();
     if (held !== null) this.ctx.logger.error({ err, method, client: this.id, similarLinesHeld: held }, 'command failed');
+    if (method === 'connect' && this.transport.unidirectional) {
+      this.close(Disconnects.internal);
+      return 'disconnect';
+    }
     if (method === 'connect') this.state = 'failed';
     this.sendReply({ id, error: new ReplyError(Errors.internal).toProtocol() });
     return 'error';
@@ -378,7 +388,9 @@ export class ClientSession implements SubscriptionOwner {
       if (!this.pingOutstanding) {
         this.pingOutstanding = true;
         this.writer.enqueue(this.ping);
-        this.pongTimer = setTimeout(() => this.close(Disconnects.noPong), this.ctx.config.client.pongTimeoutMs);
+        // Unidirectional clients cannot answer: their pings only keep intermediaries from idling out.
+        if (this.transport.unidirectional) this.pingOutstanding = false;
+        else this.pongTimer = setTimeout(() => this.close(Disconnects.noPong), this.ctx.config.client.pongTimeoutMs);
       }
       this.schedulePing(this.ctx.config.client.pingIntervalMs);
     }, delayMs);

@@ -14,6 +14,7 @@ import {
 } from './auth/index.js';
 import type { ClientSession, HandlerOutcome } from './client-session.js';
 import { subscribeServerSide } from './server-side-subscriptions.js';
+import { requestedUniSubscriptions } from './uni-connect.js';
 
 const utf8 = new TextDecoder();
 
@@ -95,12 +96,14 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
   if (creds.meta !== null) session.meta = creds.meta;
   session.authByProxy = creds.byProxy;
   session.expireAtMs = creds.expireAtMs ?? 0;
-  const serverSide = creds.subs.length > 0 ? await subscribeServerSide(session, creds.subs, req.subs) : null;
+  const uni = session.transport.unidirectional;
+  const subs = uni ? [...creds.subs, ...await requestedUniSubscriptions(session, req, creds.subs)] : creds.subs;
+  const serverSide = subs.length > 0 ? await subscribeServerSide(session, subs, req.subs) : null;
   const result: ConnectResult = {
     client: session.id,
     version,
     ping: Math.ceil(config.client.pingIntervalMs / 1000),
-    pong: true,
+    pong: !uni,
   };
   if (creds.data !== null) result.data = creds.data;
   if (serverSide !== null) result.subs = serverSide.results;

@@ -31,6 +31,7 @@ import { httpTransportRoutes, type TransportHost } from './http-transports.js';
 import type { ControlCommand } from '../engine/index.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
+export const UNI_WEBSOCKET_PATH = '/connection/uni_websocket';
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
 const JSON_SUBPROTOCOL = 'centrifuge-json';
 
@@ -328,7 +329,8 @@ export class Gateway implements LocalNode {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WEBSOCKET_PATH) return rejectUpgrade(socket, '404 Not Found');
+    const uni = url.pathname === UNI_WEBSOCKET_PATH;
+    if (url.pathname !== WEBSOCKET_PATH && !uni) return rejectUpgrade(socket, '404 Not Found');
     if (this.state !== 'running') return rejectUpgrade(socket, '503 Service Unavailable');
     if (!this.originAllowed(req.headers.origin, req.headers.host)) {
       this.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200) }, 'websocket upgrade refused: origin not allowed');
@@ -339,7 +341,8 @@ export class Gateway implements LocalNode {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
         || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf' ? 'protobuf' : 'json';
-      this.openSession(new WebSocketTransport(ws, protocol), req);
+      // Unidirectional WebSocket speaks JSON only (Centrifugo's uni_websocket).
+      this.openSession(uni ? new WebSocketTransport(ws, 'json', 'uni_websocket') : new WebSocketTransport(ws, protocol), req);
     });
   }
 

@@ -9,12 +9,14 @@ import { ProtocolDecodeError, decodeEmulationRequest, type EmulationRequest, typ
 import type { ClientSession } from './client-session.js';
 import type { GatewayContext } from './gateway-context.js';
 import type { HttpRouteHandler } from './http-endpoints.js';
-import { HttpResponseTransport, type Transport } from './transport/index.js';
+import { HttpResponseTransport, uniConnectFrame, type HttpResponseTransportName, type Transport } from './transport/index.js';
 import { corsHeaders, answerPreflight } from './http-cors.js';
 
 export const HTTP_STREAM_PATH = '/connection/http_stream';
 export const SSE_PATH = '/connection/sse';
 export const EMULATION_PATH = '/emulation';
+export const UNI_HTTP_STREAM_PATH = '/connection/uni_http_stream';
+export const UNI_SSE_PATH = '/connection/uni_sse';
 /** SSE starts with a GET from EventSource: the connect command travels in this query parameter. */
 export const CONNECT_QUERY_PARAM = 'cf_connect';
 
@@ -77,7 +79,7 @@ function protocolOf(req: IncomingMessage): ProtocolType {
 }
 
 /** Opens a stream transport on `res` and hands it the first frame of commands. */
-function startStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, name: 'http_stream' | 'sse',
+function startStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, name: HttpResponseTransportName,
   protocol: ProtocolType, frame: Buffer, cors: Record<string, string>): void {
   if (!host.takeConnectionToken()) return answer(res, 503, cors, 'too many new connections (client.connection_rate_limit)');
   const transport = new HttpResponseTransport(req, res, name, protocol, cors);
@@ -94,21 +96,51 @@ async function httpStream(host: TransportHost, req: IncomingMessage, res: Server
   return undefined;
 }
 
-async function sse(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+/** The first frame of an SSE request: the `cf_connect` query parameter of a GET, or a POST body; null when answered already. */
+async function sseConnectFrame(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<Buffer | null> {
   let frame: Buffer;
   if (req.method === 'GET') {
     const connect = new URL(req.url ?? '/', 'http://localhost').searchParams.get(CONNECT_QUERY_PARAM);
-    if (connect === null || connect === '') return answer(res, 400, cors, `sse needs the connect command in the ${CONNECT_QUERY_PARAM} query parameter`);
+    if (connect === null || connect === '') {
+      answer(res, 400, cors, `sse needs the connect command in the ${CONNECT_QUERY_PARAM} query parameter`);
+      return null;
+    }
     frame = Buffer.from(connect, 'utf8');
-    if (frame.length > host.ctx.config.client.messageSizeLimit) return answer(res, 413, cors, 'connect command larger than client.message_size_limit');
+    if (frame.length > host.ctx.config.client.messageSizeLimit) {
+      answer(res, 413, cors, 'connect command larger than client.message_size_limit');
+      return null;
+    }
   } else if (req.method === 'POST') {
     const body = await readBody(req, host.ctx.config.client.messageSizeLimit);
-    if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
+    if (body === null) {
+      answer(res, 413, cors, 'request body larger than client.message_size_limit');
+      return null;
+    }
     frame = body;
   } else {
-    return answer(res, 405, { ...cors, allow: 'GET, POST, OPTIONS' }, 'sse needs a GET (or POST) with the connect command');
+    answer(res, 405, { ...cors, allow: 'GET, POST, OPTIONS' }, 'sse needs a GET (or POST) with the connect command');
+    return null;
   }
-  startStream(host, req, res, 'sse', 'json', frame, cors);
+  return frame;
+}
+
+async function sse(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+  const frame = await sseConnectFrame(host, req, res, cors);
+  if (frame !== null) startStream(host, req, res, 'sse', 'json', frame, cors);
+}
+
+/** `/connection/uni_sse`: the ConnectRequest JSON in `cf_connect` (or a POST body); pushes as `data:` events. */
+async function uniSse(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+  const frame = await sseConnectFrame(host, req, res, cors);
+  if (frame !== null) startStream(host, req, res, 'uni_sse', 'json', uniConnectFrame(frame), cors);
+}
+
+/** `/connection/uni_http_stream`: a POST of the ConnectRequest JSON; pushes as JSON lines. */
+async function uniHttpStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
+  if (req.method !== 'POST') return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'uni_http_stream needs a POST with the connect request as body');
+  const body = await readBody(req, host.ctx.config.client.messageSizeLimit);
+  if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
+  startStream(host, req, res, 'uni_http_stream', 'json', uniConnectFrame(body), cors);
   return undefined;
 }
 
@@ -149,6 +181,8 @@ const ROUTES = new Map<string, Handler>([
   [HTTP_STREAM_PATH, httpStream],
   [SSE_PATH, sse],
   [EMULATION_PATH, emulation],
+  [UNI_HTTP_STREAM_PATH, uniHttpStream],
+  [UNI_SSE_PATH, uniSse],
 ]);
 
 /** Route handlers for the WebSocket port's HTTP server: CORS first, then the transport. */

@@ -215,6 +215,10 @@ function writePush(p: Push): void {
     raw(',"data":', p.subscribe.data);
     close(o);
   }
+  if (p.connect) {
+    w.ascii(',"connect":');
+    writeConnectResult(p.connect);
+  }
   if (p.disconnect) {
     w.ascii(',"disconnect":');
     const o = open();

@@ -187,6 +187,8 @@ export interface Push {
   unsubscribe?: Unsubscribe;
   message?: Message;
   subscribe?: Subscribe;
+  /** Unidirectional transports: the connect result, as the first message. */
+  connect?: ConnectResult;
   disconnect?: Disconnect;
 }
 

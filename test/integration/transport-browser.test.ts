@@ -112,4 +112,25 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
       }
     });
   }
+
+  void it('a native EventSource receives publications over uni_sse', async () => {
+    const tab = await browser.context.newPage();
+    try {
+      await tab.goto(`${page.url}/`);
+      const url = `${wsPortHttpUrl(gw.wsUrl)}/connection/uni_sse?cf_connect=${encodeURIComponent(JSON.stringify({ subs: { 'chat:browser-uni': {} } }))}`;
+      await tab.evaluate((u) => {
+        const g = globalThis as unknown as { got: unknown[]; EventSource: new (url: string) => { onmessage: (e: { data: string }) => void } };
+        g.got = [];
+        new g.EventSource(u).onmessage = (e) => g.got.push(JSON.parse(e.data));
+      }, url);
+      await tab.waitForFunction(() => (globalThis as unknown as { got: unknown[] }).got.length >= 1);
+      await gw.publisher.publish('chat:browser-uni', JSON.stringify({ text: 'to the page' }));
+      await tab.waitForFunction(() => (globalThis as unknown as { got: unknown[] }).got.length >= 2);
+      const got = await tab.evaluate(() => (globalThis as unknown as { got: unknown[] }).got);
+      assert.ok((got[0] as { connect?: { subs?: Record<string, unknown> } }).connect?.subs?.['chat:browser-uni'] !== undefined);
+      assert.deepEqual(got[1], { channel: 'chat:browser-uni', pub: { data: { text: 'to the page' }, offset: 1 } });
+    } finally {
+      await tab.close();
+    }
+  });
 });

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { codecFor, type ProtocolType } from '../../protocol/index.js';
 import type { Transport, TransportDisconnect, TransportEvents, TransportName } from './transport.js';
+import { uniMessage } from './uni-message.js';
 
 /** Time an ended response may take to drain to the peer before its socket is destroyed. */
 const endTimeoutMs = 5000;
@@ -76,7 +77,8 @@ export class HttpResponseTransport implements Transport {
   write(messages: readonly Buffer[]): number {
     if (!this.writable) return 0;
     const parts: Buffer[] = [];
-    for (const m of messages) {
+    for (const message of messages) {
+      const m = this.unidirectional ? uniMessage(message) : message;
       if (this.sse) parts.push(SSE_PREFIX, m, SSE_SUFFIX);
       else if (this.protocol === 'json') parts.push(m, LINE_END);
       else parts.push(m);

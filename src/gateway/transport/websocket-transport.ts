@@ -3,6 +3,7 @@
 import type { RawData, WebSocket } from 'ws';
 import { codecFor, type ProtocolType } from '../../protocol/index.js';
 import type { Transport, TransportDisconnect, TransportEvents, TransportName } from './transport.js';
+import { uniConnectFrame, uniMessage } from './uni-message.js';
 
 /** Time a closing socket may take to complete the close handshake before it is destroyed. */
 const closeHandshakeTimeoutMs = 5000;
@@ -38,14 +39,19 @@ export class WebSocketTransport implements Transport {
   }
 
   attach(events: TransportEvents): void {
-    this.ws.on('message', (data) => events.onFrame(toBuffer(data)));
+    let frames = 0;
+    this.ws.on('message', (data) => {
+      // Unidirectional: the first message is a bare ConnectRequest; anything later is dropped.
+      if (!this.unidirectional) events.onFrame(toBuffer(data));
+      else if (frames++ === 0) events.onFrame(uniConnectFrame(toBuffer(data)));
+    });
     this.ws.on('close', (code) => events.onClosed(code));
     this.ws.on('error', (err) => events.onError(err));
   }
 
   write(messages: readonly Buffer[]): number {
     if (!this.writable) return 0;
-    const frame = codecFor(this.protocol).joinMessages(messages);
+    const frame = codecFor(this.protocol).joinMessages(this.unidirectional ? messages.map(uniMessage) : messages);
     this.ws.send(frame, { binary: this.binary });
     return frame.length;
   }
@@ -53,6 +59,8 @@ export class WebSocketTransport implements Transport {
   close(disconnect: TransportDisconnect): void {
     const ws = this.ws;
     if (ws.readyState === ws.CLOSED) return;
+    // A client without an SDK may not look at close codes: it gets the disconnect push first.
+    if (this.unidirectional) this.write([codecFor(this.protocol).encodeReply({ push: { disconnect: { code: disconnect.code, reason: disconnect.reason } } })]);
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(disconnect.code, disconnect.reason);
     const timer = setTimeout(() => ws.terminate(), closeHandshakeTimeoutMs);
     timer.unref();

@@ -90,6 +90,14 @@ void describe('CONFIG_FILE', () => {
     assert.equal(resolveChannel(c.channel, 'other'), null);
   });
 
+  void it('reads allowed_delta_types and allow_tags_filter, refusing unknown delta types', () => {
+    const c = withFile({ channel: { namespaces: [{ name: 'board', allowed_delta_types: ['fossil'], allow_tags_filter: true }] } });
+    assert.deepEqual(c.channel.namespaces[0]?.allowedDeltaTypes, ['fossil']);
+    assert.equal(c.channel.namespaces[0]?.allowTagsFilter, true);
+    const problems = problemsWithFile({ channel: { namespaces: [{ name: 'b', allowed_delta_types: ['xdelta'] }] } });
+    assert.ok(problems.some((p) => p.includes('channel.namespaces[0].allowed_delta_types') && p.includes('"fossil"')), problems.join('; '));
+  });
+
   void it('a file without a channel section keeps the built-in rules', () => {
     const c = withFile({ client: { insecure: false } });
     assert.equal(resolveChannel(c.channel, 'chat:room')?.namespace, 'chat');

@@ -41,7 +41,12 @@ void describe('HTTP-streaming and SSE with the real client', () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-emulation-'));
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({
-      channel: { namespaces: [{ name: 'chat', history_size: 20, history_ttl: '1m', force_recovery: true, allow_subscribe_for_client: true, allow_publish_for_client: true }] },
+      channel: {
+        namespaces: [
+          { name: 'chat', history_size: 20, history_ttl: '1m', force_recovery: true, allow_subscribe_for_client: true, allow_publish_for_client: true },
+          { name: 'board', history_size: 20, history_ttl: '1m', force_recovery: true, allow_subscribe_for_client: true, allowed_delta_types: ['fossil'] },
+        ],
+      },
     }));
     gw = await startTestGateway({ CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET, CONFIG_FILE: file }, {
       expiredCloseDelayMs: 400,
@@ -88,6 +93,24 @@ void describe('HTTP-streaming and SSE with the real client', () => {
       assert.ok((await metricValue(gw, 'gateway_transport_bytes_out_total', { transport })) > 0);
       c.disconnect();
       await waitUntil(() => gw.gateway.connectionCount === 0, 4000, 'the stream to end on the server');
+    });
+
+    void it(`${transport} (${protocol}): a delta subscription rebuilds the exact payloads`, async () => {
+      const c = newTransportClient(gw.wsUrl, transport, protocol, { token: token({ sub: 'u4' }) });
+      clients.push(c);
+      const channel = `board:delta-${transport}-${protocol}`;
+      const sub = c.newSubscription(channel, { delta: 'fossil' });
+      const got: string[] = [];
+      sub.on('publication', (p: PublicationContext) => got.push(p.data instanceof Uint8Array ? new TextDecoder().decode(p.data) : JSON.stringify(p.data)));
+      sub.subscribe();
+      c.connect();
+      await sub.ready(4000);
+      const docs = [1, 2, 3, 4].map((n) => JSON.stringify({ n, rows: Array.from({ length: 30 }, (_, i) => (i === n ? `changed ${n} ✓` : `row ${i}`)) }));
+      for (const d of docs) await gw.publisher.publish(channel, d);
+      await waitUntil(() => got.length === 4, 4000, 'four publications');
+      assert.deepEqual(got, docs);
+      assert.equal(sub.deltaStats().numDeltaPayloads, 3);
+      c.disconnect();
     });
 
     void it(`${transport} (${protocol}): recovers missed publications after the server drops the connection`, async () => {

@@ -14,6 +14,21 @@ function jsonStringOf(bytes: Uint8Array): Buffer {
   return Buffer.from(JSON.stringify(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')), 'utf8');
 }
 
+/**
+ * Whether a payload is JSON text, which a JSON delta subscriber can carry. Anything else is left
+ * as it is, so the JSON encoder refuses it with 3506 as it does for subscribers without delta.
+ */
+function isJsonText(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!isUtf8(b)) return false;
+  try {
+    JSON.parse(b.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A publication as a delta subscriber receives it, per protocol. */
 export interface DeltaPublication {
   json: Publication;
@@ -27,8 +42,9 @@ export interface DeltaPublication {
  * travels inside a JSON string).
  */
 export function deltaPublication(pub: Publication, base: Uint8Array | null): DeltaPublication {
+  const json = isJsonText(pub.data);
   const full: DeltaPublication = {
-    json: { ...pub, data: jsonStringOf(pub.data) },
+    json: json ? { ...pub, data: jsonStringOf(pub.data) } : pub,
     protobuf: pub,
   };
   if (base === null) return full;
@@ -36,7 +52,7 @@ export function deltaPublication(pub: Publication, base: Uint8Array | null): Del
   if (delta.length >= pub.data.length) return full;
   const deltaBytes = Buffer.from(delta.buffer, delta.byteOffset, delta.byteLength);
   return {
-    json: isUtf8(deltaBytes) ? { ...pub, data: jsonStringOf(deltaBytes), delta: true } : full.json,
+    json: json && isUtf8(deltaBytes) ? { ...pub, data: jsonStringOf(deltaBytes), delta: true } : full.json,
     protobuf: { ...pub, data: deltaBytes, delta: true },
   };
 }

@@ -38,6 +38,13 @@ void describe('delta publications', () => {
     assert.equal(d.json.delta, undefined);
   });
 
+  void it('leaves a payload that is not JSON as it is for JSON subscribers (the encoder refuses it with 3506)', () => {
+    const binary = Buffer.from([0xff, 0x00, 0x01]);
+    assert.equal(deltaPublication({ data: binary }, null).json.data, binary);
+    const notJson = enc('plain text');
+    assert.equal(deltaPublication({ data: notJson }, enc('plain text!')).json.data, notJson);
+  });
+
   void it('chains recovered publications: first full, each next against the one before', () => {
     const pubs = [1, 2, 3].map((n) => ({ data: enc(doc(n)), offset: n }));
     const { json, protobuf } = deltaPublications(pubs, null);

@@ -1,6 +1,7 @@
 // The real client's browser bundle in Chromium with WebSocket removed from the page: it falls
 // back from websocket to http_stream (JSON and protobuf bundles) or to sse, from a page on
-// another origin (CORS), and connects, subscribes, publishes and receives.
+// another origin (CORS), and connects, subscribes, publishes, receives, calls rpc, refreshes its
+// token and recovers after a disconnect; a native EventSource reads uni_sse.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,9 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromiumAvailable, launchChromium, type LaunchedBrowser } from '../helpers/chromium.js';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { DirectPipeline, signToken } from '../../src/gateway/index.js';
+import type { MessagePipeline } from '../../src/queue/index.js';
+import { startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 import { wsPortHttpUrl } from '../helpers/transports.js';
 
 const dist = join(dirname(createRequire(import.meta.url).resolve('centrifuge')), '..', 'dist');
@@ -39,16 +42,34 @@ function startPageServer(): Promise<{ server: Server; url: string }> {
 
 /** The part of the bundle's client API the page uses. */
 interface PageEmitter { once(event: string, listener: (ctx: never) => void): void }
-interface PageSubscription extends PageEmitter { subscribe(): void; ready(timeout: number): Promise<void>; publish(data: unknown): Promise<unknown> }
-interface PageClient extends PageEmitter { newSubscription(channel: string): PageSubscription; connect(): void; disconnect(): void }
+interface PageSubscription extends PageEmitter { on(event: string, listener: (ctx: never) => void): void; subscribe(): void; ready(timeout: number): Promise<void>; publish(data: unknown): Promise<unknown> }
+interface PageClient extends PageEmitter {
+  readonly state: string;
+  newSubscription(channel: string): PageSubscription;
+  connect(): void;
+  disconnect(): void;
+  rpc(method: string, data: unknown): Promise<{ data: unknown }>;
+}
 
-interface PageResult { transport: string; received: unknown; hasWebSocket: boolean }
+interface PageResult { transport: string; client: string; rpc: unknown; hasWebSocket: boolean }
+
+/** The page's state between steps, kept on globalThis. */
+interface PageState { pubs: unknown[]; subscribed: { recovered: boolean; wasRecovering: boolean }[]; client: PageClient | null; state(): string }
 
 const CASES: { name: string; bundle: string; transports: string[]; expected: string }[] = [
   { name: 'JSON bundle falls back to http_stream', bundle: '/centrifuge.js', transports: ['websocket', 'http_stream', 'sse'], expected: 'http_stream' },
   { name: 'protobuf bundle falls back to http_stream', bundle: '/centrifuge.protobuf.js', transports: ['websocket', 'http_stream'], expected: 'http_stream' },
   { name: 'JSON bundle falls back to sse', bundle: '/centrifuge.js', transports: ['websocket', 'sse'], expected: 'sse' },
 ];
+
+const SECRET = 'transport-browser-test-secret';
+const now = (): number => Math.floor(Date.now() / 1000);
+
+/** Refresh commands the gateway answered successfully. */
+async function refreshCount(gw: TestGateway): Promise<number> {
+  const metric = await gw.registry.getSingleMetric('gateway_commands_total')?.get();
+  return metric?.values.find((v) => v.labels['method'] === 'refresh' && v.labels['result'] === 'ok')?.value ?? 0;
+}
 
 void describe('transport fallback in Chromium with WebSocket blocked', { skip: chromiumAvailable() ? false : 'no chromium' }, () => {
   let gw: TestGateway;
@@ -63,11 +84,27 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
     dir = mkdtempSync(join(tmpdir(), 'gw-browser-'));
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ client: { allowed_origins: [page.url] } }));
-    gw = await startTestGateway({ CONFIG_FILE: file });
+    gw = await startTestGateway({ CONFIG_FILE: file, CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET }, {
+      expiredCloseDelayMs: 400,
+      // Publishes go straight to the channel; rpc answers with its method and data.
+      pipeline: ({ publisher }): MessagePipeline => {
+        const direct = new DirectPipeline(publisher);
+        return {
+          submit: (m) => direct.submit(m),
+          rpc: async (m) => JSON.stringify({ method: m.method, echo: JSON.parse(m.data) as unknown }),
+          start: () => direct.start(),
+          close: () => direct.close(),
+        };
+      },
+    });
     browser = await launchChromium();
     await browser.context.addInitScript(() => {
       delete (globalThis as { WebSocket?: unknown }).WebSocket;
+      // tsx compiles the functions evaluated in the page with esbuild's keepNames helper.
+      (globalThis as { __name?: unknown }).__name = (f: unknown) => f;
     });
+    // The page's backend: a short-lived token to connect with, longer ones for the refreshes.
+    await browser.context.exposeFunction('issueToken', (short: boolean) => signToken({ sub: 'browser', exp: now() + (short ? 2 : 60) }, SECRET));
   });
   after(async () => {
     await browser?.close();
@@ -77,7 +114,7 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
   });
 
   for (const c of CASES) {
-    void it(c.name, async () => {
+    void it(`${c.name}: connects, subscribes, publishes, receives, calls rpc, refreshes its token, recovers after a disconnect`, async () => {
       const tab = await browser.context.newPage();
       try {
         await tab.goto(`${page.url}/`);
@@ -87,26 +124,55 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
           transport: t, endpoint: t === 'websocket' ? gw.wsUrl : `${base}/connection/${t}`,
         }));
         const protobuf = c.bundle.includes('protobuf');
+        const channel = `chat:browser-${c.expected}-${protobuf ? 'pb' : 'json'}`;
+        const refreshesBefore = await refreshCount(gw);
         const result = await tab.evaluate(async ({ endpoints, emulationEndpoint, channel, protobuf }): Promise<PageResult> => {
-          const C = (globalThis as unknown as { Centrifuge: new (e: unknown, o: unknown) => PageClient }).Centrifuge;
-          const client = new C(endpoints, { emulationEndpoint, timeout: 4000 });
-          const connected = new Promise<string>((resolve) => client.once('connected', (ctx: { transport: string }) => resolve(ctx.transport)));
+          const g = globalThis as unknown as PageState & { issueToken(short: boolean): Promise<string>; Centrifuge: new (e: unknown, o: unknown) => PageClient };
+          const encode = (v: unknown): unknown => (protobuf ? new TextEncoder().encode(JSON.stringify(v)) : v);
+          const decode = (d: unknown): unknown => (d instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(d)) : d);
+          const client = new g.Centrifuge(endpoints, {
+            emulationEndpoint, timeout: 4000, minReconnectDelay: 100, maxReconnectDelay: 300,
+            token: await g.issueToken(true), getToken: () => g.issueToken(false),
+          });
+          g.client = client;
+          g.pubs = [];
+          g.subscribed = [];
+          g.state = () => client.state;
+          const connected = new Promise<{ transport: string; client: string }>((resolve) => client.once('connected', resolve));
           const sub = client.newSubscription(channel);
-          const received = new Promise<unknown>((resolve) => sub.once('publication', (p: { data: unknown }) => resolve(p.data)));
+          sub.on('publication', (p: { data: unknown }) => g.pubs.push(decode(p.data)));
+          sub.on('subscribed', (ctx: { recovered: boolean; wasRecovering: boolean }) => g.subscribed.push(ctx));
           sub.subscribe();
           client.connect();
-          const transport = await connected;
+          const ctx = await connected;
           await sub.ready(4000);
-          const value = { text: 'from chromium' };
-          await sub.publish(protobuf ? new TextEncoder().encode(JSON.stringify(value)) : value);
-          let data = await received;
-          if (data instanceof Uint8Array) data = JSON.parse(new TextDecoder().decode(data));
-          client.disconnect();
-          return { transport, received: data, hasWebSocket: 'WebSocket' in globalThis };
-        }, { endpoints, emulationEndpoint: `${base}/emulation`, channel: `chat:browser-${c.expected}-${protobuf ? 'pb' : 'json'}`, protobuf });
+          await sub.publish(encode({ text: 'from chromium' }));
+          const answer = await client.rpc('echo', encode({ n: 1 }));
+          return { transport: ctx.transport, client: ctx.client, rpc: decode(answer.data), hasWebSocket: 'WebSocket' in globalThis };
+        }, { endpoints, emulationEndpoint: `${base}/emulation`, channel, protobuf });
         assert.equal(result.hasWebSocket, false, 'the page has no WebSocket');
         assert.equal(result.transport, c.expected);
-        assert.deepEqual(result.received, { text: 'from chromium' });
+        assert.deepEqual(result.rpc, { method: 'echo', echo: { n: 1 } });
+        await tab.waitForFunction(() => (globalThis as unknown as PageState).pubs.length === 1);
+
+        // The first token expires 2 s after issue: the client refreshes it through the emulation endpoint.
+        await waitUntil(async () => (await refreshCount(gw)) > refreshesBefore, 6000, 'a refresh answered by the server');
+
+        assert.equal(gw.gateway.disconnectClient(result.client), true);
+        await gw.publisher.publish(channel, JSON.stringify({ text: 'missed' }));
+        await tab.waitForFunction(() => {
+          const g = globalThis as unknown as PageState;
+          return g.subscribed.length === 2 && g.pubs.length === 2;
+        }, undefined, { timeout: 8000 });
+        const after = await tab.evaluate(() => {
+          const g = globalThis as unknown as PageState;
+          const state = { pubs: g.pubs, resubscribed: g.subscribed[1], state: g.state() };
+          g.client?.disconnect();
+          return state;
+        });
+        assert.deepEqual(after.pubs, [{ text: 'from chromium' }, { text: 'missed' }]);
+        assert.equal(after.resubscribed?.recovered, true);
+        assert.equal(after.state, 'connected');
       } finally {
         await tab.close();
       }
@@ -117,7 +183,7 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
     const tab = await browser.context.newPage();
     try {
       await tab.goto(`${page.url}/`);
-      const url = `${wsPortHttpUrl(gw.wsUrl)}/connection/uni_sse?cf_connect=${encodeURIComponent(JSON.stringify({ subs: { 'chat:browser-uni': {} } }))}`;
+      const url = `${wsPortHttpUrl(gw.wsUrl)}/connection/uni_sse?cf_connect=${encodeURIComponent(JSON.stringify({ token: signToken({ sub: 'page', exp: now() + 60 }, SECRET), subs: { 'chat:browser-uni': {} } }))}`;
       await tab.evaluate((u) => {
         const g = globalThis as unknown as { got: unknown[]; EventSource: new (url: string) => { onmessage: (e: { data: string }) => void } };
         g.got = [];

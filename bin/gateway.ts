@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, withDotEnv, type Config } from '../src/config/index.js';
 import { EmbeddedPipeline } from '../src/embedded/index.js';
 import {
-  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryNodeRegistry, MemoryPresenceManager,
-  RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
-  type Broker, type ControlBus, type NodeRegistry, type PresenceManager,
+  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryIdempotencyStore, MemoryNodeRegistry, MemoryPresenceManager,
+  RedisBroker, RedisControlBus, RedisIdempotencyStore, RedisNodeRegistry, RedisPresenceManager,
+  type Broker, type ControlBus, type IdempotencyStore, type NodeRegistry, type PresenceManager,
 } from '../src/engine/index.js';
 import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
@@ -31,6 +31,8 @@ interface Parts {
   pipeline: MessagePipeline;
   bus: ControlBus;
   nodes: NodeRegistry;
+  /** Results of the server API's idempotent calls. */
+  idempotency: IdempotencyStore;
   readiness: ReadinessChecks;
   /** Closes what the gateway does not (Redis connections), after the gateway closed. */
   close(): Promise<void>;
@@ -47,7 +49,7 @@ function embeddedParts(config: Config, logger: Logger, registry: Registry): Part
   });
   const nodes = new MemoryNodeRegistry();
   return {
-    broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes,
+    broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes, idempotency: new MemoryIdempotencyStore(),
     readiness: { redis: null, workers: () => pipeline.registeredWorkers() },
     close: async () => undefined,
   };
@@ -120,6 +122,7 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
     pipeline,
     bus: new RedisControlBus({ redis: engine, subscriber: controlSub, prefix: config.redisPrefix, logger }),
     nodes: new RedisNodeRegistry({ redis: engine, prefix: config.redisPrefix }),
+    idempotency: new RedisIdempotencyStore({ redis: engine, prefix: config.redisPrefix }),
     readiness: {
       redis: () => conns.every(([, conn]) => conn.status === 'ready'),
       workers: async () => (await workers.members()).length,
@@ -151,20 +154,18 @@ async function main(): Promise<void> {
 
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
-  // The API's `channels` reads this gateway's hub; the gateway is created right below.
-  let channelCounts: () => ReadonlyMap<string, number> = () => new Map();
+  // The API's `channels` surveys every node through this gateway's control plane, created by the gateway below.
+  let plane: ControlPlane | null = null;
   const gateway = new Gateway({
     config, logger, registry, metrics, version,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
     httpRoutes: [createHttpApi({
       config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
-      metrics: metrics.api, channels: () => channelCounts(),
+      metrics: metrics.api, channels: async () => plane?.channels() ?? new Map(), idempotency: parts.idempotency,
     })],
-    controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
+    controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
     emulationBus: parts.bus,
   });
-
-  channelCounts = () => gateway.channelCounts();
 
   let stopping = false;
   const stop = (signal: string): void => {

@@ -69,19 +69,19 @@ export function needsPublishProxy(session: ClientSession, req: PublishRequest): 
 }
 
 /**
- * The publish proxy step, before the pipeline: permission and validation as usual, then the
- * backend's verdict (its `error`/`disconnect` reach the client; it may replace the data), then
- * the append. A worker's handling of the message comes after, from the stream.
+ * The publish proxy step, before the pipeline: channel and payload validation as usual, then the
+ * backend's verdict in place of the namespace's `allow_publish_*` permissions (as in Centrifugo;
+ * its `error`/`disconnect` reach the client; it may replace the data), then the append. A worker's
+ * handling of the message comes after, from the stream.
  */
 async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
-  const resolved = resolveOrThrow(session, channel);
-  authorizePublish(session, channel, resolved);
+  resolveOrThrow(session, channel);
   const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
   const verdict = await session.ctx.proxies.publish(session, channel, encoder.encode(data));
   const replaced = verdict.data === null ? data : jsonText(verdict.data);
   if (replaced === null) throw new ReplyError(Errors.internal);
-  await startPublish(session, { channel, data: encoder.encode(replaced) });
+  await submitPublish(session, channel, validatePublishData(encoder.encode(replaced), session.ctx.config.client.maxTextLength));
 }
 
 /**
@@ -93,7 +93,11 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
-  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
+  return submitPublish(session, channel, validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req)));
+}
+
+/** Hands a checked publish to the pipeline; settles once it is appended. */
+function submitPublish(session: ClientSession, channel: string, data: string): Promise<void> {
   const started = performance.now();
   return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
     session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);

@@ -99,6 +99,12 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
   const uni = session.transport.unidirectional;
   const subs = uni ? [...creds.subs, ...await requestedUniSubscriptions(session, req, creds.subs)] : creds.subs;
   const serverSide = subs.length > 0 ? await subscribeServerSide(session, subs, req.subs) : null;
+  // Checked again now that nothing awaits before markConnected counts this connection, so two
+  // connects of one user in flight together cannot both take the last slot.
+  if (admission.userAtLimit(creds.user)) {
+    for (const sub of [...session.subscriptions.values()]) session.removeSubscription(sub);
+    throw new ReplyError(Errors.limitExceeded, 'user connection limit reached');
+  }
   const result: ConnectResult = {
     client: session.id,
     version,

@@ -29,7 +29,7 @@ export const API_PATH_PREFIX = '/api/';
 /** The warning a gateway logs at start-up when the API is off, or null when a key is configured. */
 export function httpApiDisabledWarning(config: Pick<Config, 'httpApiKey'>): string | null {
   return config.httpApiKey === null
-    ? 'server HTTP API disabled: HTTP_API_KEY (or http_api.key) is not set, so /api/* answers 404; set it to publish from backends'
+    ? 'server HTTP API disabled: HTTP_API_KEY is not set (nor http_api.key in CONFIG_FILE), so /api/* answers 404; set it to publish from backends'
     : null;
 }
 
@@ -93,7 +93,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
     if (path !== '/api' && !path.startsWith(API_PATH_PREFIX)) return false;
 
     if (keyDigest === null) {
-      sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY (or http_api.key) is not set');
+      sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY is not set (nor http_api.key)');
       return true;
     }
     if (req.method !== 'POST') {

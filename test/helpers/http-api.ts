@@ -39,6 +39,13 @@ export class RecordingLocalNode implements LocalNode {
     return 1;
   }
 
+  /** Channel counts this node reports to a `channels` survey. */
+  readonly channelMap = new Map<string, number>();
+
+  channelCounts(): ReadonlyMap<string, number> {
+    return this.channelMap;
+  }
+
   stats(): LocalNodeStats {
     return { ...this.counts };
   }

@@ -48,6 +48,11 @@ void describe('connection admission', () => {
     assert.equal(await connectOutcome(client('lim')), 0);
   });
 
+  void it('connects of one user racing for the last slots: exactly the limit get in', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => connectOutcome(client('burst'))));
+    assert.deepEqual(outcomes.sort((a, b) => a - b), [0, 0, 106, 106, 106]);
+  });
+
   void it('client.connection_rate_limit answers 503 to upgrades beyond the rate', async () => {
     const limited = await startTestGateway({}, { configFile: { client: { connection_rate_limit: 3 } } });
     try {

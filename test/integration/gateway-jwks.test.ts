@@ -124,6 +124,24 @@ void describe('JWKS and asymmetric connection tokens', () => {
     }
   });
 
+  void it('a JWKS endpoint that is down gives the client a temporary error 100, not an invalid-token close', async () => {
+    const closed = await startJwks(() => []);
+    const url = closed.url;
+    await new Promise<void>((r) => closed.server.close(() => r()));
+    const down = await startTestGateway({}, { configFile: { client: { token: { jwks_public_endpoint: url } } } });
+    try {
+      const c = newClient(down.wsUrl, 'json', { token: await sign(rsa, 'RS256', 'rsa-1', { sub: 'u' }) });
+      const error = nextEvent<{ error: { code: number; temporary?: boolean } }>(c, 'error');
+      c.connect();
+      const e = await error;
+      assert.deepEqual([e.error.code, e.error.temporary], [100, true]);
+      assert.equal(c.state, 'connecting');
+      c.disconnect();
+    } finally {
+      await down.close();
+    }
+  });
+
   void it('static PEM keys verify RS256/PS256 and ES384 tokens; the algorithm must fit the key type', async () => {
     const rsaPem = await exportSPKI(rsa.publicKey);
     const ec384 = await generateKeyPair('ES384');

@@ -32,7 +32,10 @@ async function startBackend(calls: Call[]): Promise<{ url: string; server: Serve
       } else if (req.url === '/refresh') {
         answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 3600 } };
       } else if (req.url === '/subscribe') {
-        answer = body['channel'] === 'room:open' ? { result: { info: { seat: 7 } } } : { error: { code: 103, message: 'permission denied' } };
+        if (body['channel'] === 'room:short') answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 1 } };
+        else answer = body['channel'] === 'room:open' ? { result: { info: { seat: 7 } } } : { error: { code: 103, message: 'permission denied' } };
+      } else if (req.url === '/sub_refresh') {
+        answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 3600 } };
       } else if (req.url === '/publish') {
         const data = body['data'] as Record<string, unknown>;
         answer = data['text'] === 'spam' ? { error: { code: 1409, message: 'rejected' } } : { result: { data: { text: String(data['text']).toUpperCase() } } };
@@ -62,10 +65,10 @@ function configFor(url: string): Record<string, unknown> {
   return {
     client: { proxy: { connect: { enabled: true, ...proxy('/connect') }, refresh: { enabled: true, ...proxy('/refresh') } } },
     channel: {
-      proxy: { subscribe: proxy('/subscribe'), publish: proxy('/publish') },
+      proxy: { subscribe: proxy('/subscribe'), publish: proxy('/publish'), sub_refresh: proxy('/sub_refresh') },
       namespaces: [
         { name: 'feed' },
-        { name: 'room', subscribe_proxy_enabled: true, publish_proxy_enabled: true, allow_publish_for_subscriber: true },
+        { name: 'room', subscribe_proxy_enabled: true, publish_proxy_enabled: true, sub_refresh_proxy_enabled: true, allow_publish_for_subscriber: true },
       ],
     },
     rpc: { proxy: proxy('/rpc'), without_namespace: { proxy_enabled: true } },
@@ -160,6 +163,20 @@ void describe('HTTP proxies to the application backend', () => {
     const call = calls.find((x) => x.path === '/publish');
     assert.equal(call?.body['channel'], 'room:open');
     assert.equal(call?.body['user'], 'bob');
+  });
+
+  void it('the sub_refresh proxy extends a subscription the subscribe proxy granted with an expiry', async () => {
+    const c = client('session=erin');
+    c.connect();
+    await nextEvent(c, 'connected');
+    const sub = c.newSubscription('room:short');
+    let unsubscribed = false;
+    sub.on('unsubscribed', () => { unsubscribed = true; });
+    sub.subscribe();
+    await nextEvent(sub, 'subscribed');
+    await waitUntil(() => calls.some((x) => x.path === '/sub_refresh' && x.body['channel'] === 'room:short' && x.body['user'] === 'erin'), 5000, 'sub_refresh call');
+    assert.equal(unsubscribed, false);
+    assert.equal(sub.state, 'subscribed');
   });
 
   void it('the refresh proxy extends a proxy-authenticated connection when it expires', async () => {

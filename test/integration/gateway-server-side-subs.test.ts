@@ -80,6 +80,17 @@ for (const protocol of CLIENT_PROTOCOLS) {
       assert.deepEqual(pubs, ['{"m":1}', '{"m":2}', '{"m":3}']);
     });
 
+    void it('a subs override turns presence on for that subscription only', async () => {
+      const c = newClient(gw.wsUrl, protocol, { token: token({ sub: 'u4', subs: { 'plain:seen': { override: { presence: { value: true } } }, 'plain:unseen': {} } }) });
+      clients.push(c);
+      const subscribed: ServerSubscribedContext[] = [];
+      c.on('subscribed', (ctx) => subscribed.push(ctx));
+      c.connect();
+      await waitUntil(() => subscribed.length === 2, 5000, 'two server-side subscriptions');
+      assert.deepEqual(Object.values(await gw.presence.presence('plain:seen')).map((i) => i.user), ['u4']);
+      assert.deepEqual(await gw.presence.presence('plain:unseen'), {});
+    });
+
     void it('a token naming an unknown namespace fails the connect with 102', async () => {
       const c = newClient(gw.wsUrl, protocol, { token: token({ sub: 'u3', channels: ['nope:x'] }) });
       clients.push(c);

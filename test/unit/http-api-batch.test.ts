@@ -31,7 +31,7 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
     presence: new MemoryPresenceManager(),
     control: new MemoryControlBus({ network }),
     nodes: registry,
-    channels: () => new Map([['chat:a', 2], ['chat:b', 1], ['user:7', 1]]),
+    channels: async () => new Map([['chat:a', 2], ['chat:b', 1], ['user:7', 1]]),
     metrics: { observe: (method, result) => observed.push(`${method}:${result}`) },
   };
   let server: ApiServer;
@@ -98,7 +98,7 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
     assert.deepEqual(history.publications, []);
   });
 
-  void it('channels filters this node\'s channels by pattern', async () => {
+  void it('channels filters the reported channels by pattern', async () => {
     assert.deepEqual(resultOf(await server.api('channels', KEY, { pattern: 'chat:*' })), { channels: { 'chat:a': { num_clients: 2 }, 'chat:b': { num_clients: 1 } } });
     assert.deepEqual(Object.keys(resultOf(await server.api('channels', KEY, {})).channels as object), ['chat:a', 'chat:b', 'user:7']);
     assert.equal(globMatcher('chat:?')('chat:a'), true);

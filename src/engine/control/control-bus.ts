@@ -33,8 +33,6 @@ export interface UnsubscribeCommand {
  */
 export interface EmulationCommand {
   type: 'emulation';
-  /** Not addressed to a user (present so every command type can be asked for its user). */
-  user?: undefined;
   node: string;
   session: string;
   /** The command frame, base64. */
@@ -67,7 +65,26 @@ export interface RefreshCommand {
   info?: string;
 }
 
-export type ControlCommand = DisconnectCommand | UnsubscribeCommand | SubscribeCommand | RefreshCommand | EmulationCommand;
+/** Asks every node for its channels with subscribers (server API `channels`). */
+export interface ChannelsRequestCommand {
+  type: 'channels-request';
+  requestId: string;
+  /** Node that waits for the replies. */
+  from: string;
+}
+
+/** One node's answer to a ChannelsRequestCommand: subscribed connections per channel. */
+export interface ChannelsReplyCommand {
+  type: 'channels-reply';
+  requestId: string;
+  /** The requesting node. */
+  to: string;
+  /** The answering node. */
+  node: string;
+  channels: Record<ChannelName, number>;
+}
+
+export type ControlCommand = DisconnectCommand | UnsubscribeCommand | SubscribeCommand | RefreshCommand | ChannelsRequestCommand | ChannelsReplyCommand | EmulationCommand;
 
 /** Called for every command received, the node's own included; exceptions are logged, not rethrown. */
 export type ControlHandler = (command: ControlCommand) => void;
@@ -103,6 +120,19 @@ export function decodeControlCommand(message: string): ControlCommand | null {
   if (v.type === 'emulation') {
     if (typeof v.node !== 'string' || typeof v.session !== 'string' || typeof v.data !== 'string') return null;
     return { type: 'emulation', node: v.node, session: v.session, data: v.data };
+  }
+  if (v.type === 'channels-request') {
+    return typeof v.requestId === 'string' && typeof v.from === 'string' ? { type: 'channels-request', requestId: v.requestId, from: v.from } : null;
+  }
+  if (v.type === 'channels-reply') {
+    if (typeof v.requestId !== 'string' || typeof v.to !== 'string' || typeof v.node !== 'string') return null;
+    if (typeof v.channels !== 'object' || v.channels === null || Array.isArray(v.channels)) return null;
+    const channels: Record<ChannelName, number> = {};
+    for (const [name, n] of Object.entries(v.channels as Record<string, unknown>)) {
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) return null;
+      channels[name] = n;
+    }
+    return { type: 'channels-reply', requestId: v.requestId, to: v.to, node: v.node, channels };
   }
   if (typeof v.user !== 'string') return null;
   if (v.client !== undefined && typeof v.client !== 'string') return null;

@@ -5,14 +5,16 @@
 
 import type { Logger } from 'pino';
 import { resolveChannel, validateChannelName, type Config, type ResolvedChannel } from '../../config/index.js';
-import { historyOptionsFor, type Broker, type ControlBus, type HistoryFilter, type NodeRegistry, type PresenceManager } from '../../engine/index.js';
+import {
+  historyOptionsFor, MAX_IDEMPOTENCY_KEY_LENGTH, MemoryIdempotencyStore,
+  type Broker, type ControlBus, type HistoryFilter, type IdempotencyStore, type NodeRegistry, type PresenceManager,
+} from '../../engine/index.js';
 import {
   Disconnects, Errors, rawValueAt, ReplyError,
   type Bytes, type ChannelName, type ClientInfo, type StreamPosition,
 } from '../../protocol/index.js';
 import { badRequest, type ApiRequest } from './api-request.js';
 import { clientInfoJson, publicationJson } from './api-json.js';
-import { IdempotencyCache } from './idempotency-cache.js';
 
 /** Publishes with the history options of the channel's namespace (ChannelPublisher does). */
 export interface ApiPublisher {
@@ -28,12 +30,12 @@ export interface ApiDeps {
   presence: Pick<PresenceManager, 'presence' | 'presenceStats'>;
   control: Pick<ControlBus, 'send'>;
   nodes: Pick<NodeRegistry, 'list'>;
-  /** Clients per channel of this node (`channels`); omitted: no channels are reported. */
-  channels?: () => ReadonlyMap<ChannelName, number>;
+  /** Subscribed connections per channel across the cluster (`channels`, e.g. ControlPlane.channels); omitted: none are reported. */
+  channels?: () => Promise<ReadonlyMap<ChannelName, number>>;
   /** Records each request (`method`: a known name, `batch`, or `unknown`); omitted: not measured. */
   metrics?: { observe(method: string, result: string, seconds: number): void };
-  /** `idempotency_key` results; omitted: a fresh cache per API handler. */
-  idempotency?: IdempotencyCache;
+  /** `idempotency_key` results (Redis twin with several gateways); omitted: one in memory per API deps. */
+  idempotency?: IdempotencyStore;
 }
 
 /** One call: the parsed body and its raw bytes (so `data` keeps the sender's exact JSON). */
@@ -79,18 +81,18 @@ function errorJson(err: unknown, logger: Logger, method: string): string {
   return JSON.stringify({ error: new ReplyError(Errors.internal).toProtocol() });
 }
 
-const fallbackIdempotency = new WeakMap<ApiDeps, IdempotencyCache>();
+const fallbackIdempotency = new WeakMap<ApiDeps, IdempotencyStore>();
 
-function idempotencyOf(deps: ApiDeps): IdempotencyCache {
+function idempotencyOf(deps: ApiDeps): IdempotencyStore {
   if (deps.idempotency !== undefined) return deps.idempotency;
-  let cache = fallbackIdempotency.get(deps);
-  if (cache === undefined) fallbackIdempotency.set(deps, (cache = new IdempotencyCache()));
-  return cache;
+  let store = fallbackIdempotency.get(deps);
+  if (store === undefined) fallbackIdempotency.set(deps, (store = new MemoryIdempotencyStore()));
+  return store;
 }
 
 function idempotencyKey(call: ApiCall): string | undefined {
   const key = call.request.optionalString('idempotency_key');
-  if (key !== undefined && !IdempotencyCache.validKey(key)) throw badRequest('idempotency_key must be at most 256 characters');
+  if (key !== undefined && key.length > MAX_IDEMPOTENCY_KEY_LENGTH) throw badRequest(`idempotency_key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   return key;
 }
 

@@ -4,7 +4,7 @@
  * connections) and `refresh` (new expiry or expired now for a user's connections).
  */
 
-import { ReplyError, rawValueAt } from '../../protocol/index.js';
+import { rawValueAt } from '../../protocol/index.js';
 import { badRequest } from './api-request.js';
 import { BASE64, knownChannel, type ApiCall, type ApiMethod } from './api-methods.js';
 
@@ -31,7 +31,7 @@ const channels: ApiMethod = async ({ request, deps }) => {
   if (pattern !== undefined && pattern.length > 1024) throw badRequest('pattern must be at most 1024 characters');
   const matches = pattern === undefined ? () => true : globMatcher(pattern);
   const members: string[] = [];
-  for (const [channel, numClients] of deps.channels?.() ?? new Map<string, number>()) {
+  for (const [channel, numClients] of (await deps.channels?.()) ?? new Map<string, number>()) {
     if (matches(channel)) members.push(`${JSON.stringify(channel)}:{"num_clients":${numClients}}`);
   }
   return `{"channels":{${members.join(',')}}}`;
@@ -61,7 +61,7 @@ const refresh: ApiMethod = async (call) => {
   const expired = request.optionalBoolean('expired');
   const expireAt = request.optionalInteger('expire_at', 0, Number.MAX_SAFE_INTEGER, 0);
   const info = bytesParam(call, 'info');
-  if (expired && expireAt > 0) throw new ReplyError({ code: 107, message: 'expired and expire_at exclude each other', temporary: false });
+  if (expired && expireAt > 0) throw badRequest('expired and expire_at exclude each other');
   await deps.control.send({
     type: 'refresh', user,
     ...(client !== undefined ? { client } : {}), ...(expired ? { expired: true } : {}),

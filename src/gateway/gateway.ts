@@ -49,6 +49,8 @@ export interface GatewayOptions {
   pipeline: MessagePipeline;
   /** Extra routes on the HTTP port, tried in order after `/health` and `/ready`; omitted: none. */
   httpRoutes?: readonly HttpRouteHandler[];
+  /** Plain HTTP routes on the WebSocket port (web pages), tried in order; omitted: none. */
+  websocketRoutes?: readonly HttpRouteHandler[];
   /** What `/ready` checks besides the gateway's own state; omitted: ready while running. */
   readiness?: ReadinessChecks;
   /**
@@ -188,8 +190,9 @@ export class Gateway implements LocalNode {
         return true;
       },
     };
-    // Routes of the WebSocket port besides the upgrade, tried in order.
-    const websocketPortRoutes: HttpRouteHandler[] = [httpTransportRoutes(host)];
+    // Routes of the WebSocket port besides the upgrade, tried in order: the HTTP transports
+    // (`/connection/*`, `/emulation`), then the caller's.
+    const websocketPortRoutes: HttpRouteHandler[] = [httpTransportRoutes(host), ...(options.websocketRoutes ?? [])];
     this.wsServer = createHttpServer(this, logger, websocketPortRoutes);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);

@@ -165,6 +165,7 @@ async function main(): Promise<void> {
     })],
     controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
     emulationBus: parts.bus,
+    emulationNodes: parts.nodes,
   });
 
   let stopping = false;

@@ -28,7 +28,8 @@ import { refreshSession, subscribeSession } from './server-api-commands.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 import { WebSocketTransport, type Transport } from './transport/index.js';
 import { httpTransportRoutes, type TransportHost } from './http-transports.js';
-import type { ControlCommand } from '../engine/index.js';
+import type { ControlCommand, NodeRegistry } from '../engine/index.js';
+import { EmulationForwarder } from './emulation-forwarder.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
 export const UNI_WEBSOCKET_PATH = '/connection/uni_websocket';
@@ -67,6 +68,8 @@ export interface GatewayOptions {
    * requests naming another node are answered 404.
    */
   emulationBus?: { send(command: ControlCommand): Promise<void> };
+  /** Nodes `/emulation` requests may be forwarded to (the node registry); omitted: any node id. */
+  emulationNodes?: Pick<NodeRegistry, 'list'>;
   /** Server version in ConnectResult; omitted: the package version given by the caller or '0.0.0'. */
   version?: string;
 }
@@ -177,18 +180,16 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
+    const forwarder = options.emulationBus === undefined ? null : new EmulationForwarder({
+      bus: options.emulationBus, ...(options.emulationNodes !== undefined ? { nodes: options.emulationNodes } : {}),
+    });
     const host: TransportHost = {
       ctx: this.ctx,
       openSession: (transport, req) => this.openSession(transport, req),
       originAllowed: (req) => this.originAllowed(req.headers.origin, req.headers.host),
       takeConnectionToken: () => this.ctx.admission.takeConnectionToken(),
       emulationSession: (id) => this.emulationSessions.get(id),
-      forwardEmulation: async (req) => {
-        const bus = options.emulationBus;
-        if (bus === undefined) return false;
-        await bus.send({ type: 'emulation', node: req.node, session: req.session, data: req.data.toString('base64') });
-        return true;
-      },
+      forwardEmulation: async (req) => forwarder?.forward(req) ?? false,
     };
     // Routes of the WebSocket port besides the upgrade, tried in order: the HTTP transports
     // (`/connection/*`, `/emulation`), then the caller's.

@@ -125,14 +125,14 @@ export async function startClusterGateway(o: ClusterGatewayOptions): Promise<Clu
     await connectRedis(controlSub);
   }
   const bus = new RedisControlBus({ redis, prefix: o.prefix, ...(controlSub !== null ? { subscriber: controlSub } : {}) });
+  const nodeRegistry = new RedisNodeRegistry({ redis, prefix: o.prefix });
   const gateway = new Gateway({
     config, logger, registry, metrics, broker, presence, pipeline, httpRoutes: [api],
     ...(o.presenceTtlMs !== undefined ? { presenceTtlMs: o.presenceTtlMs } : {}),
     ...(o.controlPlane === true ? {
       emulationBus: bus,
-      controlPlane: (local: LocalNode) => new ControlPlane({
-        nodeId: o.nodeId, version: 'test', bus, registry: new RedisNodeRegistry({ redis, prefix: o.prefix }), local, logger,
-      }),
+      emulationNodes: nodeRegistry,
+      controlPlane: (local: LocalNode) => new ControlPlane({ nodeId: o.nodeId, version: 'test', bus, registry: nodeRegistry, local, logger }),
     } : {}),
   });
   await gateway.start();

@@ -55,4 +55,13 @@ void describe('emulation requests forwarded between gateways (Redis mode)', () =
       await waitUntil(() => gw0!.gateway.connectionCount === 0, 4000, 'the stream to end');
     });
   }
+
+  void it('forwards only to nodes the registry lists: another node id is answered 404', async () => {
+    const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const post = (node: string): Promise<Response> => fetch(`${wsPortHttpUrl(gw1!.wsUrl)}/emulation`, {
+      method: 'POST', body: JSON.stringify({ node, session: 'no-such-session', data: '{}' }),
+    });
+    assert.equal((await post('no-such-node')).status, 404);
+    assert.equal((await post(gw0!.nodeId)).status, 204, 'a live node: forwarded (the session is not there, nothing happens)');
+  });
 });

@@ -1,6 +1,7 @@
 /**
- * The gateway process's network face: the Centrifuge WebSocket endpoint at
- * `/connection/websocket`, the HTTP port (`/health`, `/ready` plus extra routes) and the metrics
+ * The gateway process's network face: the client endpoints on the WebSocket port
+ * (`/connection/websocket`, `/connection/uni_websocket`, and the HTTP transports of
+ * http-transports.ts), the HTTP port (`/health`, `/ready` plus extra routes) and the metrics
  * port. It owns the lifecycle of the engine parts and pipeline it is given, and is the control
  * plane's {@link LocalNode}.
  */

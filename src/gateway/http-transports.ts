@@ -1,7 +1,8 @@
 /**
  * The HTTP routes of the WebSocket port that carry client connections without WebSocket:
- * HTTP-streaming (`/connection/http_stream`), SSE (`/connection/sse`) and the emulation endpoint
- * (`/emulation`) through which their clients send commands after the first.
+ * HTTP-streaming (`/connection/http_stream`), SSE (`/connection/sse`), the emulation endpoint
+ * (`/emulation`) through which their clients send commands after the first, and the
+ * unidirectional `/connection/uni_http_stream` and `/connection/uni_sse`.
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -186,9 +187,9 @@ const ROUTES = new Map<string, Handler>([
 ]);
 
 /** Route handlers for the WebSocket port's HTTP server: CORS first, then the transport. */
-export function httpTransportRoutes(host: TransportHost, routes: ReadonlyMap<string, Handler> = ROUTES): HttpRouteHandler {
+export function httpTransportRoutes(host: TransportHost): HttpRouteHandler {
   return async (req, res) => {
-    const handler = routes.get(pathOf(req));
+    const handler = ROUTES.get(pathOf(req));
     if (handler === undefined) return false;
     if (!host.originAllowed(req)) {
       host.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200), path: pathOf(req) }, 'http transport refused: origin not allowed');
@@ -204,5 +205,3 @@ export function httpTransportRoutes(host: TransportHost, routes: ReadonlyMap<str
     return true;
   };
 }
-
-export type { Handler as HttpTransportHandler };

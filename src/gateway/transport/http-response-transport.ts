@@ -20,7 +20,7 @@ const SSE_SUFFIX = Buffer.from('\n\n');
 const LINE_END = Buffer.from('\n');
 
 /** Response headers of a stream: no caching, no proxy buffering. */
-export function streamHeaders(name: HttpResponseTransportName, protocol: ProtocolType): Record<string, string> {
+function streamHeaders(name: HttpResponseTransportName, protocol: ProtocolType): Record<string, string> {
   const sse = name === 'sse' || name === 'uni_sse';
   return {
     'content-type': sse ? 'text/event-stream; charset=utf-8' : protocol === 'protobuf' ? 'application/octet-stream' : 'application/json',

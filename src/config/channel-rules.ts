@@ -51,18 +51,26 @@ export function resolveChannel(cfg: ChannelConfig, channel: string): ResolvedCha
   return rules.byNamespace.get(channel.slice(0, at)) ?? null;
 }
 
-// Control characters, any whitespace, the U+FFFD left by invalid UTF-8, and lone surrogates
-// (a `\ud800` JSON escape) would make channel names ambiguous in logs, keys and UIs.
-const FORBIDDEN = /[\p{Cc}\s\uFFFD\p{Cs}]/u;
+// Control characters, any whitespace, format characters (zero-width spaces and joiners, bidi
+// overrides and isolates, the BOM), the U+FFFD left by invalid UTF-8 and lone surrogates (a
+// `\ud800` JSON escape) would make channel names ambiguous in logs, keys and UIs:
+// `chat:lobby` and `chat:lobby\u200b` must not be two rooms that look the same.
+const FORBIDDEN = /[\p{Cc}\p{Cf}\s\uFFFD\p{Cs}]/u;
 
-/** Why `channel` is not an acceptable name, or null when it is. Does not check the namespace. */
+/**
+ * The channel-name policy, applied on every path a name enters by (client subscribe, publish,
+ * history, presence; the server API): why `channel` is not an acceptable name, or null when it
+ * is. Does not check the namespace (unknown namespaces are 102, not 107).
+ */
 export function validateChannelName(cfg: ChannelConfig, channel: string): string | null {
   if (channel.length === 0) return 'empty channel name';
   // UTF-16 length ≤ UTF-8 length ≤ 3 × UTF-16 length, so byteLength is only needed in between.
   if (channel.length > cfg.maxLength || (channel.length * 3 > cfg.maxLength && Buffer.byteLength(channel, 'utf8') > cfg.maxLength)) {
     return `channel name longer than ${cfg.maxLength} bytes`;
   }
-  if (FORBIDDEN.test(channel)) return 'channel name contains whitespace, control or invalid characters';
+  if (FORBIDDEN.test(channel)) return 'channel name contains whitespace, control, format or invalid characters';
+  const at = channel.indexOf(cfg.namespaceBoundary);
+  if (at >= 0 && at + cfg.namespaceBoundary.length === channel.length) return 'channel name is empty after the namespace boundary';
   return null;
 }
 

@@ -8,7 +8,9 @@ import {
   readAllowedOrigins, readChannelProxies, readClientProxies, readRpc, readTokenVerification,
 } from './access-file-options.js';
 import type { ChannelConfig, ChannelOptions, Namespace, ProxyConfig, TokenVerification } from './config.js';
-import { DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS } from './default-channels.js';
+import {
+  DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_HISTORY_META_TTL_MS, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS, MAX_HISTORY_META_TTL_MS,
+} from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 
 /** What the file sets; omitted fields fall back to the environment or built-in defaults. */
@@ -38,6 +40,7 @@ const NAMESPACE_NAME = /^[A-Za-z0-9_-]+$/;
 const OPTION_FIELDS = {
   history_size: 'historySize',
   history_ttl: 'historyTtlMs',
+  history_meta_ttl: 'historyMetaTtlMs',
   force_recovery: 'forceRecovery',
   force_positioning: 'forcePositioning',
   presence: 'presence',
@@ -88,9 +91,9 @@ class Reader {
     return undefined;
   }
 
-  duration(value: unknown, path: string): number | undefined {
+  duration(value: unknown, path: string, maxMs = MAX_DURATION_MS): number | undefined {
     const ms = typeof value === 'string' ? parseDuration(value) : value === 0 ? 0 : null;
-    if (ms !== null && ms <= MAX_DURATION_MS) return ms;
+    if (ms !== null && ms <= maxMs) return ms;
     this.report(path, 'must be a duration string such as "30s" or "5m"');
     return undefined;
   }
@@ -176,7 +179,9 @@ function readClientAccess(r: Reader, client: JsonObject, out: ConfigFileSettings
 }
 
 function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): ChannelConfig | null {
-  const channel = r.object(value, 'channel', ['without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'proxy']);
+  const channel = r.object(value, 'channel', [
+    'without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'history_meta_ttl', 'proxy',
+  ]);
   if (channel === null) return null;
   if (channel['proxy'] !== undefined) readChannelProxies(r, channel['proxy'], (out.proxies ??= {}));
   const cfg: ChannelConfig = {
@@ -184,7 +189,13 @@ function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): Channe
     namespaces: [],
     namespaceBoundary: DEFAULT_NAMESPACE_BOUNDARY,
     maxLength: DEFAULT_CHANNEL_MAX_LENGTH,
+    historyMetaTtlMs: DEFAULT_HISTORY_META_TTL_MS,
   };
+  if (channel['history_meta_ttl'] !== undefined) {
+    const ms = r.duration(channel['history_meta_ttl'], 'channel.history_meta_ttl', MAX_HISTORY_META_TTL_MS);
+    if (ms === 0) r.report('channel.history_meta_ttl', 'must be longer than 0');
+    else if (ms !== undefined) cfg.historyMetaTtlMs = ms;
+  }
   const wn = channel['without_namespace'];
   if (wn === null) cfg.withoutNamespace = null;
   else if (wn !== undefined) {
@@ -250,6 +261,9 @@ function readOptions(r: Reader, obj: JsonObject, path: string): ChannelOptions {
     } else if (field === 'allowedDeltaTypes') {
       if (Array.isArray(v) && v.every((t) => t === 'fossil')) opts.allowedDeltaTypes = [...new Set(v as 'fossil'[])];
       else r.report(`${path}.${key}`, 'must be an array of delta types; the only one is "fossil"');
+    } else if (field === 'historyMetaTtlMs') {
+      const ms = r.duration(v, `${path}.${key}`, MAX_HISTORY_META_TTL_MS);
+      if (ms !== undefined) opts.historyMetaTtlMs = ms;
     } else {
       const b = r.bool(v, `${path}.${key}`);
       if (b !== undefined) opts[field] = b;

@@ -10,6 +10,12 @@ export interface ChannelOptions {
   historySize: number;
   /** How long publications are kept, ms; 0: no history. */
   historyTtlMs: number;
+  /**
+   * How long a history channel's stream metadata (offset, epoch) outlives its last publication, ms
+   * (`history_meta_ttl`); 0 in a CONFIG_FILE namespace means the channel-level value, which
+   * loadConfig fills in, so a loaded Config always holds the value in force.
+   */
+  historyMetaTtlMs: number;
   /** Recovery on for every subscription (client need not ask). */
   forceRecovery: boolean;
   /** Positioning on for every subscription (gap detection). */
@@ -65,6 +71,8 @@ export interface ChannelConfig {
   namespaceBoundary: string;
   /** Max channel name length in bytes. */
   maxLength: number;
+  /** Default `history_meta_ttl` of namespaces that set none (`channel.history_meta_ttl`, Centrifugo's 720h). */
+  historyMetaTtlMs: number;
 }
 
 export interface ClientConfig {
@@ -79,12 +87,23 @@ export interface ClientConfig {
   queueMaxSize: number;
   /** No connect command within this time: close 3502. */
   staleTimeoutMs: number;
+  /** A socket accepted on the client port must complete its HTTP request head within this time, or it is destroyed. */
+  handshakeTimeoutMs: number;
+  /** Max open sockets on the client port (Centrifugo's `client.connection_limit`); 0: no limit. */
+  connectionLimit: number;
   pingIntervalMs: number;
   pongTimeoutMs: number;
   /** Max inbound WebSocket message, bytes. */
   messageSizeLimit: number;
+  /** Bytes of received commands one connection may hold (queued or running) before its socket stops being read. */
+  inboxMaxSize: number;
   /** Max commands per second per connection before 3013 (token bucket; burst = the same number). */
   commandRateLimit: number;
+  /**
+   * History channels per second one connection may bring into use (publish to, subscribe to with
+   * positioning, read history of) beyond the ones it used recently; beyond it: error 111. Token bucket, burst = the same number.
+   */
+  channelCreateRateLimit: number;
   /** Max text length in Unicode characters for publications (`data.text`). */
   maxTextLength: number;
   /** Time an rpc waits for a worker's answer. */

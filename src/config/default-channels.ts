@@ -6,6 +6,7 @@ import type { ChannelConfig, ChannelOptions, Namespace } from './config.js';
 export const EMPTY_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   historySize: 0,
   historyTtlMs: 0,
+  historyMetaTtlMs: 0,
   forceRecovery: false,
   forcePositioning: false,
   presence: false,
@@ -26,6 +27,19 @@ export const EMPTY_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
 export const DEFAULT_NAMESPACE_BOUNDARY = ':';
 /** Centrifugo's default `channel.max_length`. */
 export const DEFAULT_CHANNEL_MAX_LENGTH = 255;
+/** Centrifugo's default `channel.history_meta_ttl`: 720h. */
+export const DEFAULT_HISTORY_META_TTL_MS = 720 * 3600 * 1000;
+/** Longest `history_meta_ttl` accepted: 10 years (it is a Redis PEXPIRE and a timestamp, never a timer). */
+export const MAX_HISTORY_META_TTL_MS = 10 * 365 * 24 * 3600 * 1000;
+
+/** Fills every namespace's unset (0) `historyMetaTtlMs` with the channel-level value, in place. */
+export function applyHistoryMetaTtl(cfg: ChannelConfig): void {
+  const fill = (o: ChannelOptions): void => {
+    if (o.historyMetaTtlMs === 0) o.historyMetaTtlMs = cfg.historyMetaTtlMs;
+  };
+  if (cfg.withoutNamespace !== null) fill(cfg.withoutNamespace);
+  for (const ns of cfg.namespaces) fill(ns);
+}
 
 /** Every connected user may subscribe, publish, read history and presence; recovery forced. */
 const CHAT: ChannelOptions = {
@@ -63,5 +77,6 @@ export function defaultChannelConfig(): ChannelConfig {
     namespaces,
     namespaceBoundary: DEFAULT_NAMESPACE_BOUNDARY,
     maxLength: DEFAULT_CHANNEL_MAX_LENGTH,
+    historyMetaTtlMs: DEFAULT_HISTORY_META_TTL_MS,
   };
 }

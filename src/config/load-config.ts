@@ -11,7 +11,7 @@ import { EMPTY_PROXIES, EMPTY_TOKEN_VERIFICATION } from './access-file-options.j
 import type { ChannelConfig, Config, ProxyConfig, TokenVerification } from './config.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigFileSettings, checkOptions, parseConfigFile } from './config-file.js';
-import { defaultChannelConfig } from './default-channels.js';
+import { applyHistoryMetaTtl, defaultChannelConfig } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -151,6 +151,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const tokens = tokenConfig(secret, file);
   const t = tokens.connection;
   const anyKey = t.hmacSecretKey !== null || t.rsaPublicKey !== null || t.ecdsaPublicKey !== null || t.jwksPublicEndpoint !== null;
+  applyHistoryMetaTtl(channel);
 
   const config: Config = {
     redisUrl,
@@ -173,10 +174,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       channelLimit: r.int('CLIENT_CHANNEL_LIMIT', 128, 1, 1_000_000),
       queueMaxSize: r.int('CLIENT_QUEUE_MAX_SIZE', 1_048_576, 1024, 2 ** 40),
       staleTimeoutMs: r.duration('CLIENT_STALE_TIMEOUT', 10_000, 1),
+      handshakeTimeoutMs: r.duration('CLIENT_HANDSHAKE_TIMEOUT', 10_000, 1),
+      connectionLimit: r.int('CLIENT_CONNECTION_LIMIT', 0, 0, 10_000_000),
       pingIntervalMs,
       pongTimeoutMs,
       messageSizeLimit: r.int('WS_MESSAGE_SIZE_LIMIT', 65_536, 1024, 1024 ** 3),
+      inboxMaxSize: r.int('CLIENT_INBOX_MAX_SIZE', 262_144, 1024, 2 ** 40),
       commandRateLimit: r.int('CLIENT_COMMAND_RATE_LIMIT', 1000, 1, 1_000_000),
+      channelCreateRateLimit: r.int('CLIENT_CHANNEL_CREATE_RATE_LIMIT', 10, 1, 1_000_000),
       maxTextLength: r.int('MAX_TEXT_LENGTH', 5000, 1, 10_000_000),
       rpcTimeoutMs: r.duration('RPC_TIMEOUT', 5000, 1),
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),

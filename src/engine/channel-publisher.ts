@@ -18,7 +18,9 @@ export interface ChannelPublishOptions {
 /** History settings of a namespace, or undefined when it keeps no history. */
 export function historyOptionsFor(options: ChannelOptions): HistoryOptions | undefined {
   if (options.historySize <= 0 || options.historyTtlMs <= 0) return undefined;
-  return { size: options.historySize, ttlMs: options.historyTtlMs };
+  const history: HistoryOptions = { size: options.historySize, ttlMs: options.historyTtlMs };
+  if (options.historyMetaTtlMs > 0) history.metaTtlMs = options.historyMetaTtlMs;
+  return history;
 }
 
 const encoder = new TextEncoder();

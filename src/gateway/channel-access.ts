@@ -3,7 +3,7 @@
  * the connection may subscribe, publish, read history or presence there (Centrifugo's rules).
  */
 
-import { channelOwner, resolveChannel, userLimitedAllows, type ResolvedChannel } from '../config/index.js';
+import { channelOwner, resolveChannel, userLimitedAllows, validateChannelName, type ResolvedChannel } from '../config/index.js';
 import { DisconnectError, Disconnects, Errors, ReplyError, type Bytes, type ChannelName } from '../protocol/index.js';
 import {
   InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError, TokenMismatchError, verifySubscribeToken,
@@ -25,8 +25,10 @@ export interface SubscribeGrant {
   viaProxy?: boolean;
 }
 
-/** The channel's namespace, or ReplyError 102. */
+/** The channel's namespace: ReplyError 107 when the name breaks the channel-name policy, 102 when no namespace has it. */
 export function resolveOrThrow(session: ClientSession, channel: ChannelName): ResolvedChannel {
+  const invalid = validateChannelName(session.ctx.config.channel, channel);
+  if (invalid !== null) throw new ReplyError(Errors.badRequest, invalid);
   const resolved = resolveChannel(session.ctx.config.channel, channel);
   if (resolved === null) throw new ReplyError(Errors.unknownChannel);
   return resolved;

@@ -4,7 +4,7 @@ import { resolveChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
-  type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
+  type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
   type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
   type RPCResult, type SendRequest,
 } from '../protocol/index.js';
@@ -12,28 +12,15 @@ import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
 import type { ClientSession } from './client-session.js';
 import { clientPublication } from './encoded-push.js';
-import { validatePublishData } from './publish-validation.js';
+import { MAX_JSON_DEPTH, jsonPayloadText, validatePublishData } from './publish-validation.js';
 
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
 function requireChannel(channel: string | undefined): string {
   if (channel === undefined || channel === '') throw new DisconnectError(Disconnects.badRequest);
   return channel;
-}
-
-/** JSON text of an rpc/send payload; null when it is not UTF-8 JSON. An absent payload is `null`. */
-function jsonText(data: Bytes | undefined): string | null {
-  if (data === undefined || data.length === 0) return 'null';
-  try {
-    const text = utf8.decode(data);
-    JSON.parse(text);
-    return text.includes('\n') || text.includes('\r') ? JSON.stringify(JSON.parse(text)) : text;
-  } catch {
-    return null;
-  }
 }
 
 function baseMessage(session: ClientSession, kind: StreamMessage['kind'], channel: string, data: string): SubmittedMessage {
@@ -79,7 +66,7 @@ async function publishThroughProxy(session: ClientSession, req: PublishRequest):
   resolveOrThrow(session, channel);
   const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
   const verdict = await session.ctx.proxies.publish(session, channel, encoder.encode(data));
-  const replaced = verdict.data === null ? data : jsonText(verdict.data);
+  const replaced = verdict.data === null ? data : jsonPayloadText(verdict.data);
   if (replaced === null) throw new ReplyError(Errors.internal);
   await submitPublish(session, channel, validatePublishData(encoder.encode(replaced), session.ctx.config.client.maxTextLength));
 }
@@ -93,6 +80,8 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
+  const o = resolved.options;
+  if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
   return submitPublish(session, channel, validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req)));
 }
 
@@ -125,6 +114,7 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
   authorizeHistory(session, channel, resolved);
   const history = historyOptionsFor(resolved.options);
   if (history === undefined) throw new ReplyError(Errors.notAvailable);
+  if (!session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const limit = req.limit ?? 0;
   if (!Number.isInteger(limit) || limit < -1) throw new ReplyError(Errors.badRequest, 'history limit must be -1, 0 or a positive integer');
   const filter: HistoryFilter = { limit };
@@ -145,8 +135,8 @@ export async function handleRpc(session: ClientSession, req: RPCRequest): Promis
     const answer = await session.ctx.proxies.rpc(session, req.method ?? '', req.data);
     return answer === null ? {} : { data: answer };
   }
-  const data = jsonText(req.data);
-  if (data === null) throw new ReplyError(Errors.badRequest, 'rpc data must be UTF-8 encoded JSON');
+  const data = jsonPayloadText(req.data);
+  if (data === null) throw new ReplyError(Errors.badRequest, `rpc data must be UTF-8 encoded JSON nested at most ${MAX_JSON_DEPTH} levels`);
   const message = baseMessage(session, 'rpc', routingKey(session), data);
   message.method = req.method ?? '';
   let answer: string;
@@ -160,7 +150,7 @@ export async function handleRpc(session: ClientSession, req: RPCRequest): Promis
 
 /** Fire-and-forget: a bad or undeliverable `send` is logged, never answered. */
 export async function handleSend(session: ClientSession, req: SendRequest): Promise<void> {
-  const data = jsonText(req.data);
+  const data = jsonPayloadText(req.data);
   if (data === null) {
     session.ctx.logger.debug({ client: session.id }, 'send with non-JSON data dropped');
     return;

@@ -19,6 +19,8 @@ import { handleConnect, handleRefresh, refreshThroughProxy } from './connect-han
 import type { EncodedPush } from './encoded-push.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { GatewayContext } from './gateway-context.js';
+import { ChannelCreationBudget } from './channel-creation-budget.js';
+import { InboxBudget } from './inbox-budget.js';
 import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
 import type { Transport } from './transport/index.js';
@@ -101,12 +103,17 @@ export class ClientSession implements SubscriptionOwner {
   /** Headers of the transport request that some proxy forwards (lower-case names). */
   transportHeaders: Readonly<Record<string, string>> = {};
   readonly subscriptions = new Map<ChannelName, ChannelSubscription>();
+  /** Bounds how fast this connection brings history channels into use (CLIENT_CHANNEL_CREATE_RATE_LIMIT). */
+  readonly newChannels: ChannelCreationBudget;
   readonly codec: Codec;
   /** The protocol negotiated by the transport. */
   readonly protocol: ProtocolType;
   private state: SessionState = 'new';
   private readonly writer: OutgoingWriter;
   private readonly inbox: Command[] = [];
+  /** Bytes each queued command holds against the inbox budget, in inbox order. */
+  private readonly inboxCosts: number[] = [];
+  private readonly budget: InboxBudget;
   private processing = false;
   private publishesInFlight = 0;
   private publishWaiters: (() => void)[] = [];
@@ -141,6 +148,8 @@ export class ClientSession implements SubscriptionOwner {
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;
     this.maxInbox = Math.max(64, client.commandRateLimit);
+    this.newChannels = new ChannelCreationBudget(client.channelCreateRateLimit);
+    this.budget = new InboxBudget(client.inboxMaxSize, { pause: () => transport.pauseReading(), resume: () => transport.resumeReading() });
     this.writer = new OutgoingWriter(transport, {
       maxQueueBytes: client.queueMaxSize,
       onOverflow: () => {
@@ -197,12 +206,15 @@ export class ClientSession implements SubscriptionOwner {
       this.close(Disconnects.tooManyRequests);
       return;
     }
+    const cost = Math.ceil(frame.length / commands.length);
     for (const cmd of commands) {
       if ((cmd.id === undefined || cmd.id === 0) && methodOf(cmd) === undefined) {
         if (!this.handlePong()) return;
         continue;
       }
       this.inbox.push(cmd);
+      this.inboxCosts.push(cost);
+      this.budget.take(cost);
     }
     void this.drain();
   }
@@ -228,14 +240,16 @@ export class ClientSession implements SubscriptionOwner {
     try {
       let cmd = this.inbox.shift();
       while (cmd !== undefined && this.state !== 'closed') {
+        const cost = this.inboxCosts.shift() ?? 0;
         if (cmd.publish !== undefined && this.state === 'connected' && methodOf(cmd) === 'publish' && !needsPublishProxy(this, cmd.publish)) {
           while (this.publishesInFlight >= maxPipelinedPublishes) await this.publishSettled();
           if (this.closed) break;
-          this.dispatchPublish(cmd);
+          this.dispatchPublish(cmd, cost);
         } else {
           while (this.publishesInFlight > 0) await this.publishSettled();
           if (this.closed) break;
           await this.dispatch(cmd);
+          this.budget.release(cost);
         }
         cmd = this.inbox.shift();
       }
@@ -259,7 +273,7 @@ export class ClientSession implements SubscriptionOwner {
    * The publish path without the generic dispatch's async layers: checks and hands the message to
    * the pipeline now, replies when it is appended.
    */
-  private dispatchPublish(cmd: Command): void {
+  private dispatchPublish(cmd: Command, cost: number): void {
     const id = cmd.id ?? 0;
     if (id === 0) {
       this.close(Disconnects.badRequest);
@@ -273,15 +287,18 @@ export class ClientSession implements SubscriptionOwner {
       appended = startPublish(this, cmd.publish ?? {});
     } catch (err) {
       this.publishDone(m, started, this.handleCommandError('publish', id, err));
+      this.budget.release(cost);
       return;
     }
     this.publishesInFlight++;
     appended.then(() => {
       if (this.state !== 'closed') this.sendReply({ id, publish: {} });
       this.publishDone(m, started, 'ok');
+      this.budget.release(cost);
       this.publishFinished();
     }, (err: unknown) => {
       this.publishDone(m, started, this.handleCommandError('publish', id, err));
+      this.budget.release(cost);
       this.publishFinished();
     });
   }
@@ -459,12 +476,22 @@ export class ClientSession implements SubscriptionOwner {
     if (sub.status === 'removed') return;
     sub.remove();
     if (this.subscriptions.get(sub.channel) === sub) this.subscriptions.delete(sub.channel);
-    const { hub, presence, broker, logger, metrics } = this.ctx;
+    const { hub, presence, broker, logger, metrics, cleanup } = this.ctx;
     metrics.subscriptions.dec({ namespace: sub.namespace || '_' });
-    const log = (what: string) => (err: unknown) => logger.warn({ err, channel: sub.channel }, `${what} failed`);
-    hub.removeSubscriber(sub).catch(log('hub unsubscribe'));
-    if (sub.presence) presence.removePresence(sub.channel, this.id, this.user).catch(log('presence remove'));
-    if (sub.joinAnnounced) broker.publishLeave(sub.channel, this.clientInfo(sub.chanInfo)).catch(log('leave'));
+    hub.removeSubscriber(sub).catch((err: unknown) => logger.warn({ err, channel: sub.channel }, 'hub unsubscribe failed'));
+    const { channel } = sub;
+    if (sub.presence) {
+      const [client, user] = [this.id, this.user];
+      // A removal that waited in a busy lane must not delete the entry of a resubscription made meanwhile.
+      cleanup.run('presence remove', channel, async () => {
+        if (!this.closed && this.subscriptions.has(channel)) return;
+        await presence.removePresence(channel, client, user);
+      });
+    }
+    if (sub.joinAnnounced) {
+      const info = this.clientInfo(sub.chanInfo);
+      cleanup.run('leave', channel, () => broker.publishLeave(channel, info));
+    }
   }
 
   resubscribe(sub: ChannelSubscription): void {
@@ -515,6 +542,8 @@ export class ClientSession implements SubscriptionOwner {
     this.state = 'closed';
     for (const t of [this.pingTimer, this.pongTimer, this.staleTimer, this.expiryTimer]) if (t !== null) clearTimeout(t);
     this.inbox.length = 0;
+    this.inboxCosts.length = 0;
+    this.budget.clear();
     for (const sub of [...this.subscriptions.values()]) this.removeSubscription(sub);
     const { metrics, logger } = this.ctx;
     this.transportMetrics.connections.dec();

@@ -7,6 +7,7 @@ import type { GatewayMetrics } from '../metrics/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import type { TokenVerifier } from './auth/index.js';
 import type { ConnectionAdmission } from './connection-admission.js';
+import type { CleanupLane } from './cleanup-lane.js';
 import type { Hub } from './hub.js';
 import type { BackendProxies } from './proxy/backend-proxies.js';
 
@@ -18,6 +19,8 @@ export interface GatewayContext {
   readonly presence: PresenceManager;
   readonly pipeline: MessagePipeline;
   readonly hub: Hub;
+  /** Presence removals and leaves of departing subscriptions, with bounded concurrency. */
+  readonly cleanup: CleanupLane;
   /** Grace after a connection's or subscription's expiry before it is closed. */
   readonly expiredCloseDelayMs: number;
   /** Lifetime of a presence entry; entries are refreshed well before it ends. */

@@ -17,8 +17,10 @@ import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import { JwksCache, TokenVerifier } from './auth/index.js';
+import { CleanupLane } from './cleanup-lane.js';
 import { ClientSession } from './client-session.js';
 import { ConnectionAdmission } from './connection-admission.js';
+import { guardConnections } from './connection-guard.js';
 import { BackendProxies } from './proxy/backend-proxies.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -161,7 +163,7 @@ export class Gateway implements LocalNode {
     this.readinessState = new Readiness(options.readiness ?? null, logger);
     this.ctx = {
       config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
-      pipeline: this.pipeline, hub: this.hub,
+      pipeline: this.pipeline, hub: this.hub, cleanup: new CleanupLane(logger),
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
@@ -197,6 +199,11 @@ export class Gateway implements LocalNode {
     const websocketPortRoutes: HttpRouteHandler[] = [httpTransportRoutes(host), ...(options.websocketRoutes ?? [])];
     this.wsServer = createHttpServer(this, logger, websocketPortRoutes);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+    guardConnections(this.wsServer, {
+      handshakeTimeoutMs: config.client.handshakeTimeoutMs,
+      connectionLimit: config.client.connectionLimit,
+      onRefused: (reason) => options.metrics.connectionsRefusedTotal.inc({ reason }),
+    });
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
     this.metricsServer = createMetricsServer(this, options.registry, logger);
     this.control = options.controlPlane?.(this) ?? null;

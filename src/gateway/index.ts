@@ -4,7 +4,7 @@ export type { ReadinessChecks, ReadinessReport } from './readiness.js';
 export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';
 export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
-export { validatePublishData, codePointLength } from './publish-validation.js';
+export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
 export {
   signToken, verifyConnectToken, verifySubscribeToken, TokenVerifier, JwksCache,
   TokenExpiredError, InvalidTokenError, TokenMismatchError, TokenKeysUnavailableError,

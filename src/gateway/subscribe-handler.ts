@@ -127,6 +127,7 @@ export async function negotiateSubscription(
   // A token's or proxy's `override` replaces these five namespace options for this subscription only.
   const o = grant.override === undefined ? resolved.options : { ...resolved.options, ...grant.override };
   const history = historyOptionsFor(o);
+  if (history !== undefined) session.newChannels.admit(channel);
   const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
   sub.serverSide = serverSide;
   if (!serverSide) {

@@ -10,6 +10,7 @@ const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 
 export class GatewayMetrics {
   readonly connections: Gauge<'transport'>;
+  readonly connectionsRefusedTotal: Counter;
   readonly subscriptions: Gauge<'namespace'>;
   readonly connectsTotal: Counter<'transport' | 'protocol'>;
   readonly disconnectTotal: Counter<'reason' | 'code'>;
@@ -33,6 +34,10 @@ export class GatewayMetrics {
   constructor(registry: Registry) {
     const registers = [registry];
     this.connections = new Gauge({ name: 'gateway_connections', help: 'Current client connections by transport', labelNames: ['transport'], registers });
+    this.connectionsRefusedTotal = new Counter({
+      name: 'gateway_connections_refused_total', help: 'Client-port sockets closed before the protocol started: over client.connection_limit, or no request head within the handshake timeout',
+      labelNames: ['reason'], registers,
+    });
     this.subscriptions = new Gauge({ name: 'gateway_subscriptions', help: 'Current client subscriptions', labelNames: ['namespace'], registers });
     this.connectsTotal = new Counter({ name: 'gateway_connects_total', help: 'Successful connects', labelNames: ['transport', 'protocol'], registers });
     this.disconnectTotal = new Counter({ name: 'gateway_disconnect_total', help: 'Disconnects by reason and close code', labelNames: ['reason', 'code'], registers });

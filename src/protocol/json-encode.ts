@@ -4,6 +4,7 @@
  */
 
 import { ByteWriter } from './byte-writer.js';
+import { clampUint32 } from './proto-wire.js';
 import { InappropriateProtocolError } from './codec-errors.js';
 import type {
   ClientInfo,
@@ -63,6 +64,11 @@ function num(key: string, v: number | undefined): void {
   }
 }
 
+/** A uint32 field, clamped to [0, 2^32 - 1] as the protobuf encoder does. */
+function u32(key: string, v: number | undefined): void {
+  if (v) num(key, clampUint32(v));
+}
+
 function bool(key: string, v: boolean | undefined): void {
   if (v) {
     w.ascii(key);
@@ -103,11 +109,11 @@ function embedRaw(v: Uint8Array): void {
 
 function writeReply(r: Reply): void {
   const s = open();
-  num(',"id":', r.id);
+  u32(',"id":', r.id);
   if (r.error) {
     w.ascii(',"error":');
     const e = open();
-    num(',"code":', r.error.code);
+    u32(',"code":', r.error.code);
     str(',"message":', r.error.message);
     bool(',"temporary":', r.error.temporary);
     close(e);
@@ -161,14 +167,14 @@ function writeReply(r: Reply): void {
     str(',"client":', r.refresh.client);
     str(',"version":', r.refresh.version);
     bool(',"expires":', r.refresh.expires);
-    num(',"ttl":', r.refresh.ttl);
+    u32(',"ttl":', r.refresh.ttl);
     close(o);
   }
   if (r.sub_refresh) {
     w.ascii(',"sub_refresh":');
     const o = open();
     bool(',"expires":', r.sub_refresh.expires);
-    num(',"ttl":', r.sub_refresh.ttl);
+    u32(',"ttl":', r.sub_refresh.ttl);
     close(o);
   }
   close(s);
@@ -195,7 +201,7 @@ function writePush(p: Push): void {
   if (p.unsubscribe) {
     w.ascii(',"unsubscribe":');
     const o = open();
-    num(',"code":', p.unsubscribe.code);
+    u32(',"code":', p.unsubscribe.code);
     str(',"reason":', p.unsubscribe.reason);
     close(o);
   }
@@ -222,7 +228,7 @@ function writePush(p: Push): void {
   if (p.disconnect) {
     w.ascii(',"disconnect":');
     const o = open();
-    num(',"code":', p.disconnect.code);
+    u32(',"code":', p.disconnect.code);
     str(',"reason":', p.disconnect.reason);
     bool(',"reconnect":', p.disconnect.reconnect);
     close(o);
@@ -235,7 +241,7 @@ function writeConnectResult(c: ConnectResult): void {
   str(',"client":', c.client);
   str(',"version":', c.version);
   bool(',"expires":', c.expires);
-  num(',"ttl":', c.ttl);
+  u32(',"ttl":', c.ttl);
   raw(',"data":', c.data);
   if (c.subs) {
     const subs = c.subs;
@@ -251,7 +257,7 @@ function writeConnectResult(c: ConnectResult): void {
     }
     if (!first) w.byte(0x7d);
   }
-  num(',"ping":', c.ping);
+  u32(',"ping":', c.ping);
   bool(',"pong":', c.pong);
   str(',"session":', c.session);
   str(',"node":', c.node);
@@ -262,7 +268,7 @@ function writeConnectResult(c: ConnectResult): void {
 function writeSubscribeResult(r: SubscribeResult): void {
   const s = open();
   bool(',"expires":', r.expires);
-  num(',"ttl":', r.ttl);
+  u32(',"ttl":', r.ttl);
   bool(',"recoverable":', r.recoverable);
   str(',"epoch":', r.epoch);
   if (r.publications && r.publications.length > 0) {

@@ -11,6 +11,14 @@ export const WIRE_END_GROUP = 4;
 export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 4294967296;
+const TWO_64 = 18446744073709551616;
+export const UINT32_MAX = 0xffffffff;
+
+/** `n` as a uint32 value: fractions dropped, below 0 (and NaN) 0, above 2^32 - 1 that maximum. */
+export function clampUint32(n: number): number {
+  if (n >= UINT32_MAX) return UINT32_MAX;
+  return n > 0 ? Math.floor(n) : 0;
+}
 /** Groups are long deprecated; nesting deeper than this in skipped data is treated as hostile. */
 const MAX_GROUP_DEPTH = 32;
 
@@ -27,6 +35,8 @@ export class ProtoWriter extends ByteWriter {
       buf[this.pos++] = n;
       return;
     }
+    // A varint holds at most 64 bits in at most the 10 bytes reserved here.
+    if (!(n > -TWO_64 / 2 && n < TWO_64) || !Number.isInteger(n)) throw new RangeError(`varint value out of range: ${n}`);
     this.ensure(10);
     if (n < 0) {
       // int64 two's complement over 10 bytes.
@@ -58,6 +68,11 @@ export class ProtoWriter extends ByteWriter {
       this.tag(field, WIRE_VARINT);
       this.varint(n);
     }
+  }
+
+  /** A uint32 field: the value is clamped to [0, 2^32 - 1] (a token's `exp: 1e300` must not become a 143-byte varint). */
+  uint32Field(field: number, n: number | undefined): void {
+    if (n) this.uintField(field, clampUint32(n));
   }
 
   boolField(field: number, b: boolean | undefined): void {

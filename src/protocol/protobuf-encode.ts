@@ -32,10 +32,10 @@ function begin(field: number): number {
 }
 
 function writeReply(r: Reply): void {
-  w.uintField(1, r.id);
+  w.uint32Field(1, r.id);
   if (r.error) {
     const s = begin(2);
-    w.uintField(1, r.error.code);
+    w.uint32Field(1, r.error.code);
     w.stringField(2, r.error.message);
     w.boolField(3, r.error.temporary);
     w.endLength(s);
@@ -75,8 +75,8 @@ function writeReply(r: Reply): void {
   }
   if (r.presence_stats) {
     const s = begin(10);
-    w.uintField(1, r.presence_stats.num_clients);
-    w.uintField(2, r.presence_stats.num_users);
+    w.uint32Field(1, r.presence_stats.num_clients);
+    w.uint32Field(2, r.presence_stats.num_users);
     w.endLength(s);
   }
   if (r.history) {
@@ -95,13 +95,13 @@ function writeReply(r: Reply): void {
     w.stringField(1, r.refresh.client);
     w.stringField(2, r.refresh.version);
     w.boolField(3, r.refresh.expires);
-    w.uintField(4, r.refresh.ttl);
+    w.uint32Field(4, r.refresh.ttl);
     w.endLength(s);
   }
   if (r.sub_refresh) {
     const s = begin(15);
     w.boolField(1, r.sub_refresh.expires);
-    w.uintField(2, r.sub_refresh.ttl);
+    w.uint32Field(2, r.sub_refresh.ttl);
     w.endLength(s);
   }
 }
@@ -126,7 +126,7 @@ function writePush(p: Push): void {
   }
   if (p.unsubscribe) {
     const s = begin(7);
-    w.uintField(2, p.unsubscribe.code);
+    w.uint32Field(2, p.unsubscribe.code);
     w.stringField(3, p.unsubscribe.reason);
     w.endLength(s);
   }
@@ -153,8 +153,8 @@ function writePush(p: Push): void {
     w.bytesField(3, c.data);
     writeSubsMap(4, c.subs);
     w.boolField(5, c.expires);
-    w.uintField(6, c.ttl);
-    w.uintField(7, c.ping);
+    w.uint32Field(6, c.ttl);
+    w.uint32Field(7, c.ping);
     w.boolField(8, c.pong);
     w.stringField(9, c.session);
     w.stringField(10, c.node);
@@ -163,7 +163,7 @@ function writePush(p: Push): void {
   }
   if (p.disconnect) {
     const s = begin(11);
-    w.uintField(1, p.disconnect.code);
+    w.uint32Field(1, p.disconnect.code);
     w.stringField(2, p.disconnect.reason);
     w.boolField(3, p.disconnect.reconnect);
     w.endLength(s);
@@ -174,10 +174,10 @@ function writeConnectResult(c: ConnectResult): void {
   w.stringField(1, c.client);
   w.stringField(2, c.version);
   w.boolField(3, c.expires);
-  w.uintField(4, c.ttl);
+  w.uint32Field(4, c.ttl);
   w.bytesField(5, c.data);
   writeSubsMap(6, c.subs);
-  w.uintField(7, c.ping);
+  w.uint32Field(7, c.ping);
   w.boolField(8, c.pong);
   w.stringField(9, c.session);
   w.stringField(10, c.node);
@@ -201,7 +201,7 @@ function writeSubsMap(field: number, subs: Record<string, SubscribeResult> | und
 
 function writeSubscribeResult(s: SubscribeResult): void {
   w.boolField(1, s.expires);
-  w.uintField(2, s.ttl);
+  w.uint32Field(2, s.ttl);
   w.boolField(3, s.recoverable);
   w.stringField(6, s.epoch);
   if (s.publications) {

@@ -65,6 +65,12 @@ void describe('validateChannelName', () => {
     assert.match(validateChannelName(channels, 'a'.repeat(256)) ?? '', /longer than 255 bytes/);
     assert.match(validateChannelName(channels, 'chat:' + '房'.repeat(84)) ?? '', /longer than 255 bytes/, '5 + 84*3 = 257 bytes');
     assert.equal(validateChannelName(channels, 'chat:' + '房'.repeat(83)), null, '5 + 83*3 = 254 bytes');
+    assert.match(validateChannelName(channels, 'chat:') ?? '', /empty after the namespace boundary/);
+    assert.match(validateChannelName(channels, 'user:') ?? '', /empty after the namespace boundary/);
+    assert.equal(validateChannelName(channels, 'chat:a:'), null, 'only the part right after the first boundary must be non-empty');
+    for (const ch of ['chat:lobby\u200b', 'chat:\u200d', 'chat:\u202egnp', 'chat:\u2066x', 'chat:\ufefflobby', 'chat:\u00ad']) {
+      assert.match(validateChannelName(channels, ch) ?? '', /format/, JSON.stringify(ch));
+    }
     for (const ch of ['chat room', 'chat:\t', 'chat:\n', 'chat:\u0000', 'chat:\u007f', 'chat:\u0085', 'chat:\u00a0', 'chat:\u2028', 'chat:\ufffd', 'chat:\ud800', 'chat:\udc00x']) {
       assert.notEqual(validateChannelName(channels, ch), null, JSON.stringify(ch));
     }

@@ -61,6 +61,7 @@ void describe('CONFIG_FILE', () => {
       name: 'news',
       historySize: 10,
       historyTtlMs: 3_600_000,
+      historyMetaTtlMs: 720 * 3_600_000,
       forceRecovery: true,
       forcePositioning: true,
       presence: false,
@@ -96,6 +97,18 @@ void describe('CONFIG_FILE', () => {
     assert.equal(c.channel.namespaces[0]?.allowTagsFilter, true);
     const problems = problemsWithFile({ channel: { namespaces: [{ name: 'b', allowed_delta_types: ['xdelta'] }] } });
     assert.ok(problems.some((p) => p.includes('channel.namespaces[0].allowed_delta_types') && p.includes('"fossil"')), problems.join('; '));
+  });
+
+  void it('history_meta_ttl: channel level (default 720h) inherited by namespaces that set none, up to 10 years', () => {
+    const c = withFile({ channel: { history_meta_ttl: '2h', namespaces: [{ name: 'a', history_meta_ttl: '90s' }, { name: 'b' }] } });
+    assert.equal(c.channel.historyMetaTtlMs, 7_200_000);
+    assert.deepEqual(c.channel.namespaces.map((n) => n.historyMetaTtlMs), [90_000, 7_200_000]);
+    assert.equal(c.channel.withoutNamespace?.historyMetaTtlMs, 7_200_000);
+    assert.equal(withFile({ channel: { history_meta_ttl: '87600h' } }).channel.historyMetaTtlMs, 87_600 * 3_600_000);
+    const text = problemsWithFile({ channel: { history_meta_ttl: '87601h', namespaces: [{ name: 'x', history_meta_ttl: 'soon' }] } }).join('\n');
+    assert.match(text, /channel\.history_meta_ttl: must be a duration/);
+    assert.match(text, /namespaces\[0\]\.history_meta_ttl: must be a duration/);
+    assert.match(problemsWithFile({ channel: { history_meta_ttl: '0' } }).join('\n'), /history_meta_ttl: must be longer than 0/);
   });
 
   void it('a file without a channel section keeps the built-in rules', () => {

@@ -35,15 +35,21 @@ void describe('loadConfig defaults', () => {
       channelLimit: 128,
       queueMaxSize: 1_048_576,
       staleTimeoutMs: 10_000,
+      handshakeTimeoutMs: 10_000,
+      connectionLimit: 0,
       pingIntervalMs: 25_000,
       pongTimeoutMs: 10_000,
       messageSizeLimit: 65_536,
+      inboxMaxSize: 262_144,
       commandRateLimit: 1000,
+      channelCreateRateLimit: 10,
       maxTextLength: 5000,
       rpcTimeoutMs: 5000,
       presenceTtlMs: 60000,
     });
     assert.deepEqual(c.channel.namespaces.map((n) => n.name), ['chat', 'user']);
+    assert.equal(c.channel.historyMetaTtlMs, 720 * 3_600_000, "Centrifugo's channel.history_meta_ttl default");
+    assert.ok(c.channel.namespaces.every((n) => n.historyMetaTtlMs === 720 * 3_600_000), 'namespaces inherit it');
   });
 
   void it('two loads get different default node ids', () => {
@@ -260,6 +266,6 @@ void describe('documentation', () => {
     const documentedDocs = new Set([...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
     assert.deepEqual([...documentedEnv].sort(), [...read].sort());
     assert.deepEqual([...documentedDocs].sort(), [...read].sort());
-    assert.equal(read.size, 35);
+    assert.equal(read.size, 39);
   });
 });

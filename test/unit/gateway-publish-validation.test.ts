@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codePointLength, validatePublishData } from '../../src/gateway/index.js';
+import { MAX_JSON_DEPTH, codePointLength, duplicateTopLevelKey, validatePublishData } from '../../src/gateway/index.js';
 import { ReplyError } from '../../src/protocol/index.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -32,8 +32,30 @@ void describe('validatePublishData', () => {
     assert.equal(validatePublishData(enc(JSON.stringify({ text: '😀'.repeat(10), extra: 1 })), 10), JSON.stringify({ text: '😀'.repeat(10), extra: 1 }));
   });
 
-  void it('re-serialises JSON that contains raw newlines so it cannot split a JSON frame', () => {
-    assert.equal(validatePublishData(enc('{\n"text":\r\n"a"}'), 10), '{"text":"a"}');
+  void it('returns the sender\'s exact text, raw newlines, big integers and number spellings included', () => {
+    // The issue-11 reproduction: re-serialising turned 9007199254740993 into ...992, 1.50 into 1.5 and 1e400 into null.
+    // Raw CR/LF stay here; the JSON encoder drops them when it embeds the payload in a frame.
+    const sent = '{"text":"y",\r"id":9007199254740993,"f":1.50,"big":1e400}';
+    assert.equal(validatePublishData(enc(sent), 10), sent);
+    assert.equal(validatePublishData(enc('{\n"text":\r\n"a"}'), 10), '{\n"text":\r\n"a"}');
+  });
+
+  void it('refuses nesting deeper than MAX_JSON_DEPTH with 107 (no stack overflow), CR or not', () => {
+    for (const sep of ['', '\r']) {
+      const deep = `{"text":"a",${sep}"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      assert.match(refusal(enc(deep)), new RegExp(`nested deeper than ${MAX_JSON_DEPTH} levels`));
+    }
+    const ok = `{"text":"a","x":${'['.repeat(MAX_JSON_DEPTH - 1)}${']'.repeat(MAX_JSON_DEPTH - 1)}}`;
+    assert.equal(validatePublishData(enc(ok), 10), ok, 'exactly MAX_JSON_DEPTH levels pass');
+  });
+
+  void it('refuses a duplicate top-level key, whichever copy holds the long text', () => {
+    assert.match(refusal(enc(`{"text":"${'A'.repeat(20)}","text":"ok"}`)), /key "text" more than once/);
+    assert.match(refusal(enc(`{"text":"ok","t\\u0065xt":"${'A'.repeat(20)}"}`)), /key "text" more than once/);
+    assert.match(refusal(enc('{"text":"ok","a":1,"a":2}')), /key "a" more than once/);
+    assert.equal(validatePublishData(enc('{"text":"ok","a":{"text":1,"text":2},"b":["text","text"]}'), 10),
+      '{"text":"ok","a":{"text":1,"text":2},"b":["text","text"]}', 'nested objects and strings are not top-level keys');
+    assert.equal(duplicateTopLevelKey('{"a\\"b":1,"a\\"c":[{"x":"}"}],"d":"{,"}'), null);
   });
 
   void it('says what is wrong', () => {

@@ -1,7 +1,7 @@
 /** Connection token verification: a JWT (verified by jose) with Centrifugo's connection claims. */
 
 import type { Bytes, ChannelName, UserId } from '../../protocol/index.js';
-import { bytesClaim, checkLifetime, metaClaim, serverSideClaims, stringClaim, type ServerSideSubscription } from './token-claims.js';
+import { bytesClaim, checkLifetime, metaClaim, serverSideClaims, userIdClaim, type ServerSideSubscription } from './token-claims.js';
 import { InvalidTokenError } from './token-errors.js';
 import { TokenVerifier } from './token-verifier.js';
 import { EMPTY_TOKEN_VERIFICATION } from '../../config/index.js';
@@ -41,7 +41,7 @@ export async function verifyConnectToken(token: string, verifier: VerifierOrSecr
   if (channel !== undefined && channel !== null && channel !== '') throw new InvalidTokenError('channel claim in a connection token');
   const subs = serverSideClaims(claims);
   return {
-    user: stringClaim(claims, 'sub', ''),
+    user: userIdClaim(claims),
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),
     channels: subs.map((s) => s.channel),

@@ -2,7 +2,7 @@
 
 import type { Bytes, ChannelName, ClientId, UserId } from '../../protocol/index.js';
 import { verifierOf, type VerifierOrSecret } from './connect-token.js';
-import { bytesClaim, checkLifetime, overrideClaim, stringClaim, type SubscriptionOverride } from './token-claims.js';
+import { bytesClaim, checkLifetime, overrideClaim, stringClaim, userIdClaim, type SubscriptionOverride } from './token-claims.js';
 import { InvalidTokenError, TokenMismatchError } from './token-errors.js';
 
 /** What a verified subscription token grants. */
@@ -46,7 +46,7 @@ export async function verifySubscribeToken(
   const client = stringClaim(claims, 'client', '');
   const result: SubscribeTokenClaims = {
     channel,
-    user: stringClaim(claims, 'sub', ''),
+    user: userIdClaim(claims),
     client: client === '' ? null : client,
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),

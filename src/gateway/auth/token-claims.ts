@@ -6,11 +6,26 @@ import { InvalidTokenError, TokenExpiredError } from './token-errors.js';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const encoder = new TextEncoder();
 
+/** Latest time claim accepted, Unix seconds: 9999-12-31T23:59:59Z. Later ones (`exp: 1e300`) make the token invalid. */
+export const MAX_TIME_CLAIM_SECONDS = 253_402_300_799;
+/** Longest user id (`sub`) accepted, UTF-8 bytes (Centrifugo's default channel.max_length, so `user:<id>` can fit). */
+export const MAX_USER_ID_BYTES = 255;
+// Control, format (zero-width, bidi overrides, BOM), line/paragraph separators, lone surrogates
+// and U+FFFD: a user id must read the same in logs, presence lists and `user:<id>` channels.
+const USER_ID_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\uFFFD]/u;
+
 function numericClaim(claims: JwtClaims, name: string): number | undefined {
   const v = claims[name];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidTokenError(`invalid "${name}" claim`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIME_CLAIM_SECONDS) throw new InvalidTokenError(`invalid "${name}" claim`);
   return v;
+}
+
+/** The `sub` claim under the user-id policy: at most {@link MAX_USER_ID_BYTES} bytes, no invisible or control characters; `''` when absent. */
+export function userIdClaim(claims: JwtClaims): string {
+  const user = stringClaim(claims, 'sub', '');
+  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user)) throw new InvalidTokenError('invalid "sub" claim');
+  return user;
 }
 
 /**

@@ -186,6 +186,14 @@ export class ClientSession implements SubscriptionOwner {
     return info;
   }
 
+  /**
+   * True while the received commands held reach CLIENT_INBOX_MAX_SIZE. A WebSocket stops being
+   * read then; an `/emulation` request, which cannot be held back, is refused.
+   */
+  get inboxFull(): boolean {
+    return this.budget.full;
+  }
+
   /** Handles one inbound frame of commands: from the transport, or from an `/emulation` request. */
   handleFrame(frame: Buffer): void {
     if (this.state === 'closed') return;

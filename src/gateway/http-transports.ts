@@ -167,6 +167,9 @@ async function emulation(host: TransportHost, req: IncomingMessage, res: ServerR
   if (emu.session === '') return answer(res, 400, cors, 'emulation request without session');
   if (emu.data.length > limit) return answer(res, 413, cors, 'commands larger than client.message_size_limit');
   const session = host.emulationSession(emu.session);
+  // The inbox byte bound cannot pause an HTTP client: past it the request is refused, and the
+  // client (which closes its transport on a 5xx) reconnects, as a WebSocket client would wait.
+  if (session?.inboxFull === true) return answer(res, 503, { ...cors, 'retry-after': '1' }, 'too many commands in flight (CLIENT_INBOX_MAX_SIZE)');
   if (session !== undefined) {
     // A request of another protocol than the stream's is the client's mistake: the frame will not decode.
     session.handleFrame(emu.data);

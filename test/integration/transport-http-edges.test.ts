@@ -7,6 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DirectPipeline } from '../../src/gateway/index.js';
+import type { MessagePipeline } from '../../src/queue/index.js';
 import { startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 import { wsPortHttpUrl } from '../helpers/transports.js';
 
@@ -109,6 +111,38 @@ void describe('HTTP transport edges', () => {
       const res = await fetch(`${base}${path}`, { method: 'POST', headers: { origin: 'http://evil.example' }, body: '{}' });
       assert.equal(res.status, 403, path);
       assert.equal(res.headers.get('access-control-allow-origin'), null);
+    }
+  });
+});
+
+void describe('emulation past the inbox byte bound', () => {
+  void it('refuses /emulation requests with 503 while the session holds CLIENT_INBOX_MAX_SIZE of commands', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => { release = r; });
+    const gw = await startTestGateway({ CLIENT_INBOX_MAX_SIZE: '1024' }, {
+      // rpc answers only once released, so the commands stay held.
+      pipeline: ({ publisher }): MessagePipeline => {
+        const direct = new DirectPipeline(publisher);
+        return { submit: (m) => direct.submit(m), rpc: async () => { await held; return '{}'; }, start: () => direct.start(), close: () => direct.close() };
+      },
+    });
+    try {
+      const base = wsPortHttpUrl(gw.wsUrl);
+      const reader = new LineReader((await fetch(`${base}/connection/http_stream`, { method: 'POST', body: JSON.stringify({ id: 1, connect: {} }) })).body!);
+      await waitUntil(() => reader.lines.length >= 1, 4000, 'connect reply');
+      const { session, node } = (JSON.parse(reader.lines[0]!) as { connect: { session: string; node: string } }).connect;
+      const rpc = (id: number): string => JSON.stringify({ id, rpc: { method: 'slow', data: { pad: 'x'.repeat(700) } } });
+      const post = (data: string): Promise<Response> => fetch(`${base}/emulation`, { method: 'POST', body: JSON.stringify({ node, session, data }) });
+      assert.equal((await post(rpc(2))).status, 204);
+      assert.equal((await post(rpc(3))).status, 204, 'over the bound now: one frame is always accepted');
+      const refused = await post(rpc(4));
+      assert.equal(refused.status, 503);
+      release();
+      await waitUntil(() => reader.lines.filter((l) => l.includes('"rpc"')).length === 2, 4000, 'the two held rpcs answered');
+      assert.equal((await post(rpc(5))).status, 204, 'accepted again once the commands finished');
+    } finally {
+      release();
+      await gw.close();
     }
   });
 });

@@ -144,6 +144,7 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
     '`BENCH_RUNS` (default 3), `BENCH_CLIENTS` (500), `BENCH_RATE` (20), `BENCH_WINDOW` (20), `BENCH_PROFILE=1`',
     '(CPU-profile the gateway and workers; profiles and logs are kept), `BENCH_WARMUP` (seconds of unmeasured load',
     'before each measured run, default 5), `BENCH_SCENARIOS` (`seed,saturation`), `BENCH_BASELINE=0` (skip the',
-    'baseline), `BENCH_OUTPUT` (default docs/benchmarks.md).', '');
+    'baseline), `BENCH_OUTPUT` (default docs/benchmarks.md), `BENCH_PUBLISH_MODE=handled` (the `chat:*` namespace in',
+    '`publish_mode: "handled"`, so acks wait for the worker\'s handler; default `append`).', '');
   return out.join('\n');
 }

@@ -33,9 +33,23 @@ const OUTPUT = env.BENCH_OUTPUT ?? 'docs/benchmarks.md';
 /** BENCH_BASELINE=0 skips the baseline runs (quicker while profiling; the report then has no ratios). */
 const BASELINE = env.BENCH_BASELINE !== '0';
 const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'seed,saturation').split(',').map((s) => s.trim()));
+/** BENCH_PUBLISH_MODE=handled: the load tester's `chat:*` namespace in `publish_mode: "handled"` (acks wait for the worker's handler); default append. */
+const PUBLISH_MODE = env.BENCH_PUBLISH_MODE ?? 'append';
+if (PUBLISH_MODE !== 'append' && PUBLISH_MODE !== 'handled') throw new Error('BENCH_PUBLISH_MODE must be append or handled');
 
 const work = mkdtempSync(join(tmpdir(), 'rm-bench-'));
 const children = new Set<ChildProcess>();
+
+/** The built-in channel rules (config.example.json) with `publish_mode` set on chat, as a CONFIG_FILE in the work directory. */
+function channelConfigFile(): Record<string, string> {
+  if (PUBLISH_MODE === 'append') return {};
+  const doc = JSON.parse(readFileSync('config.example.json', 'utf8')) as { channel: { without_namespace: Record<string, unknown>; namespaces: Record<string, unknown>[] } };
+  doc.channel.without_namespace['publish_mode'] = PUBLISH_MODE;
+  for (const ns of doc.channel.namespaces) if (ns['name'] === 'chat') ns['publish_mode'] = PUBLISH_MODE;
+  const path = join(work, 'channels.json');
+  writeFileSync(path, JSON.stringify(doc));
+  return { CONFIG_FILE: path };
+}
 const log = (message: string): void => console.error(`[bench] ${message}`);
 
 async function freePort(): Promise<number> {
@@ -97,7 +111,7 @@ interface Server { url: string; stop(): Promise<void> }
 async function startGateway(redisUrl: string, label: string, profileDir?: string): Promise<Server> {
   const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
   const prefix = `bench${randomBytes(3).toString('hex')}`;
-  const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' };
+  const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...channelConfigFile() };
   const gateway = start(`gateway-${label}`, process.execPath, tsx('bin/gateway.ts', profileDir), {
     ...common, HOST: '127.0.0.1', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
   });
@@ -201,13 +215,14 @@ async function main(): Promise<void> {
     setup: [
       'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set), '
         + (script === null ? 'no worker processes (no worker entry point in the repository yet: publishes end in the gateway\'s pipeline)' : `two worker processes (\`${script}\`)`)
-        + ', one load-tester process (raw `ws` connections, JSON protocol), and the baseline server (`bench/baseline-server.ts`).',
+        + ', one load-tester process (raw `ws` connections, JSON protocol), and the baseline server (`bench/baseline-server.ts`).'
+        + (PUBLISH_MODE === 'handled' ? ' The load tester\'s `chat:*` namespace is in `publish_mode: "handled"`: a publish is acknowledged once a worker\'s handler returned.' : ''),
       'Gateway and baseline are each started fresh for every run; runs alternate gateway, baseline. Each fresh server '
         + (WARMUP_S > 0 ? `first gets ${WARMUP_S} s of the same load, not measured (JIT warm-up, caches), as a long-running server would be warm.` : 'is measured from its first message (no warm-up).'),
     ],
     seed: { clients: CLIENTS, rate: RATE, durationS: SEED_S, channels: CHANNELS, subscribers: SUBSCRIBERS },
     saturation: { clients: CLIENTS, window: WINDOW, durationS: SATURATION_S },
-    command: `BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''} npm run bench`,
+    command: `${PUBLISH_MODE === 'handled' ? 'BENCH_PUBLISH_MODE=handled ' : ''}BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''} npm run bench`,
   }, seed, saturation, profiles);
   writeFileSync(OUTPUT, markdown);
   log(`wrote ${OUTPUT}`);

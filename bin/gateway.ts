@@ -2,6 +2,8 @@
 // message pipeline (Redis Streams, or in-memory with in-process workers), the server HTTP API, the
 // control plane, readiness, and graceful shutdown on SIGTERM/SIGINT.
 
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, withDotEnv, type Config } from '../src/config/index.js';
@@ -18,7 +20,18 @@ import {
   asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, StreamPipeline, type MessagePipeline, type RedisClient, type RedisTarget,
 } from '../src/queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
+import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
+import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
+
+/** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
+const WORKER_SILENT_AFTER_MS = 5000;
+
+/** The built pages: dist/web, whether this file runs compiled (dist/bin) or from source (bin, via tsx). */
+function webRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return basename(dirname(here)) === 'dist' ? join(here, '..', 'web') : join(here, '..', 'dist', 'web');
+}
 
 function readConfig(): Config {
   return loadOrExit(() => loadConfig(withDotEnv(process.env)));
@@ -34,23 +47,28 @@ interface Parts {
   /** Results of the server API's idempotent calls. */
   idempotency: IdempotencyStore;
   readiness: ReadinessChecks;
+  /** Worker registry and streams, for the admin UI. */
+  workers: Omit<WorkerSources, 'deadAfterMs'>;
   /** Closes what the gateway does not (Redis connections), after the gateway closed. */
   close(): Promise<void>;
 }
 
-function embeddedParts(config: Config, logger: Logger, registry: Registry): Parts {
-  logger.info({ mode: 'embedded', workers: config.embeddedWorkers },
-    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (examples/worker-simple.ts) run in this process; nothing survives a restart`);
+async function embeddedParts(config: Config, logger: Logger, registry: Registry): Promise<Parts> {
+  const workerLogger = logger.child({ component: 'worker' });
+  const handler = config.workerHandler === null ? simpleHandler(workerLogger) : await loadHandlerModule(config.workerHandler);
+  logger.info({ mode: 'embedded', workers: config.embeddedWorkers, handler: config.workerHandler ?? 'examples/worker-simple' },
+    `embedded mode: REDIS_URL is not set, so broker, history, presence, the message queue and ${config.embeddedWorkers} workers (${config.workerHandler ?? 'examples/worker-simple, set WORKER_HANDLER for your own'}) run in this process; nothing survives a restart`);
   const broker = new MemoryBroker({ logger });
   const pipeline = new EmbeddedPipeline({
     nodeId: config.nodeId, workers: config.embeddedWorkers, routeCacheTtlMs: config.routeCacheTtlMs,
-    handler: simpleHandler(logger.child({ component: 'worker' })), publisher: new ChannelPublisher(broker, config.channel),
-    logger: logger.child({ component: 'worker' }), metrics: new WorkerMetrics(registry),
+    handler, publisher: new ChannelPublisher(broker, config.channel),
+    logger: workerLogger, metrics: new WorkerMetrics(registry),
   });
   const nodes = new MemoryNodeRegistry();
   return {
     broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes, idempotency: new MemoryIdempotencyStore(),
     readiness: { redis: null, workers: () => pipeline.registeredWorkers() },
+    workers: { pools: new Map([['default', pipeline.registry]]), queue: pipeline.queue },
     close: async () => undefined,
   };
 }
@@ -112,8 +130,10 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
   const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
+  const pools = new Map([...workerPools(config)].map((pool) => [pool, new RedisWorkerRegistry({ redis: queueConn, keys, pool })]));
+  const queue = new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
   const pipeline = new StreamPipeline({
-    queue: new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys }), registry: workers, nodeId: node,
+    queue, registry: workers, pools, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
   });
   return {
@@ -125,12 +145,22 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
     idempotency: new RedisIdempotencyStore({ redis: engine, prefix: config.redisPrefix }),
     readiness: {
       redis: () => conns.every(([, conn]) => conn.status === 'ready'),
-      workers: async () => (await workers.members()).length,
+      // Workers of every pool a namespace names: a deployment may route everything to named pools.
+      workers: async () => (await Promise.all([...pools.values()].map((r) => r.members()))).reduce((n, m) => n + m.length, 0),
     },
+    workers: { pools, queue },
     close: async () => {
       for (const [, conn] of conns) conn.disconnect();
     },
   };
+}
+
+/** Every worker pool a namespace names (the default pool included). */
+function workerPools(config: Config): Set<string> {
+  const pools = new Set(['default']);
+  if (config.channel.withoutNamespace !== null) pools.add(config.channel.withoutNamespace.workerPool);
+  for (const ns of config.channel.namespaces) pools.add(ns.workerPool);
+  return pools;
 }
 
 async function main(): Promise<void> {
@@ -140,7 +170,7 @@ async function main(): Promise<void> {
   collectProcessMetrics(registry);
   const metrics = new GatewayMetrics(registry);
   const parts = config.redisUrl === null
-    ? embeddedParts(config, logger, registry)
+    ? await embeddedParts(config, logger, registry)
     : await redisParts(config, config.redisUrl, logger, metrics);
   const keys = config.tokens.connection;
   if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
@@ -156,13 +186,19 @@ async function main(): Promise<void> {
   const publisher = new ChannelPublisher(parts.broker, config.channel);
   // The API's `channels` surveys every node through this gateway's control plane, created by the gateway below.
   let plane: ControlPlane | null = null;
-  const gateway = new Gateway({
-    config, logger, registry, metrics, version,
+  const api = {
+    config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
+    metrics: metrics.api, channels: async () => plane?.channels() ?? new Map(), idempotency: parts.idempotency,
+  };
+  const websocketRoutes = createWebUiRoutes({
+    config, root: webRoot(), logger, api, metrics: registry,
+    workers: { ...parts.workers, deadAfterMs: WORKER_SILENT_AFTER_MS },
+    localChannels: () => gateway.channelCounts(),
+  });
+  const gateway: Gateway = new Gateway({
+    config, logger, registry, metrics, version, websocketRoutes,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
-    httpRoutes: [createHttpApi({
-      config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
-      metrics: metrics.api, channels: async () => plane?.channels() ?? new Map(), idempotency: parts.idempotency,
-    })],
+    httpRoutes: [createHttpApi(api)],
     controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
     emulationBus: parts.bus,
     emulationNodes: parts.nodes,
@@ -200,7 +236,10 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   const ports = gateway.ports;
-  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${displayHost(config.host)}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  const host = displayHost(config.host);
+  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  if (config.web.chatDemo) logger.info(`chat demo: http://${host}:${ports.websocket}/ (CHAT_DEMO=false turns it off)`);
+  if (config.web.adminPassword !== null) logger.info(`admin UI: http://${host}:${ports.websocket}/admin`);
 }
 
 /** A host a person can paste into a client: the wildcard addresses mean "this machine". */
@@ -210,7 +249,9 @@ function displayHost(host: string): string {
 
 main().catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException & { port?: number };
-  if (e.code === 'EADDRINUSE') {
+  if (err instanceof HandlerModuleError) {
+    console.error(`gateway failed to start: ${err.message} (set WORKER_HANDLER to a module whose default export is the handler)`);
+  } else if (e.code === 'EADDRINUSE') {
     console.error(`gateway failed to start: port ${e.port ?? '?'} is already in use (set WEBSOCKET_PORT, HTTP_PORT or METRICS_PORT to free ports)`);
   } else {
     console.error('gateway failed to start:', err);

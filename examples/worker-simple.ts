@@ -2,22 +2,19 @@
 // works end to end. Run: WORKER_ID=worker-0 npm run worker (REDIS_URL must point at the gateway's Redis).
 // In embedded mode (no REDIS_URL) the gateway runs this same handler in-process.
 import { pathToFileURL } from 'node:url';
-import type { Logger } from 'pino';
-import type { ClientInfo } from '../src/protocol/index.js';
-import type { MessageHandler } from '../src/worker/index.js';
-import { withDotEnv } from '../src/config/index.js';
-import { createWorkerLogger, runWorker } from '../src/worker/index.js';
+import { createWorkerLogger, messageData, runWorker, withDotEnv, type ClientInfo, type Logger, type MessageHandler } from 'realtime-message/worker';
 
 const encoder = new TextEncoder();
 
-export function simpleHandler(logger: Pick<Logger, 'info'>): MessageHandler {
+export function simpleHandler(logger: Pick<Logger, 'debug'>): MessageHandler {
   return async (msg, ctx) => {
-    logger.info({ kind: msg.kind, channel: msg.channel, user: msg.user, data: msg.data, attempt: ctx.attempt }, 'message');
+    // Payloads are user data: at debug only (LOG_LEVEL=debug), never at info.
+    logger.debug({ kind: msg.kind, channel: msg.channel, user: msg.user, data: msg.data, attempt: ctx.attempt }, 'message');
     if (msg.kind === 'rpc') return msg.data;
     if (msg.kind === 'publish') {
       const info: ClientInfo = { user: msg.user, client: msg.client };
       if (msg.connInfo !== undefined) info.conn_info = encoder.encode(msg.connInfo);
-      ctx.publishNoWait(msg.channel, msg.data, { info });
+      ctx.publishNoWait(msg.channel, messageData(msg), { info });
     }
     return undefined;
   };

@@ -2,8 +2,7 @@
 // count, rate, lag (entries not yet read + pending), latency percentiles (gateway accept -> handled) and
 // the busiest channels. Run: WORKER_ID=worker-0 npm run worker:stats
 import { build } from 'hdr-histogram-js';
-import { withDotEnv } from '../src/config/index.js';
-import { runWorker } from '../src/worker/index.js';
+import { messageData, runWorker, withDotEnv } from 'realtime-message/worker';
 
 const encoder = new TextEncoder();
 const latency = build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: 3 });
@@ -15,7 +14,7 @@ const { worker, workerConfig } = await runWorker(async (msg, ctx) => {
   if (msg.kind === 'rpc') return msg.data;
   if (msg.kind === 'publish') {
     const info = { user: msg.user, client: msg.client, ...(msg.connInfo === undefined ? {} : { conn_info: encoder.encode(msg.connInfo) }) };
-    await ctx.publish(msg.channel, msg.data, { info });
+    await ctx.publish(msg.channel, messageData(msg), { info });
   }
   return undefined;
 }, {

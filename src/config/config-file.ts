@@ -35,6 +35,8 @@ export interface ConfigFileSettings {
 type JsonObject = Record<string, unknown>;
 
 const NAMESPACE_NAME = /^[A-Za-z0-9_-]+$/;
+/** Same alphabet as worker ids: a pool name is part of Redis key names. */
+export const WORKER_POOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 /** JSON option name → ChannelOptions field. */
 const OPTION_FIELDS = {
@@ -58,6 +60,10 @@ const OPTION_FIELDS = {
   subscribe_proxy_enabled: 'subscribeProxyEnabled',
   publish_proxy_enabled: 'publishProxyEnabled',
   sub_refresh_proxy_enabled: 'subRefreshProxyEnabled',
+  publish_mode: 'publishMode',
+  publish_timeout: 'publishTimeoutMs',
+  publish_data: 'publishData',
+  worker_pool: 'workerPool',
 } as const satisfies Record<string, keyof ChannelOptions>;
 
 class Reader {
@@ -96,6 +102,12 @@ class Reader {
     if (ms !== null && ms <= maxMs) return ms;
     this.report(path, 'must be a duration string such as "30s" or "5m"');
     return undefined;
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T | undefined {
+    const found = allowed.find((a) => a === value);
+    if (found === undefined) this.report(path, `must be one of ${allowed.map((a) => `"${a}"`).join(', ')}`);
+    return found;
   }
 
   string(value: unknown, path: string): string | undefined {
@@ -255,15 +267,25 @@ function readOptions(r: Reader, obj: JsonObject, path: string): ChannelOptions {
     if (field === 'historySize') {
       const n = r.int(v, `${path}.${key}`, 0, 1_000_000);
       if (n !== undefined) opts.historySize = n;
-    } else if (field === 'historyTtlMs') {
+    } else if (field === 'historyTtlMs' || field === 'publishTimeoutMs') {
       const ms = r.duration(v, `${path}.${key}`);
-      if (ms !== undefined) opts.historyTtlMs = ms;
+      if (ms !== undefined) opts[field] = ms;
     } else if (field === 'allowedDeltaTypes') {
       if (Array.isArray(v) && v.every((t) => t === 'fossil')) opts.allowedDeltaTypes = [...new Set(v as 'fossil'[])];
       else r.report(`${path}.${key}`, 'must be an array of delta types; the only one is "fossil"');
     } else if (field === 'historyMetaTtlMs') {
       const ms = r.duration(v, `${path}.${key}`, MAX_HISTORY_META_TTL_MS);
       if (ms !== undefined) opts.historyMetaTtlMs = ms;
+    } else if (field === 'publishMode') {
+      const mode = r.oneOf(v, `${path}.${key}`, ['append', 'handled'] as const);
+      if (mode !== undefined) opts.publishMode = mode;
+    } else if (field === 'publishData') {
+      const data = r.oneOf(v, `${path}.${key}`, ['text', 'json', 'any'] as const);
+      if (data !== undefined) opts.publishData = data;
+    } else if (field === 'workerPool') {
+      const pool = r.string(v, `${path}.${key}`);
+      if (pool !== undefined && WORKER_POOL_NAME.test(pool)) opts.workerPool = pool;
+      else if (pool !== undefined) r.report(`${path}.${key}`, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
     } else {
       const b = r.bool(v, `${path}.${key}`);
       if (b !== undefined) opts[field] = b;

@@ -49,10 +49,24 @@ export interface ChannelOptions {
   publishProxyEnabled: boolean;
   /** Subscriptions granted by the subscribe proxy are refreshed through `channel.proxy.sub_refresh`. */
   subRefreshProxyEnabled: boolean;
+  /**
+   * `publish_mode`: 'append' answers a client publish once it is durably in the worker stream;
+   * 'handled' answers once the owning worker's handler returned, with its ClientError if it threw one.
+   */
+  publishMode: PublishMode;
+  /** `publish_timeout`: how long a 'handled' publish waits for the handler, ms; 0: RPC_TIMEOUT. */
+  publishTimeoutMs: number;
+  /** `publish_data`: what a client may publish: 'text' (`{"text": "..."}`), 'json' (any JSON value) or 'any' (bytes as they are). */
+  publishData: PublishData;
+  /** `worker_pool`: the worker pool (WORKER_POOL of its workers) whose workers handle this namespace's channels. */
+  workerPool: string;
 }
 
 /** Delta compression algorithms (Centrifugo's `allowed_delta_types` values). */
 export type DeltaType = 'fossil';
+
+export type PublishMode = 'append' | 'handled';
+export type PublishData = 'text' | 'json' | 'any';
 
 export interface Namespace extends ChannelOptions {
   name: string;
@@ -112,12 +126,27 @@ export interface ClientConfig {
   presenceTtlMs: number;
 }
 
+/** The pages served on the WebSocket port: the chat demo and the admin UI. */
+export interface WebConfig {
+  /** Serve the chat demo at `/` (default: on in embedded mode, off with Redis). */
+  chatDemo: boolean;
+  /**
+   * Development only: `POST /demo/token` signs a connection token for any name the page asks for,
+   * with the HMAC secret. Off: the demo asks for a token pasted in by the user when a secret is set.
+   */
+  chatDemoTokens: boolean;
+  /** Password of the admin UI at `/admin`; null: the admin UI is off (404). */
+  adminPassword: string | null;
+  /** Key that signs admin session cookies; null: a random key per start (sessions end with the process). */
+  adminSecret: string | null;
+}
+
 export interface Config {
   /** null: embedded mode, in-memory engine, queue and in-process workers. */
   redisUrl: string | null;
   /** Treat `redisUrl` (comma-separated seeds allowed) as a Redis Cluster. */
   redisCluster: boolean;
-  /** Prefix for every Redis key this system writes. */
+  /** Prefix for every Redis key this system writes ('' when REDIS_PREFIX is set empty: no prefix). */
   redisPrefix: string;
   host: string;
   websocketPort: number;
@@ -133,6 +162,11 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Workers run in-process in embedded mode. */
   embeddedWorkers: number;
+  /**
+   * WORKER_HANDLER: path of a module whose default export is the message handler the embedded
+   * workers run (relative paths from the working directory); null: the example handler.
+   */
+  workerHandler: string | null;
   client: ClientConfig;
   channel: ChannelConfig;
   /** How connection and subscription JWTs are verified (`client.token`, `client.subscription_token`). */
@@ -141,6 +175,7 @@ export interface Config {
   admission: AdmissionConfig;
   /** HTTP proxies to the application backend (`client.proxy.*`, `channel.proxy.*`, `rpc.proxy`). */
   proxies: ProxyConfig;
+  web: WebConfig;
 }
 
 /** Keys and expected claims for one kind of token (Centrifugo's `client.token` object). */

@@ -22,7 +22,14 @@ export const EMPTY_CHANNEL_OPTIONS: Readonly<ChannelOptions> = Object.freeze({
   subscribeProxyEnabled: false,
   publishProxyEnabled: false,
   subRefreshProxyEnabled: false,
+  publishMode: 'append',
+  publishTimeoutMs: 0,
+  publishData: 'any',
+  workerPool: 'default',
 });
+
+/** The worker pool of namespaces that do not name one (and of workers without WORKER_POOL). */
+export const DEFAULT_WORKER_POOL = 'default';
 
 export const DEFAULT_NAMESPACE_BOUNDARY = ':';
 /** Centrifugo's default `channel.max_length`. */
@@ -54,6 +61,7 @@ const CHAT: ChannelOptions = {
   allowPublishForSubscriber: true,
   allowHistoryForSubscriber: true,
   allowPresenceForSubscriber: true,
+  publishData: 'text',
 };
 
 /** `user:{userId}`: only that user may subscribe and publish; no history, no presence. */
@@ -63,6 +71,7 @@ const USER: ChannelOptions = {
   allowPublishForClient: true,
   allowPublishForSubscriber: true,
   userOwned: true,
+  publishData: 'text',
 };
 
 /** A fresh (unfrozen) copy of the built-in rules. */

@@ -23,7 +23,7 @@ export interface LoadConfigOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY']);
+const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'ADMIN_PASSWORD', 'ADMIN_SECRET']);
 const TOKEN = /^[A-Za-z0-9_.:-]+$/;
 
 /** Reads one variable at a time; unset and empty values mean "use the default". */
@@ -156,7 +156,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const config: Config = {
     redisUrl,
     redisCluster,
-    redisPrefix: r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
+    // Set but empty is the one exception to "empty means default": no prefix (the seed's key names).
+    redisPrefix: env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
     host,
     websocketPort: r.int('WEBSOCKET_PORT', 8000, 0, 65_535),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65_535),
@@ -167,6 +168,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 10_000, 0),
     embeddedWorkers: r.int('EMBEDDED_WORKERS', 2, 1, 64),
+    workerHandler: r.raw('WORKER_HANDLER') ?? null,
     client: {
       insecure: file.insecure ?? false,
       allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? !anyKey,
@@ -194,6 +196,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       connectionRateLimit: file.connectionRateLimit ?? 0,
     },
     proxies: proxyConfig(r, file),
+    web: readWebConfig(r, redisUrl === null, secret),
   };
   if (file.channel === undefined) checkBuiltIn(r, channel);
   const ports = [['WEBSOCKET_PORT', config.websocketPort], ['HTTP_PORT', config.httpPort], ['METRICS_PORT', config.metricsPort]] as const;
@@ -224,6 +227,21 @@ function proxyConfig(r: EnvReader, file: ConfigFileSettings): ProxyConfig {
   need('publishProxyEnabled', 'publish', 'publish_proxy_enabled', 'channel.proxy.publish');
   need('subRefreshProxyEnabled', 'subRefresh', 'sub_refresh_proxy_enabled', 'channel.proxy.sub_refresh');
   return proxies;
+}
+
+function readWebConfig(r: EnvReader, embedded: boolean, secret: string | null): Config['web'] {
+  const chatDemoTokens = r.bool('CHAT_DEMO_TOKENS', false);
+  if (chatDemoTokens && secret === null) {
+    r.problems.push('CHAT_DEMO_TOKENS: true needs CENTRIFUGO_TOKEN_HMAC_SECRET_KEY (without a secret the demo connects anonymously)');
+  }
+  const adminSecret = r.raw('ADMIN_SECRET') ?? null;
+  if (adminSecret !== null && adminSecret.length < 16) r.fail('ADMIN_SECRET', 'must be at least 16 characters');
+  return {
+    chatDemo: r.bool('CHAT_DEMO', embedded),
+    chatDemoTokens,
+    adminPassword: r.raw('ADMIN_PASSWORD') ?? null,
+    adminSecret,
+  };
 }
 
 /** The built-in rules must pass the same checks a file's rules do. */

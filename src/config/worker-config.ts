@@ -9,8 +9,10 @@ import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 export interface WorkerConfig {
   /** WORKER_ID: 1-64 of `[A-Za-z0-9_.-]`; its stream is `messages:worker:<id>`. Default worker-0. */
   workerId: string;
-  /** WORKER_METRICS_PORT: Prometheus /metrics and /health; 0: no metrics server. Default 2113. */
-  workerMetricsPort: number;
+  /** WORKER_POOL: the pool this worker joins; it handles the channels of namespaces with this `worker_pool`. Default "default". */
+  workerPool: string;
+  /** WORKER_METRICS_PORT: Prometheus /metrics and /health on HOST; 0: a free port (logged); null (`off`): no metrics server. Default 2113. */
+  workerMetricsPort: number | null;
   /** WORKER_CONCURRENCY: channels handled at the same time. Default 16. */
   concurrency: number;
   /** WORKER_BATCH_SIZE: entries read and acknowledged per round trip. Default 100. */
@@ -40,7 +42,7 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     if (v === undefined) return def;
     const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
     if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
-    problems.push(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
+    problems.push(`${name}: must be an integer from ${min} to ${max}${name === 'WORKER_METRICS_PORT' ? ' or off' : ''} (got ${JSON.stringify(v)})`);
     return def;
   };
   const duration = (name: string, def: number, minMs: number): number => {
@@ -53,9 +55,12 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
   };
   const workerId = raw('WORKER_ID') ?? 'worker-0';
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerId)) problems.push(`WORKER_ID: must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(workerId)})`);
+  const workerPool = raw('WORKER_POOL') ?? 'default';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerPool)) problems.push(`WORKER_POOL: must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(workerPool)})`);
   const config: WorkerConfig = {
     workerId,
-    workerMetricsPort: int('WORKER_METRICS_PORT', 2113, 0, 65535),
+    workerPool,
+    workerMetricsPort: raw('WORKER_METRICS_PORT')?.toLowerCase() === 'off' ? null : int('WORKER_METRICS_PORT', 2113, 0, 65535),
     concurrency: int('WORKER_CONCURRENCY', 16, 1, 10_000),
     batchSize: int('WORKER_BATCH_SIZE', 100, 1, 10_000),
     maxAttempts: int('WORKER_MAX_ATTEMPTS', 5, 1, 1000),

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ChannelPublisher } from '../engine/index.js';
 import type { WorkerMetrics } from '../metrics/index.js';
-import { createMemoryPipeline, MemoryStreamQueue, type MessagePipeline, type StreamMessage } from '../queue/index.js';
+import { createMemoryPipeline, MemoryStreamQueue, type MessagePipeline, type StreamMessage, type SubmitOptions } from '../queue/index.js';
 import { MemoryWorkerRegistry } from '../routing/index.js';
 import { createWorker, type MessageHandler, type Worker } from '../worker/index.js';
 
@@ -27,11 +27,13 @@ export interface EmbeddedPipelineOptions {
 /** Starts the workers after the pipeline and closes them (in-flight messages finish and are acknowledged) before it. */
 export class EmbeddedPipeline implements MessagePipeline {
   readonly registry = new MemoryWorkerRegistry();
+  /** The workers' streams (read by the admin UI). */
+  readonly queue = new MemoryStreamQueue();
   readonly workers: readonly Worker[];
   private readonly pipeline: MessagePipeline;
 
   constructor(options: EmbeddedPipelineOptions) {
-    const queue = new MemoryStreamQueue();
+    const queue = this.queue;
     this.pipeline = createMemoryPipeline({
       nodeId: options.nodeId, queue, registry: this.registry,
       ...(options.routeCacheTtlMs === undefined ? {} : { routeCacheTtlMs: options.routeCacheTtlMs }),
@@ -49,8 +51,9 @@ export class EmbeddedPipeline implements MessagePipeline {
     return (await this.registry.members()).length;
   }
 
-  submit(message: Input): Promise<void> {
-    return this.pipeline.submit(message);
+  /** Every worker pool is served by the in-process workers (they all run the one handler). */
+  submit(message: Input, options?: SubmitOptions): Promise<void> {
+    return this.pipeline.submit(message, options);
   }
 
   rpc(message: Input, timeoutMs: number): Promise<string> {

@@ -1,6 +1,6 @@
 /** The `publish`, `presence`, `presence_stats`, `history`, `rpc` and `send` commands. */
 
-import { resolveChannel } from '../config/index.js';
+import { resolveChannel, type ChannelOptions } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
@@ -12,6 +12,8 @@ import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
 import type { ClientSession } from './client-session.js';
 import { clientPublication } from './encoded-push.js';
+import { publishPayload, type PublishPayload } from './publish-data.js';
+import { submitPublication } from './publish-submit.js';
 import { MAX_JSON_DEPTH, jsonPayloadText, validatePublishData } from './publish-validation.js';
 
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
@@ -63,12 +65,12 @@ export function needsPublishProxy(session: ClientSession, req: PublishRequest): 
  */
 async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
-  resolveOrThrow(session, channel);
+  const resolved = resolveOrThrow(session, channel);
   const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
   const verdict = await session.ctx.proxies.publish(session, channel, encoder.encode(data));
   const replaced = verdict.data === null ? data : jsonPayloadText(verdict.data);
   if (replaced === null) throw new ReplyError(Errors.internal);
-  await submitPublish(session, channel, validatePublishData(encoder.encode(replaced), session.ctx.config.client.maxTextLength));
+  await submitPublish(session, channel, resolved.options, { data: validatePublishData(encoder.encode(replaced), session.ctx.config.client.maxTextLength) });
 }
 
 /**
@@ -82,13 +84,15 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   authorizePublish(session, channel, resolved);
   const o = resolved.options;
   if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
-  return submitPublish(session, channel, validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req)));
+  return submitPublish(session, channel, o, publishPayload(o.publishData, req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req)));
 }
 
-/** Hands a checked publish to the pipeline; settles once it is appended. */
-function submitPublish(session: ClientSession, channel: string, data: string): Promise<void> {
+/** Hands a checked publish to the pipeline; settles once it is appended (or handled, per the namespace's publish_mode). */
+function submitPublish(session: ClientSession, channel: string, options: ChannelOptions, payload: PublishPayload): Promise<void> {
+  const message = baseMessage(session, 'publish', channel, payload.data);
+  if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
-  return session.ctx.pipeline.submit(baseMessage(session, 'publish', channel, data)).then(() => {
+  return submitPublication(session.ctx.pipeline, message, options, session.ctx.config.client.rpcTimeoutMs).then(() => {
     session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
   }, (err: unknown) => {
     throw temporaryFailure(session, err, 'publish');

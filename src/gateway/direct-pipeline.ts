@@ -17,7 +17,8 @@ export class DirectPipeline implements MessagePipeline {
     if (message.kind !== 'publish') return;
     const info: ClientInfo = { user: message.user, client: message.client };
     if (message.connInfo !== undefined) info.conn_info = encoder.encode(message.connInfo);
-    await this.publisher.publish(message.channel, message.data, { info });
+    const data = message.dataEncoding === 'base64' ? new Uint8Array(Buffer.from(message.data, 'base64')) : message.data;
+    await this.publisher.publish(message.channel, data, { info });
   }
 
   async rpc(_message: Omit<StreamMessage, 'id' | 'node' | 'ts'>, _timeoutMs: number): Promise<string> {

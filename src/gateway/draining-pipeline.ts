@@ -3,7 +3,7 @@
  * client messages and wait until every accepted one has been appended and answered.
  */
 
-import { PipelineError, type MessagePipeline, type StreamMessage } from '../queue/index.js';
+import { PipelineError, type MessagePipeline, type StreamMessage, type SubmitOptions } from '../queue/index.js';
 
 type Input = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
@@ -19,8 +19,8 @@ export class DrainingPipeline implements MessagePipeline {
     return this.inFlight;
   }
 
-  submit(message: Input): Promise<void> {
-    return this.track(() => this.inner.submit(message));
+  submit(message: Input, options?: SubmitOptions): Promise<void> {
+    return this.track(() => this.inner.submit(message, options));
   }
 
   rpc(message: Input, timeoutMs: number): Promise<string> {

@@ -11,3 +11,6 @@ export {
 } from './auth/index.js';
 export type { ConnectTokenClaims, SubscribeTokenClaims, JwtClaims } from './auth/index.js';
 export { HTTP_STREAM_PATH, SSE_PATH, EMULATION_PATH, UNI_HTTP_STREAM_PATH, UNI_SSE_PATH } from './http-transports.js';
+export { API_METHODS, type ApiCall, type ApiDeps, type ApiMethod } from './http-api/api-methods.js';
+export { ApiRequest } from './http-api/api-request.js';
+export { errorJson as errorJsonOf } from './http-api/api-methods.js';

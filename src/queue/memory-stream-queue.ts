@@ -182,8 +182,43 @@ export class MemoryStreamQueue implements StreamQueue {
     return { length: s.entries.length, lag: s.hasGroup ? lag : s.entries.length, pending: s.pending.size };
   }
 
-  async readDeadLetters(worker: WorkerId, count: number): Promise<DeadLetter[]> {
-    return (this.streams.get(worker)?.dead ?? []).slice(0, count).map((d) => ({ ...d }));
+  async readDeadLetters(worker: WorkerId, count: number, afterEntryId?: string): Promise<DeadLetter[]> {
+    const dead = this.streams.get(worker)?.dead ?? [];
+    const [ams, aseq] = afterEntryId === undefined ? [-1, -1] : parseId(afterEntryId);
+    return dead.filter((d) => {
+      const [ms, seq] = parseId(d.entryId);
+      return compareId(ms, seq, ams, aseq) > 0;
+    }).slice(0, count).map((d) => ({ ...d }));
+  }
+
+  async countDeadLetters(worker: WorkerId): Promise<number> {
+    return this.streams.get(worker)?.dead.length ?? 0;
+  }
+
+  async replayDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all', target: WorkerId = worker): Promise<number> {
+    const s = this.streams.get(worker);
+    if (s === undefined) return 0;
+    const wanted = entryIds === 'all' ? null : new Set(entryIds);
+    const replay = s.dead.filter((d) => d.message !== null && (wanted === null || wanted.has(d.entryId)));
+    for (const d of replay) {
+      s.dead.splice(s.dead.indexOf(d), 1);
+      await this.appendMessage(target, d.message as StreamMessage);
+    }
+    return replay.length;
+  }
+
+  async purgeDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all'): Promise<number> {
+    const s = this.streams.get(worker);
+    if (s === undefined) return 0;
+    const before = s.dead.length;
+    if (entryIds === 'all') s.dead.length = 0;
+    else {
+      const wanted = new Set(entryIds);
+      const keep = s.dead.filter((d) => !wanted.has(d.entryId));
+      s.dead.length = 0;
+      s.dead.push(...keep);
+    }
+    return before - s.dead.length;
   }
 
   async claimStream(worker: WorkerId, holder: string, ttlMs: number): Promise<boolean> {

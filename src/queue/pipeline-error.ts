@@ -2,7 +2,7 @@
 
 import { Errors, ReplyError } from '../protocol/index.js';
 
-export type PipelineErrorReason = 'unavailable' | 'no_workers' | 'rpc_timeout' | 'closed';
+export type PipelineErrorReason = 'unavailable' | 'no_workers' | 'rpc_timeout' | 'verdict_timeout' | 'closed';
 
 /** A temporary `internal` (100) reply error with a stable `reason`. */
 export class PipelineError extends ReplyError {

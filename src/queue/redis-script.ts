@@ -42,4 +42,5 @@ export const scripts = {
   claimStream: new RedisScript('claim-stream.lua'),
   releaseStream: new RedisScript('release-stream.lua'),
   dropDrainedStream: new RedisScript('drop-drained-stream.lua'),
+  replayDeadLetter: new RedisScript('replay-dead-letter.lua'),
 };

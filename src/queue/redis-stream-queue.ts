@@ -40,6 +40,10 @@ interface AppendBatch {
   waiters: PendingAppend[];
 }
 
+/** Dead letters read or deleted per command by replay and purge. */
+const deadLetterPage = 100;
+const entryIdPattern = /^\d{1,20}-\d{1,20}$/;
+
 /** Most entries counted when Redis does not know a group's lag. */
 const lagCountLimit = 10_000;
 
@@ -189,8 +193,9 @@ export class RedisStreamQueue implements StreamQueue {
     return { length, pending: 0, lag: length };
   }
 
-  async readDeadLetters(worker: WorkerId, count: number): Promise<DeadLetter[]> {
-    const raw = await this.redis.xrange(this.keys.deadLetterStream(worker), '-', '+', 'COUNT', count);
+  async readDeadLetters(worker: WorkerId, count: number, afterEntryId?: string): Promise<DeadLetter[]> {
+    const from = afterEntryId === undefined ? '-' : `(${afterEntryId}`;
+    const raw = await this.redis.xrange(this.keys.deadLetterStream(worker), from, '+', 'COUNT', count);
     return raw.map(([entryId, fields]) => {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] ?? '', fields[i + 1] ?? '');
@@ -199,6 +204,53 @@ export class RedisStreamQueue implements StreamQueue {
         error: f.get('error') ?? '', attempts: Number(f.get('attempts') ?? 0), deadAt: Number(f.get('dead_at') ?? 0),
       };
     });
+  }
+
+  async countDeadLetters(worker: WorkerId): Promise<number> {
+    return Number(await this.redis.xlen(this.keys.deadLetterStream(worker)));
+  }
+
+  async replayDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all', target: WorkerId = worker): Promise<number> {
+    const keys = [this.keys.deadLetterStream(worker), this.keys.workerStream(target)];
+    let moved = 0;
+    for (const batch of await this.deadLetterBatches(worker, entryIds)) {
+      for (const id of batch) {
+        if (await scripts.replayDeadLetter.run(this.redis, keys, [id]) !== null) moved++;
+      }
+    }
+    return moved;
+  }
+
+  async purgeDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all'): Promise<number> {
+    const key = this.keys.deadLetterStream(worker);
+    let deleted = 0;
+    for (const batch of await this.deadLetterBatches(worker, entryIds)) {
+      if (batch.length > 0) deleted += Number(await this.redis.xdel(key, ...batch));
+    }
+    return deleted;
+  }
+
+  /** The ids to act on in batches: as given, or every dead letter present now (paged, bounded by the current length). */
+  private async deadLetterBatches(worker: WorkerId, entryIds: readonly string[] | 'all'): Promise<string[][]> {
+    if (entryIds !== 'all') {
+      // A malformed id names no entry: skip it rather than let Redis refuse the whole command.
+      const valid = entryIds.filter((id) => entryIdPattern.test(id));
+      const batches: string[][] = [];
+      for (let i = 0; i < valid.length; i += deadLetterPage) batches.push(valid.slice(i, i + deadLetterPage));
+      return batches;
+    }
+    const key = this.keys.deadLetterStream(worker);
+    const total = Number(await this.redis.xlen(key));
+    const batches: string[][] = [];
+    let from = '-';
+    for (let seen = 0; seen < total;) {
+      const ids = (await this.redis.xrange(key, from, '+', 'COUNT', Math.min(deadLetterPage, total - seen))).map(([id]) => id);
+      if (ids.length === 0) break;
+      batches.push(ids);
+      seen += ids.length;
+      from = `(${ids[ids.length - 1] ?? ''}`;
+    }
+    return batches;
   }
 
   async claimStream(worker: WorkerId, holder: string, ttlMs: number): Promise<boolean> {

@@ -18,6 +18,7 @@ export function encodeStreamEntry(m: StreamMessage): string[] {
   if (m.connInfo !== undefined) fields.push('conn_info', m.connInfo);
   if (m.method !== undefined) fields.push('method', m.method);
   if (m.replyTo !== undefined) fields.push('reply_to', m.replyTo);
+  if (m.dataEncoding !== undefined) fields.push('data_encoding', m.dataEncoding);
   return fields;
 }
 
@@ -26,7 +27,7 @@ export function decodeStreamEntry(fields: readonly string[]): StreamMessage | nu
   // A plain scan instead of a Map: this runs for every entry a worker reads. A repeated field keeps its last value.
   let v: string | undefined, id: string | undefined, kind: string | undefined, channel: string | undefined, ts: string | undefined;
   let data = '', user = '', client = '', node = '';
-  let connInfo: string | undefined, method: string | undefined, replyTo: string | undefined;
+  let connInfo: string | undefined, method: string | undefined, replyTo: string | undefined, dataEncoding: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1] as string;
     switch (fields[i]) {
@@ -42,16 +43,18 @@ export function decodeStreamEntry(fields: readonly string[]): StreamMessage | nu
       case 'conn_info': connInfo = value; break;
       case 'method': method = value; break;
       case 'reply_to': replyTo = value; break;
+      case 'data_encoding': dataEncoding = value; break;
     }
   }
   const tsMs = Number(ts);
   if (v !== streamSchemaVersion || id === undefined || kind === undefined || !kinds.has(kind)
-    || channel === undefined || !Number.isFinite(tsMs)) {
+    || channel === undefined || !Number.isFinite(tsMs) || (dataEncoding !== undefined && dataEncoding !== 'base64')) {
     return null;
   }
   const m: StreamMessage = { id, kind: kind as MessageKind, channel, data, user, client, node, ts: tsMs };
   if (connInfo !== undefined) m.connInfo = connInfo;
   if (method !== undefined) m.method = method;
   if (replyTo !== undefined) m.replyTo = replyTo;
+  if (dataEncoding !== undefined) m.dataEncoding = 'base64';
   return m;
 }

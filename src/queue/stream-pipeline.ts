@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
-import { ReplyError } from '../protocol/index.js';
+import { Errors, ReplyError } from '../protocol/index.js';
 import {
-  ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, type WorkerRegistry,
+  ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, defaultPool,
+  type PoolName, type WorkerRegistry,
 } from '../routing/index.js';
 import { MemoryStreamQueue } from './memory-stream-queue.js';
-import type { MessagePipeline, StreamMessage, WorkerId } from './message.js';
+import type { MessagePipeline, StreamMessage, SubmitOptions, WorkerId } from './message.js';
 import { PipelineError } from './pipeline-error.js';
 import { connectRedis, openRedis } from './redis-connection.js';
 import { RedisStreamQueue } from './redis-stream-queue.js';
@@ -23,7 +24,14 @@ export type PipelineInput = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
 export interface StreamPipelineOptions {
   queue: StreamQueue;
+  /** The default worker pool's routing set. */
   registry: WorkerRegistry;
+  /**
+   * The other worker pools messages may be routed to (namespace option `worker_pool`), each with its
+   * routing set. Omitted: one pool, every message goes to `registry`'s workers whatever its pool
+   * (embedded mode). Given: a message for a pool not listed here is refused as having no workers.
+   */
+  pools?: ReadonlyMap<PoolName, WorkerRegistry>;
   /** This gateway's node id: written to every entry, and where rpc replies are addressed. */
   nodeId: string;
   routeCacheTtlMs: number;
@@ -37,6 +45,12 @@ export interface StreamPipelineOptions {
   onClose?: () => Promise<void>;
 }
 
+/** A reply error from the wire keeps its code when it is one a reply may carry (100-1999), else becomes internal. */
+function replyErrorOf(e: { code: number; message: string; temporary?: boolean }): ReplyError {
+  const known = Number.isInteger(e.code) && e.code >= 100 && e.code <= 1999 && typeof e.message === 'string';
+  return known ? new ReplyError({ code: e.code, message: e.message, temporary: e.temporary === true }) : new ReplyError(Errors.internal);
+}
+
 interface PendingRpc {
   resolve: (data: string) => void;
   reject: (err: Error) => void;
@@ -46,7 +60,11 @@ interface PendingRpc {
 export class StreamPipeline implements MessagePipeline {
   readonly queue: StreamQueue;
   readonly registry: WorkerRegistry;
+  /** The default pool's router. */
   readonly router: ChannelRouter;
+  /** Routers of the other pools; null: every pool routes with {@link router}. */
+  private readonly poolRouters: Map<PoolName, ChannelRouter> | null;
+  private readonly poolRegistries: WorkerRegistry[];
   readonly nodeId: string;
   private readonly submitTimeoutMs: number;
   private readonly onStart: (() => Promise<void>) | undefined;
@@ -64,10 +82,20 @@ export class StreamPipeline implements MessagePipeline {
     this.deadlines = new DeadlineSweep(this.submitTimeoutMs);
     this.onStart = options.onStart;
     this.onClose = options.onClose;
-    this.router = new ChannelRouter({
-      registry: options.registry, cacheTtlMs: options.routeCacheTtlMs,
+    const routerOf = (registry: WorkerRegistry): ChannelRouter => new ChannelRouter({
+      registry, cacheTtlMs: options.routeCacheTtlMs,
       ...(options.routeCacheCounter === undefined ? {} : { cacheCounter: options.routeCacheCounter }),
     });
+    this.router = routerOf(options.registry);
+    this.poolRouters = options.pools === undefined ? null
+      : new Map([...options.pools].filter(([pool]) => pool !== defaultPool).map(([pool, registry]) => [pool, routerOf(registry)]));
+    this.poolRegistries = [...options.pools ?? []].filter(([pool]) => pool !== defaultPool).map(([, registry]) => registry);
+  }
+
+  /** The router of `pool`; undefined when the pool is not one this pipeline routes to. */
+  private routerFor(pool: PoolName | undefined): ChannelRouter | undefined {
+    if (pool === undefined || pool === defaultPool || this.poolRouters === null) return this.router;
+    return this.poolRouters.get(pool);
   }
 
   async start(): Promise<void> {
@@ -75,6 +103,8 @@ export class StreamPipeline implements MessagePipeline {
     await this.queue.start();
     await this.registry.start();
     await this.router.start();
+    for (const registry of this.poolRegistries) await registry.start();
+    for (const router of this.poolRouters?.values() ?? []) await router.start();
     this.unsubscribeReplies = await this.queue.subscribeReplies(this.nodeId, (reply) => this.handleReply(reply));
   }
 
@@ -89,13 +119,20 @@ export class StreamPipeline implements MessagePipeline {
     }
     await this.unsubscribeReplies?.();
     await this.router.close();
+    for (const router of this.poolRouters?.values() ?? []) await router.close();
     await this.registry.close();
+    for (const registry of this.poolRegistries) await registry.close();
     await this.queue.close();
     await this.onClose?.();
   }
 
-  submit(message: PipelineInput): Promise<void> {
-    return this.append(this.stamp(message));
+  submit(message: PipelineInput, options?: SubmitOptions): Promise<void> {
+    const full = this.stamp(message);
+    if (options?.verdictTimeoutMs === undefined) return this.append(full, options?.pool);
+    full.replyTo = this.nodeId;
+    return this.awaitReply(full, options.verdictTimeoutMs, options.pool, () => new PipelineError('verdict_timeout',
+      `publish not handled within ${options.verdictTimeoutMs} ms; it stays queued and will still be handled (message id ${full.id})`))
+      .then(() => undefined);
   }
 
   /** The message with its id, node and accept time (built field by field: object spread is slow on this path). */
@@ -107,27 +144,33 @@ export class StreamPipeline implements MessagePipeline {
     if (m.connInfo !== undefined) full.connInfo = m.connInfo;
     if (m.method !== undefined) full.method = m.method;
     if (m.replyTo !== undefined) full.replyTo = m.replyTo;
+    if (m.dataEncoding !== undefined) full.dataEncoding = m.dataEncoding;
     return full;
   }
 
-  /** Like `submit`, and resolves with the full message as appended (its id and timestamp). */
-  async submitMessage(message: PipelineInput): Promise<StreamMessage> {
+  /** Like `submit` in append mode, and resolves with the full message as appended (its id and timestamp). */
+  async submitMessage(message: PipelineInput, options?: Pick<SubmitOptions, 'pool'>): Promise<StreamMessage> {
     const full = this.stamp(message);
-    await this.append(full);
+    await this.append(full, options?.pool);
     return full;
   }
 
-  async rpc(message: PipelineInput, timeoutMs: number): Promise<string> {
+  rpc(message: PipelineInput, timeoutMs: number): Promise<string> {
     const full: StreamMessage = { ...message, kind: 'rpc', id: randomUUID(), node: this.nodeId, ts: Date.now(), replyTo: this.nodeId };
+    return this.awaitReply(full, timeoutMs, undefined, () => new PipelineError('rpc_timeout', `rpc not answered within ${timeoutMs} ms`));
+  }
+
+  /** Appends a message carrying `reply_to` and resolves with the worker's reply (rejects with its error, or on timeout). */
+  private async awaitReply(full: StreamMessage, timeoutMs: number, pool: PoolName | undefined, timeoutError: () => Error): Promise<string> {
     const answer = new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.rpcs.delete(full.id);
-        reject(new PipelineError('rpc_timeout', `rpc not answered within ${timeoutMs} ms`));
+        reject(timeoutError());
       }, timeoutMs);
       this.rpcs.set(full.id, { resolve, reject, timer });
     });
     try {
-      await this.append(full);
+      await this.append(full, pool);
     } catch (err) {
       const rpc = this.rpcs.get(full.id);
       this.rpcs.delete(full.id);
@@ -142,11 +185,13 @@ export class StreamPipeline implements MessagePipeline {
    * Issues the append synchronously when the route is cached, so appends leave in call order (a
    * connection's publishes keep their order in the stream without waiting for each other).
    */
-  private append(message: StreamMessage): Promise<void> {
+  private append(message: StreamMessage, pool?: PoolName): Promise<void> {
     if (this.closed) return Promise.reject(new PipelineError('closed', 'pipeline closed'));
-    const worker = this.router.cachedRoute(message.channel);
+    const router = this.routerFor(pool);
+    if (router === undefined) return Promise.reject(new PipelineError('no_workers', `no worker pool ${JSON.stringify(pool)} configured`));
+    const worker = router.cachedRoute(message.channel);
     if (worker !== undefined) return this.appendTo(worker, message);
-    return this.router.route(message.channel).then((w) => this.appendTo(w, message), (err: unknown) => {
+    return router.route(message.channel).then((w) => this.appendTo(w, message), (err: unknown) => {
       if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
       throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
     });
@@ -164,8 +209,7 @@ export class StreamPipeline implements MessagePipeline {
     this.rpcs.delete(reply.id);
     clearTimeout(rpc.timer);
     if (reply.error !== undefined) {
-      const { code, message, temporary } = reply.error;
-      rpc.reject(new ReplyError({ code, message, temporary: temporary ?? false }));
+      rpc.reject(replyErrorOf(reply.error));
     } else {
       rpc.resolve(reply.data ?? '');
     }
@@ -184,6 +228,8 @@ export interface RedisPipelineOptions {
   /** Producer-side `XADD MAXLEN ~`; 0/omitted: none (see RedisStreamQueueOptions.maxLen). */
   maxLen?: number;
   routeCacheCounter?: Counter<'result'>;
+  /** Worker pools to route to besides the default one (namespace option `worker_pool`). */
+  pools?: readonly PoolName[];
 }
 
 /** A pipeline on Redis owning its producer connection (auto-pipelined, fails fast while Redis is down). */
@@ -193,8 +239,9 @@ export function createRedisPipeline(options: RedisPipelineOptions): StreamPipeli
   const keys = new PipelineKeys({ prefix: options.prefix, hashTags: options.hashTags ?? false });
   const queue = new RedisStreamQueue({ redis, keys, ...(options.maxLen === undefined ? {} : { maxLen: options.maxLen }) });
   const registry = new RedisWorkerRegistry({ redis, keys });
+  const pools = new Map((options.pools ?? []).map((pool) => [pool, new RedisWorkerRegistry({ redis, keys, pool })]));
   return new StreamPipeline({
-    queue, registry, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
+    queue, registry, pools, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
     ...(options.submitTimeoutMs === undefined ? {} : { submitTimeoutMs: options.submitTimeoutMs }),
     ...(options.routeCacheCounter === undefined ? {} : { routeCacheCounter: options.routeCacheCounter }),
     onStart: async () => { await connectRedis(redis); },

@@ -63,7 +63,19 @@ export interface StreamQueue {
   /** Trims acknowledged entries: never one that is pending or not yet delivered. */
   trimAcknowledged(worker: WorkerId): Promise<void>;
   streamInfo(worker: WorkerId): Promise<StreamInfo>;
-  readDeadLetters(worker: WorkerId, count: number): Promise<DeadLetter[]>;
+  /** Up to `count` dead letters of the worker's stream, oldest first, after `afterEntryId` (omitted: from the first). */
+  readDeadLetters(worker: WorkerId, count: number, afterEntryId?: string): Promise<DeadLetter[]>;
+  /** Number of dead letters kept for the worker's stream. */
+  countDeadLetters(worker: WorkerId): Promise<number>;
+  /**
+   * Appends each named dead letter's message again, as a new entry at the end of `target`'s stream
+   * (omitted: the same worker's), with its original message id so handlers can de-duplicate, and
+   * removes the dead letter; both atomically per entry. Unknown ids and undecodable entries are
+   * skipped. 'all': every dead letter there is when the call starts. Resolves with how many moved.
+   */
+  replayDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all', target?: WorkerId): Promise<number>;
+  /** Deletes the named dead letters ('all': every one); resolves with how many were deleted. */
+  purgeDeadLetters(worker: WorkerId, entryIds: readonly string[] | 'all'): Promise<number>;
   /** Takes (or renews, if `holder` has it) the exclusive right to consume the stream for `ttlMs`. */
   claimStream(worker: WorkerId, holder: string, ttlMs: number): Promise<boolean>;
   /** Gives the right up if `holder` has it. */

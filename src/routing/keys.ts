@@ -1,11 +1,25 @@
 /**
- * Every Redis key and pub/sub channel name of the pipeline (routing registry, worker streams,
- * their locks and dead-letter streams, rpc replies), built from one prefix.
+ * Every Redis key and pub/sub channel name of the pipeline (routing registry per worker pool,
+ * worker streams, their locks and dead-letter streams, rpc replies), built from one prefix.
+ * Stream keys do not name the pool: worker ids are unique across pools.
  */
 
 import type { WorkerId } from '../queue/index.js';
 
 const workerIdPattern = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** A worker pool's name (namespace option `worker_pool`, worker `WORKER_POOL`). */
+export type PoolName = string;
+/** The pool of workers and namespaces that name none. */
+export const defaultPool: PoolName = 'default';
+
+/** Throws unless `pool` is 1-64 characters of `[A-Za-z0-9_.-]` (it is part of key names). */
+export function validatePoolName(pool: string): PoolName {
+  if (!workerIdPattern.test(pool)) {
+    throw new TypeError(`invalid worker pool ${JSON.stringify(pool)}: use 1-64 characters of A-Z a-z 0-9 _ . -`);
+  }
+  return pool;
+}
 
 /** Throws unless `id` is 1-64 characters of `[A-Za-z0-9_.-]` (so it cannot escape into other keys). */
 export function validateWorkerId(id: string): WorkerId {
@@ -57,23 +71,26 @@ export class PipelineKeys {
     return `${this.workerStream(id)}:lock`;
   }
 
-  private registryBase(): string {
-    return this.hashTags ? `${this.prefix}{workers}` : `${this.prefix}workers`;
+  /** The default pool keeps the historical names (`workers`); pool `p` has `workers:pool:p`. */
+  private registryBase(pool: PoolName): string {
+    validatePoolName(pool);
+    const name = pool === defaultPool ? 'workers' : `workers:pool:${pool}`;
+    return this.hashTags ? `${this.prefix}{${name}}` : `${this.prefix}${name}`;
   }
 
-  /** Sorted set: worker id -> last heartbeat, Unix ms. The routing set. */
-  workers(): string {
-    return this.registryBase();
+  /** Sorted set: worker id -> last heartbeat, Unix ms. The routing set of the pool. */
+  workers(pool: PoolName = defaultPool): string {
+    return this.registryBase(pool);
   }
 
   /** Sorted set: deregistered worker id -> deregistration time, Unix ms, until its stream is drained. */
-  orphans(): string {
-    return `${this.registryBase()}:orphans`;
+  orphans(pool: PoolName = defaultPool): string {
+    return `${this.registryBase(pool)}:orphans`;
   }
 
-  /** Pub/sub channel announcing changes of the routing set (payload: the worker id). */
-  workersChanged(): string {
-    return `${this.registryBase()}:changed`;
+  /** Pub/sub channel announcing changes of the pool's routing set (payload: the worker id). */
+  workersChanged(pool: PoolName = defaultPool): string {
+    return `${this.registryBase(pool)}:changed`;
   }
 
   /** Pub/sub channel where workers publish rpc replies for one gateway node. */

@@ -4,7 +4,7 @@
  */
 
 import { duplicateConnection, type RedisClient, type WorkerId } from '../queue/index.js';
-import { type PipelineKeys, validateWorkerId } from './keys.js';
+import { defaultPool, type PipelineKeys, type PoolName, validateWorkerId } from './keys.js';
 import type { WorkerBeat, WorkerRegistry } from './worker-registry.js';
 
 export interface RedisWorkerRegistryOptions {
@@ -14,17 +14,21 @@ export interface RedisWorkerRegistryOptions {
    */
   redis: RedisClient;
   keys: PipelineKeys;
+  /** The worker pool whose routing set this is; omitted: the default pool. */
+  pool?: PoolName;
 }
 
 export class RedisWorkerRegistry implements WorkerRegistry {
   private readonly redis: RedisClient;
   private readonly keys: PipelineKeys;
+  readonly pool: PoolName;
   private subscriber: RedisClient | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(options: RedisWorkerRegistryOptions) {
     this.redis = options.redis;
     this.keys = options.keys;
+    this.pool = options.pool ?? defaultPool;
   }
 
   /** Opens the subscriber connection used for change announcements. */
@@ -40,7 +44,7 @@ export class RedisWorkerRegistry implements WorkerRegistry {
       if (!first) this.announceLocally();
       first = false;
     });
-    await sub.subscribe(this.keys.workersChanged());
+    await sub.subscribe(this.keys.workersChanged(this.pool));
   }
 
   async close(): Promise<void> {
@@ -52,35 +56,35 @@ export class RedisWorkerRegistry implements WorkerRegistry {
   async register(id: WorkerId): Promise<void> {
     validateWorkerId(id);
     await this.redis.multi()
-      .zadd(this.keys.workers(), Date.now(), id)
-      .zrem(this.keys.orphans(), id)
-      .publish(this.keys.workersChanged(), id)
+      .zadd(this.keys.workers(this.pool), Date.now(), id)
+      .zrem(this.keys.orphans(this.pool), id)
+      .publish(this.keys.workersChanged(this.pool), id)
       .exec();
   }
 
   async heartbeat(id: WorkerId): Promise<void> {
-    await this.redis.zadd(this.keys.workers(), 'XX', 'GT', Date.now(), validateWorkerId(id));
+    await this.redis.zadd(this.keys.workers(this.pool), 'XX', 'GT', Date.now(), validateWorkerId(id));
   }
 
   async deregister(id: WorkerId): Promise<void> {
     validateWorkerId(id);
     await this.redis.multi()
-      .zrem(this.keys.workers(), id)
-      .zadd(this.keys.orphans(), Date.now(), id)
-      .publish(this.keys.workersChanged(), id)
+      .zrem(this.keys.workers(this.pool), id)
+      .zadd(this.keys.orphans(this.pool), Date.now(), id)
+      .publish(this.keys.workersChanged(this.pool), id)
       .exec();
   }
 
   async members(): Promise<WorkerBeat[]> {
-    return pairs(await this.redis.zrange(this.keys.workers(), 0, '-1', 'WITHSCORES') as string[]);
+    return pairs(await this.redis.zrange(this.keys.workers(this.pool), 0, '-1', 'WITHSCORES') as string[]);
   }
 
   async orphans(): Promise<WorkerBeat[]> {
-    return pairs(await this.redis.zrange(this.keys.orphans(), 0, '-1', 'WITHSCORES') as string[]);
+    return pairs(await this.redis.zrange(this.keys.orphans(this.pool), 0, '-1', 'WITHSCORES') as string[]);
   }
 
   async forgetOrphan(id: WorkerId): Promise<void> {
-    await this.redis.zrem(this.keys.orphans(), id);
+    await this.redis.zrem(this.keys.orphans(this.pool), id);
   }
 
   onChange(listener: () => void): () => void {

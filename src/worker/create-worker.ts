@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
 import { RedisStreamQueue, connectRedis, openRedis, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry, validateWorkerId, type WorkerBeat, type WorkerRegistry } from '../routing/index.js';
+import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
 
@@ -70,7 +71,7 @@ class StreamWorker implements Worker {
       this.redis = redis;
       const keys = new PipelineKeys({ prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false });
       this.queue = new RedisStreamQueue({ redis, keys });
-      this.registry = new RedisWorkerRegistry({ redis, keys });
+      this.registry = new RedisWorkerRegistry({ redis, keys, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }) });
       await connectRedis(redis);
     } else {
       throw new TypeError('createWorker: pass redisUrl, or queue and registry');
@@ -222,7 +223,10 @@ class StreamWorker implements Worker {
   private async process(entry: QueueEntry, consumer: StreamConsumer): Promise<EntryOutcome> {
     const msg = entry.message;
     if (msg === null) return this.deadLetter(entry.entryId, consumer, 'undecodable stream entry', entry.deliveries);
+    // A handled-mode publication: the client's publish waits for this verdict on `reply_to`.
+    const verdictTo = msg.kind === 'publish' ? msg.replyTo : undefined;
     if (entry.deliveries > this.maxAttempts) {
+      if (verdictTo !== undefined) await this.sendVerdict(verdictTo, msg.id, new ReplyError(Errors.internal));
       return this.deadLetter(entry.entryId, consumer, `delivered ${entry.deliveries} times without success`, entry.deliveries);
     }
     const metrics = this.o.metrics;
@@ -252,6 +256,8 @@ class StreamWorker implements Worker {
         const result = await this.o.handler(msg, ctx);
         if (msg.kind === 'rpc' && !replied && msg.replyTo !== undefined) {
           await this.queue.sendReply(msg.replyTo, result === undefined ? { id: msg.id } : { id: msg.id, data: result });
+        } else if (verdictTo !== undefined) {
+          await this.sendVerdict(verdictTo, msg.id, null);
         }
         const durationMs = performance.now() - started;
         const latencyMs = Date.now() - msg.ts;
@@ -263,6 +269,13 @@ class StreamWorker implements Worker {
         consumer.ackWhenStored(entry.entryId, issued.length === 1 ? issued[0] as Promise<void> : Promise.all(issued).then(() => undefined));
         return 'handled';
       } catch (err) {
+        if (err instanceof ClientError) {
+          // A refusal is the handler's answer, not a failure: final, never retried or dead-lettered.
+          if (msg.kind === 'rpc' && !replied && msg.replyTo !== undefined) await this.sendVerdict(msg.replyTo, msg.id, err);
+          else if (verdictTo !== undefined) await this.sendVerdict(verdictTo, msg.id, err);
+          this.logger.debug({ entryId: entry.entryId, kind: msg.kind, code: err.code }, 'handler refused the message');
+          return 'ack';
+        }
         metrics?.failedTotal.inc();
         const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         if (msg.kind === 'rpc') {
@@ -276,13 +289,22 @@ class StreamWorker implements Worker {
           return 'ack';
         }
         this.logger.warn({ err, entryId: entry.entryId, channel: msg.channel, attempt }, 'handler failed');
-        if (attempt >= this.maxAttempts) return this.deadLetter(entry.entryId, consumer, text, attempt);
+        if (attempt >= this.maxAttempts) {
+          if (verdictTo !== undefined) await this.sendVerdict(verdictTo, msg.id, new ReplyError(Errors.internal));
+          return this.deadLetter(entry.entryId, consumer, text, attempt);
+        }
         if (consumer.isStopping) return 'abandon';
         await sleep(this.backoff(attempt));
         if (consumer.isStopping) return 'abandon';
         metrics?.retriedTotal.inc();
       }
     }
+  }
+
+  /** Answers the gateway waiting for a message: success (null) or the error; a lost answer only makes the client's wait time out. */
+  private async sendVerdict(nodeId: string, id: string, error: ReplyError | null): Promise<void> {
+    const reply = error === null ? { id } : { id, error: { code: error.code, message: error.message, temporary: error.temporary } };
+    await this.queue.sendReply(nodeId, reply).catch((err: unknown) => this.logger.warn({ err, id }, 'verdict not sent'));
   }
 
   private async deadLetter(entryId: string, consumer: StreamConsumer, error: string, attempts: number): Promise<EntryOutcome> {

@@ -4,7 +4,6 @@
  * `runWorker` is called.
  */
 
-import { createServer, type Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, loadWorkerConfig, type Config, type Env, type WorkerConfig } from '../config/index.js';
 import { ChannelPublisher, RedisBroker } from '../engine/index.js';
@@ -13,6 +12,7 @@ import { WorkerMetrics, collectProcessMetrics } from '../metrics/index.js';
 import { asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, type RedisTarget } from '../queue/index.js';
 import { PipelineKeys, RedisWorkerRegistry } from '../routing/index.js';
 import { createWorker } from './create-worker.js';
+import { startWorkerMetricsServer } from './worker-metrics-server.js';
 import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
 
 export interface RunWorkerOptions {
@@ -35,28 +35,6 @@ function readConfigs(env: Env): { config: Config; workerConfig: WorkerConfig } {
   return loadOrExit(() => ({ config: loadConfig(env), workerConfig: loadWorkerConfig(env) }));
 }
 
-function startMetricsServer(registry: Registry, port: number, logger: Logger): Server {
-  const server = createServer((req, res) => {
-    if (req.url === '/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-      return;
-    }
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-    }, (err: unknown) => {
-      logger.error({ err }, 'metrics collection failed');
-      res.writeHead(500).end();
-    });
-  });
-  server.on('error', (err) => logger.error({ err, port }, 'metrics server failed'));
-  server.listen(port);
-  return server;
-}
-
 /** The worker process's logger (LOG_LEVEL, named `worker`, with the worker id on every line). */
 export function createWorkerLogger(env: Env): Logger {
   const { config, workerConfig } = readConfigs(env);
@@ -77,7 +55,8 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new WorkerMetrics(registry);
-  const metricsServer = workerConfig.workerMetricsPort > 0 ? startMetricsServer(registry, workerConfig.workerMetricsPort, logger) : null;
+  const metricsServer = workerConfig.workerMetricsPort === null ? null
+    : await startWorkerMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
 
   const target: RedisTarget = { url: config.redisUrl, cluster: config.redisCluster };
   const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
@@ -100,7 +79,8 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics,
     ...(queue === null || queueConn === null
       ? { redisUrl: config.redisUrl }
-      : { queue, registry: new RedisWorkerRegistry({ redis: queueConn, keys }) }),
+      : { queue, registry: new RedisWorkerRegistry({ redis: queueConn, keys, pool: workerConfig.workerPool }) }),
+    pool: workerConfig.workerPool,
     publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
     concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
     heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,
@@ -108,7 +88,10 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     ...options.worker,
   });
   await worker.start();
-  logger.info({ metricsPort: workerConfig.workerMetricsPort, cluster: config.redisCluster }, `worker ${workerConfig.workerId} consuming ${keys.workerStream(workerConfig.workerId)}`);
+  const metricsHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${metricsHost}:${metricsServer.port}/metrics`;
+  logger.info({ metricsPort: metricsServer?.port ?? null, pool: workerConfig.workerPool, cluster: config.redisCluster },
+    `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`);
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -123,7 +106,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
       .then(() => {
         queueConn?.disconnect();
         redis.disconnect();
-        metricsServer?.close();
+        metricsServer?.server.close();
         logger.info('worker stopped');
         process.exit(0);
       }, (err: unknown) => {

@@ -35,9 +35,12 @@ export interface WorkerContext {
 }
 
 /**
- * Handles one message. Resolve: done (acknowledged). Throw: retried with backoff, dead-lettered
- * after `maxAttempts`; for an rpc the error is sent as the reply instead (a `ReplyError`'s code
- * and message are kept, anything else becomes `internal`) and it is not retried.
+ * Handles one message. Resolve: done (acknowledged); in a `publish_mode: "handled"` namespace the
+ * client's publish then succeeds. Throw a `ClientError`: the message is refused (acknowledged,
+ * not retried) and a waiting client (handled publish, rpc) gets exactly that error. Throw anything
+ * else: retried with backoff, dead-lettered after `maxAttempts` (a waiting handled publish gets
+ * `internal`); for an rpc the error is sent as the reply instead (a `ReplyError`'s code and message
+ * are kept, anything else becomes `internal`) and it is not retried.
  */
 export type MessageHandler = (msg: StreamMessage, ctx: WorkerContext) => Promise<void | RpcReplyData>;
 
@@ -51,8 +54,14 @@ export interface ProcessedInfo {
 }
 
 export interface WorkerOptions {
-  /** Worker id (validated: 1-64 of `[A-Za-z0-9_.-]`); its stream is `messages:worker:<id>`. */
+  /** Worker id (validated: 1-64 of `[A-Za-z0-9_.-]`), unique across pools; its stream is `messages:worker:<id>`. */
   id: WorkerId;
+  /**
+   * Redis mode: the worker pool to join (`WORKER_POOL`); it handles the channels of namespaces with
+   * this `worker_pool`, and takes over only streams of its own pool. Omitted: "default". (With
+   * `registry` given, the registry decides the pool.)
+   */
+  pool?: string;
   /** Redis mode: the worker opens and owns its connections. Omitted: pass `queue` and `registry`. */
   redisUrl?: string;
   /** Key prefix (config `redisPrefix`); '' when omitted. */

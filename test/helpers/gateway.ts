@@ -206,9 +206,12 @@ export interface TsProcess {
 
 /** Spawns `node --import tsx <script>` in the repository root with `env` over the test's environment. */
 export function spawnTs(script: string, env: Record<string, string>): TsProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: new URL('../../', import.meta.url).pathname, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  return spawnProcess(process.execPath, ['--import', 'tsx', script], env, new URL('../../', import.meta.url).pathname);
+}
+
+/** Spawns any command in `cwd` with `env` over the test's environment, its output lines kept. */
+export function spawnProcess(command: string, args: readonly string[], env: Record<string, string>, cwd: string): TsProcess {
+  const proc = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
   const waiters: { match: RegExp; resolve: (line: string) => void }[] = [];
   const onData = (buffered: { rest: string }) => (chunk: Buffer) => {

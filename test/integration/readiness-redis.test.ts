@@ -51,7 +51,7 @@ void describe('gateway and worker processes on Redis: delivery and readiness', (
     assert.deepEqual(before.body, { ready: false, checks: { redis: 'ok', workers: 0, shuttingDown: false } });
     assert.equal((await getJson(`${gw.httpUrl}/health`)).status, 200, 'liveness does not depend on workers');
 
-    worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'ready-w0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
+    worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'ready-w0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'debug' }); // payloads are logged at debug only
     await waitUntil(async () => (await readiness(gw.httpUrl)).status === 200, 15_000, 'ready after the worker registers');
     assert.deepEqual((await readiness(gw.metricsUrl)).body, { ready: true, checks: { redis: 'ok', workers: 1, shuttingDown: false } });
   });

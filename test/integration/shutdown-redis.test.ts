@@ -51,7 +51,7 @@ void describe('two gateway processes and a worker on Redis', () => {
       REDIS_URL: redis.url, REDIS_PREFIX: `sd${randomBytes(3).toString('hex')}`, HTTP_API_KEY: API_KEY,
       CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET, SHUTDOWN_TIMEOUT: '8s',
     };
-    worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'sd-w0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
+    worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'sd-w0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'debug' }); // payloads are logged at debug only
     [gwA, gwB] = await Promise.all([spawnGateway({ ...env, NODE_ID: 'gw-a' }), spawnGateway({ ...env, NODE_ID: 'gw-b' })]);
     await waitUntil(async () => (await getJson(`${gwA.httpUrl}/ready`)).status === 200
       && (await getJson(`${gwB.httpUrl}/ready`)).status === 200, 20_000, 'both gateways ready');

@@ -1,5 +1,5 @@
 // A worker process for fault tests (spawned with tsx, killed with SIGKILL): records every handled
-// message as `<channel>|<data>|<message id>|<pid>|<stream>` with RPUSH to LOG_KEY.
+// message (in worker pool POOL, default "default") as `<channel>|<data>|<message id>|<pid>|<stream>` with RPUSH to LOG_KEY.
 import { Redis } from 'ioredis';
 import { createWorker } from '../../src/worker/index.js';
 
@@ -10,6 +10,7 @@ const worker = createWorker({
   id: env.WORKER_ID ?? 'worker-x',
   redisUrl: env.REDIS_URL ?? '',
   prefix: env.PREFIX ?? '',
+  ...(env.POOL === undefined ? {} : { pool: env.POOL }),
   heartbeatMs: Number(env.HEARTBEAT_MS ?? '200'),
   deadAfterMs: Number(env.DEAD_AFTER_MS ?? '1000'),
   takeover: env.TAKEOVER !== '0',

@@ -77,6 +77,10 @@ void describe('CONFIG_FILE', () => {
       subscribeProxyEnabled: false,
       publishProxyEnabled: false,
       subRefreshProxyEnabled: false,
+      publishMode: 'append',
+      publishTimeoutMs: 0,
+      publishData: 'any',
+      workerPool: 'default',
     });
     assert.equal(c.channel.namespaces[1]?.userOwned, true);
     assert.equal(resolveChannel(c.channel, 'anything')?.namespace, '');

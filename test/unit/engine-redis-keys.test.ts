@@ -39,6 +39,14 @@ void describe('RedisKeys', () => {
   void it('rejects a prefix with braces', () => {
     assert.throws(() => new RedisKeys('a{b}'));
   });
+
+  void it('writes no separator for the empty prefix (REDIS_PREFIX set empty)', () => {
+    const keys = new RedisKeys('');
+    assert.equal(keys.historyStream('chat'), 'history:{chat}:stream');
+    assert.equal(keys.controlChannel(), 'control');
+    assert.deepEqual(keys.nodeKeys(), ['{nodes}:info', '{nodes}:expiry']);
+    assert.equal(new RedisKeys('rm').historyStream('chat'), 'rm:history:{chat}:stream');
+  });
 });
 
 void describe('Lua scripts', () => {

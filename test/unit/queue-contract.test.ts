@@ -83,6 +83,40 @@ for (const [name, make] of factories) {
       await q.close();
     });
 
+    void it('lists dead letters in pages, counts, replays them (same message id, new entry) and purges them', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const sent = [msg('chat', 0), msg('chat', 1), msg('chat', 2), msg('chat:x', 3)];
+      for (const m of sent) await q.appendMessage('w1', m);
+      const read = await q.readNew('w1', 'w1', 10, 0);
+      for (const e of read) await q.moveToDeadLetter('w1', e.entryId, `Error: ${e.message?.data ?? ''}`, 5);
+      assert.equal(await q.countDeadLetters('w1'), 4);
+      assert.equal(await q.countDeadLetters('nobody'), 0);
+      const first = await q.readDeadLetters('w1', 2);
+      const rest = await q.readDeadLetters('w1', 10, first[1]!.entryId);
+      assert.deepEqual([...first, ...rest].map((d) => d.message?.id), sent.map((m) => m.id));
+
+      assert.equal(await q.replayDeadLetters('w1', [first[0]!.entryId, 'no-such-id']), 1);
+      assert.equal(await q.countDeadLetters('w1'), 3);
+      const [again] = await q.readNew('w1', 'w1', 10, 0);
+      assert.deepEqual(again?.message, sent[0]);
+      assert.notEqual(again?.entryId, read[0]!.entryId);
+      assert.equal(again?.deliveries, 1);
+
+      assert.equal(await q.replayDeadLetters('w1', [rest[1]!.entryId], 'w2'), 1);
+      await q.ensureGroup('w2');
+      assert.deepEqual((await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.id), [sent[3]!.id]);
+
+      assert.equal(await q.purgeDeadLetters('w1', [first[1]!.entryId]), 1);
+      assert.deepEqual((await q.readDeadLetters('w1', 10)).map((d) => d.message?.id), [sent[2]!.id]);
+      assert.equal(await q.replayDeadLetters('w1', 'all'), 1);
+      assert.equal(await q.countDeadLetters('w1'), 0);
+      await q.moveToDeadLetter('w1', again!.entryId, 'Error: again', 1);
+      assert.equal(await q.purgeDeadLetters('w1', 'all'), 1);
+      assert.equal(await q.countDeadLetters('w1'), 0);
+      await q.close();
+    });
+
     void it('trims acknowledged entries only: never pending or undelivered ones', async () => {
       const q = make();
       await q.ensureGroup('w1');

@@ -19,30 +19,33 @@ export function channelTag(channel: ChannelName): string {
 /** Key names under one prefix (which must not contain braces, or it would capture the hash tag). */
 export class RedisKeys {
   readonly prefix: string;
+  /** The prefix with its `:` separator; '' for the empty prefix (keys are then `history:...`). */
+  private readonly base: string;
 
   constructor(prefix: string) {
     if (/[{}]/.test(prefix)) throw new Error(`Redis prefix must not contain "{" or "}": ${prefix}`);
     this.prefix = prefix;
+    this.base = prefix === '' ? '' : `${prefix}:`;
   }
 
   /** Stream of a channel's kept publications; entry id `<offset>-0`, field `d`. */
   historyStream(channel: ChannelName): string {
-    return `${this.prefix}:history:{${channelTag(channel)}}:stream`;
+    return `${this.base}history:{${channelTag(channel)}}:stream`;
   }
 
   /** Hash with the channel's top offset (`s`) and epoch (`e`). */
   historyMeta(channel: ChannelName): string {
-    return `${this.prefix}:history:{${channelTag(channel)}}:meta`;
+    return `${this.base}history:{${channelTag(channel)}}:meta`;
   }
 
   /** Pub/sub channel carrying the channel's publications, joins and leaves to every gateway. */
   pubsubChannel(channel: ChannelName): string {
-    return `${this.prefix}:pubsub:{${channelTag(channel)}}`;
+    return `${this.base}pubsub:{${channelTag(channel)}}`;
   }
 
   /** Presence keys of a channel, in the order the presence scripts take them. */
   presenceKeys(channel: ChannelName): [info: string, expiry: string, userOfClient: string, userCount: string] {
-    const base = `${this.prefix}:presence:{${channelTag(channel)}}`;
+    const base = `${this.base}presence:{${channelTag(channel)}}`;
     return [`${base}:info`, `${base}:expiry`, `${base}:client-user`, `${base}:user-count`];
   }
 
@@ -53,11 +56,11 @@ export class RedisKeys {
 
   /** Pub/sub channel carrying control commands (disconnect, unsubscribe) to every gateway node. */
   controlChannel(): string {
-    return `${this.prefix}:control`;
+    return `${this.base}control`;
   }
 
   /** Node registry keys (one hash tag): hash nodeId -> info JSON, zset nodeId -> expiry (Redis time, ms). */
   nodeKeys(): [info: string, expiry: string] {
-    return [`${this.prefix}:{nodes}:info`, `${this.prefix}:{nodes}:expiry`];
+    return [`${this.base}{nodes}:info`, `${this.base}{nodes}:expiry`];
   }
 }

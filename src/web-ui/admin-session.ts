@@ -1,0 +1,89 @@
+/**
+ * Admin UI sessions: the password check and the session cookie, an HS256 JWT signed with
+ * ADMIN_SECRET (or a random key per start), HttpOnly and SameSite=Strict on `/admin`.
+ */
+
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { signToken } from '../gateway/index.js';
+
+/**
+ * The claims of a session cookie this process signed with `signToken` (HS256 over the first two
+ * segments), or null when the signature does not match. The gateway's own cookie, not a client
+ * token: client tokens are verified by jose (gateway/auth/token-verifier.ts).
+ */
+function verifySessionToken(token: string, secret: string): Record<string, unknown> | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || token.length > 4096) return null;
+  const [header, payload, signature] = parts as [string, string, string];
+  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
+  const given = Buffer.from(signature, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
+export const SESSION_COOKIE = 'rm_admin';
+
+export interface AdminSessionOptions {
+  password: string;
+  /** null: a random key, so sessions end when the process does. */
+  secret: string | null;
+  /** Session lifetime, ms; omitted: 8 hours. */
+  ttlMs?: number;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text, 'utf8').digest();
+}
+
+function cookieValue(req: IncomingMessage, name: string): string | null {
+  const header = req.headers.cookie;
+  if (header === undefined) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
+export class AdminSessions {
+  private readonly passwordDigest: Buffer;
+  private readonly secret: string;
+  private readonly ttlMs: number;
+
+  constructor(options: AdminSessionOptions) {
+    this.passwordDigest = digest(options.password);
+    this.secret = options.secret ?? randomBytes(32).toString('base64url');
+    this.ttlMs = options.ttlMs ?? 8 * 3600_000;
+  }
+
+  /** Compares digests, so the time taken says nothing about the password. */
+  passwordMatches(presented: string): boolean {
+    return timingSafeEqual(digest(presented), this.passwordDigest);
+  }
+
+  /** A `Set-Cookie` value for a new session. */
+  issueCookie(): string {
+    const now = Math.floor(Date.now() / 1000);
+    const token = signToken({ sub: 'admin', iat: now, exp: now + Math.floor(this.ttlMs / 1000) }, this.secret);
+    return `${SESSION_COOKIE}=${token}; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(this.ttlMs / 1000)}`;
+  }
+
+  /** A `Set-Cookie` value that ends the session in the browser. */
+  clearCookie(): string {
+    return `${SESSION_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0`;
+  }
+
+  /** True when the request carries an unexpired session signed with this key. */
+  authenticated(req: IncomingMessage): boolean {
+    const token = cookieValue(req, SESSION_COOKIE);
+    if (token === null || token === '') return false;
+    try {
+      const claims = verifySessionToken(token, this.secret);
+      return claims !== null && claims['sub'] === 'admin' && typeof claims['exp'] === 'number' && claims['exp'] * 1000 > Date.now();
+    } catch {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,5 @@
+import { render } from 'preact';
+import '../shared/styles.css';
+import { ChatApp } from './chat-app.js';
+
+render(<ChatApp />, document.getElementById('app') as HTMLElement);

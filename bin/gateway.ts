@@ -188,7 +188,7 @@ async function main(): Promise<void> {
   let plane: ControlPlane | null = null;
   const api = {
     config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
-    metrics: metrics.api, channels: async () => plane?.channels() ?? new Map(), idempotency: parts.idempotency,
+    metrics: metrics.api, channels: async () => plane?.channels() ?? new Map<string, number>(), idempotency: parts.idempotency,
   };
   const websocketRoutes = createWebUiRoutes({
     config, root: webRoot(), logger, api, metrics: registry,

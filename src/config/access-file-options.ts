@@ -5,7 +5,7 @@
  */
 
 import { createPublicKey } from 'node:crypto';
-import type { ProxyConfig, ProxyEndpoint, TokenVerification } from './config.js';
+import type { ProxyConfig, ProxyEndpoint, ProxyStatusTransform, TokenVerification } from './config.js';
 
 /** The subset of config-file.ts's Reader these readers use. */
 export interface FileReader {
@@ -17,11 +17,27 @@ export interface FileReader {
   string(value: unknown, path: string): string | undefined;
 }
 
-export const TOKEN_KEYS = ['hmac_secret_key', 'rsa_public_key', 'ecdsa_public_key', 'jwks_public_endpoint', 'audience', 'issuer'] as const;
+export const TOKEN_KEYS = [
+  'hmac_secret_key', 'rsa_public_key', 'ecdsa_public_key', 'jwks_public_endpoint', 'audience', 'issuer',
+  'audience_regex', 'issuer_regex', 'user_id_claim',
+] as const;
 
 export const EMPTY_TOKEN_VERIFICATION: TokenVerification = {
   hmacSecretKey: null, rsaPublicKey: null, ecdsaPublicKey: null, jwksPublicEndpoint: null, audience: null, issuer: null,
+  audienceRegex: null, issuerRegex: null, userIdClaim: null,
 };
+
+function regexOption(r: FileReader, value: unknown, path: string): string | null {
+  const v = optionalString(r, value, path);
+  if (v === null) return null;
+  try {
+    new RegExp(v);
+    return v;
+  } catch {
+    r.report(path, 'must be a valid regular expression');
+    return null;
+  }
+}
 
 function pemKey(r: FileReader, value: unknown, path: string, type: 'rsa' | 'ec'): string | null {
   const pem = r.string(value, path);
@@ -68,6 +84,12 @@ export function readTokenVerification(r: FileReader, value: unknown, path: strin
   if (obj['jwks_public_endpoint'] !== undefined) settings.jwksPublicEndpoint = httpUrl(r, obj['jwks_public_endpoint'], `${path}.jwks_public_endpoint`);
   if (obj['audience'] !== undefined) settings.audience = optionalString(r, obj['audience'], `${path}.audience`);
   if (obj['issuer'] !== undefined) settings.issuer = optionalString(r, obj['issuer'], `${path}.issuer`);
+  if (obj['audience_regex'] !== undefined) settings.audienceRegex = regexOption(r, obj['audience_regex'], `${path}.audience_regex`);
+  if (obj['issuer_regex'] !== undefined) settings.issuerRegex = regexOption(r, obj['issuer_regex'], `${path}.issuer_regex`);
+  if (obj['user_id_claim'] !== undefined) settings.userIdClaim = optionalString(r, obj['user_id_claim'], `${path}.user_id_claim`);
+  const set = (v: string | null | undefined): boolean => v !== undefined && v !== null;
+  if (set(settings.audience) && set(settings.audienceRegex)) r.report(`${path}.audience_regex`, 'cannot be combined with audience');
+  if (set(settings.issuer) && set(settings.issuerRegex)) r.report(`${path}.issuer_regex`, 'cannot be combined with issuer');
   return { settings, obj };
 }
 
@@ -108,8 +130,10 @@ export function readProxy(r: FileReader, value: unknown, path: string, withEnabl
     } else r.report(`${path}.http_headers`, 'must be an array of header names such as "Cookie" or "Authorization"');
   }
   const staticHeaders: Record<string, string> = {};
+  let statusTransforms: ProxyStatusTransform[] = [];
   if (obj['http'] !== undefined) {
-    const http = r.object(obj['http'], `${path}.http`, ['static_headers']);
+    const http = r.object(obj['http'], `${path}.http`, ['static_headers', 'status_to_code_transforms']);
+    if (http?.['status_to_code_transforms'] !== undefined) statusTransforms = readTransforms(r, http['status_to_code_transforms'], `${path}.http.status_to_code_transforms`);
     const fixed = http?.['static_headers'];
     if (fixed !== undefined) {
       const map = r.object(fixed, `${path}.http.static_headers`, Object.keys(fixed as object));
@@ -119,7 +143,47 @@ export function readProxy(r: FileReader, value: unknown, path: string, withEnabl
       }
     }
   }
-  return { endpoint, timeoutMs, httpHeaders, staticHeaders };
+  return { endpoint, timeoutMs, httpHeaders, staticHeaders, statusTransforms };
+}
+
+function readTransforms(r: FileReader, value: unknown, path: string): ProxyStatusTransform[] {
+  if (!Array.isArray(value)) {
+    r.report(path, 'must be an array of {status_code, to_error | to_disconnect}');
+    return [];
+  }
+  const out: ProxyStatusTransform[] = [];
+  value.forEach((item, i) => {
+    const at = `${path}[${i}]`;
+    const t = r.object(item, at, ['status_code', 'to_error', 'to_disconnect']);
+    if (t === null) return;
+    const statusCode = r.int(t['status_code'], `${at}.status_code`, 100, 599);
+    if (statusCode === undefined) return;
+    const transform: ProxyStatusTransform = { statusCode };
+    if (t['to_error'] !== undefined) {
+      const e = r.object(t['to_error'], `${at}.to_error`, ['code', 'message', 'temporary']);
+      const code = e === null ? undefined : r.int(e['code'], `${at}.to_error.code`, 0, 0xffffffff);
+      if (e !== null && code !== undefined) {
+        transform.toError = {
+          code,
+          message: e['message'] === undefined ? '' : r.string(e['message'], `${at}.to_error.message`) ?? '',
+          temporary: e['temporary'] === undefined ? false : r.bool(e['temporary'], `${at}.to_error.temporary`) ?? false,
+        };
+      }
+    }
+    if (t['to_disconnect'] !== undefined) {
+      const d = r.object(t['to_disconnect'], `${at}.to_disconnect`, ['code', 'reason']);
+      const code = d === null ? undefined : r.int(d['code'], `${at}.to_disconnect.code`, 3000, 4999);
+      if (d !== null && code !== undefined) {
+        transform.toDisconnect = { code, reason: d['reason'] === undefined ? '' : r.string(d['reason'], `${at}.to_disconnect.reason`) ?? '' };
+      }
+    }
+    if ((transform.toError === undefined) === (transform.toDisconnect === undefined)) {
+      r.report(at, 'needs exactly one of to_error and to_disconnect');
+      return;
+    }
+    out.push(transform);
+  });
+  return out;
 }
 
 export const EMPTY_PROXIES: ProxyConfig = {

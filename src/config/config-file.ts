@@ -30,6 +30,7 @@ export interface ConfigFileSettings {
   proxies?: Partial<ProxyConfig>;
   /** `http_api.key`. */
   httpApiKey?: string | null;
+  disallowAnonymousConnectionTokens?: boolean;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -150,6 +151,7 @@ function readClient(r: Reader, value: unknown, out: ConfigFileSettings): void {
   const client = r.object(value, 'client', [
     'insecure', 'token', 'allow_anonymous_connect_without_token',
     'subscription_token', 'allowed_origins', 'user_connection_limit', 'connection_rate_limit', 'proxy',
+    'disallow_anonymous_connection_tokens',
   ]);
   if (client === null) return;
   readClientAccess(r, client, out);
@@ -188,6 +190,10 @@ function readClientAccess(r: Reader, client: JsonObject, out: ConfigFileSettings
     if (n !== undefined) out.connectionRateLimit = n;
   }
   if (client['proxy'] !== undefined) readClientProxies(r, client['proxy'], (out.proxies ??= {}));
+  if (client['disallow_anonymous_connection_tokens'] !== undefined) {
+    const v = r.bool(client['disallow_anonymous_connection_tokens'], 'client.disallow_anonymous_connection_tokens');
+    if (v !== undefined) out.disallowAnonymousConnectionTokens = v;
+  }
 }
 
 function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): ChannelConfig | null {

@@ -169,13 +169,13 @@ export interface Config {
   workerHandler: string | null;
   client: ClientConfig;
   channel: ChannelConfig;
+  web: WebConfig;
   /** How connection and subscription JWTs are verified (`client.token`, `client.subscription_token`). */
   tokens: TokenConfig;
   /** Who may open a connection and how often (`client.allowed_origins`, per-user and rate limits). */
   admission: AdmissionConfig;
   /** HTTP proxies to the application backend (`client.proxy.*`, `channel.proxy.*`, `rpc.proxy`). */
   proxies: ProxyConfig;
-  web: WebConfig;
 }
 
 /** Keys and expected claims for one kind of token (Centrifugo's `client.token` object). */
@@ -192,9 +192,17 @@ export interface TokenVerification {
   audience: string | null;
   /** Required `iss`; null: not checked. */
   issuer: string | null;
+  /** `aud` must match this regular expression (any element of an array `aud`); null: not checked. */
+  audienceRegex: string | null;
+  /** `iss` must match this regular expression; null: not checked. */
+  issuerRegex: string | null;
+  /** Claim holding the user id; null: `sub`. */
+  userIdClaim: string | null;
 }
 
 export interface TokenConfig {
+  /** `client.disallow_anonymous_connection_tokens`: a connection token without user id is invalid (3500). */
+  disallowAnonymousConnectionTokens: boolean;
   connection: TokenVerification;
   /** Equal to `connection` unless `client.subscription_token.enabled`. */
   subscription: TokenVerification;
@@ -217,6 +225,14 @@ export interface ProxyEndpoint {
   httpHeaders: readonly string[];
   /** Headers added to every proxy request (`http.static_headers`). */
   staticHeaders: Readonly<Record<string, string>>;
+  /** Non-200 backend statuses turned into an error or a disconnect (`http.status_to_code_transforms`). */
+  statusTransforms: readonly ProxyStatusTransform[];
+}
+
+export interface ProxyStatusTransform {
+  statusCode: number;
+  toError?: { code: number; message: string; temporary: boolean };
+  toDisconnect?: { code: number; reason: string };
 }
 
 /** null members: that proxy is not configured. */

@@ -148,10 +148,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const envSecret = r.raw('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY');
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
+  applyHistoryMetaTtl(channel);
   const tokens = tokenConfig(secret, file);
   const t = tokens.connection;
   const anyKey = t.hmacSecretKey !== null || t.rsaPublicKey !== null || t.ecdsaPublicKey !== null || t.jwksPublicEndpoint !== null;
-  applyHistoryMetaTtl(channel);
 
   const config: Config = {
     redisUrl,
@@ -189,6 +189,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),
     },
     channel,
+    web: readWebConfig(r, redisUrl === null, secret),
     tokens,
     admission: {
       allowedOrigins: file.allowedOrigins ?? null,
@@ -196,7 +197,6 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       connectionRateLimit: file.connectionRateLimit ?? 0,
     },
     proxies: proxyConfig(r, file),
-    web: readWebConfig(r, redisUrl === null, secret),
   };
   if (file.channel === undefined) checkBuiltIn(r, channel);
   const ports = [['WEBSOCKET_PORT', config.websocketPort], ['HTTP_PORT', config.httpPort], ['METRICS_PORT', config.metricsPort]] as const;
@@ -213,7 +213,7 @@ function tokenConfig(secret: string | null, file: ConfigFileSettings): Config['t
   const subscription: TokenVerification = file.subscriptionToken === undefined
     ? connection
     : { ...EMPTY_TOKEN_VERIFICATION, ...file.subscriptionToken };
-  return { connection, subscription };
+  return { disallowAnonymousConnectionTokens: file.disallowAnonymousConnectionTokens ?? false, connection, subscription };
 }
 
 function proxyConfig(r: EnvReader, file: ConfigFileSettings): ProxyConfig {

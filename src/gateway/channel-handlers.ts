@@ -1,10 +1,10 @@
 /** The `publish`, `presence`, `presence_stats`, `history`, `rpc` and `send` commands. */
 
-import { resolveChannel, type ChannelOptions } from '../config/index.js';
+import { resolveChannel, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
-  type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
+  type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
   type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
   type RPCResult, type SendRequest,
 } from '../protocol/index.js';
@@ -12,9 +12,9 @@ import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
 import type { ClientSession } from './client-session.js';
 import { clientPublication } from './encoded-push.js';
-import { publishPayload, type PublishPayload } from './publish-data.js';
+import { publishPayload } from './publish-data.js';
 import { submitPublication } from './publish-submit.js';
-import { MAX_JSON_DEPTH, jsonPayloadText, validatePublishData } from './publish-validation.js';
+import { MAX_JSON_DEPTH, jsonPayloadText } from './publish-validation.js';
 
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
@@ -60,17 +60,17 @@ export function needsPublishProxy(session: ClientSession, req: PublishRequest): 
 /**
  * The publish proxy step, before the pipeline: channel and payload validation as usual, then the
  * backend's verdict in place of the namespace's `allow_publish_*` permissions (as in Centrifugo;
- * its `error`/`disconnect` reach the client; it may replace the data), then the append. A worker's
- * handling of the message comes after, from the stream.
+ * its `error`/`disconnect` reach the client; it may replace the data, which is validated again),
+ * then the append. A worker's handling of the message (its verdict in `handled` mode) comes after.
  */
 async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
-  const data = validatePublishData(req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
-  const verdict = await session.ctx.proxies.publish(session, channel, encoder.encode(data));
-  const replaced = verdict.data === null ? data : jsonPayloadText(verdict.data);
-  if (replaced === null) throw new ReplyError(Errors.internal);
-  await submitPublish(session, channel, resolved.options, { data: validatePublishData(encoder.encode(replaced), session.ctx.config.client.maxTextLength) });
+  const max = session.ctx.config.client.maxTextLength;
+  publishPayload(resolved.options.publishData, req.data, max, parsedDataOf(req));
+  const sent: Bytes = req.data ?? new Uint8Array(0);
+  const verdict = await session.ctx.proxies.publish(session, channel, sent);
+  await submitChecked(session, channel, resolved, verdict.data ?? sent, verdict.data === null ? parsedDataOf(req) : undefined);
 }
 
 /**
@@ -82,17 +82,18 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
-  const o = resolved.options;
-  if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
-  return submitPublish(session, channel, o, publishPayload(o.publishData, req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req)));
+  return submitChecked(session, channel, resolved, req.data, parsedDataOf(req));
 }
 
-/** Hands a checked publish to the pipeline; settles once it is appended (or handled, per the namespace's publish_mode). */
-function submitPublish(session: ClientSession, channel: string, options: ChannelOptions, payload: PublishPayload): Promise<void> {
+/** Validates the payload under the namespace's rules and hands it to the pipeline; settles once it is appended. */
+function submitChecked(session: ClientSession, channel: string, resolved: ResolvedChannel, data: Bytes | undefined, parsed: unknown): Promise<void> {
+  const o = resolved.options;
+  if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
+  const payload = publishPayload(o.publishData, data, session.ctx.config.client.maxTextLength, parsed);
   const message = baseMessage(session, 'publish', channel, payload.data);
   if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
-  return submitPublication(session.ctx.pipeline, message, options, session.ctx.config.client.rpcTimeoutMs).then(() => {
+  return submitPublication(session.ctx.pipeline, message, resolved.options, session.ctx.config.client.rpcTimeoutMs).then(() => {
     session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
   }, (err: unknown) => {
     throw temporaryFailure(session, err, 'publish');

@@ -53,6 +53,10 @@ async function credentials(session: ClientSession, req: ConnectRequest, nowMs: n
   const token = req.token ?? '';
   if (token !== '' && tokens.connection.configured) {
     const c = await verify(session, token, nowMs);
+    if (c.user === '' && session.ctx.config.tokens.disallowAnonymousConnectionTokens) {
+      session.ctx.logger.info({ client: session.id, reason: 'anonymous connection token' }, 'invalid connection token');
+      throw new DisconnectError(Disconnects.invalidToken);
+    }
     return { user: c.user, info: c.info, expireAtMs: c.expireAtMs, subs: c.subs, meta: c.meta, data: null, byProxy: false };
   }
   // Like Centrifugo, the connect proxy is asked only when the client brings no token.
@@ -85,9 +89,29 @@ function ttlSeconds(expireAtMs: number, nowMs: number): number {
   return Math.max(1, Math.floor((expireAtMs - nowMs) / 1000));
 }
 
+/** Longest emulated header value kept, characters. */
+const MAX_EMULATED_HEADER = 8192;
+
+/**
+ * centrifuge-js's header emulation (`headers` option, sent in ConnectRequest `headers`): the ones
+ * some proxy forwards are kept for proxy calls, under the transport's real headers, which win.
+ */
+function withEmulatedHeaders(session: ClientSession, req: ConnectRequest): void {
+  const emulated = req.headers;
+  if (emulated === undefined) return;
+  const names = session.ctx.proxies.forwardedHeaders;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(emulated)) {
+    const lower = name.toLowerCase();
+    if (names.has(lower) && value.length <= MAX_EMULATED_HEADER && !/[\r\n]/.test(value)) kept[lower] = value;
+  }
+  session.transportHeaders = { ...kept, ...session.transportHeaders };
+}
+
 export async function handleConnect(session: ClientSession, req: ConnectRequest): Promise<HandlerOutcome> {
   const { config, metrics, logger, version, admission } = session.ctx;
   const now = Date.now();
+  withEmulatedHeaders(session, req);
   const creds = await credentials(session, req, now);
   if (creds.expireAtMs !== null && creds.expireAtMs <= now) throw new ReplyError(Errors.expired);
   if (admission.userAtLimit(creds.user)) throw new ReplyError(Errors.limitExceeded, 'user connection limit reached');

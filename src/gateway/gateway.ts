@@ -169,7 +169,7 @@ export class Gateway implements LocalNode {
       version: options.version ?? '0.0.0',
       tokens: tokenVerifiers(config),
       admission: new ConnectionAdmission(config.admission),
-      proxies: new BackendProxies(config.proxies, logger),
+      proxies: new BackendProxies(config.proxies, logger, options.metrics),
     };
     this.originAllowed = createOriginCheck(config.admission);
     this.wss = new WebSocketServer({

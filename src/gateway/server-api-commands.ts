@@ -24,7 +24,10 @@ export function subscribeSession(session: ClientSession, command: SubscribeComma
   const grant: SubscribeGrant = {};
   if (command.info !== undefined) grant.chanInfo = bytes(command.info);
   if (command.data !== undefined) grant.data = bytes(command.data);
-  negotiateSubscription(session, channel, resolved, grant, {}, true).then((negotiated) => {
+  if (command.override !== undefined) grant.override = command.override;
+  const since = command.recoverSince;
+  const req = since === undefined ? {} : { recover: true, offset: since.offset, epoch: since.epoch };
+  negotiateSubscription(session, channel, resolved, grant, req, true).then((negotiated) => {
     if (session.closed) return;
     const r = negotiated.result;
     const push: Push = { channel, subscribe: {} };
@@ -35,6 +38,8 @@ export function subscribeSession(session: ClientSession, command: SubscribeComma
     if (r.offset !== undefined) sub.offset = r.offset;
     if (r.data !== undefined) sub.data = r.data;
     session.sendReply({ push });
+    // Recovered publications (recover_since) follow the subscribe push, before live ones.
+    for (const pub of r.publications ?? []) session.sendReply({ push: { channel, pub } });
     negotiated.activate();
   }, (err: unknown) => logger.warn({ err, channel, client: session.id }, 'server API subscribe failed for a connection'));
   return true;

@@ -29,6 +29,8 @@ export class GatewayMetrics {
   readonly brokerLag: Histogram;
   readonly slowDisconnectsTotal: Counter;
   readonly apiRequestsTotal: Counter<'method' | 'result'>;
+  readonly proxyRequestsTotal: Counter<'proxy' | 'result'>;
+  readonly proxyRequestDuration: Histogram<'proxy'>;
   readonly apiRequestDuration: Histogram<'method'>;
 
   constructor(registry: Registry) {
@@ -60,6 +62,13 @@ export class GatewayMetrics {
     this.slowDisconnectsTotal = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because their outgoing queue overflowed', registers });
     this.apiRequestsTotal = new Counter({
       name: 'gateway_api_requests_total', help: 'Server HTTP API requests by method and result (ok, error)', labelNames: ['method', 'result'], registers,
+    });
+    this.proxyRequestsTotal = new Counter({
+      name: 'gateway_proxy_requests_total', help: 'Calls to the application backend proxies by proxy and result (ok, error, disconnect, unavailable)',
+      labelNames: ['proxy', 'result'], registers,
+    });
+    this.proxyRequestDuration = new Histogram({
+      name: 'gateway_proxy_request_duration_seconds', help: 'Duration of calls to the application backend proxies', labelNames: ['proxy'], buckets: latencyBuckets, registers,
     });
     this.apiRequestDuration = new Histogram({
       name: 'gateway_api_request_duration_seconds', help: 'Server HTTP API request duration by method', labelNames: ['method'], buckets: latencyBuckets, registers,

@@ -3,25 +3,10 @@
  * ADMIN_SECRET (or a random key per start), HttpOnly and SameSite=Strict on `/admin`.
  */
 
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { signToken } from '../gateway/index.js';
-
-/**
- * The claims of a session cookie this process signed with `signToken` (HS256 over the first two
- * segments), or null when the signature does not match. The gateway's own cookie, not a client
- * token: client tokens are verified by jose (gateway/auth/token-verifier.ts).
- */
-function verifySessionToken(token: string, secret: string): Record<string, unknown> | null {
-  const parts = token.split('.');
-  if (parts.length !== 3 || token.length > 4096) return null;
-  const [header, payload, signature] = parts as [string, string, string];
-  const expected = createHmac('sha256', secret).update(`${header}.${payload}`).digest();
-  const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-}
+import { EMPTY_TOKEN_VERIFICATION } from '../config/index.js';
+import { signToken, TokenVerifier } from '../gateway/index.js';
 
 export const SESSION_COOKIE = 'rm_admin';
 
@@ -75,15 +60,18 @@ export class AdminSessions {
     return `${SESSION_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0`;
   }
 
-  /** True when the request carries an unexpired session signed with this key. */
-  authenticated(req: IncomingMessage): boolean {
+  /** True when the request carries an unexpired session signed with this key (verified by jose, HS256/384/512 only). */
+  async authenticated(req: IncomingMessage): Promise<boolean> {
     const token = cookieValue(req, SESSION_COOKIE);
     if (token === null || token === '') return false;
     try {
-      const claims = verifySessionToken(token, this.secret);
-      return claims !== null && claims['sub'] === 'admin' && typeof claims['exp'] === 'number' && claims['exp'] * 1000 > Date.now();
+      this.verifier ??= new TokenVerifier({ ...EMPTY_TOKEN_VERIFICATION, hmacSecretKey: this.secret });
+      const claims = await this.verifier.verify(token, Date.now());
+      return claims['sub'] === 'admin' && typeof claims['exp'] === 'number' && claims['exp'] * 1000 > Date.now();
     } catch {
       return false;
     }
   }
+
+  private verifier: TokenVerifier | null = null;
 }

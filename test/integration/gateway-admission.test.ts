@@ -53,6 +53,19 @@ void describe('connection admission', () => {
     assert.deepEqual(outcomes.sort((a, b) => a - b), [0, 0, 106, 106, 106]);
   });
 
+  void it('client.disallow_anonymous_connection_tokens refuses a token without user id with 3500', async () => {
+    const strict = await startTestGateway({ CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET }, { configFile: { client: { disallow_anonymous_connection_tokens: true } } });
+    try {
+      const anon = newClient(strict.wsUrl, 'json', { token: signToken({ exp: Math.floor(Date.now() / 1000) + 60 }, SECRET) });
+      assert.equal(await connectOutcome(anon), 3500);
+      const named = newClient(strict.wsUrl, 'json', { token: token('named') });
+      assert.equal(await connectOutcome(named), 0);
+      named.disconnect();
+    } finally {
+      await strict.close();
+    }
+  });
+
   void it('client.connection_rate_limit answers 503 to upgrades beyond the rate', async () => {
     const limited = await startTestGateway({}, { configFile: { client: { connection_rate_limit: 3 } } });
     try {

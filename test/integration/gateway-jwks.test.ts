@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { JwksCache, TokenVerifier, InvalidTokenError } from '../../src/gateway/index.js';
+import { JwksCache, TokenVerifier, InvalidTokenError, verifyConnectToken } from '../../src/gateway/index.js';
 import { EMPTY_TOKEN_VERIFICATION } from '../../src/config/index.js';
 import { newClient, nextEvent, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
@@ -122,6 +122,16 @@ void describe('JWKS and asymmetric connection tokens', () => {
     } finally {
       b.server.close();
     }
+  });
+
+  void it('audience_regex, issuer_regex and user_id_claim', async () => {
+    const v = new TokenVerifier({
+      ...EMPTY_TOKEN_VERIFICATION, jwksPublicEndpoint: jwks.url, audienceRegex: '^app-\\d+$', issuerRegex: '^https://id\\.', userIdClaim: 'uid',
+    });
+    const ok = await sign(rsa, 'RS256', 'rsa-1', { uid: 'u-7', aud: ['other', 'app-12'], iss: 'https://id.example' });
+    assert.equal((await verifyConnectToken(ok, v, Date.now())).user, 'u-7');
+    await assert.rejects(v.verify(await sign(rsa, 'RS256', 'rsa-1', { aud: 'app-x', iss: 'https://id.example' }), Date.now()), InvalidTokenError);
+    await assert.rejects(v.verify(await sign(rsa, 'RS256', 'rsa-1', { aud: 'app-1', iss: 'https://evil.example' }), Date.now()), InvalidTokenError);
   });
 
   void it('a JWKS endpoint that is down gives the client a temporary error 100, not an invalid-token close', async () => {

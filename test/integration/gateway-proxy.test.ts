@@ -9,7 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
 import WebSocket from 'ws';
 import { freePort } from '../helpers/redis-server.js';
-import { newClient, nextEvent, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
+import {
+  CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, waitUntil, type TestGateway,
+} from '../helpers/gateway.js';
 
 interface Call { path: string; body: Record<string, unknown>; headers: IncomingMessage['headers'] }
 
@@ -21,9 +23,15 @@ async function startBackend(calls: Call[]): Promise<{ url: string; server: Serve
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       calls.push({ path: req.url ?? '', body, headers: req.headers });
-      const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? '';
+      const bearer = /^Bearer (\w+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+      const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? '';
       let answer: unknown = {};
       if (req.url === '/connect') {
+        if (session === 'forbidden') {
+          res.writeHead(403, { 'content-type': 'text/plain' });
+          res.end('forbidden');
+          return;
+        }
         if (session === 'banned') answer = { error: { code: 1403, message: 'banned' } };
         else if (session === 'kicked') answer = { disconnect: { code: 4501, reason: 'go away' } };
         else if (session === 'short') answer = { result: { user: 'shorty', expire_at: Math.floor(Date.now() / 1000) + 1 } };
@@ -61,9 +69,17 @@ function withCookie(cookie: string): typeof WebSocket {
 }
 
 function configFor(url: string): Record<string, unknown> {
-  const proxy = (path: string) => ({ endpoint: `${url}${path}`, timeout: '2s', http_headers: ['Cookie'] });
+  const proxy = (path: string) => ({ endpoint: `${url}${path}`, timeout: '2s', http_headers: ['Cookie', 'Authorization'] });
   return {
-    client: { proxy: { connect: { enabled: true, ...proxy('/connect') }, refresh: { enabled: true, ...proxy('/refresh') } } },
+    client: {
+      proxy: {
+        connect: {
+          enabled: true, ...proxy('/connect'),
+          http: { status_to_code_transforms: [{ status_code: 403, to_disconnect: { code: 4503, reason: 'forbidden' } }] },
+        },
+        refresh: { enabled: true, ...proxy('/refresh') },
+      },
+    },
     channel: {
       proxy: { subscribe: proxy('/subscribe'), publish: proxy('/publish'), sub_refresh: proxy('/sub_refresh') },
       namespaces: [
@@ -111,6 +127,21 @@ void describe('HTTP proxies to the application backend', () => {
     await waitUntil(() => pubs.length === 1, 5000, 'server-side subscription from the connect proxy');
     const rpc = await c.rpc('whoami', { q: 1 });
     assert.deepEqual(rpc.data, { method: 'whoami', user: 'alice' });
+    const metrics = await gw.registry.metrics();
+    assert.match(metrics, /gateway_proxy_requests_total\{proxy="connect",result="ok"\} [1-9]/);
+    assert.match(metrics, /gateway_proxy_request_duration_seconds_count\{proxy="rpc"\} [1-9]/);
+  });
+
+  void it('headers emulated by centrifuge-js (`headers` option) reach the connect proxy', async () => {
+    const c = newClient(gw.wsUrl, 'json', { headers: { Authorization: 'Bearer frank', 'X-Not-Listed': 'no' } });
+    clients.push(c);
+    const connected = nextEvent(c, 'connected');
+    c.connect();
+    await connected;
+    const call = calls.find((x) => x.path === '/connect' && x.headers.authorization === 'Bearer frank');
+    assert.ok(call !== undefined, 'the emulated Authorization header was forwarded');
+    assert.equal(call.headers['x-not-listed'], undefined, 'headers not in http_headers are not forwarded');
+    assert.deepEqual((await c.rpc('whoami', {})).data, { method: 'whoami', user: 'frank' });
   });
 
   void it("the backend's error reaches the client as that error, its disconnect as that disconnect", async () => {
@@ -124,6 +155,12 @@ void describe('HTTP proxies to the application backend', () => {
     kicked.connect();
     const d = await gone;
     assert.deepEqual([d.code, d.reason], [4501, 'go away']);
+
+    const forbidden = client('session=forbidden');
+    const transformed = nextEvent<{ code: number; reason: string }>(forbidden, 'disconnected');
+    forbidden.connect();
+    const t = await transformed;
+    assert.deepEqual([t.code, t.reason], [4503, 'forbidden'], 'HTTP 403 mapped by status_to_code_transforms');
   });
 
   void it('a backend that is down gives a temporary error and the client keeps retrying', async () => {
@@ -178,6 +215,27 @@ void describe('HTTP proxies to the application backend', () => {
     assert.equal(unsubscribed, false);
     assert.equal(sub.state, 'subscribed');
   });
+
+  for (const protocol of CLIENT_PROTOCOLS) {
+    void it(`connect by cookie, rpc and a replaced publish with the ${protocol} client`, async () => {
+      const c = newClient(gw.wsUrl, protocol, { websocket: withCookie(`session=${protocol}user`) });
+      clients.push(c);
+      const connected = nextEvent<{ data?: unknown }>(c, 'connected');
+      c.connect();
+      assert.deepEqual(fromPayload((await connected).data), { welcome: true });
+      assert.deepEqual(fromPayload((await c.rpc('whoami', payload(protocol, { q: 2 }))).data), { method: 'whoami', user: `${protocol}user` });
+      const sub = c.newSubscription(`room:open`);
+      const got: unknown[] = [];
+      sub.on('publication', (ctx) => got.push(fromPayload(ctx.data)));
+      sub.subscribe();
+      await nextEvent(sub, 'subscribed');
+      await sub.publish(payload(protocol, { text: `from ${protocol}` }));
+      await waitUntil(() => got.length === 1, 5000, 'replaced publication');
+      assert.deepEqual(got[0], { text: `FROM ${protocol.toUpperCase()}` });
+      sub.unsubscribe();
+      c.disconnect();
+    });
+  }
 
   void it('the refresh proxy extends a proxy-authenticated connection when it expires', async () => {
     const c = client('session=short');

@@ -101,6 +101,22 @@ void describe('cent.js against the server HTTP API', () => {
     assert.equal((await gone).code, 3503);
   });
 
+  void it('subscribe with recover_since delivers the publications after that position, then live ones', async () => {
+    const first = await cent.publish({ channel: 'chat:since', data: { n: 1 } });
+    await cent.publish({ channel: 'chat:since', data: { n: 2 } });
+    await cent.publish({ channel: 'chat:since', data: { n: 3 } });
+    const c = await connect('gil');
+    const pubs: unknown[] = [];
+    c.on('publication', (ctx) => pubs.push(ctx.data));
+    const subscribed = nextEvent<ServerSubscribedContext>(c, 'subscribed');
+    await cent.subscribe({ user: 'gil', channel: 'chat:since', recover_since: { offset: first.offset, epoch: first.epoch } } as Parameters<CentClient['subscribe']>[0]);
+    assert.equal((await subscribed).channel, 'chat:since');
+    await waitUntil(() => pubs.length === 2, 5000, 'recovered publications');
+    await cent.publish({ channel: 'chat:since', data: { n: 4 } });
+    await waitUntil(() => pubs.length === 3, 5000, 'live publication');
+    assert.deepEqual(pubs, [{ n: 2 }, { n: 3 }, { n: 4 }]);
+  });
+
   void it('pipeline sends the legacy newline-delimited POST /api and gets one result per command', async () => {
     const results = await cent.pipeline([
       { method: CentMethods.Publish, params: { channel: 'chat:pipe', data: { p: 1 } } },

@@ -107,14 +107,17 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
   });
 
   void it('subscribe and refresh go to every node as control commands', async () => {
-    resultOf(await server.api('subscribe', KEY, { user: 's1', channel: 'chat:s', info: { role: 'x' }, b64data: 'AAE=' }));
+    resultOf(await server.api('subscribe', KEY, { user: 's1', channel: 'chat:s', info: { role: 'x' }, b64data: 'AAE=', override: { presence: { value: false } } }));
     resultOf(await server.api('refresh', KEY, { user: 's1', expire_at: 2_000_000_000 }));
     await until(() => node.calls.filter((c) => c.user === 's1').length === 2, 'control commands');
     const [sub, refresh] = node.calls.filter((c) => c.user === 's1');
-    assert.deepEqual(sub, { op: 'subscribe', user: 's1', command: { type: 'subscribe', user: 's1', channel: 'chat:s', info: Buffer.from('{"role":"x"}').toString('base64'), data: 'AAE=' } });
+    assert.deepEqual(sub, { op: 'subscribe', user: 's1', command: {
+      type: 'subscribe', user: 's1', channel: 'chat:s', info: Buffer.from('{"role":"x"}').toString('base64'), data: 'AAE=', override: { presence: false },
+    } });
     assert.deepEqual(refresh, { op: 'refresh', user: 's1', command: { type: 'refresh', user: 's1', expireAt: 2_000_000_000 } });
     assert.equal(errorOf(await server.api('subscribe', KEY, { user: 's1', channel: 'nope:x' })).code, 102);
     assert.equal(errorOf(await server.api('refresh', KEY, { user: 's1', expired: true, expire_at: 5 })).code, 107);
+    assert.equal(errorOf(await server.api('subscribe', KEY, { user: 's1', channel: 'chat:s', override: { presence: true } })).code, 107);
   });
 
   void it('the legacy POST /api answers one line per command line', async () => {

@@ -50,6 +50,33 @@ export interface SubscribeCommand {
   info?: string;
   /** Subscribe push `data`, base64. */
   data?: string;
+  /** Namespace options replaced for this subscription (server API `override`). */
+  override?: SubscriptionOverrideFlags;
+  /** Recover publications after this position (server API `recover_since`). */
+  recoverSince?: { offset: number; epoch: string };
+}
+
+/** The namespace options an `override` may replace, each true or false. */
+export interface SubscriptionOverrideFlags {
+  presence?: boolean;
+  joinLeave?: boolean;
+  forcePushJoinLeave?: boolean;
+  forceRecovery?: boolean;
+  forcePositioning?: boolean;
+}
+
+const OVERRIDE_FLAGS = ['presence', 'joinLeave', 'forcePushJoinLeave', 'forceRecovery', 'forcePositioning'] as const;
+
+function decodeOverride(value: unknown): SubscriptionOverrideFlags | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const out: SubscriptionOverrideFlags = {};
+  for (const flag of OVERRIDE_FLAGS) {
+    const v = (value as Record<string, unknown>)[flag];
+    if (v === undefined) continue;
+    if (typeof v !== 'boolean') return null;
+    out[flag] = v;
+  }
+  return out;
 }
 
 /** Change the expiry of a user's connections on every node (server API `refresh`). */
@@ -148,7 +175,15 @@ export function decodeControlCommand(message: string): ControlCommand | null {
   const text = (name: string): Record<string, string> => (typeof v[name] === 'string' ? { [name]: v[name] } : {});
   if (v.type === 'subscribe') {
     if (typeof v.channel !== 'string') return null;
-    return { type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data') };
+    const override = v.override === undefined ? undefined : decodeOverride(v.override);
+    if (override === null) return null;
+    const since = v.recoverSince as Record<string, unknown> | undefined;
+    if (since !== undefined && (typeof since !== 'object' || since === null || typeof since.offset !== 'number' || typeof since.epoch !== 'string')) return null;
+    return {
+      type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data'),
+      ...(override !== undefined ? { override } : {}),
+      ...(since !== undefined ? { recoverSince: { offset: since.offset as number, epoch: since.epoch as string } } : {}),
+    };
   }
   if (v.type === 'refresh') {
     const expireAt = typeof v.expireAt === 'number' && Number.isFinite(v.expireAt) ? { expireAt: v.expireAt } : {};

@@ -35,13 +35,14 @@ export function verifierOf(v: VerifierOrSecret): TokenVerifier {
  * `channel` claim makes a connection token invalid.
  */
 export async function verifyConnectToken(token: string, verifier: VerifierOrSecret, nowMs: number): Promise<ConnectTokenClaims> {
-  const claims = await verifierOf(verifier).verify(token, nowMs);
+  const v = verifierOf(verifier);
+  const claims = await v.verify(token, nowMs);
   const expireAtMs = checkLifetime(claims, nowMs);
   const channel = claims['channel'];
   if (channel !== undefined && channel !== null && channel !== '') throw new InvalidTokenError('channel claim in a connection token');
   const subs = serverSideClaims(claims);
   return {
-    user: userIdClaim(claims),
+    user: userIdClaim(claims, v.userIdClaim),
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),
     channels: subs.map((s) => s.channel),

@@ -7,4 +7,5 @@ export { TokenVerifier, JwksCache, MAX_TOKEN_LENGTH } from './token-verifier.js'
 export type { JwtClaims, JwksOptions } from './token-verifier.js';
 export type { ServerSideSubscription, SubscriptionOverride } from './token-claims.js';
 export { TokenExpiredError, InvalidTokenError, TokenMismatchError, TokenKeysUnavailableError } from './token-errors.js';
+export { bytesClaim, metaClaim, overrideClaim, serverSideClaims, stringClaim } from './token-claims.js';
 export { MAX_TIME_CLAIM_SECONDS, MAX_USER_ID_BYTES } from './token-claims.js';

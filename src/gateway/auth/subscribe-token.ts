@@ -39,14 +39,15 @@ export interface SubscribeTokenExpectation {
 export async function verifySubscribeToken(
   token: string, verifier: VerifierOrSecret, nowMs: number, expect?: SubscribeTokenExpectation,
 ): Promise<SubscribeTokenClaims> {
-  const claims = await verifierOf(verifier).verify(token, nowMs);
+  const v = verifierOf(verifier);
+  const claims = await v.verify(token, nowMs);
   const expireAtMs = checkLifetime(claims, nowMs);
   const channel = stringClaim(claims, 'channel', '');
   if (channel === '') throw new InvalidTokenError('missing channel claim');
   const client = stringClaim(claims, 'client', '');
   const result: SubscribeTokenClaims = {
     channel,
-    user: userIdClaim(claims),
+    user: userIdClaim(claims, v.userIdClaim),
     client: client === '' ? null : client,
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),

@@ -21,10 +21,13 @@ function numericClaim(claims: JwtClaims, name: string): number | undefined {
   return v;
 }
 
-/** The `sub` claim under the user-id policy: at most {@link MAX_USER_ID_BYTES} bytes, no invisible or control characters; `''` when absent. */
-export function userIdClaim(claims: JwtClaims): string {
-  const user = stringClaim(claims, 'sub', '');
-  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user)) throw new InvalidTokenError('invalid "sub" claim');
+/**
+ * The user id claim (`sub`, or `client.token.user_id_claim`) under the user-id policy: at most
+ * {@link MAX_USER_ID_BYTES} bytes, no invisible or control characters; `''` when absent.
+ */
+export function userIdClaim(claims: JwtClaims, name = 'sub'): string {
+  const user = stringClaim(claims, name, '');
+  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user)) throw new InvalidTokenError(`invalid "${name}" claim`);
   return user;
 }
 

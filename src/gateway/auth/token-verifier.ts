@@ -102,12 +102,21 @@ export class TokenVerifier {
   private readonly rsa: KeyObject | null;
   private readonly ec: KeyObject | null;
   private readonly jwks: JWTVerifyGetKey | null;
+  private readonly audienceRegex: RegExp | null;
+  private readonly issuerRegex: RegExp | null;
 
   constructor(private readonly config: TokenVerification, jwks: JwksCache = new JwksCache()) {
     this.hmac = config.hmacSecretKey === null ? null : new TextEncoder().encode(config.hmacSecretKey);
     this.rsa = config.rsaPublicKey === null ? null : createPublicKey(config.rsaPublicKey);
     this.ec = config.ecdsaPublicKey === null ? null : createPublicKey(config.ecdsaPublicKey);
     this.jwks = config.jwksPublicEndpoint === null ? null : jwks.keySet(config.jwksPublicEndpoint);
+    this.audienceRegex = config.audienceRegex === null ? null : new RegExp(config.audienceRegex);
+    this.issuerRegex = config.issuerRegex === null ? null : new RegExp(config.issuerRegex);
+  }
+
+  /** The claim holding the user id (`client.token.user_id_claim`, default `sub`). */
+  get userIdClaim(): string {
+    return this.config.userIdClaim ?? 'sub';
   }
 
   /** True when some key is configured, so tokens can be verified at all. */
@@ -147,6 +156,14 @@ export class TokenVerifier {
         : (await jwtVerify(token, key, options)).payload;
     } catch (err) {
       throw mapJoseError(err);
+    }
+    if (this.audienceRegex !== null) {
+      const aud = payload.aud;
+      const list = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
+      if (!list.some((a) => this.audienceRegex!.test(a))) throw new InvalidTokenError('audience mismatch');
+    }
+    if (this.issuerRegex !== null && (typeof payload.iss !== 'string' || !this.issuerRegex.test(payload.iss))) {
+      throw new InvalidTokenError('issuer mismatch');
     }
     return payload as JwtClaims;
   }

@@ -5,6 +5,7 @@
  */
 
 import { rawValueAt } from '../../protocol/index.js';
+import { InvalidTokenError, overrideClaim } from '../auth/index.js';
 import { badRequest } from './api-request.js';
 import { BASE64, knownChannel, type ApiCall, type ApiMethod } from './api-methods.js';
 
@@ -42,13 +43,24 @@ const subscribe: ApiMethod = async (call) => {
   const user = request.requiredString('user');
   const channel = request.requiredString('channel');
   const client = request.optionalString('client');
-  for (const name of ['session', 'recover_since', 'override']) request.unsupported(name);
+  request.unsupported('session');
+  const since = request.optionalObject('recover_since');
+  const recoverSince = since === undefined ? undefined
+    : { offset: since.optionalInteger('offset', 0, Number.MAX_SAFE_INTEGER, 0), epoch: since.optionalString('epoch') ?? '' };
   knownChannel(deps, channel);
   const info = bytesParam(call, 'info');
   const data = bytesParam(call, 'data');
+  let override;
+  try {
+    override = overrideClaim(request.body) ?? undefined;
+  } catch (err) {
+    if (err instanceof InvalidTokenError) throw badRequest('override must be {"presence": {"value": true}, …} with boolean values');
+    throw err;
+  }
   await deps.control.send({
     type: 'subscribe', user, channel,
     ...(client !== undefined ? { client } : {}), ...(info !== undefined ? { info } : {}), ...(data !== undefined ? { data } : {}),
+    ...(override !== undefined ? { override } : {}), ...(recoverSince !== undefined ? { recoverSince } : {}),
   });
   return '{}';
 };

@@ -5,11 +5,15 @@
  */
 
 import type { Logger } from 'pino';
+import { performance } from 'node:perf_hooks';
 import type { ProxyConfig, ProxyEndpoint } from '../../config/index.js';
 import { LogThrottle } from '../../log/index.js';
-import { Errors, ReplyError, type Bytes, type ChannelName, type ClientId, type ProtocolType, type UserId } from '../../protocol/index.js';
-import { InvalidTokenError, type ServerSideSubscription, type SubscriptionOverride } from '../auth/index.js';
-import { bytesClaim, metaClaim, overrideClaim, serverSideClaims, stringClaim } from '../auth/token-claims.js';
+import type { GatewayMetrics } from '../../metrics/index.js';
+import { DisconnectError, Errors, ReplyError, type Bytes, type ChannelName, type ClientId, type ProtocolType, type UserId } from '../../protocol/index.js';
+import {
+  bytesClaim, InvalidTokenError, metaClaim, overrideClaim, serverSideClaims, stringClaim,
+  type ServerSideSubscription, type SubscriptionOverride,
+} from '../auth/index.js';
 import { callProxy, ProxyUnavailableError, type ProxyResult } from './proxy-http.js';
 
 export type ProxyKind = 'connect' | 'refresh' | 'subscribe' | 'subRefresh' | 'publish' | 'rpc';
@@ -89,7 +93,11 @@ export class BackendProxies {
   /** Header names any proxy forwards, for transports to keep from their request. */
   readonly forwardedHeaders: ReadonlySet<string>;
 
-  constructor(private readonly config: ProxyConfig, private readonly logger: Logger) {
+  constructor(
+    private readonly config: ProxyConfig,
+    private readonly logger: Logger,
+    private readonly metrics?: Pick<GatewayMetrics, 'proxyRequestsTotal' | 'proxyRequestDuration'>,
+  ) {
     const names = new Set<string>();
     for (const p of [config.connect, config.refresh, config.subscribe, config.subRefresh, config.publish, config.rpc]) {
       for (const h of p?.httpHeaders ?? []) names.add(h);
@@ -115,14 +123,20 @@ export class BackendProxies {
     if (endpoint === null) throw new ReplyError(Errors.notAvailable);
     const full: Record<string, unknown> = { client: conn.id, transport: 'websocket', protocol: conn.protocol, encoding: 'json', ...body };
     if (conn.meta !== undefined && kind !== 'connect') full['meta'] = JSON.parse(decoder.decode(conn.meta));
+    const started = performance.now();
+    let result = 'ok';
     try {
       return await callProxy(endpoint, full, conn.transportHeaders);
     } catch (err) {
+      result = err instanceof ProxyUnavailableError ? 'unavailable' : err instanceof DisconnectError ? 'disconnect' : 'error';
       if (err instanceof ProxyUnavailableError) {
         const held = unavailableLog.pass();
         if (held !== null) this.logger.warn({ proxy: kind, why: err.why, similarLinesHeld: held }, 'proxy call failed; the client gets a temporary error');
       }
       throw err;
+    } finally {
+      this.metrics?.proxyRequestsTotal.inc({ proxy: kind, result });
+      this.metrics?.proxyRequestDuration.observe({ proxy: kind }, (performance.now() - started) / 1000);
     }
   }
 

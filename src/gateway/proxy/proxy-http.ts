@@ -61,6 +61,9 @@ export async function callProxy(proxy: ProxyEndpoint, body: Record<string, unkno
     });
     if (res.status !== 200) {
       await res.body?.cancel();
+      const t = proxy.statusTransforms.find((x) => x.statusCode === res.status);
+      if (t?.toDisconnect !== undefined) throw new DisconnectError(t.toDisconnect, t.toDisconnect.reason);
+      if (t?.toError !== undefined) throw new ReplyError(t.toError);
       throw new ProxyUnavailableError(`status ${res.status}`);
     }
     const declared = Number(res.headers.get('content-length'));
@@ -70,7 +73,7 @@ export async function callProxy(proxy: ProxyEndpoint, body: Record<string, unkno
     }
     text = await res.text();
   } catch (err) {
-    if (err instanceof ProxyUnavailableError) throw err;
+    if (err instanceof ReplyError || err instanceof DisconnectError) throw err;
     throw new ProxyUnavailableError((err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable');
   }
   if (text.length > MAX_ANSWER_BYTES) throw new ProxyUnavailableError('answer too large');

@@ -270,7 +270,7 @@ class StreamWorker implements Worker {
         this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });
         if (issued.length === 0) return 'ack';
         consumer.ackWhenStored(entry.entryId, issued.length === 1 ? issued[0] as Promise<void> : Promise.all(issued).then(() => undefined));
-        return 'handled';
+        return 'settled';
       } catch (err) {
         if (err instanceof ClientError) {
           // A refusal is the handler's answer, not a failure: final, never retried or dead-lettered.
@@ -316,7 +316,7 @@ class StreamWorker implements Worker {
         await this.queue.moveToDeadLetter(consumer.stream, entryId, error, attempts);
         this.o.metrics?.deadLetteredTotal.inc();
         this.logger.error({ entryId, stream: consumer.stream, attempts, error }, 'message moved to dead-letter stream');
-        return 'handled';
+        return 'settled';
       } catch (err) {
         this.o.metrics?.redisErrorsTotal.inc();
         if (consumer.isStopping) return 'abandon';

@@ -9,7 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { createReconnectClient, type WebSocketConstructor } from '../src/client/index.js';
+import { createReconnectClient } from '../src/client/index.js';
 import { signToken } from '../src/gateway/index.js';
 
 const env = process.env;
@@ -34,7 +34,7 @@ const client = createReconnectClient({
   url: urls,
   data: { name: userName },
   token,
-  websocket: WebSocket as unknown as WebSocketConstructor,
+  websocket: WebSocket,
   minReconnectDelay: Number(env.MIN_RECONNECT_DELAY_MS ?? 500),
   maxReconnectDelay: Number(env.MAX_RECONNECT_DELAY_MS ?? 20_000),
   maxServerPingDelay: 10_000,
@@ -75,7 +75,7 @@ client.on('unsubscribed', ({ channel: ch, code, reason }) => say(`unsubscribed f
 client.on('publication', ({ data, offset, recovered, info }) => {
   if (recovered) stats.recovered++;
   else stats.live++;
-  const text = typeof data === 'object' && data !== null && 'text' in data ? String((data as { text: unknown }).text) : JSON.stringify(data);
+  const text = typeof data === 'object' && data !== null && 'text' in data ? String(data.text) : JSON.stringify(data);
   say(`message${recovered ? ' (recovered)' : ''} #${offset ?? '-'} from ${info?.user || info?.client || 'server'}: ${text}`);
 });
 

@@ -96,7 +96,7 @@ export class ChannelSubscription {
   }
 
   get state(): 'unsubscribed' | 'subscribing' | 'subscribed' {
-    return this.subscription.state as 'unsubscribed' | 'subscribing' | 'subscribed';
+    return this.subscription.state;
   }
 
   subscribe(): void {

@@ -125,7 +125,7 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
   }
 
   get state(): ConnectionState {
-    return this.centrifuge.state as ConnectionState;
+    return this.centrifuge.state;
   }
 
   /** The server-assigned id of the current connection; null when not connected. */
@@ -202,7 +202,7 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
     const c = this.centrifuge;
     c.on('state', (ctx) => {
       this.log(`state ${ctx.oldState} -> ${ctx.newState}`);
-      this.emit('state', { state: ctx.newState as ConnectionState, previous: ctx.oldState as ConnectionState });
+      this.emit('state', { state: ctx.newState, previous: ctx.oldState });
     });
     c.on('connecting', (ctx) => {
       this.markFailure();

@@ -12,7 +12,7 @@ export class TypedEmitter<Events extends EventMap> {
       set = new Set();
       this.listeners.set(event, set);
     }
-    set.add(listener as Listener<never>);
+    set.add(listener);
     return this;
   }
 
@@ -25,7 +25,7 @@ export class TypedEmitter<Events extends EventMap> {
   }
 
   off<E extends keyof Events>(event: E, listener: Listener<Events[E]>): this {
-    this.listeners.get(event)?.delete(listener as Listener<never>);
+    this.listeners.get(event)?.delete(listener);
     return this;
   }
 

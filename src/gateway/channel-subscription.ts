@@ -20,7 +20,7 @@ export interface SubscriptionOwner {
   /** Writes a shared push; false when the connection is gone. */
   sendPush(push: EncodedPush): boolean;
   /** Ends this subscription with an unsubscribe push 2500 so the client resubscribes with recovery. */
-  resubscribe(subscription: ChannelSubscription): void;
+  unsubscribeToRecover(subscription: ChannelSubscription): void;
 }
 
 export type SubscriptionStatus = 'subscribing' | 'subscribed' | 'removed';
@@ -79,7 +79,7 @@ export class ChannelSubscription {
     const offset = pub.offset ?? 0;
     if (this.positioned && offset > 0) {
       if (epoch !== this.epoch || offset > this.offset + 1) {
-        this.owner.resubscribe(this);
+        this.owner.unsubscribeToRecover(this);
         return;
       }
       if (offset <= this.offset) return;
@@ -125,7 +125,7 @@ export class ChannelSubscription {
     const buffered = this.buffer;
     this.buffer = [];
     if (this.overflowed && this.positioned) {
-      this.owner.resubscribe(this);
+      this.owner.unsubscribeToRecover(this);
       return;
     }
     for (const b of buffered) {

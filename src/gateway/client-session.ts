@@ -502,7 +502,7 @@ export class ClientSession implements SubscriptionOwner {
     }
   }
 
-  resubscribe(sub: ChannelSubscription): void {
+  unsubscribeToRecover(sub: ChannelSubscription): void {
     // A server-side subscription is re-established only by a reconnect (with recovery through
     // the connect's `subs`), so a gap there closes the connection with 3010.
     if (sub.serverSide) this.close(Disconnects.insufficientState);

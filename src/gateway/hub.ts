@@ -128,7 +128,7 @@ export class Hub implements BrokerEventHandler {
     for (const entry of this.channels.values()) {
       for (const sub of entry.subscribers) {
         if (sub.positioned && sub.status === 'subscribed') {
-          sub.owner.resubscribe(sub);
+          sub.owner.unsubscribeToRecover(sub);
           count++;
         }
       }

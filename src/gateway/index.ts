@@ -2,7 +2,6 @@ export { createOriginCheck, describeOriginPolicy, type OriginCheck, type OriginP
 export { Gateway, WEBSOCKET_PATH, UNI_WEBSOCKET_PATH, type GatewayOptions, type GatewayPorts, type Lifecycle } from './gateway.js';
 export type { ReadinessChecks, ReadinessReport } from './readiness.js';
 export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';
-export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
 export {

@@ -26,7 +26,6 @@ export class GatewayMetrics {
   readonly redisErrorsTotal: Counter<'component'>;
   readonly redisReconnectsTotal: Counter<'component'>;
   readonly routeCacheTotal: Counter<'result'>;
-  readonly brokerLag: Histogram;
   readonly slowDisconnectsTotal: Counter;
   readonly apiRequestsTotal: Counter<'method' | 'result'>;
   readonly proxyRequestsTotal: Counter<'proxy' | 'result'>;
@@ -58,7 +57,6 @@ export class GatewayMetrics {
     this.redisErrorsTotal = new Counter({ name: 'gateway_redis_errors_total', help: 'Redis command or connection errors', labelNames: ['component'], registers });
     this.redisReconnectsTotal = new Counter({ name: 'gateway_redis_reconnects_total', help: 'Redis reconnections', labelNames: ['component'], registers });
     this.routeCacheTotal = new Counter({ name: 'gateway_route_cache_total', help: 'Route cache lookups', labelNames: ['result'], registers });
-    this.brokerLag = new Histogram({ name: 'gateway_broker_lag_seconds', help: 'Publication time to local delivery', buckets: latencyBuckets, registers });
     this.slowDisconnectsTotal = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because their outgoing queue overflowed', registers });
     this.apiRequestsTotal = new Counter({
       name: 'gateway_api_requests_total', help: 'Server HTTP API requests by method and result (ok, error)', labelNames: ['method', 'result'], registers,

@@ -1,6 +1,6 @@
 /** The JSON codec: newline-separated JSON objects in text frames. */
 
-import type { Codec } from './codec.js';
+import type { Codec } from './codec-contract.js';
 import { decodeJsonCommands } from './json-decode.js';
 import { encodeJsonReply } from './json-encode.js';
 

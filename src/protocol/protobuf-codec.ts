@@ -1,6 +1,6 @@
 /** The protobuf codec: varint length-delimited messages concatenated in binary frames. */
 
-import type { Codec } from './codec.js';
+import type { Codec } from './codec-contract.js';
 import { decodeProtobufCommands } from './protobuf-decode.js';
 import { encodeProtobufReply } from './protobuf-encode.js';
 

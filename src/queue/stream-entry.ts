@@ -44,6 +44,7 @@ export function decodeStreamEntry(fields: readonly string[]): StreamMessage | nu
       case 'method': method = value; break;
       case 'reply_to': replyTo = value; break;
       case 'data_encoding': dataEncoding = value; break;
+      default: break;
     }
   }
   const tsMs = Number(ts);

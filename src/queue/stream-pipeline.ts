@@ -5,18 +5,14 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import { Errors, ReplyError } from '../protocol/index.js';
-import {
-  ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, defaultPool,
-  type PoolName, type WorkerRegistry,
-} from '../routing/index.js';
+import { ChannelRouter, MemoryWorkerRegistry, NoWorkersError, type WorkerRegistry } from '../routing/index.js';
 import { MemoryStreamQueue } from './memory-stream-queue.js';
 import type { MessagePipeline, StreamMessage, SubmitOptions, WorkerId } from './message.js';
 import { PipelineError } from './pipeline-error.js';
-import { connectRedis, openRedis } from './redis-connection.js';
-import { RedisStreamQueue } from './redis-stream-queue.js';
+import { connectRedis, defaultPool, openRedis, type PoolName } from '../redis/index.js';
+import { composeRedisPipeline } from './compose-redis-pipeline.js';
 import { DeadlineSweep } from './deadline-sweep.js';
 import type { RpcReply, StreamQueue } from './stream-queue.js';
 
@@ -234,12 +230,12 @@ export interface RedisPipelineOptions {
 
 /** A pipeline on Redis owning its producer connection (auto-pipelined, fails fast while Redis is down). */
 export function createRedisPipeline(options: RedisPipelineOptions): StreamPipeline {
-  const redis: Redis = openRedis(options.redisUrl, { role: 'producer', commandTimeoutMs: options.submitTimeoutMs ?? 2000, name: `gateway:${options.nodeId}` });
+  const redis = openRedis(options.redisUrl, { role: 'producer', commandTimeoutMs: options.submitTimeoutMs ?? 2000, name: `gateway:${options.nodeId}` });
   redis.on('error', () => {});
-  const keys = new PipelineKeys({ prefix: options.prefix, hashTags: options.hashTags ?? false });
-  const queue = new RedisStreamQueue({ redis, keys, ...(options.maxLen === undefined ? {} : { maxLen: options.maxLen }) });
-  const registry = new RedisWorkerRegistry({ redis, keys });
-  const pools = new Map((options.pools ?? []).map((pool) => [pool, new RedisWorkerRegistry({ redis, keys, pool })]));
+  const { queue, registry, pools } = composeRedisPipeline({
+    redis, prefix: options.prefix, hashTags: options.hashTags ?? false, pools: options.pools ?? [],
+    ...(options.maxLen === undefined ? {} : { maxLen: options.maxLen }),
+  });
   return new StreamPipeline({
     queue, registry, pools, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
     ...(options.submitTimeoutMs === undefined ? {} : { submitTimeoutMs: options.submitTimeoutMs }),

@@ -9,11 +9,12 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
-import { RedisStreamQueue, connectRedis, openRedis, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry, validateWorkerId, type WorkerBeat, type WorkerRegistry } from '../routing/index.js';
+import { composeRedisPipeline, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
+import type { WorkerBeat, WorkerRegistry } from '../routing/index.js';
 import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
+import { connectRedis, openRedis, validateWorkerId } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 
@@ -69,9 +70,11 @@ class StreamWorker implements Worker {
       const redis = openRedis(this.o.redisUrl, { role: 'worker', name: `worker:${this.id}` });
       redis.on('error', () => {});
       this.redis = redis;
-      const keys = new PipelineKeys({ prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false });
-      this.queue = new RedisStreamQueue({ redis, keys });
-      this.registry = new RedisWorkerRegistry({ redis, keys, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }) });
+      const parts = composeRedisPipeline({
+        redis, prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }),
+      });
+      this.queue = parts.queue;
+      this.registry = parts.registry;
       await connectRedis(redis);
     } else {
       throw new TypeError('createWorker: pass redisUrl, or queue and registry');
@@ -267,7 +270,7 @@ class StreamWorker implements Worker {
         this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });
         if (issued.length === 0) return 'ack';
         consumer.ackWhenStored(entry.entryId, issued.length === 1 ? issued[0] as Promise<void> : Promise.all(issued).then(() => undefined));
-        return 'handled';
+        return 'settled';
       } catch (err) {
         if (err instanceof ClientError) {
           // A refusal is the handler's answer, not a failure: final, never retried or dead-lettered.
@@ -313,7 +316,7 @@ class StreamWorker implements Worker {
         await this.queue.moveToDeadLetter(consumer.stream, entryId, error, attempts);
         this.o.metrics?.deadLetteredTotal.inc();
         this.logger.error({ entryId, stream: consumer.stream, attempts, error }, 'message moved to dead-letter stream');
-        return 'handled';
+        return 'settled';
       } catch (err) {
         this.o.metrics?.redisErrorsTotal.inc();
         if (consumer.isStopping) return 'abandon';

@@ -9,11 +9,11 @@ import { loadConfig, loadOrExit, loadWorkerConfig, type Config, type Env, type W
 import { ChannelPublisher, RedisBroker } from '../engine/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { WorkerMetrics, collectProcessMetrics } from '../metrics/index.js';
-import { asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, type RedisTarget } from '../queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry } from '../routing/index.js';
+import { composeRedisPipeline } from '../queue/index.js';
 import { createWorker } from './create-worker.js';
 import { startWorkerMetricsServer } from './worker-metrics-server.js';
 import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
+import { connectRedis, openRedisConnection, type RedisTarget } from '../redis/index.js';
 
 export interface RunWorkerOptions {
   /** The process environment (e.g. `withDotEnv(process.env)`), read with loadConfig and loadWorkerConfig. */
@@ -66,20 +66,16 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
   const publisher = new ChannelPublisher(broker, config.channel);
 
-  // Standalone: the worker opens its own connection (historical key names). Cluster: composed here,
-  // with hash-tagged keys so each worker's stream, lock and dead-letter stream share one slot.
-  const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
-  const queueConn = config.redisCluster ? openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` }) : null;
-  const queue = queueConn === null ? null : new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
-  if (queueConn !== null) {
-    queueConn.on('error', () => {});
-    await connectRedis(queueConn);
-  }
+  // Standalone keeps the historical key names; a cluster hash-tags them so each worker's stream,
+  // lock and dead-letter stream share one slot.
+  const queueConn = openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` });
+  queueConn.on('error', () => {});
+  await connectRedis(queueConn);
+  const { keys, queue, registry: poolRegistry } = composeRedisPipeline({
+    redis: queueConn, prefix: config.redisPrefix, hashTags: config.redisCluster, pool: workerConfig.workerPool,
+  });
   const worker = createWorker({
-    id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics,
-    ...(queue === null || queueConn === null
-      ? { redisUrl: config.redisUrl }
-      : { queue, registry: new RedisWorkerRegistry({ redis: queueConn, keys, pool: workerConfig.workerPool }) }),
+    id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics, queue, registry: poolRegistry,
     pool: workerConfig.workerPool,
     publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
     concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
@@ -101,10 +97,10 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
     force.unref();
     worker.close()
-      .then(() => queue?.close())
+      .then(() => queue.close())
       .then(() => broker.close())
       .then(() => {
-        queueConn?.disconnect();
+        queueConn.disconnect();
         redis.disconnect();
         metricsServer?.server.close();
         logger.info('worker stopped');

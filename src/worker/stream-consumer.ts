@@ -8,8 +8,8 @@ import type { Logger } from 'pino';
 import type { QueueEntry, StreamQueue, WorkerId } from '../queue/index.js';
 import { ChannelLanes } from './channel-lanes.js';
 
-/** 'ack': finished, acknowledge it. 'handled': finished and already acknowledged (dead-lettered). 'abandon': leave it pending. */
-export type EntryOutcome = 'ack' | 'handled' | 'abandon';
+/** 'ack': finished, acknowledge it. 'settled': finished, acknowledged elsewhere (dead-lettered, or once its publications are stored). 'abandon': leave it pending. */
+export type EntryOutcome = 'ack' | 'settled' | 'abandon';
 
 export interface StreamConsumerOptions {
   queue: StreamQueue;

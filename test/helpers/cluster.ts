@@ -22,15 +22,17 @@ import type { Logger } from 'pino';
 import {
   ChannelPublisher, ControlPlane, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager, type LocalNode,
 } from '../../src/engine/index.js';
-import { DirectPipeline, Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
+import { Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
+import { DirectPipeline } from './direct-pipeline.js';
 import { createHttpApi } from '../../src/gateway/http-api.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { GatewayMetrics } from '../../src/metrics/index.js';
-import { connectRedis, createRedisPipeline, openRedis, type MessagePipeline, type StreamMessage } from '../../src/queue/index.js';
+import { createRedisPipeline, type MessagePipeline, type StreamMessage } from '../../src/queue/index.js';
 import { createWorker, type MessageHandler, type Worker, type WorkerContext } from '../../src/worker/index.js';
 import { Registry } from 'prom-client';
 import { RedisServer } from './redis-server.js';
+import { connectRedis, openRedis } from '../../src/redis/index.js';
 
 export const API_KEY = 'cluster-test-api-key';
 
@@ -304,7 +306,7 @@ export async function spawnClusterGateway(options: Omit<ClusterGatewayOptions, '
   const child = spawn(process.execPath, ['--import', 'tsx', processScript, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [chunk] = await once(child.stdout!, 'data') as [Buffer];
+  const [chunk] = await once(child.stdout, 'data') as [Buffer];
   const ports = JSON.parse(chunk.toString()) as { wsUrl: string; metricsUrl: string };
   return {
     child, ...ports,
@@ -430,13 +432,13 @@ export async function spawnBinGateway(env: Record<string, string>): Promise<Gate
       buffered += chunk.toString();
       for (const line of buffered.split('\n')) {
         if (!line.includes('gateway listening')) continue;
-        child.stdout!.off('data', onData);
-        child.stdout!.resume();
+        child.stdout.off('data', onData);
+        child.stdout.resume();
         resolve(JSON.parse(line) as { websocket: number; metrics: number });
         return;
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => reject(new Error(`bin/gateway.ts exited with ${code} before listening`)));
   });
   const ports = await listening;

@@ -115,7 +115,7 @@ export function engineContract(makeFactory: () => EngineFactory): void {
       assert.equal(first!.offset, undefined);
       assert.equal(first!.info?.user, 'u1');
       assert.equal(first!.info?.client, 'c1');
-      assert.equal(text(first!.info!.conn_info!), '{"a":1}');
+      assert.equal(text(first!.info.conn_info!), '{"a":1}');
       assert.deepEqual(first!.tags, { k: 'v' });
       assert.equal(text(second!.data), '{"x":2}');
       assert.equal(second!.offset, 1);

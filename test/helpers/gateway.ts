@@ -13,11 +13,13 @@ import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { ChannelPublisher, MemoryBroker, MemoryPresenceManager, type Broker, type PresenceManager } from '../../src/engine/index.js';
-import { DirectPipeline, Gateway, WEBSOCKET_PATH, type HttpRouteHandler } from '../../src/gateway/index.js';
+import { Gateway, WEBSOCKET_PATH, type HttpRouteHandler } from '../../src/gateway/index.js';
+import { DirectPipeline } from './direct-pipeline.js';
 import { createLogger } from '../../src/log/index.js';
 import { GatewayMetrics } from '../../src/metrics/index.js';
 import type { MessagePipeline } from '../../src/queue/index.js';
 import { freePort } from './redis-server.js';
+import { eventually } from './eventually.js';
 
 export interface TestGatewayParts {
   /** Omitted: a fresh MemoryBroker. */
@@ -106,18 +108,14 @@ export function nextEvent<T>(emitter: Emitter, event: string, timeoutMs = 5000):
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs);
     emitter.once(event, (ctx: never) => {
       clearTimeout(timer);
-      resolve(ctx as T);
+      resolve(ctx);
     });
   });
 }
 
 /** Polls `check` until it returns true; rejects after `timeoutMs`. */
 export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await eventually(check, { timeoutMs, what });
 }
 
 /** Payload as the given client build sends it: objects for JSON, UTF-8 JSON bytes for protobuf. */

@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { LocalNode, LocalNodeStats, RefreshCommand, SubscribeCommand } from '../../src/engine/index.js';
 import type { HttpApiHandler } from '../../src/gateway/http-api.js';
+import { eventually } from './eventually.js';
 
 export type LocalCall =
   | { op: 'disconnect'; user: string; code: number; reason: string; client?: string }
@@ -53,11 +53,7 @@ export class RecordingLocalNode implements LocalNode {
 
 /** Waits until `done()` holds; fails after `timeoutMs`. */
 export async function until(done: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
+  await eventually(done, { timeoutMs, what, intervalMs: 20 });
 }
 
 export interface ApiResponse {

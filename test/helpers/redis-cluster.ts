@@ -7,9 +7,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { freePort } from './redis-server.js';
+import { eventually } from './eventually.js';
 
 const run = promisify(execFile);
 
@@ -19,12 +19,7 @@ async function cli(port: number, ...args: string[]): Promise<string> {
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(25);
-  }
-  throw new Error(`redis cluster: ${what} not reached in ${timeoutMs} ms`);
+  await eventually(check, { timeoutMs, what: `redis cluster: ${what}`, intervalMs: 25, ignoreErrors: true });
 }
 
 export class RedisCluster {

@@ -25,7 +25,7 @@ export function newTransportClient(wsUrl: string, transport: EmulationTransport,
   const base = wsPortHttpUrl(wsUrl);
   const opts: Partial<Options> = {
     emulationEndpoint: `${base}/emulation`,
-    eventsource: EventSource as unknown as Options['eventsource'],
+    eventsource: EventSource,
     minReconnectDelay: 50, maxReconnectDelay: 300, timeout: 4000,
     ...options,
   };

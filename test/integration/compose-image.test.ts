@@ -118,7 +118,7 @@ void test('compiled code imports only production dependencies (the runtime stage
   // The package's own name: examples import `realtime-message/worker`, resolved by Node to the package itself.
   const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules, pkg.name]);
   const missing = new Set<string>();
-  for (const file of listFiles(join(context, 'dist')).filter((f) => f.endsWith('.js') && !f.includes(`${join('dist', 'test')}`))) {
+  for (const file of listFiles(join(context, 'dist')).filter((f) => f.endsWith('.js') && !f.includes(join('dist', 'test')))) {
     const code = readFileSync(file, 'utf8');
     for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
       const spec = m[1] ?? '';

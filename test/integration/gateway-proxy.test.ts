@@ -23,7 +23,7 @@ async function startBackend(calls: Call[]): Promise<{ url: string; server: Serve
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       calls.push({ path: req.url ?? '', body, headers: req.headers });
-      const bearer = /^Bearer (\w+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+      const bearer = /^Bearer (\w+)$/.exec(req.headers.authorization ?? '')?.[1];
       const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1] ?? bearer ?? '';
       let answer: unknown = {};
       if (req.url === '/connect') {

@@ -48,7 +48,7 @@ void describe('gateway metrics after real traffic', () => {
   void it('counts connects, reconnects, disconnects by code, commands and publishes', async (t) => {
     const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
     // The reconnecting client starts on gw0 and fails over to gw1 when gw0 drops it.
-    const rc = new ReconnectClient({ url: [gw0!.wsUrl, gw1!.wsUrl], websocket: WebSocket, minReconnectDelay: 50, maxReconnectDelay: 200 });
+    const rc = new ReconnectClient({ url: [gw0.wsUrl, gw1.wsUrl], websocket: WebSocket, minReconnectDelay: 50, maxReconnectDelay: 200 });
     closers.push(() => rc.disconnect());
     const received: unknown[] = [];
     rc.subscribe(channels[0]!, { publication: (e) => received.push(e.data) });
@@ -61,10 +61,10 @@ void describe('gateway metrics after real traffic', () => {
     await waitUntil(() => received.length === 1, 4000, 'publication through the worker');
 
     const reconnected = new Promise<number>((resolve) => rc.once('reconnected', (e) => resolve(e.downtimeMs)));
-    assert.equal(gw0!.gateway.disconnectClient(firstId), true); // 3011 force reconnect
+    assert.equal(gw0.gateway.disconnectClient(firstId), true); // 3011 force reconnect
     const downtimeMs = await reconnected;
     t.diagnostic(`server disconnect 3011 -> reconnected to the other gateway in ${downtimeMs} ms`);
-    assert.equal(rc.url, gw1!.wsUrl);
+    assert.equal(rc.url, gw1.wsUrl);
     clientIds.add(rc.clientId!);
     await rc.publish(channels[0]!, { text: 'two' });
     await waitUntil(() => received.length === 2, 4000, 'publication after the reconnect');
@@ -78,18 +78,18 @@ void describe('gateway metrics after real traffic', () => {
       clientIds.add(await connected);
       return c;
     };
-    const leaver = await plain(gw1!.wsUrl);
+    const leaver = await plain(gw1.wsUrl);
     const sub = leaver.newSubscription(channels[1]!);
     sub.subscribe();
     await sub.ready(4000);
     await leaver.publish(channels[1]!, { text: 'three' });
     await assert.rejects(leaver.publish('nowhere:x', { text: 'refused' }), (err: { code: number }) => err.code === 102);
     leaver.disconnect();
-    await waitUntil(() => gw1!.gateway.connectionCount === 1, 4000, 'leaver gone');
-    await plain(gw1!.wsUrl);
+    await waitUntil(() => gw1.gateway.connectionCount === 1, 4000, 'leaver gone');
+    await plain(gw1.wsUrl);
 
-    const m0 = await scrape(gw0!.metricsUrl);
-    const m1 = await scrape(gw1!.metricsUrl);
+    const m0 = await scrape(gw0.metricsUrl);
+    const m1 = await scrape(gw1.metricsUrl);
 
     assertFamily(m0, 'gateway_disconnect_total', 'counter', ['reason', 'code']);
     assert.equal(total(m0, 'gateway_disconnect_total', { code: '3011' }), 1, 'the forced reconnect on gw0');

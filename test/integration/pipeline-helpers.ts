@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '../helpers/eventually.js';
 
 const children = new Set<ChildProcess>();
 
@@ -23,7 +24,7 @@ export async function spawnWorker(env: Record<string, string>): Promise<ChildPro
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
-  const [chunk] = await once(child.stdout!, 'data') as [Buffer];
+  const [chunk] = await once(child.stdout, 'data') as [Buffer];
   if (!chunk.toString().includes('ready')) throw new Error(`worker did not start: ${chunk.toString()}`);
   return child;
 }
@@ -36,11 +37,7 @@ export async function killHard(child: ChildProcess): Promise<void> {
 }
 
 export async function waitUntil(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!await cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await eventually(cond, { timeoutMs, what, intervalMs: 20 });
 }
 
 /**

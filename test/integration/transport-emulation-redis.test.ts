@@ -28,8 +28,8 @@ void describe('emulation requests forwarded between gateways (Redis mode)', () =
   for (const [transport, protocol] of CASES) {
     void it(`${transport} (${protocol}): stream on gw0, commands posted to gw1`, async () => {
       const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
-      const streamBase = wsPortHttpUrl(gw0!.wsUrl);
-      const emulationBase = wsPortHttpUrl(gw1!.wsUrl);
+      const streamBase = wsPortHttpUrl(gw0.wsUrl);
+      const emulationBase = wsPortHttpUrl(gw1.wsUrl);
       const endpoints = [{ transport, endpoint: `${streamBase}/connection/${transport}` }];
       const opts = {
         emulationEndpoint: `${emulationBase}/emulation`, eventsource: EventSource, timeout: 4000,
@@ -49,19 +49,19 @@ void describe('emulation requests forwarded between gateways (Redis mode)', () =
       await sub.publish(payload(protocol, { text: 'through gw1' }));
       await waitUntil(() => got.length === 1, 4000, 'the publication');
       assert.deepEqual(got, [{ text: 'through gw1' }]);
-      assert.equal(gw0!.gateway.connectionCount, 1, 'the stream stays on gw0');
-      assert.equal(gw1!.gateway.connectionCount, 0);
+      assert.equal(gw0.gateway.connectionCount, 1, 'the stream stays on gw0');
+      assert.equal(gw1.gateway.connectionCount, 0);
       c.disconnect();
-      await waitUntil(() => gw0!.gateway.connectionCount === 0, 4000, 'the stream to end');
+      await waitUntil(() => gw0.gateway.connectionCount === 0, 4000, 'the stream to end');
     });
   }
 
   void it('forwards only to nodes the registry lists: another node id is answered 404', async () => {
     const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
-    const post = (node: string): Promise<Response> => fetch(`${wsPortHttpUrl(gw1!.wsUrl)}/emulation`, {
+    const post = (node: string): Promise<Response> => fetch(`${wsPortHttpUrl(gw1.wsUrl)}/emulation`, {
       method: 'POST', body: JSON.stringify({ node, session: 'no-such-session', data: '{}' }),
     });
     assert.equal((await post('no-such-node')).status, 404);
-    assert.equal((await post(gw0!.nodeId)).status, 204, 'a live node: forwarded (the session is not there, nothing happens)');
+    assert.equal((await post(gw0.nodeId)).status, 204, 'a live node: forwarded (the session is not there, nothing happens)');
   });
 });

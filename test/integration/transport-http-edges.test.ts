@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DirectPipeline } from '../../src/gateway/index.js';
+import { DirectPipeline } from '../helpers/direct-pipeline.js';
 import type { MessagePipeline } from '../../src/queue/index.js';
 import { startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 import { wsPortHttpUrl } from '../helpers/transports.js';

@@ -143,7 +143,7 @@ void describe('unidirectional transports', () => {
     await gw.publisher.publish('chat:uni-ws', JSON.stringify({ text: 'to the socket' }));
     await waitUntil(() => got.some((p) => p.pub !== undefined), 4000, 'publication');
     assert.deepEqual(got.find((p) => p.pub !== undefined)?.pub?.data, { text: 'to the socket' });
-    assert.equal(gw.gateway.disconnectClient(got[0]!.connect!.client), true);
+    assert.equal(gw.gateway.disconnectClient(got[0].connect.client), true);
     assert.equal(await closed, 3011);
     assert.deepEqual(got.at(-1), { disconnect: { code: 3011, reason: 'force reconnect' } });
   });

@@ -252,7 +252,7 @@ void describe('documentation', () => {
   void it('.env.example and docs/configuration.md document exactly the variables loadConfig and loadWorkerConfig read', async () => {
     const { readFileSync } = await import('node:fs');
     const read = new Set<string>();
-    const spy = new Proxy({} as Record<string, string | undefined>, {
+    const spy = new Proxy({}, {
       get: (_t, key) => {
         if (typeof key === 'string') read.add(key);
         return undefined;

@@ -14,7 +14,7 @@ void describe('publication codec', () => {
     assert.equal(pub.offset, 7);
     assert.deepEqual(pub.tags, { kind: 'chat', 'é': '' });
     assert.equal(pub.info?.user, 'ユーザー');
-    assert.deepEqual([...pub.info!.conn_info!], [...info.conn_info]);
+    assert.deepEqual([...pub.info.conn_info!], [...info.conn_info]);
     assert.equal(pub.info?.chan_info?.length, 0);
   });
 

@@ -24,7 +24,7 @@ class RecordingOwner implements SubscriptionOwner {
     this.sent.push(push.encode(jsonCodec).toString());
     return true;
   }
-  resubscribe(sub: ChannelSubscription): void {
+  unsubscribeToRecover(sub: ChannelSubscription): void {
     sub.remove();
     this.resubscribed.push(sub.channel);
   }

@@ -60,7 +60,7 @@ const wildReply: fc.Arbitrary<Reply> = fc.oneof(
   fc.record({ id: fc.nat(), subscribe: fc.record({ ttl: wildNumber, expires: fc.boolean(), epoch: fc.string() }) }),
   fc.record({ id: fc.nat(), error: fc.record({ code: wildNumber, message: fc.string() }) }),
   fc.record({ push: fc.record({ channel: fc.string(), pub: fc.record({ data: jsonBytes, offset: fc.nat() }) }) }),
-) as fc.Arbitrary<Reply>;
+);
 
 void describe('codec fuzzing', () => {
   void it('JSON: arbitrary bytes and mutated valid frames decode or fail with ProtocolDecodeError', () => {
@@ -117,9 +117,9 @@ void describe('payload and name policy fuzzing', () => {
       const out = refusesWith107(() => validatePublishData(bytes, 50));
       if (out === undefined) return;
       assert.equal(out, new TextDecoder().decode(bytes), 'accepted data is the sender\'s text');
-      const value = JSON.parse(out as string) as { text: unknown };
+      const value = JSON.parse(out) as { text: unknown };
       assert.equal(typeof value.text, 'string');
-      assert.equal(duplicateTopLevelKey(out as string), null);
+      assert.equal(duplicateTopLevelKey(out), null);
     }), fuzzParameters(500, 12));
   });
 

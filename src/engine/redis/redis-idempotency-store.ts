@@ -8,8 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Errors, ReplyError } from '../../protocol/index.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotencyStore } from '../idempotency-store.js';
-import type { RedisConnection } from './lua-script.js';
-import { RedisKeys } from './redis-keys.js';
+import { RedisKeys, type RedisConnection } from '../../redis/index.js';
 
 export interface RedisIdempotencyStoreOptions {
   redis: RedisConnection;

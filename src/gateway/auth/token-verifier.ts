@@ -165,7 +165,7 @@ export class TokenVerifier {
     if (this.issuerRegex !== null && (typeof payload.iss !== 'string' || !this.issuerRegex.test(payload.iss))) {
       throw new InvalidTokenError('issuer mismatch');
     }
-    return payload as JwtClaims;
+    return payload;
   }
 }
 

@@ -11,7 +11,7 @@ export function MessageForm(props: { onSend: (text: string) => Promise<void>; on
     e.preventDefault();
     const t = text.trim();
     if (t === '') return;
-    props.onSend(t).then(() => { setText(''); setProblem(null); }, (err: { message?: string }) => setProblem(`Not sent: ${err.message ?? 'error'}`));
+    props.onSend(t).then(() => { setText(''); setProblem(null); }, (err: unknown) => setProblem(`Not sent: ${typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : 'error'}`));
   };
   return (
     <form class="composer" onSubmit={submit}>

@@ -1,12 +1,12 @@
 /**
  * A MessagePipeline without workers: client publications go straight to their channel with the
- * publisher's ClientInfo, `send` is dropped and `rpc` has no methods. Stands in until the stream
- * pipeline is composed in.
+ * publisher's ClientInfo, `send` is dropped and `rpc` has no methods. Test helper: stands in for the stream
+ * pipeline where a test needs no workers.
  */
 
-import type { ChannelPublisher } from '../engine/index.js';
-import type { MessagePipeline, StreamMessage } from '../queue/index.js';
-import { Errors, ReplyError, type ClientInfo } from '../protocol/index.js';
+import type { ChannelPublisher } from '../../src/engine/index.js';
+import type { MessagePipeline, StreamMessage } from '../../src/queue/index.js';
+import { Errors, ReplyError, type ClientInfo } from '../../src/protocol/index.js';
 
 const encoder = new TextEncoder();
 

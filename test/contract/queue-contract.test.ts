@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { MemoryStreamQueue, RedisStreamQueue, type StreamMessage, type StreamQueue } from '../../src/queue/index.js';
-import { PipelineKeys } from '../../src/routing/index.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer();
 
@@ -111,7 +111,7 @@ for (const [name, make] of factories) {
       assert.deepEqual((await q.readDeadLetters('w1', 10)).map((d) => d.message?.id), [sent[2]!.id]);
       assert.equal(await q.replayDeadLetters('w1', 'all'), 1);
       assert.equal(await q.countDeadLetters('w1'), 0);
-      await q.moveToDeadLetter('w1', again!.entryId, 'Error: again', 1);
+      await q.moveToDeadLetter('w1', again.entryId, 'Error: again', 1);
       assert.equal(await q.purgeDeadLetters('w1', 'all'), 1);
       assert.equal(await q.countDeadLetters('w1'), 0);
       await q.close();

@@ -1,0 +1,76 @@
+// Import boundaries, checked by `npm run lint` (docs/architecture.md draws the same layers).
+// Each folder of src/ may import only the folders listed for it (type-only imports count too),
+// another folder only through its index.ts, and nothing may import in a circle.
+const allowed = {
+  protocol: [],
+  config: ['protocol'],
+  log: [],
+  metrics: [],
+  redis: ['protocol'],
+  routing: ['redis', 'protocol'],
+  queue: ['routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
+  engine: ['redis', 'protocol', 'config', 'log', 'metrics'],
+  worker: ['engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
+  gateway: ['engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
+  embedded: ['worker', 'engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
+  'web-ui': ['gateway', 'engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
+  loadtest: ['gateway', 'client', 'protocol', 'config', 'log'],
+  client: ['protocol'],
+};
+const folders = Object.keys(allowed);
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      comment: 'A circle of imports (type-only ones included) means two modules are one: cut the seam.',
+      severity: 'error',
+      // Known until the gateway's connection/handler seam is cut (issue 15, second half).
+      from: { pathNot: '^src/gateway/(client-session|subscribe-handler|connect-handler|channel-handlers|channel-access|server-side-subscriptions|uni-connect)\\.ts$' },
+      to: { circular: true },
+    },
+    ...folders.map((folder) => ({
+      name: `layer-${folder}`,
+      comment: `src/${folder} may import only: ${allowed[folder].join(', ') || 'no other folder of src'}`,
+      severity: 'error',
+      from: { path: `^src/${folder}/` },
+      to: { path: `^src/(?!(?:${[folder, ...allowed[folder]].join('|')})/)[^/]+/` },
+    })),
+    {
+      name: 'src-not-up',
+      comment: 'src/ is the library: it never imports the composition roots, examples, benchmarks or tests.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(bin|examples|bench|test|web)/' },
+    },
+    {
+      name: 'through-index',
+      comment: 'Another folder of src/ is imported through its index.ts only.',
+      severity: 'error',
+      from: { path: '^src/([^/]+)/' },
+      to: { path: '^src/[^/]+/', pathNot: ['^src/$1/', '/index\\.ts$'] },
+    },
+    {
+      name: 'through-index-outside',
+      comment: 'bin/ and examples/ use src/ through the folders\' index.ts files.',
+      severity: 'error',
+      from: { path: '^(bin|examples)/' },
+      to: { path: '^src/[^/]+/', pathNot: '/index\\.ts$' },
+    },
+    {
+      name: 'examples-stay-samples',
+      comment: 'Nothing starts or imports an example: examples/ are user-facing samples.',
+      severity: 'error',
+      // bin/gateway.ts runs the simple example's handler in embedded mode (the one exception).
+      from: { pathNot: '^(examples|test)/|^bin/gateway\\.ts$' },
+      to: { path: '^examples/' },
+    },
+  ],
+  options: {
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|dist)/' },
+  },
+};

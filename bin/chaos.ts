@@ -45,7 +45,7 @@ async function main(): Promise<number> {
   log(`run of ${options.durationMs / 1000} s at ${options.rate} msg/s; processes log to ${dir}`);
 
   const redis = await ChaosRedis.start(join(dir, 'redis'));
-  const base = { REDIS_URL: redis.url, REDIS_PREFIX: 'rm', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+  const base = { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: 'rm', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
   const wsPorts = await Promise.all(Array.from({ length: GATEWAYS }, () => freePort()));
   const gateways = wsPorts.map((port, i) => new ChaosNode({
     name: `gateway-${i}`, script: join(here, 'gateway.ts'), readyLine: 'gateway listening', logDir: dir,

@@ -105,7 +105,8 @@ export interface NodeProcessOptions {
   name: string;
   script: string;
   args?: string[];
-  env: Record<string, string>;
+  /** The whole environment of the process (the caller merges in its own). */
+  env: Record<string, string | undefined>;
   /** A stdout line containing this marks the process ready. */
   readyLine: string;
   logDir: string;
@@ -132,7 +133,7 @@ export class ChaosNode {
   /** Starts the process and resolves once it printed its ready line (rejects if it exits first or after 60 s). */
   async start(): Promise<void> {
     const proc = spawn(process.execPath, ['--import', 'tsx', this.o.script, ...(this.o.args ?? [])], {
-      env: { ...process.env, ...this.o.env }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
     proc.stderr.pipe(this.log, { end: false });
@@ -180,8 +181,8 @@ export class ChaosNode {
 }
 
 /** Runs a node script to completion (e.g. `realtime-message worker retire <id>`); resolves with its exit code and output. */
-export async function runNodeScript(script: string, args: string[], env: Record<string, string>): Promise<{ code: number; output: string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runNodeScript(script: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   proc.stdout.on('data', (c: Buffer) => { output += c.toString(); });
   proc.stderr.on('data', (c: Buffer) => { output += c.toString(); });

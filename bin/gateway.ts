@@ -16,13 +16,12 @@ import {
 import { createHttpApi, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import {
-  asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, StreamPipeline, type MessagePipeline, type RedisClient, type RedisTarget,
-} from '../src/queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry } from '../src/routing/index.js';
+import { RedisStreamQueue, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
+import { RedisWorkerRegistry } from '../src/routing/index.js';
 import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
 import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
+import { connectRedis, openRedisConnection, type RedisConnection, type RedisTarget, PipelineKeys } from '../src/redis/index.js';
 
 /** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
 const WORKER_SILENT_AFTER_MS = 5000;
@@ -85,7 +84,7 @@ function safeUrl(url: string): string {
 }
 
 /** Logs and counts a connection's losses and recoveries once per outage, not once per retry. */
-function watchRedis(redis: RedisClient, component: string, logger: Logger, metrics: GatewayMetrics): void {
+function watchRedis(redis: RedisConnection, component: string, logger: Logger, metrics: GatewayMetrics): void {
   let down = false;
   let everReady = false;
   // A cluster reports a lost node as 'node error' and only cluster-wide trouble as 'error'.
@@ -118,7 +117,7 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   const queueConn = openRedisConnection(target, { role: 'producer', name: `gateway-queue:${node}` });
   const brokerSub = openRedisConnection(target, { role: 'subscriber', name: `gateway-sub:${node}` });
   const controlSub = openRedisConnection(target, { role: 'worker', name: `gateway-control:${node}` });
-  const conns: [string, RedisClient][] = [['broker', engine], ['queue', queueConn], ['broker-pubsub', brokerSub], ['control', controlSub]];
+  const conns: [string, RedisConnection][] = [['broker', engine], ['queue', queueConn], ['broker-pubsub', brokerSub], ['control', controlSub]];
   for (const [component, conn] of conns) watchRedis(conn, component, logger, metrics);
   const connected = await Promise.all(conns.map(([, conn]) => connectRedis(conn)));
   if (connected.includes(false)) {
@@ -129,7 +128,7 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const workers = new RedisWorkerRegistry({ redis: queueConn, keys });
   const pools = new Map([...workerPools(config)].map((pool) => [pool, new RedisWorkerRegistry({ redis: queueConn, keys, pool })]));
-  const queue = new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
+  const queue = new RedisStreamQueue({ redis: queueConn, keys });
   const pipeline = new StreamPipeline({
     queue, registry: workers, pools, nodeId: node,
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,

@@ -2,8 +2,9 @@
 // dead-letter tools. Used by the `realtime-message` command (bin/realtime-message.ts).
 
 import { loadConfig, loadOrExit, loadWorkerConfig, withDotEnv, type Config } from '../src/config/index.js';
-import { asStandaloneType, openRedisConnection, RedisStreamQueue, type DeadLetter, type RedisClient } from '../src/queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry, validateWorkerId } from '../src/routing/index.js';
+import { RedisStreamQueue, type DeadLetter } from '../src/queue/index.js';
+import { RedisWorkerRegistry } from '../src/routing/index.js';
+import { openRedisConnection, type RedisConnection, PipelineKeys, validateWorkerId } from '../src/redis/index.js';
 
 /** An operator mistake: printed as one line, exit code 2 (usage) or 1 (refused). */
 export class CommandError extends Error {
@@ -15,7 +16,7 @@ export class CommandError extends Error {
 
 interface Connected {
   config: Config;
-  redis: RedisClient;
+  redis: RedisConnection;
   keys: PipelineKeys;
 }
 
@@ -106,7 +107,7 @@ export async function deadLetters(args: readonly string[]): Promise<void> {
   const a = parseDeadLetterArgs(args);
   const { redis, keys } = await connect('dead-letters');
   try {
-    const queue = new RedisStreamQueue({ redis: asStandaloneType(redis), keys });
+    const queue = new RedisStreamQueue({ redis: redis, keys });
     const which = a.ids.length > 0 ? a.ids : 'all';
     if (a.action === 'list') {
       const total = await queue.countDeadLetters(a.worker);

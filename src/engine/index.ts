@@ -5,6 +5,5 @@ export { MemoryBroker, type MemoryBrokerOptions } from './memory/memory-broker.j
 export { MemoryPresenceManager, type MemoryPresenceManagerOptions } from './memory/memory-presence-manager.js';
 export { RedisBroker, type RedisBrokerOptions } from './redis/redis-broker.js';
 export { RedisPresenceManager, type RedisPresenceManagerOptions } from './redis/redis-presence-manager.js';
-export { RedisKeys, channelTag } from './redis/redis-keys.js';
 export { ChannelPublisher, historyOptionsFor, type ChannelPublishOptions } from './channel-publisher.js';
 export * from './control/index.js';

@@ -4,5 +4,4 @@ export * from './stream-entry.js';
 export * from './pipeline-error.js';
 export * from './memory-stream-queue.js';
 export * from './redis-stream-queue.js';
-export * from './redis-connection.js';
 export * from './stream-pipeline.js';

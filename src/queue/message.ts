@@ -4,8 +4,9 @@
  */
 
 import type { ChannelName, ClientId, UserId } from '../protocol/index.js';
+import type { WorkerId } from '../redis/index.js';
 
-export type WorkerId = string;
+export type { WorkerId };
 export type MessageId = string;
 export type MessageKind = 'publish' | 'send' | 'rpc';
 

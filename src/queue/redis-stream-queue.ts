@@ -4,16 +4,17 @@
  * pub/sub. Blocking reads use one duplicated connection per stream being read.
  */
 
-import type { Redis } from 'ioredis';
-import { consumerGroup, type PipelineKeys } from '../routing/index.js';
 import type { StreamMessage, WorkerId } from './message.js';
-import { scripts } from './redis-script.js';
 import { decodeStreamEntry, encodeStreamEntry } from './stream-entry.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
+import {
+  consumerGroup, duplicateConnection, LuaScript, replyArray, replyFieldMap, replyInteger, replyReadOneStream, replyStreamEntries,
+  type PipelineKeys, type RedisConnection, type StreamEntryReply,
+} from '../redis/index.js';
 
 export interface RedisStreamQueueOptions {
   /** Command connection (not owned: the queue does not close it). */
-  redis: Redis;
+  redis: RedisConnection;
   keys: PipelineKeys;
   /**
    * Producer-side cap, `XADD MAXLEN ~ maxLen`; 0/omitted: none. A safety valve only: it can drop
@@ -50,16 +51,23 @@ const entryIdPattern = /^\d{1,20}-\d{1,20}$/;
 /** Most entries counted when Redis does not know a group's lag. */
 const lagCountLimit = 10_000;
 
-type RawEntry = [string, string[] | null];
-type RawRead = [string, RawEntry[]][] | null;
 
 export class RedisStreamQueue implements StreamQueue {
-  private readonly redis: Redis;
+  private readonly redis: RedisConnection;
   private readonly keys: PipelineKeys;
   private readonly maxLen: number;
   private readonly deadLetterMaxLen: number;
-  private readonly readers = new Map<WorkerId, Redis>();
-  private readonly subscribers = new Set<Redis>();
+  private readonly readers = new Map<WorkerId, RedisConnection>();
+  private readonly subscribers = new Set<RedisConnection>();
+  private readonly scripts = {
+    appendMessages: LuaScript.load('append-messages'),
+    moveToDeadLetter: LuaScript.load('move-to-dead-letter'),
+    trimAcknowledged: LuaScript.load('trim-acknowledged'),
+    claimStream: LuaScript.load('claim-stream'),
+    releaseStream: LuaScript.load('release-stream'),
+    dropDrainedStream: LuaScript.load('drop-drained-stream'),
+    replayDeadLetter: LuaScript.load('replay-dead-letter'),
+  };
   private readonly appendBatches = new Map<string, AppendBatch>();
   private appendScheduled = false;
 
@@ -114,9 +122,9 @@ export class RedisStreamQueue implements StreamQueue {
     const args = fenced
       ? [this.maxLen, JSON.stringify(batch.entries), JSON.stringify(batch.lastKeys), batch.worker, lastAppendTtlMs]
       : [this.maxLen, JSON.stringify(batch.entries)];
-    scripts.appendMessages.run(this.redis, [batch.key], args).then((ids) => {
-      const list = Array.isArray(ids) ? ids as unknown[] : [];
-      for (let i = 0; i < waiters.length; i++) (waiters[i] as PendingAppend).resolve(String(list[i] ?? ''));
+    this.scripts.appendMessages.run(this.redis, [batch.key], args).then((ids) => {
+      const list = replyArray(ids, 'append-messages');
+      waiters.forEach((w, i) => { w.resolve(String(list[i] ?? '')); });
     }, (err: unknown) => {
       for (const w of waiters) w.reject(err);
     });
@@ -154,23 +162,25 @@ export class RedisStreamQueue implements StreamQueue {
   async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number): Promise<QueueEntry[]> {
     const key = this.keys.workerStream(worker);
     const conn = blockMs > 0 ? this.reader(worker) : this.redis;
-    const raw = blockMs > 0
-      ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>') as RawRead
-      : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>') as RawRead;
-    return toEntries(raw, () => 1);
+    const raw: unknown = blockMs > 0
+      ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
+      : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>');
+    return toEntries(replyReadOneStream(raw, 'XREADGROUP'), () => 1);
   }
 
   async readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]> {
     const key = this.keys.workerStream(worker);
     const start = afterEntryId === '0' ? '0' : afterEntryId;
-    const raw = await this.redis.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, start) as RawRead;
-    const first = raw?.[0]?.[1];
-    if (first === undefined || first.length === 0) return [];
+    const first = replyReadOneStream(await this.redis.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, start), 'XREADGROUP');
+    if (first.length === 0) return [];
     const from = first[0]?.[0] ?? '-';
     const to = first[first.length - 1]?.[0] ?? '+';
-    const details = await this.redis.xpending(key, consumerGroup, from, to, first.length, consumer) as [string, string, number, number][];
-    const deliveries = new Map(details.map((d) => [d[0], Number(d[3])]));
-    return toEntries(raw, (id) => deliveries.get(id) ?? 1);
+    const details = replyArray(await this.redis.xpending(key, consumerGroup, from, to, first.length, consumer), 'XPENDING');
+    const deliveries = new Map(details.map((d) => {
+      const row = replyArray(d, 'XPENDING');
+      return [String(row[0]), replyInteger(row[3], 'XPENDING')];
+    }));
+    return toEntries(first, (id) => deliveries.get(id) ?? 1);
   }
 
   async claimPending(worker: WorkerId, consumer: string): Promise<number> {
@@ -178,9 +188,9 @@ export class RedisStreamQueue implements StreamQueue {
     let cursor = '0-0';
     let moved = 0;
     do {
-      const res = await this.redis.xautoclaim(key, consumerGroup, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID') as [string, string[], string[]?];
-      cursor = res[0];
-      moved += res[1].length;
+      const res = replyArray(await this.redis.xautoclaim(key, consumerGroup, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'), 'XAUTOCLAIM');
+      cursor = String(res[0]);
+      moved += replyArray(res[1], 'XAUTOCLAIM').length;
     } while (cursor !== '0-0');
     return moved;
   }
@@ -191,24 +201,23 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async moveToDeadLetter(worker: WorkerId, entryId: string, error: string, attempts: number): Promise<void> {
-    await scripts.moveToDeadLetter.run(this.redis, [this.keys.workerStream(worker), this.keys.deadLetterStream(worker)],
+    await this.scripts.moveToDeadLetter.run(this.redis, [this.keys.workerStream(worker), this.keys.deadLetterStream(worker)],
       [consumerGroup, entryId, error, attempts, Date.now(), this.deadLetterMaxLen]);
   }
 
   async trimAcknowledged(worker: WorkerId): Promise<void> {
-    await scripts.trimAcknowledged.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]);
+    await this.scripts.trimAcknowledged.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]);
   }
 
   async streamInfo(worker: WorkerId): Promise<StreamInfo> {
     const key = this.keys.workerStream(worker);
     const [lenRes, groupsRes] = await Promise.all([
       this.redis.xlen(key),
-      this.redis.xinfo('GROUPS', key).catch(() => [] as unknown[]),
+      this.redis.xinfo('GROUPS', key).catch((): unknown[] => []),
     ]);
     const length = Number(lenRes);
-    for (const g of groupsRes as unknown[][]) {
-      const info = new Map<string, unknown>();
-      for (let i = 0; i + 1 < g.length; i += 2) info.set(String(g[i]), g[i + 1]);
+    for (const g of replyArray(groupsRes, 'XINFO GROUPS')) {
+      const info = replyFieldMap(g, 'XINFO GROUPS');
       if (info.get('name') !== consumerGroup) continue;
       const pending = Number(info.get('pending') ?? 0);
       const lag = info.get('lag');
@@ -217,15 +226,16 @@ export class RedisStreamQueue implements StreamQueue {
       // follows the last delivered entry (bounded; length minus pending would count acknowledged entries).
       const last = String(info.get('last-delivered-id') ?? '0-0');
       const after = await this.redis.xrange(key, `(${last}`, '+', 'COUNT', lagCountLimit);
-      return { length, pending, lag: after.length };
+      return { length, pending, lag: replyArray(after, 'XRANGE').length };
     }
     return { length, pending: 0, lag: length };
   }
 
   async readDeadLetters(worker: WorkerId, count: number, afterEntryId?: string): Promise<DeadLetter[]> {
     const from = afterEntryId === undefined ? '-' : `(${afterEntryId}`;
-    const raw = await this.redis.xrange(this.keys.deadLetterStream(worker), from, '+', 'COUNT', count);
-    return raw.map(([entryId, fields]) => {
+    const raw = replyStreamEntries(await this.redis.xrange(this.keys.deadLetterStream(worker), from, '+', 'COUNT', count), 'XRANGE');
+    return raw.map(([entryId, entryFields]) => {
+      const fields = entryFields ?? [];
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] ?? '', fields[i + 1] ?? '');
       return {
@@ -244,7 +254,7 @@ export class RedisStreamQueue implements StreamQueue {
     let moved = 0;
     for (const batch of await this.deadLetterBatches(worker, entryIds)) {
       for (const id of batch) {
-        if (await scripts.replayDeadLetter.run(this.redis, keys, [id]) !== null) moved++;
+        if (await this.scripts.replayDeadLetter.run(this.redis, keys, [id]) !== null) moved++;
       }
     }
     return moved;
@@ -273,7 +283,7 @@ export class RedisStreamQueue implements StreamQueue {
     const batches: string[][] = [];
     let from = '-';
     for (let seen = 0; seen < total;) {
-      const ids = (await this.redis.xrange(key, from, '+', 'COUNT', Math.min(deadLetterPage, total - seen))).map(([id]) => id);
+      const ids = replyStreamEntries(await this.redis.xrange(key, from, '+', 'COUNT', Math.min(deadLetterPage, total - seen)), 'XRANGE').map(([id]) => id);
       if (ids.length === 0) break;
       batches.push(ids);
       seen += ids.length;
@@ -283,15 +293,15 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async claimStream(worker: WorkerId, holder: string, ttlMs: number): Promise<boolean> {
-    return await scripts.claimStream.run(this.redis, [this.keys.streamLock(worker)], [holder, ttlMs]) === 1;
+    return await this.scripts.claimStream.run(this.redis, [this.keys.streamLock(worker)], [holder, ttlMs]) === 1;
   }
 
   async releaseStream(worker: WorkerId, holder: string): Promise<void> {
-    await scripts.releaseStream.run(this.redis, [this.keys.streamLock(worker)], [holder]);
+    await this.scripts.releaseStream.run(this.redis, [this.keys.streamLock(worker)], [holder]);
   }
 
   async dropDrainedStream(worker: WorkerId): Promise<boolean> {
-    return await scripts.dropDrainedStream.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]) === 1;
+    return await this.scripts.dropDrainedStream.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]) === 1;
   }
 
   async stopReading(worker: WorkerId): Promise<void> {
@@ -305,7 +315,7 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async subscribeReplies(nodeId: string, handler: (reply: RpcReply) => void): Promise<() => Promise<void>> {
-    const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
+    const sub = duplicateConnection(this.redis, { enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
     this.subscribers.add(sub);
     sub.on('error', () => {});
     sub.on('message', (_channel: string, text: string) => {
@@ -319,11 +329,11 @@ export class RedisStreamQueue implements StreamQueue {
     };
   }
 
-  private reader(worker: WorkerId): Redis {
+  private reader(worker: WorkerId): RedisConnection {
     let reader = this.readers.get(worker);
     if (reader === undefined) {
       // No resend after a reconnect: the consumer must see the failure and re-read its pending list.
-      reader = this.redis.duplicate({
+      reader = duplicateConnection(this.redis, {
         enableAutoPipelining: false, enableOfflineQueue: true, maxRetriesPerRequest: 1,
         autoResendUnfulfilledCommands: false, commandTimeout: undefined,
       });
@@ -334,8 +344,7 @@ export class RedisStreamQueue implements StreamQueue {
   }
 }
 
-function toEntries(raw: RawRead, deliveries: (entryId: string) => number): QueueEntry[] {
-  const entries = raw?.[0]?.[1] ?? [];
+function toEntries(entries: StreamEntryReply[], deliveries: (entryId: string) => number): QueueEntry[] {
   return entries.map(([entryId, fields]) => ({
     entryId, message: fields === null ? null : decodeStreamEntry(fields), deliveries: deliveries(entryId),
   }));

@@ -8,17 +8,15 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Counter } from 'prom-client';
 import { Errors, ReplyError } from '../protocol/index.js';
-import {
-  ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, defaultPool,
-  type PoolName, type WorkerRegistry,
-} from '../routing/index.js';
+import { ChannelRouter, MemoryWorkerRegistry, NoWorkersError, RedisWorkerRegistry, type WorkerRegistry } from '../routing/index.js';
 import { MemoryStreamQueue } from './memory-stream-queue.js';
 import type { MessagePipeline, StreamMessage, SubmitOptions, WorkerId } from './message.js';
 import { PipelineError } from './pipeline-error.js';
-import { connectRedis, openRedis } from './redis-connection.js';
+import { connectRedis, openRedis } from '../redis/index.js';
 import { RedisStreamQueue } from './redis-stream-queue.js';
 import { DeadlineSweep } from './deadline-sweep.js';
 import type { RpcReply, StreamQueue } from './stream-queue.js';
+import { PipelineKeys, defaultPool, type PoolName } from '../redis/index.js';
 
 export type PipelineInput = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 

@@ -4,7 +4,7 @@
  */
 
 import type { Counter } from 'prom-client';
-import type { WorkerId } from '../queue/index.js';
+import type { WorkerId } from '../redis/index.js';
 import { RendezvousSet } from './rendezvous.js';
 import type { WorkerRegistry } from './worker-registry.js';
 

@@ -1,4 +1,3 @@
-export * from './keys.js';
 export * from './rendezvous.js';
 export type * from './worker-registry.js';
 export * from './memory-worker-registry.js';

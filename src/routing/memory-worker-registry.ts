@@ -1,7 +1,7 @@
 /** In-process {@link WorkerRegistry} for embedded mode and tests. */
 
-import type { WorkerId } from '../queue/index.js';
-import { validateWorkerId } from './keys.js';
+import type { WorkerId } from '../redis/index.js';
+import { validateWorkerId } from '../redis/index.js';
 import type { WorkerBeat, WorkerRegistry } from './worker-registry.js';
 
 export class MemoryWorkerRegistry implements WorkerRegistry {

@@ -3,8 +3,8 @@
  * (id -> deregistration ms); changes are announced on a pub/sub channel so gateways refresh early.
  */
 
-import { duplicateConnection, type RedisClient, type WorkerId } from '../queue/index.js';
-import { defaultPool, type PipelineKeys, type PoolName, validateWorkerId } from './keys.js';
+import { duplicateConnection, type RedisConnection, type WorkerId } from '../redis/index.js';
+import { defaultPool, type PipelineKeys, type PoolName, validateWorkerId } from '../redis/index.js';
 import type { WorkerBeat, WorkerRegistry } from './worker-registry.js';
 
 export interface RedisWorkerRegistryOptions {
@@ -12,17 +12,17 @@ export interface RedisWorkerRegistryOptions {
    * Command connection, standalone or cluster (shared, not owned: not closed by the registry). On a
    * cluster the keys need `hashTags` so the MULTI of register/deregister stays in one slot.
    */
-  redis: RedisClient;
+  redis: RedisConnection;
   keys: PipelineKeys;
   /** The worker pool whose routing set this is; omitted: the default pool. */
   pool?: PoolName;
 }
 
 export class RedisWorkerRegistry implements WorkerRegistry {
-  private readonly redis: RedisClient;
+  private readonly redis: RedisConnection;
   private readonly keys: PipelineKeys;
   readonly pool: PoolName;
-  private subscriber: RedisClient | null = null;
+  private subscriber: RedisConnection | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(options: RedisWorkerRegistryOptions) {

@@ -5,7 +5,7 @@
  * lexicographically smaller worker id.
  */
 
-import type { WorkerId } from '../queue/index.js';
+import type { WorkerId } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 

@@ -3,7 +3,7 @@
  * whose streams still have to be drained. Twins: memory (one process) and Redis.
  */
 
-import type { WorkerId } from '../queue/index.js';
+import type { WorkerId } from '../redis/index.js';
 
 export interface WorkerBeat {
   id: WorkerId;

@@ -9,11 +9,12 @@ import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
-import { RedisStreamQueue, connectRedis, openRedis, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry, validateWorkerId, type WorkerBeat, type WorkerRegistry } from '../routing/index.js';
+import { RedisStreamQueue, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
+import { RedisWorkerRegistry, type WorkerBeat, type WorkerRegistry } from '../routing/index.js';
 import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
+import { connectRedis, openRedis, PipelineKeys, validateWorkerId } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 

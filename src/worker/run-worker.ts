@@ -9,11 +9,12 @@ import { loadConfig, loadOrExit, loadWorkerConfig, type Config, type Env, type W
 import { ChannelPublisher, RedisBroker } from '../engine/index.js';
 import { createLogger, type Logger } from '../log/index.js';
 import { WorkerMetrics, collectProcessMetrics } from '../metrics/index.js';
-import { asStandaloneType, connectRedis, openRedisConnection, RedisStreamQueue, type RedisTarget } from '../queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry } from '../routing/index.js';
+import { RedisStreamQueue } from '../queue/index.js';
+import { RedisWorkerRegistry } from '../routing/index.js';
 import { createWorker } from './create-worker.js';
 import { startWorkerMetricsServer } from './worker-metrics-server.js';
 import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
+import { connectRedis, openRedisConnection, type RedisTarget, PipelineKeys } from '../redis/index.js';
 
 export interface RunWorkerOptions {
   /** The process environment (e.g. `withDotEnv(process.env)`), read with loadConfig and loadWorkerConfig. */
@@ -70,7 +71,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   // with hash-tagged keys so each worker's stream, lock and dead-letter stream share one slot.
   const keys = new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster });
   const queueConn = config.redisCluster ? openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` }) : null;
-  const queue = queueConn === null ? null : new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys });
+  const queue = queueConn === null ? null : new RedisStreamQueue({ redis: queueConn, keys });
   if (queueConn !== null) {
     queueConn.on('error', () => {});
     await connectRedis(queueConn);

@@ -27,10 +27,11 @@ import { createHttpApi } from '../../src/gateway/http-api.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { GatewayMetrics } from '../../src/metrics/index.js';
-import { connectRedis, createRedisPipeline, openRedis, type MessagePipeline, type StreamMessage } from '../../src/queue/index.js';
+import { createRedisPipeline, type MessagePipeline, type StreamMessage } from '../../src/queue/index.js';
 import { createWorker, type MessageHandler, type Worker, type WorkerContext } from '../../src/worker/index.js';
 import { Registry } from 'prom-client';
 import { RedisServer } from './redis-server.js';
+import { connectRedis, openRedis } from '../../src/redis/index.js';
 
 export const API_KEY = 'cluster-test-api-key';
 

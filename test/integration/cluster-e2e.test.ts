@@ -9,17 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import type { PublicationContext, SubscribedContext, Subscription } from 'centrifuge';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index.js';
-import {
-  ChannelPublisher, RedisBroker, RedisControlBus, RedisKeys, RedisNodeRegistry, RedisPresenceManager, type ControlCommand,
-} from '../../src/engine/index.js';
-import {
-  asStandaloneType, connectRedis, openRedisCluster, RedisStreamQueue, StreamPipeline, type ClusterConnection,
-} from '../../src/queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry } from '../../src/routing/index.js';
+import { ChannelPublisher, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager, type ControlCommand } from '../../src/engine/index.js';
+import { RedisStreamQueue, StreamPipeline } from '../../src/queue/index.js';
+import { RedisWorkerRegistry } from '../../src/routing/index.js';
 import { createWorker, type Worker } from '../../src/worker/index.js';
 import { simpleHandler } from '../../examples/worker-simple.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
 import { newClient, nextEvent, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
+import { RedisKeys, connectRedis, openRedisCluster, type ClusterConnection, PipelineKeys } from '../../src/redis/index.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -48,7 +45,7 @@ void describe('Redis Cluster end to end', () => {
       broker: new RedisBroker({ redis: engine, subscriber, prefix }),
       presence: new RedisPresenceManager({ redis: engine, prefix }),
       pipeline: new StreamPipeline({
-        queue: new RedisStreamQueue({ redis: asStandaloneType(queueConn), keys }),
+        queue: new RedisStreamQueue({ redis: queueConn, keys }),
         registry: new RedisWorkerRegistry({ redis: queueConn, keys }), nodeId, routeCacheTtlMs: 1000,
       }),
     });
@@ -60,7 +57,7 @@ void describe('Redis Cluster end to end', () => {
     cluster = await RedisCluster.start();
     const keys = new PipelineKeys({ prefix, hashTags: true });
     const wconn = await open('worker');
-    workerQueue = new RedisStreamQueue({ redis: asStandaloneType(wconn), keys });
+    workerQueue = new RedisStreamQueue({ redis: wconn, keys });
     workerBroker = new RedisBroker({ redis: await open('worker'), prefix });
     await workerBroker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
     const publisher = new ChannelPublisher(workerBroker, loadConfig({}).channel);

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
-import { PipelineKeys } from '../../src/routing/index.js';
 import { getJson, newClient, nextEvent, spawnGateway, spawnTs, waitUntil, type GatewayProcess, type TsProcess } from '../helpers/gateway.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 void describe('gateway and worker processes on Redis Cluster', () => {
   let cluster: RedisCluster;

@@ -3,12 +3,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import {
-  ControlPlane, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, RedisControlBus, RedisKeys, RedisNodeRegistry,
-  type ControlBus, type ControlCommand, type NodeInfo, type NodeRegistry,
-} from '../../src/engine/index.js';
+import { ControlPlane, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, RedisControlBus, RedisNodeRegistry, type ControlBus, type ControlCommand, type NodeInfo, type NodeRegistry } from '../../src/engine/index.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { RecordingLocalNode, until } from '../helpers/http-api.js';
+import { RedisKeys } from '../../src/redis/index.js';
 
 interface ControlFactory {
   /** A bus that reaches every other bus of this factory. */

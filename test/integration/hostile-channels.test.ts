@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { Centrifuge } from 'centrifuge';
-import { RedisBroker, RedisKeys } from '../../src/engine/index.js';
+import { RedisBroker } from '../../src/engine/index.js';
 import { CLIENT_PROTOCOLS, newClient, payload, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 import { useRedisServer } from '../helpers/redis-server.js';
+import { RedisKeys } from '../../src/redis/index.js';
 
 const history = { history_size: 10, history_ttl: '60s', force_recovery: true, allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_subscriber: true };
 

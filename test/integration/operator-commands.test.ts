@@ -4,11 +4,12 @@
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry } from '../../src/routing/index.js';
+import { RedisWorkerRegistry } from '../../src/routing/index.js';
 import { ClientError, createWorker, type StreamMessage, type Worker } from '../../src/worker/index.js';
 import { spawnProcess } from '../helpers/gateway.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { waitUntil } from './pipeline-helpers.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer();
 const repo = new URL('../../', import.meta.url).pathname;

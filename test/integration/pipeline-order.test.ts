@@ -7,9 +7,10 @@ import { Errors, ReplyError } from '../../src/protocol/index.js';
 import {
   MemoryStreamQueue, PipelineError, createMemoryPipeline, createRedisPipeline, type StreamMessage, type StreamPipeline,
 } from '../../src/queue/index.js';
-import { MemoryWorkerRegistry, PipelineKeys, RendezvousSet } from '../../src/routing/index.js';
+import { MemoryWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
 import { createWorker, type MessageHandler, type Worker } from '../../src/worker/index.js';
 import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer({ beforeClose: closeTracked });
 

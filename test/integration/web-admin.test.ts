@@ -8,9 +8,9 @@ import type { Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium, type LaunchedBrowser } from '../helpers/chromium.js';
 import { newClient, spawnTs, type TsProcess } from '../helpers/gateway.js';
 import { RedisStreamQueue } from '../../src/queue/index.js';
-import { PipelineKeys } from '../../src/routing/index.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { freeGatewayPorts, requireWebBuild, screenshot, spawnGatewayOn } from '../helpers/web-pages.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const skip = chromiumAvailable() ? false : 'chromium is not installed (.ci/run installs it)';
 const PASSWORD = 'correct horse battery';

@@ -7,9 +7,9 @@ import { Registry } from 'prom-client';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { WorkerMetrics } from '../../src/metrics/index.js';
 import { RedisStreamQueue, createRedisPipeline } from '../../src/queue/index.js';
-import { PipelineKeys } from '../../src/routing/index.js';
 import { createWorker } from '../../src/worker/index.js';
 import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer({ beforeClose: closeTracked });
 

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
+import { PipelineKeys } from '../../src/redis/index.js';
+import { RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
 import { createWorker, type Worker } from '../../src/worker/index.js';
 import { checkOrderAndCoverage, parseLog, waitUntil, closeTracked, track } from './pipeline-helpers.js';
 

@@ -9,11 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge } from 'centrifuge';
 import { createRedisPipeline } from '../../src/queue/index.js';
-import { PipelineKeys } from '../../src/routing/index.js';
 import { createWorker, type Worker } from '../../src/worker/index.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { newClient, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { closeTracked, killHard, parseLog, spawnWorker, track, waitUntil } from './pipeline-helpers.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true, publish_data: 'json' };
 const fixture = useRedisServer({ beforeClose: closeTracked });

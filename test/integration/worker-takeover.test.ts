@@ -5,9 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
-import { PipelineKeys, RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
+import { RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
 import { createWorker, type Worker } from '../../src/worker/index.js';
 import { checkOrderAndCoverage, killHard, parseLog, spawnWorker, waitUntil, closeTracked, track } from './pipeline-helpers.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer({ beforeClose: closeTracked });
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { MemoryStreamQueue, RedisStreamQueue, type StreamMessage, type StreamQueue } from '../../src/queue/index.js';
-import { PipelineKeys } from '../../src/routing/index.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer();
 

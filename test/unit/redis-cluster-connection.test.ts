@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ClusterConnection, duplicateConnection, openRedisCluster, openRedisConnection } from '../../src/queue/index.js';
+import { ClusterConnection, duplicateConnection, openRedisCluster, openRedisConnection } from '../../src/redis/index.js';
 
 void describe('openRedisCluster', () => {
   void it('takes comma-separated seeds with the first seed credentials and TLS for every node', () => {
@@ -36,7 +36,7 @@ void describe('openRedisCluster', () => {
 
   void it('duplicates with standalone options: cluster-wide ones on the cluster, the rest on every node', () => {
     const c = openRedisCluster('redis://127.0.0.1:1', { role: 'worker' });
-    const viaStandaloneCall = (c as unknown as Redis).duplicate({ enableAutoPipelining: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false });
+    const viaStandaloneCall = duplicateConnection(c, { enableAutoPipelining: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false });
     const d = duplicateConnection(c, { enableOfflineQueue: false, commandTimeout: 50 });
     const v: unknown = viaStandaloneCall;
     assert.ok(v instanceof ClusterConnection);

@@ -3,9 +3,8 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
-import {
-  ChannelRouter, MemoryWorkerRegistry, NoWorkersError, PipelineKeys, RedisWorkerRegistry, RendezvousSet, type WorkerRegistry,
-} from '../../src/routing/index.js';
+import { ChannelRouter, MemoryWorkerRegistry, NoWorkersError, RedisWorkerRegistry, RendezvousSet, type WorkerRegistry } from '../../src/routing/index.js';
+import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer();
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { PipelineKeys, RendezvousSet, fnv1a32, rendezvousOwner, validateWorkerId } from '../../src/routing/index.js';
+import { RendezvousSet, fnv1a32, rendezvousOwner } from '../../src/routing/index.js';
+import { PipelineKeys, validateWorkerId } from '../../src/redis/index.js';
 
 const channels = Array.from({ length: 10_000 }, (_, i) => `chat:room-${i}`);
 const workersOf = (n: number): string[] => Array.from({ length: n }, (_, i) => `worker-${i}`);

@@ -3,11 +3,9 @@
  * connection and resubscribes after a connection loss; commands are PUBLISHed as JSON.
  */
 
-import { Cluster } from 'ioredis';
 import type { Logger } from 'pino';
-import type { RedisConnection } from '../redis/lua-script.js';
 import { PubSubSubscriber } from '../redis/pubsub-subscriber.js';
-import { RedisKeys } from '../redis/redis-keys.js';
+import { duplicateConnection, RedisKeys, type RedisConnection } from '../../redis/index.js';
 import { decodeControlCommand, encodeControlCommand, type ControlBus, type ControlCommand, type ControlHandler } from './control-bus.js';
 
 export interface RedisControlBusOptions {
@@ -41,7 +39,7 @@ export class RedisControlBus implements ControlBus {
 
   async start(handler: ControlHandler): Promise<void> {
     if (this.subscriber !== null) throw new Error('RedisControlBus already started');
-    const conn = this.givenSubscriber ?? (this.redis instanceof Cluster ? this.redis.duplicate() : this.redis.duplicate());
+    const conn = this.givenSubscriber ?? duplicateConnection(this.redis);
     this.subscriberConn = conn;
     this.subscriber = new PubSubSubscriber(conn, {
       message: (redisChannel, message) => {

@@ -3,9 +3,7 @@
  * Lua scripts use the Redis clock, so gateways with skewed clocks agree on who is alive.
  */
 
-import type { RedisConnection } from '../redis/lua-script.js';
-import { RedisKeys } from '../redis/redis-keys.js';
-import { loadControlScript } from './control-scripts.js';
+import { LuaScript, RedisKeys, type RedisConnection } from '../../redis/index.js';
 import { checkNodeTtl, decodeNodeInfo, type NodeId, type NodeInfo, type NodeRegistry } from './node-registry.js';
 
 export interface RedisNodeRegistryOptions {
@@ -18,8 +16,8 @@ export interface RedisNodeRegistryOptions {
 export class RedisNodeRegistry implements NodeRegistry {
   private readonly redis: RedisConnection;
   private readonly keys: [info: string, expiry: string];
-  private readonly heartbeatScript = loadControlScript('node-heartbeat', 2);
-  private readonly listScript = loadControlScript('node-list', 2);
+  private readonly heartbeatScript = LuaScript.load('node-heartbeat');
+  private readonly listScript = LuaScript.load('node-list');
 
   constructor(options: RedisNodeRegistryOptions) {
     this.redis = options.redis;
@@ -28,7 +26,7 @@ export class RedisNodeRegistry implements NodeRegistry {
 
   async heartbeat(info: NodeInfo, ttlMs: number): Promise<void> {
     checkNodeTtl(ttlMs);
-    await this.heartbeatScript.run(this.redis, this.keys, [info.nodeId, JSON.stringify(info), Math.ceil(ttlMs)]);
+    await this.heartbeatScript.runBuffer(this.redis, this.keys, [info.nodeId, JSON.stringify(info), Math.ceil(ttlMs)]);
   }
 
   async remove(nodeId: NodeId): Promise<void> {
@@ -36,7 +34,7 @@ export class RedisNodeRegistry implements NodeRegistry {
   }
 
   async list(): Promise<NodeInfo[]> {
-    const reply = await this.listScript.run(this.redis, this.keys, []);
+    const reply = await this.listScript.runBuffer(this.redis, this.keys, []);
     if (!Array.isArray(reply)) throw new Error('unexpected node list reply');
     const nodes: NodeInfo[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {

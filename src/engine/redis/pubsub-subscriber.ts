@@ -4,7 +4,7 @@
  * wants and reports that delivery was restored.
  */
 
-import type { RedisConnection } from './lua-script.js';
+import type { RedisConnection } from '../../redis/index.js';
 
 export interface PubSubEvents {
   message(redisChannel: string, message: Buffer): void;

@@ -9,17 +9,16 @@ import type { Logger } from 'pino';
 import type { Bytes, ChannelName, ClientInfo, Publication, StreamPosition } from '../../protocol/index.js';
 import type { Broker, BrokerEventHandler, HistoryFilter, HistoryOptions, HistoryPage, PublishOptions } from '../broker.js';
 import { checkHistoryOptions, newEpoch, resolveMetaTtlMs } from '../stream-meta.js';
-import { LuaScript, type RedisConnection, type ScriptArg } from './lua-script.js';
+import { duplicateConnection, LuaScript, RedisKeys, type RedisConnection, type ScriptArg } from '../../redis/index.js';
 import { decodeBody, decodePubSubMessage, encodeBody, encodeInfo } from './publication-codec.js';
 import { PubSubSubscriber } from './pubsub-subscriber.js';
-import { RedisKeys } from './redis-keys.js';
 
 export interface RedisBrokerOptions {
   /** Connection (standalone or Cluster) for scripts and PUBLISH; may be shared; never closed by the broker. */
   redis: RedisConnection;
   /**
    * Dedicated connection for SUBSCRIBE, used by nothing else; not closed by the broker.
-   * Omitted: `redis.duplicate()` is created in `start()` and closed in `close()`.
+   * Omitted: `duplicateConnection(redis)` is created in `start()` and closed in `close()`.
    */
   subscriber?: RedisConnection;
   /** Prefix of every key and pub/sub channel; must not contain `{` or `}`. */
@@ -48,9 +47,9 @@ export class RedisBroker implements Broker {
   private readonly givenSubscriber: RedisConnection | undefined;
   private readonly keys: RedisKeys;
   private readonly logger: Logger | undefined;
-  private readonly publishScript = LuaScript.load('publish', 2);
-  private readonly historyScript = LuaScript.load('history', 2);
-  private readonly publishManyScript = LuaScript.load('publish-many', -1);
+  private readonly publishScript = LuaScript.load('publish');
+  private readonly historyScript = LuaScript.load('history');
+  private readonly publishManyScript = LuaScript.load('publish-many');
   private publishBatch: PublishBatch | null = null;
   private publishScheduled = false;
   private handler: BrokerEventHandler | null = null;
@@ -69,7 +68,7 @@ export class RedisBroker implements Broker {
   async start(handler: BrokerEventHandler): Promise<void> {
     if (this.subscriber !== null) throw new Error('RedisBroker already started');
     this.handler = handler;
-    const conn = this.givenSubscriber ?? duplicate(this.redis);
+    const conn = this.givenSubscriber ?? duplicateConnection(this.redis);
     this.subscriberConn = conn;
     this.subscriber = new PubSubSubscriber(conn, {
       message: (redisChannel, message) => this.handleMessage(redisChannel, message),
@@ -116,7 +115,7 @@ export class RedisBroker implements Broker {
       );
     }
     // A cluster cannot take keys of different slots in one script: one call per publication.
-    const reply = await this.publishScript.run(
+    const reply = await this.publishScript.runBuffer(
       this.redis,
       [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
       [encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), newEpoch(), pubsub],
@@ -155,7 +154,7 @@ export class RedisBroker implements Broker {
 
   private sendPublishes(batch: PublishBatch): void {
     const { waiters } = batch;
-    this.publishManyScript.run(this.redis, batch.keys, batch.args).then((reply) => {
+    this.publishManyScript.runBuffer(this.redis, batch.keys, batch.args).then((reply) => {
       if (!Array.isArray(reply) || reply.length !== waiters.length * 2) throw new Error('unexpected publish script reply');
       for (let i = 0; i < waiters.length; i++) {
         const offset: unknown = reply[2 * i];
@@ -192,7 +191,7 @@ export class RedisBroker implements Broker {
 
   async history(channel: ChannelName, filter: HistoryFilter, options: HistoryOptions): Promise<HistoryPage> {
     checkHistoryOptions(options);
-    const reply = await this.historyScript.run(
+    const reply = await this.historyScript.runBuffer(
       this.redis,
       [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
       [
@@ -238,9 +237,6 @@ export class RedisBroker implements Broker {
   }
 }
 
-function duplicate(conn: RedisConnection): RedisConnection {
-  return conn instanceof Cluster ? conn.duplicate() : conn.duplicate();
-}
 
 /** One XRANGE entry `[id "<offset>-0", ["d", body]]` as a publication. */
 function decodeStreamEntry(entry: unknown): Publication {

@@ -6,9 +6,8 @@
 
 import type { ChannelName, ClientId, ClientInfo, UserId } from '../../protocol/index.js';
 import type { PresenceManager, PresenceStats } from '../presence-manager.js';
-import { LuaScript, type RedisConnection } from './lua-script.js';
+import { LuaScript, RedisKeys, type RedisConnection } from '../../redis/index.js';
 import { decodeInfo, encodeInfo } from './publication-codec.js';
-import { RedisKeys } from './redis-keys.js';
 
 export interface RedisPresenceManagerOptions {
   /** Connection (standalone or Cluster); may be shared; never closed by the manager. */
@@ -20,10 +19,10 @@ export interface RedisPresenceManagerOptions {
 export class RedisPresenceManager implements PresenceManager {
   private readonly redis: RedisConnection;
   private readonly keys: RedisKeys;
-  private readonly addScript = LuaScript.load('presence-add', 4);
-  private readonly removeScript = LuaScript.load('presence-remove', 4);
-  private readonly getScript = LuaScript.load('presence-get', 4);
-  private readonly statsScript = LuaScript.load('presence-stats', 4);
+  private readonly addScript = LuaScript.load('presence-add');
+  private readonly removeScript = LuaScript.load('presence-remove');
+  private readonly getScript = LuaScript.load('presence-get');
+  private readonly statsScript = LuaScript.load('presence-stats');
 
   constructor(options: RedisPresenceManagerOptions) {
     this.redis = options.redis;
@@ -32,15 +31,15 @@ export class RedisPresenceManager implements PresenceManager {
 
   async addPresence(channel: ChannelName, clientId: ClientId, info: ClientInfo, ttlMs: number): Promise<void> {
     if (!(ttlMs > 0)) throw new RangeError(`presence ttl must be > 0 ms, got ${ttlMs}`);
-    await this.addScript.run(this.redis, this.keys.presenceKeys(channel), [clientId, encodeInfo(info), info.user, Math.ceil(ttlMs)]);
+    await this.addScript.runBuffer(this.redis, this.keys.presenceKeys(channel), [clientId, encodeInfo(info), info.user, Math.ceil(ttlMs)]);
   }
 
   async removePresence(channel: ChannelName, clientId: ClientId, _userId: UserId): Promise<void> {
-    await this.removeScript.run(this.redis, this.keys.presenceKeys(channel), [clientId]);
+    await this.removeScript.runBuffer(this.redis, this.keys.presenceKeys(channel), [clientId]);
   }
 
   async presence(channel: ChannelName): Promise<Record<ClientId, ClientInfo>> {
-    const reply = await this.getScript.run(this.redis, this.keys.presenceKeys(channel), []);
+    const reply = await this.getScript.runBuffer(this.redis, this.keys.presenceKeys(channel), []);
     if (!Array.isArray(reply)) throw new Error('unexpected presence script reply');
     const result: Record<ClientId, ClientInfo> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) {
@@ -53,7 +52,7 @@ export class RedisPresenceManager implements PresenceManager {
   }
 
   async presenceStats(channel: ChannelName): Promise<PresenceStats> {
-    const reply = await this.statsScript.run(this.redis, this.keys.presenceKeys(channel), []);
+    const reply = await this.statsScript.runBuffer(this.redis, this.keys.presenceKeys(channel), []);
     if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') throw new Error('unexpected presence stats reply');
     return { numClients: reply[0], numUsers: reply[1] };
   }

@@ -1,5 +1,6 @@
 -- Moves one dead letter back to a worker stream as a new entry (the original message fields, same message id), atomically.
--- KEYS[1] dead-letter stream, KEYS[2] target worker stream
+-- KEYS[1] dead-letter stream
+-- KEYS[2] target worker stream
 -- ARGV[1] dead-letter entry id
 -- Returns the new entry id, or false when the dead letter does not exist or holds no message fields.
 local range = redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1])

@@ -1,9 +1,11 @@
 /**
- * Opens ioredis connections with the options each pipeline role needs: a standalone `Redis`, or a
- * {@link ClusterConnection} when the configuration says `REDIS_CLUSTER=true`.
+ * The connection factory: the one place that chooses a kind of Redis connection (standalone
+ * `Redis`, or a {@link ClusterConnection} when the configuration says `REDIS_CLUSTER=true`) and
+ * opens it with the options each role needs.
  */
 
 import { Cluster, Redis, type ClusterNode, type ClusterOptions as IoClusterOptions } from 'ioredis';
+import { RedisLayerError } from './redis-errors.js';
 
 export type RedisRole =
   /** Gateway producer: fails fast while Redis is unreachable (no offline queue), auto-pipelined. */
@@ -29,8 +31,12 @@ export interface RedisTarget {
   cluster?: boolean;
 }
 
-/** A connection to standalone Redis or to a Redis Cluster, as {@link openRedisConnection} returns it. */
-export type RedisClient = Redis | ClusterConnection;
+/**
+ * A connection to standalone Redis or to a Redis Cluster, as {@link openRedisConnection} returns it.
+ * Code on either kind sends only what a cluster can route (single-key commands, scripts whose keys
+ * share a hash tag, PUBLISH/SUBSCRIBE) and duplicates through {@link duplicateConnection}.
+ */
+export type RedisConnection = Redis | Cluster;
 
 const retryStrategy = (times: number): number => Math.min(50 * 2 ** Math.min(times, 6), 2000);
 
@@ -71,7 +77,7 @@ export function openRedis(url: string, options: OpenRedisOptions): Redis {
 }
 
 /** {@link openRedis} for standalone Redis, {@link openRedisCluster} for a cluster. */
-export function openRedisConnection(target: RedisTarget, options: OpenRedisOptions): RedisClient {
+export function openRedisConnection(target: RedisTarget, options: OpenRedisOptions): RedisConnection {
   return target.cluster === true ? openRedisCluster(target.url, options) : openRedis(target.url, options);
 }
 
@@ -100,14 +106,14 @@ function clusterOptions(options: ConnectionOptions, nodeOptions: NodeOptions): C
 
 function parseSeeds(seedUrls: string): { nodes: ClusterNode[]; nodeOptions: NodeOptions } {
   const urls = seedUrls.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (urls.length === 0) throw new TypeError('Redis Cluster: no seed URL');
+  if (urls.length === 0) throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster: no seed URL');
   const nodes: ClusterNode[] = [];
   let nodeOptions: NodeOptions = {};
   urls.forEach((text, i) => {
     const u = new URL(text);
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new TypeError('Redis Cluster: seed URLs must be redis:// or rediss://');
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster: seed URLs must be redis:// or rediss://');
     const db = u.pathname.replace(/^\//, '');
-    if (db !== '' && db !== '0') throw new TypeError('Redis Cluster has only database 0: remove the /db from REDIS_URL');
+    if (db !== '' && db !== '0') throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster has only database 0: remove the /db from REDIS_URL');
     nodes.push({ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port === '' ? 6379 : Number(u.port) });
     if (i === 0) {
       nodeOptions = {
@@ -121,10 +127,10 @@ function parseSeeds(seedUrls: string): { nodes: ClusterNode[]; nodeOptions: Node
 }
 
 /**
- * An ioredis `Cluster` whose `duplicate()` also takes standalone `Redis` options, as code written
- * for `Redis` passes them (e.g. a blocking reader without offline queue): cluster-wide ones
- * (`enableOfflineQueue`, `enableAutoPipelining`, `lazyConnect`) apply to the cluster, the rest to
- * every node. `Cluster#duplicate(startupNodes, clusterOptions)` keeps working and returns one too.
+ * An ioredis `Cluster` that remembers its seeds and options, so {@link duplicateWith} can take the
+ * options code written for standalone `Redis` passes (e.g. a blocking reader without offline queue):
+ * cluster-wide ones (`enableOfflineQueue`, `enableAutoPipelining`, `lazyConnect`) apply to the
+ * cluster, the rest to every node.
  */
 export class ClusterConnection extends Cluster {
   private readonly seeds: ClusterNode[];
@@ -134,15 +140,6 @@ export class ClusterConnection extends Cluster {
     super(seeds, options);
     this.seeds = seeds;
     this.baseOptions = options;
-    // An own property rather than an override: ioredis declares duplicate() with a generic
-    // signature a subclass cannot widen, and RedisStreamQueue calls it the standalone way.
-    Object.defineProperty(this, 'duplicate', {
-      value: (first?: ClusterNode[] | ConnectionOptions, second?: ClusterOptions): ClusterConnection => {
-        if (first === undefined || !Array.isArray(first)) return this.duplicateWith(first ?? {});
-        const nodes = first.length > 0 ? first : seeds;
-        return new ClusterConnection(nodes, { ...options, ...second, redisOptions: { ...options.redisOptions, ...second?.redisOptions } });
-      },
-    });
   }
 
   /** A new, unconnected connection to the same cluster with `overrides` applied. */
@@ -158,22 +155,23 @@ export class ClusterConnection extends Cluster {
   }
 }
 
-/** `duplicate(overrides)` of either kind of connection (a cluster's applies them as {@link ClusterConnection.duplicateWith}). */
-export function duplicateConnection(conn: RedisClient, overrides: ConnectionOptions = {}): RedisClient {
-  return conn instanceof ClusterConnection ? conn.duplicateWith(overrides) : conn.duplicate(overrides);
-}
-
 /**
- * The connection typed as `Redis` for code that is declared for standalone Redis only but sends
- * nothing a cluster cannot route (single-key commands, scripts whose keys share a hash tag,
- * PUBLISH/SUBSCRIBE, `duplicate(options)`): `RedisStreamQueue`.
+ * A new, unconnected connection like `conn` with `overrides` applied: `Redis#duplicate` for
+ * standalone Redis, {@link ClusterConnection.duplicateWith} for a cluster (a plain ioredis `Cluster`
+ * only without overrides).
  */
-export function asStandaloneType(conn: RedisClient): Redis {
-  return conn as unknown as Redis;
+export function duplicateConnection(conn: RedisConnection, overrides: ConnectionOptions = {}): RedisConnection {
+  if (conn instanceof ClusterConnection) return conn.duplicateWith(overrides);
+  if (conn instanceof Cluster) {
+    // Only a ClusterConnection knows how to split the options between the cluster and its nodes.
+    if (Object.keys(overrides).length > 0) throw new RedisLayerError('UNSUPPORTED_CLIENT', 'duplicating a plain ioredis Cluster with options: open it with openRedisCluster');
+    return conn.duplicate();
+  }
+  return conn.duplicate(overrides);
 }
 
 /** Connects a lazy connection; resolves false (and keeps retrying in the background) if Redis is down now. */
-export async function connectRedis(redis: Redis | Cluster): Promise<boolean> {
+export async function connectRedis(redis: RedisConnection): Promise<boolean> {
   if (redis.status !== 'wait') return redis.status === 'ready';
   try {
     await redis.connect();

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { RedisKeys } from '../../src/engine/index.js';
+import { RedisKeys } from '../../src/redis/index.js';
 
 /** The part of a key Redis Cluster hashes (cluster spec: first `{`, then the first `}` after it, non-empty). */
 function hashedPart(key: string): string {
@@ -50,7 +50,7 @@ void describe('RedisKeys', () => {
 });
 
 void describe('Lua scripts', () => {
-  const dir = new URL('../../src/engine/redis/lua/', import.meta.url);
+  const dir = new URL('../../src/redis/lua/', import.meta.url);
   void it('open with one sentence of intent and a KEYS/ARGV legend for what they use', () => {
     const files = readdirSync(dir).filter((f) => f.endsWith('.lua'));
     assert.ok(files.length >= 6);

@@ -1,6 +1,11 @@
 -- Copies a pending entry to the dead-letter stream with the failure, and acknowledges it, atomically.
--- KEYS[1] worker stream, KEYS[2] dead-letter stream
--- ARGV[1] consumer group, ARGV[2] entry id, ARGV[3] error text, ARGV[4] attempts, ARGV[5] now ms,
+-- KEYS[1] worker stream
+-- KEYS[2] dead-letter stream
+-- ARGV[1] consumer group
+-- ARGV[2] entry id
+-- ARGV[3] error text
+-- ARGV[4] attempts
+-- ARGV[5] now ms
 -- ARGV[6] dead-letter approximate max length (0: unbounded)
 local range = redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2])
 local fields = {}

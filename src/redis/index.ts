@@ -1,0 +1,5 @@
+export * from './connection.js';
+export * from './keys.js';
+export * from './lua-script.js';
+export * from './redis-errors.js';
+export * from './replies.js';

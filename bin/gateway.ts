@@ -9,11 +9,11 @@ import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, withDotEnv, type Config } from '../src/config/index.js';
 import { EmbeddedPipeline } from '../src/embedded/index.js';
 import {
-  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryNodeRegistry, MemoryPresenceManager,
-  RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
-  type Broker, type ControlBus, type NodeRegistry, type PresenceManager,
+  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryIdempotencyStore, MemoryNodeRegistry, MemoryPresenceManager,
+  RedisBroker, RedisControlBus, RedisIdempotencyStore, RedisNodeRegistry, RedisPresenceManager,
+  type Broker, type ControlBus, type IdempotencyStore, type NodeRegistry, type PresenceManager,
 } from '../src/engine/index.js';
-import { createHttpApi, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
+import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
 import { RedisStreamQueue, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
@@ -43,6 +43,8 @@ interface Parts {
   pipeline: MessagePipeline;
   bus: ControlBus;
   nodes: NodeRegistry;
+  /** Results of the server API's idempotent calls. */
+  idempotency: IdempotencyStore;
   readiness: ReadinessChecks;
   /** Worker registry and streams, for the admin UI. */
   workers: Omit<WorkerSources, 'deadAfterMs'>;
@@ -63,7 +65,7 @@ async function embeddedParts(config: Config, logger: Logger, registry: Registry)
   });
   const nodes = new MemoryNodeRegistry();
   return {
-    broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes,
+    broker, presence: new MemoryPresenceManager(), pipeline, bus: new MemoryControlBus(), nodes, idempotency: new MemoryIdempotencyStore(),
     readiness: { redis: null, workers: () => pipeline.registeredWorkers() },
     workers: { pools: new Map([['default', pipeline.registry]]), queue: pipeline.queue },
     close: async () => undefined,
@@ -139,6 +141,7 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
     pipeline,
     bus: new RedisControlBus({ redis: engine, subscriber: controlSub, prefix: config.redisPrefix, logger }),
     nodes: new RedisNodeRegistry({ redis: engine, prefix: config.redisPrefix }),
+    idempotency: new RedisIdempotencyStore({ redis: engine, prefix: config.redisPrefix }),
     readiness: {
       redis: () => conns.every(([, conn]) => conn.status === 'ready'),
       // Workers of every pool a namespace names: a deployment may route everything to named pools.
@@ -168,16 +171,24 @@ async function main(): Promise<void> {
   const parts = config.redisUrl === null
     ? await embeddedParts(config, logger, registry)
     : await redisParts(config, config.redisUrl, logger, metrics);
-  if (config.client.tokenHmacSecretKey === null) {
-    logger.warn('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is not set: anonymous connections are allowed and tokens are refused');
+  const keys = config.tokens.connection;
+  if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
+    logger.warn('no token key is set (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY or client.token.*): connection tokens are refused');
   }
+  if (config.client.allowAnonymousConnectWithoutToken) logger.warn('anonymous connections are allowed without a token (client.allow_anonymous_connect_without_token)');
+  logger.info(describeOriginPolicy(config.admission));
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
   const apiWarning = httpApiDisabledWarning(config);
   if (apiWarning !== null) logger.warn(apiWarning);
 
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
-  const api = { config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes };
+  // The API's `channels` surveys every node through this gateway's control plane, created by the gateway below.
+  let plane: ControlPlane | null = null;
+  const api = {
+    config, logger, publisher, broker: parts.broker, presence: parts.presence, control: parts.bus, nodes: parts.nodes,
+    metrics: metrics.api, channels: async () => plane?.channels() ?? new Map<string, number>(), idempotency: parts.idempotency,
+  };
   const websocketRoutes = createWebUiRoutes({
     config, root: webRoot(), logger, api, metrics: registry,
     workers: { ...parts.workers, deadAfterMs: WORKER_SILENT_AFTER_MS },
@@ -187,7 +198,7 @@ async function main(): Promise<void> {
     config, logger, registry, metrics, version, websocketRoutes,
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
     httpRoutes: [createHttpApi(api)],
-    controlPlane: (local) => new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger }),
+    controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
   });
 
   let stopping = false;

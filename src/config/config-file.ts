@@ -4,7 +4,10 @@
  * Every problem is pushed to `problems` (unknown keys included) instead of thrown.
  */
 
-import type { ChannelConfig, ChannelOptions, Namespace } from './config.js';
+import {
+  readAllowedOrigins, readChannelProxies, readClientProxies, readRpc, readTokenVerification,
+} from './access-file-options.js';
+import type { ChannelConfig, ChannelOptions, Namespace, ProxyConfig, TokenVerification } from './config.js';
 import {
   DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_HISTORY_META_TTL_MS, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS, MAX_HISTORY_META_TTL_MS,
 } from './default-channels.js';
@@ -17,6 +20,17 @@ export interface ConfigFileSettings {
   allowAnonymousConnectWithoutToken?: boolean;
   /** Present when the file has a `channel` section; it replaces the built-in rules entirely. */
   channel?: ChannelConfig;
+  /** `client.token` besides `hmac_secret_key` (which is `tokenHmacSecretKey`). */
+  token?: Partial<TokenVerification>;
+  /** `client.subscription_token` when its `enabled` is true. */
+  subscriptionToken?: Partial<TokenVerification>;
+  allowedOrigins?: readonly string[];
+  userConnectionLimit?: number;
+  connectionRateLimit?: number;
+  proxies?: Partial<ProxyConfig>;
+  /** `http_api.key`. */
+  httpApiKey?: string | null;
+  disallowAnonymousConnectionTokens?: boolean;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -42,6 +56,9 @@ const OPTION_FIELDS = {
   allow_presence_for_subscriber: 'allowPresenceForSubscriber',
   allow_user_limited_channels: 'allowUserLimitedChannels',
   user_owned: 'userOwned',
+  subscribe_proxy_enabled: 'subscribeProxyEnabled',
+  publish_proxy_enabled: 'publishProxyEnabled',
+  sub_refresh_proxy_enabled: 'subRefreshProxyEnabled',
   publish_mode: 'publishMode',
   publish_timeout: 'publishTimeoutMs',
   publish_data: 'publishData',
@@ -109,20 +126,33 @@ export function parseConfigFile(text: string, problems: string[]): ConfigFileSet
     return {};
   }
   const r = new Reader(problems);
-  const root = r.object(doc, '', ['client', 'channel']);
+  const root = r.object(doc, '', ['client', 'channel', 'rpc', 'http_api']);
   if (root === null) return {};
   const out: ConfigFileSettings = {};
   if (root['client'] !== undefined) readClient(r, root['client'], out);
   if (root['channel'] !== undefined) {
-    const channel = readChannel(r, root['channel']);
+    const channel = readChannel(r, root['channel'], out);
     if (channel !== null) out.channel = channel;
+  }
+  if (root['rpc'] !== undefined) readRpc(r, root['rpc'], (out.proxies ??= {}));
+  if (root['http_api'] !== undefined) {
+    const api = r.object(root['http_api'], 'http_api', ['key']);
+    if (api?.['key'] !== undefined) {
+      const key = r.string(api['key'], 'http_api.key');
+      if (key !== undefined) out.httpApiKey = key === '' ? null : key;
+    }
   }
   return out;
 }
 
 function readClient(r: Reader, value: unknown, out: ConfigFileSettings): void {
-  const client = r.object(value, 'client', ['insecure', 'token', 'allow_anonymous_connect_without_token']);
+  const client = r.object(value, 'client', [
+    'insecure', 'token', 'allow_anonymous_connect_without_token',
+    'subscription_token', 'allowed_origins', 'user_connection_limit', 'connection_rate_limit', 'proxy',
+    'disallow_anonymous_connection_tokens',
+  ]);
   if (client === null) return;
+  readClientAccess(r, client, out);
   if (client['insecure'] !== undefined) {
     const v = r.bool(client['insecure'], 'client.insecure');
     if (v !== undefined) out.insecure = v;
@@ -132,19 +162,44 @@ function readClient(r: Reader, value: unknown, out: ConfigFileSettings): void {
     if (v !== undefined) out.allowAnonymousConnectWithoutToken = v;
   }
   if (client['token'] !== undefined) {
-    const token = r.object(client['token'], 'client.token', ['hmac_secret_key']);
-    if (token !== null && token['hmac_secret_key'] !== undefined) {
-      const v = r.string(token['hmac_secret_key'], 'client.token.hmac_secret_key');
-      if (v !== undefined) out.tokenHmacSecretKey = v === '' ? null : v;
-    }
+    const { settings } = readTokenVerification(r, client['token'], 'client.token');
+    if (settings.hmacSecretKey !== undefined) out.tokenHmacSecretKey = settings.hmacSecretKey;
+    delete settings.hmacSecretKey;
+    out.token = settings;
   }
 }
 
-function readChannel(r: Reader, value: unknown): ChannelConfig | null {
+function readClientAccess(r: Reader, client: JsonObject, out: ConfigFileSettings): void {
+  if (client['subscription_token'] !== undefined) {
+    const { settings, obj } = readTokenVerification(r, client['subscription_token'], 'client.subscription_token', ['enabled']);
+    const enabled = obj?.['enabled'] === undefined ? false : r.bool(obj['enabled'], 'client.subscription_token.enabled');
+    if (enabled === true) out.subscriptionToken = settings;
+  }
+  if (client['allowed_origins'] !== undefined) {
+    const origins = readAllowedOrigins(r, client['allowed_origins'], 'client.allowed_origins');
+    if (origins !== undefined) out.allowedOrigins = origins;
+  }
+  if (client['user_connection_limit'] !== undefined) {
+    const n = r.int(client['user_connection_limit'], 'client.user_connection_limit', 0, 1_000_000);
+    if (n !== undefined) out.userConnectionLimit = n;
+  }
+  if (client['connection_rate_limit'] !== undefined) {
+    const n = r.int(client['connection_rate_limit'], 'client.connection_rate_limit', 0, 1_000_000);
+    if (n !== undefined) out.connectionRateLimit = n;
+  }
+  if (client['proxy'] !== undefined) readClientProxies(r, client['proxy'], (out.proxies ??= {}));
+  if (client['disallow_anonymous_connection_tokens'] !== undefined) {
+    const v = r.bool(client['disallow_anonymous_connection_tokens'], 'client.disallow_anonymous_connection_tokens');
+    if (v !== undefined) out.disallowAnonymousConnectionTokens = v;
+  }
+}
+
+function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): ChannelConfig | null {
   const channel = r.object(value, 'channel', [
-    'without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'history_meta_ttl',
+    'without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'history_meta_ttl', 'proxy',
   ]);
   if (channel === null) return null;
+  if (channel['proxy'] !== undefined) readChannelProxies(r, channel['proxy'], (out.proxies ??= {}));
   const cfg: ChannelConfig = {
     withoutNamespace: { ...EMPTY_CHANNEL_OPTIONS },
     namespaces: [],

@@ -39,6 +39,12 @@ export interface ChannelOptions {
    * The part after the namespace separator must equal the connection's user id.
    */
   userOwned: boolean;
+  /** Subscriptions without a token are decided by the subscribe proxy (`channel.proxy.subscribe`). */
+  subscribeProxyEnabled: boolean;
+  /** Client publishes are checked by the publish proxy (`channel.proxy.publish`) before the pipeline. */
+  publishProxyEnabled: boolean;
+  /** Subscriptions granted by the subscribe proxy are refreshed through `channel.proxy.sub_refresh`. */
+  subRefreshProxyEnabled: boolean;
   /**
    * `publish_mode`: 'append' answers a client publish once it is durably in the worker stream;
    * 'handled' answers once the owning worker's handler returned, with its ClientError if it threw one.
@@ -157,4 +163,79 @@ export interface Config {
   client: ClientConfig;
   channel: ChannelConfig;
   web: WebConfig;
+  /** How connection and subscription JWTs are verified (`client.token`, `client.subscription_token`). */
+  tokens: TokenConfig;
+  /** Who may open a connection and how often (`client.allowed_origins`, per-user and rate limits). */
+  admission: AdmissionConfig;
+  /** HTTP proxies to the application backend (`client.proxy.*`, `channel.proxy.*`, `rpc.proxy`). */
+  proxies: ProxyConfig;
+}
+
+/** Keys and expected claims for one kind of token (Centrifugo's `client.token` object). */
+export interface TokenVerification {
+  /** HMAC secret (HS256/384/512); null: HMAC tokens are refused. */
+  hmacSecretKey: string | null;
+  /** RSA public key, PEM (RS256/384/512, PS256/384/512); null: not configured. */
+  rsaPublicKey: string | null;
+  /** ECDSA public key, PEM (ES256/384/512); null: not configured. */
+  ecdsaPublicKey: string | null;
+  /** JWKS URL (RSA, EC and Ed25519 keys chosen by `kid`); null: not configured. */
+  jwksPublicEndpoint: string | null;
+  /** Required `aud`; null: not checked. */
+  audience: string | null;
+  /** Required `iss`; null: not checked. */
+  issuer: string | null;
+  /** `aud` must match this regular expression (any element of an array `aud`); null: not checked. */
+  audienceRegex: string | null;
+  /** `iss` must match this regular expression; null: not checked. */
+  issuerRegex: string | null;
+  /** Claim holding the user id; null: `sub`. */
+  userIdClaim: string | null;
+}
+
+export interface TokenConfig {
+  /** `client.disallow_anonymous_connection_tokens`: a connection token without user id is invalid (3500). */
+  disallowAnonymousConnectionTokens: boolean;
+  connection: TokenVerification;
+  /** Equal to `connection` unless `client.subscription_token.enabled`. */
+  subscription: TokenVerification;
+}
+
+export interface AdmissionConfig {
+  /** `client.allowed_origins`; null: not set (same-host browsers only, see origin-check.ts). */
+  allowedOrigins: readonly string[] | null;
+  /** Max connections of one (non-anonymous) user on this node; 0: no limit. Beyond: connect error 106. */
+  userConnectionLimit: number;
+  /** Max new connections per second on this node; 0: no limit. Beyond: HTTP 503 on the upgrade. */
+  connectionRateLimit: number;
+}
+
+/** One HTTP proxy endpoint (Centrifugo's Proxy object, HTTP only). */
+export interface ProxyEndpoint {
+  endpoint: string;
+  timeoutMs: number;
+  /** Client request headers forwarded to the backend (lower-cased; `cookie` forwards cookies). */
+  httpHeaders: readonly string[];
+  /** Headers added to every proxy request (`http.static_headers`). */
+  staticHeaders: Readonly<Record<string, string>>;
+  /** Non-200 backend statuses turned into an error or a disconnect (`http.status_to_code_transforms`). */
+  statusTransforms: readonly ProxyStatusTransform[];
+}
+
+export interface ProxyStatusTransform {
+  statusCode: number;
+  toError?: { code: number; message: string; temporary: boolean };
+  toDisconnect?: { code: number; reason: string };
+}
+
+/** null members: that proxy is not configured. */
+export interface ProxyConfig {
+  connect: ProxyEndpoint | null;
+  refresh: ProxyEndpoint | null;
+  subscribe: ProxyEndpoint | null;
+  publish: ProxyEndpoint | null;
+  subRefresh: ProxyEndpoint | null;
+  rpc: ProxyEndpoint | null;
+  /** `rpc.without_namespace.proxy_enabled`: rpc calls go to the rpc proxy instead of a worker. */
+  rpcProxyEnabled: boolean;
 }

@@ -8,3 +8,4 @@ export { defaultChannelConfig, EMPTY_CHANNEL_OPTIONS, DEFAULT_CHANNEL_MAX_LENGTH
 export { resolveChannel, validateChannelName, channelOwner, userLimitedAllows, USER_BOUNDARY, USER_SEPARATOR } from './channel-rules.js';
 export type { ResolvedChannel } from './channel-rules.js';
 export { loadWorkerConfig, type WorkerConfig } from './worker-config.js';
+export { EMPTY_TOKEN_VERIFICATION } from './access-file-options.js';

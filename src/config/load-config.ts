@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { ChannelConfig, Config } from './config.js';
+import { EMPTY_PROXIES, EMPTY_TOKEN_VERIFICATION } from './access-file-options.js';
+import type { ChannelConfig, Config, ProxyConfig, TokenVerification } from './config.js';
 import { ConfigError } from './config-error.js';
 import { type ConfigFileSettings, checkOptions, parseConfigFile } from './config-file.js';
 import { applyHistoryMetaTtl, defaultChannelConfig } from './default-channels.js';
@@ -148,6 +149,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
   applyHistoryMetaTtl(channel);
+  const tokens = tokenConfig(secret, file);
+  const t = tokens.connection;
+  const anyKey = t.hmacSecretKey !== null || t.rsaPublicKey !== null || t.ecdsaPublicKey !== null || t.jwksPublicEndpoint !== null;
 
   const config: Config = {
     redisUrl,
@@ -160,14 +164,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     metricsPort: r.int('METRICS_PORT', 2112, 0, 65_535),
     nodeId: r.token('NODE_ID', `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`, 'a node id'),
     routeCacheTtlMs: r.duration('ROUTE_CACHE_TTL', 30_000, 0),
-    httpApiKey: r.raw('HTTP_API_KEY') ?? null,
+    httpApiKey: r.raw('HTTP_API_KEY') ?? file.httpApiKey ?? null,
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 10_000, 0),
     embeddedWorkers: r.int('EMBEDDED_WORKERS', 2, 1, 64),
     workerHandler: r.raw('WORKER_HANDLER') ?? null,
     client: {
       insecure: file.insecure ?? false,
-      allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? secret === null,
+      allowAnonymousConnectWithoutToken: file.allowAnonymousConnectWithoutToken ?? !anyKey,
       tokenHmacSecretKey: secret,
       channelLimit: r.int('CLIENT_CHANNEL_LIMIT', 128, 1, 1_000_000),
       queueMaxSize: r.int('CLIENT_QUEUE_MAX_SIZE', 1_048_576, 1024, 2 ** 40),
@@ -186,6 +190,13 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     },
     channel,
     web: readWebConfig(r, redisUrl === null, secret),
+    tokens,
+    admission: {
+      allowedOrigins: file.allowedOrigins ?? null,
+      userConnectionLimit: file.userConnectionLimit ?? 0,
+      connectionRateLimit: file.connectionRateLimit ?? 0,
+    },
+    proxies: proxyConfig(r, file),
   };
   if (file.channel === undefined) checkBuiltIn(r, channel);
   const ports = [['WEBSOCKET_PORT', config.websocketPort], ['HTTP_PORT', config.httpPort], ['METRICS_PORT', config.metricsPort]] as const;
@@ -195,6 +206,27 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
+}
+
+function tokenConfig(secret: string | null, file: ConfigFileSettings): Config['tokens'] {
+  const connection: TokenVerification = { ...EMPTY_TOKEN_VERIFICATION, ...file.token, hmacSecretKey: secret };
+  const subscription: TokenVerification = file.subscriptionToken === undefined
+    ? connection
+    : { ...EMPTY_TOKEN_VERIFICATION, ...file.subscriptionToken };
+  return { disallowAnonymousConnectionTokens: file.disallowAnonymousConnectionTokens ?? false, connection, subscription };
+}
+
+function proxyConfig(r: EnvReader, file: ConfigFileSettings): ProxyConfig {
+  const proxies: ProxyConfig = { ...EMPTY_PROXIES, ...file.proxies };
+  if (proxies.rpcProxyEnabled && proxies.rpc === null) r.problems.push('CONFIG_FILE rpc.without_namespace.proxy_enabled: requires rpc.proxy.endpoint');
+  const namespaces = [...(file.channel?.namespaces ?? []), ...(file.channel?.withoutNamespace ? [file.channel.withoutNamespace] : [])];
+  const need = (flag: 'subscribeProxyEnabled' | 'publishProxyEnabled' | 'subRefreshProxyEnabled', proxy: keyof ProxyConfig, option: string, path: string): void => {
+    if (namespaces.some((ns) => ns[flag]) && proxies[proxy] === null) r.problems.push(`CONFIG_FILE ${option}: requires ${path}.endpoint`);
+  };
+  need('subscribeProxyEnabled', 'subscribe', 'subscribe_proxy_enabled', 'channel.proxy.subscribe');
+  need('publishProxyEnabled', 'publish', 'publish_proxy_enabled', 'channel.proxy.publish');
+  need('subRefreshProxyEnabled', 'subRefresh', 'sub_refresh_proxy_enabled', 'channel.proxy.sub_refresh');
+  return proxies;
 }
 
 function readWebConfig(r: EnvReader, embedded: boolean, secret: string | null): Config['web'] {

@@ -11,6 +11,8 @@ export interface ChannelPublishOptions {
   /** Publisher shown to subscribers as `pub.info`; omitted: none. */
   info?: ClientInfo;
   tags?: Record<string, string>;
+  /** Broadcast only, not kept in history (server API `skip_history`). */
+  skipHistory?: boolean;
 }
 
 /** History settings of a namespace, or undefined when it keeps no history. */
@@ -39,7 +41,7 @@ export class ChannelPublisher {
     if (resolved === null) throw new ReplyError(Errors.unknownChannel);
     const publishOptions: PublishOptions = {};
     const history = historyOptionsFor(resolved.options);
-    if (history !== undefined) publishOptions.history = history;
+    if (history !== undefined && options.skipHistory !== true) publishOptions.history = history;
     if (options.info !== undefined) publishOptions.info = options.info;
     if (options.tags !== undefined) publishOptions.tags = options.tags;
     const bytes = typeof data === 'string' ? encoder.encode(data) : data;

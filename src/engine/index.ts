@@ -7,3 +7,7 @@ export { RedisBroker, type RedisBrokerOptions } from './redis/redis-broker.js';
 export { RedisPresenceManager, type RedisPresenceManagerOptions } from './redis/redis-presence-manager.js';
 export { ChannelPublisher, historyOptionsFor, type ChannelPublishOptions } from './channel-publisher.js';
 export * from './control/index.js';
+export type { IdempotencyStore } from './idempotency-store.js';
+export { DEFAULT_IDEMPOTENCY_WINDOW_MS, MAX_IDEMPOTENCY_KEY_LENGTH } from './idempotency-store.js';
+export { MemoryIdempotencyStore } from './memory/memory-idempotency-store.js';
+export { RedisIdempotencyStore, type RedisIdempotencyStoreOptions } from './redis/redis-idempotency-store.js';

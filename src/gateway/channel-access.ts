@@ -5,7 +5,10 @@
 
 import { channelOwner, resolveChannel, userLimitedAllows, validateChannelName, type ResolvedChannel } from '../config/index.js';
 import { DisconnectError, Disconnects, Errors, ReplyError, type Bytes, type ChannelName } from '../protocol/index.js';
-import { InvalidTokenError, TokenExpiredError, TokenMismatchError, verifySubscribeToken } from './auth/index.js';
+import {
+  InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError, TokenMismatchError, verifySubscribeToken,
+  type SubscriptionOverride,
+} from './auth/index.js';
 import type { ClientSession } from './client-session.js';
 
 /** What a subscription is granted beyond the namespace's options. */
@@ -16,6 +19,10 @@ export interface SubscribeGrant {
   data?: Bytes;
   /** Unix ms at which the subscription expires unless refreshed. */
   expireAtMs?: number;
+  /** Namespace options overridden for this subscription (token `override`). */
+  override?: SubscriptionOverride;
+  /** Granted by the subscribe proxy (its sub_refresh proxy refreshes it). */
+  viaProxy?: boolean;
 }
 
 /** The channel's namespace: ReplyError 107 when the name breaks the channel-name policy, 102 when no namespace has it. */
@@ -33,14 +40,15 @@ function isOwner(session: ClientSession, channel: ChannelName): boolean {
 }
 
 /** Verifies a subscription token: expired 109, invalid 103, issued for another channel/user/client 3500. */
-export function verifySubscriptionToken(session: ClientSession, channel: ChannelName, token: string): SubscribeGrant {
-  const secret = session.ctx.config.client.tokenHmacSecretKey;
-  if (secret === null) throw new ReplyError(Errors.permissionDenied);
+export async function verifySubscriptionToken(session: ClientSession, channel: ChannelName, token: string): Promise<SubscribeGrant> {
+  const verifier = session.ctx.tokens.subscription;
+  if (!verifier.configured) throw new ReplyError(Errors.permissionDenied);
   try {
-    const claims = verifySubscribeToken(token, secret, Date.now(), { channel, user: session.user, client: session.id });
+    const claims = await verifySubscribeToken(token, verifier, Date.now(), { channel, user: session.user, client: session.id });
     const grant: SubscribeGrant = {};
     if (claims.info !== null) grant.chanInfo = claims.info;
     if (claims.data !== null) grant.data = claims.data;
+    if (claims.override !== null) grant.override = claims.override;
     if (claims.expireAtMs !== null) {
       if (claims.expireAtMs <= Date.now()) throw new ReplyError(Errors.expired);
       grant.expireAtMs = claims.expireAtMs;
@@ -49,14 +57,23 @@ export function verifySubscriptionToken(session: ClientSession, channel: Channel
   } catch (err) {
     if (err instanceof TokenExpiredError) throw new ReplyError(Errors.tokenExpired);
     if (err instanceof TokenMismatchError) throw new DisconnectError(Disconnects.invalidToken);
+    if (err instanceof TokenKeysUnavailableError) throw new ReplyError(Errors.internal);
     if (err instanceof InvalidTokenError) throw new ReplyError(Errors.permissionDenied);
     throw err;
   }
 }
 
-/** May this connection subscribe? Throws ReplyError 103/109/110 or DisconnectError 3500. */
-export function authorizeSubscribe(session: ClientSession, channel: ChannelName, resolved: ResolvedChannel, token: string): SubscribeGrant {
+/**
+ * May this connection subscribe? Rejects with ReplyError 103/109/110 or DisconnectError 3500. A
+ * token decides first; without one, a namespace with `subscribe_proxy_enabled` asks the backend.
+ */
+export async function authorizeSubscribe(
+  session: ClientSession, channel: ChannelName, resolved: ResolvedChannel, token: string, data?: Bytes,
+): Promise<SubscribeGrant> {
   if (token !== '') return verifySubscriptionToken(session, channel, token);
+  if (resolved.options.subscribeProxyEnabled && session.ctx.proxies.has('subscribe')) {
+    return session.ctx.proxies.subscribe(session, channel, data);
+  }
   if (session.ctx.config.client.insecure) return {};
   const o = resolved.options;
   if (o.allowUserLimitedChannels && channel.includes('#')) {

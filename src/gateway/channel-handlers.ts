@@ -1,9 +1,10 @@
 /** The `publish`, `presence`, `presence_stats`, `history`, `rpc` and `send` commands. */
 
+import { resolveChannel, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
-  type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
+  type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
   type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
   type RPCResult, type SendRequest,
 } from '../protocol/index.js';
@@ -42,8 +43,34 @@ function temporaryFailure(session: ClientSession, err: unknown, what: string): R
 }
 
 export async function handlePublish(session: ClientSession, req: PublishRequest): Promise<PublishResult> {
-  await startPublish(session, req);
+  if (needsPublishProxy(session, req)) await publishThroughProxy(session, req);
+  else await startPublish(session, req);
   return {};
+}
+
+/**
+ * True when this publish must first be approved by the publish proxy (`publish_proxy_enabled` in
+ * its namespace): such publishes are not pipelined, so the proxy call cannot reorder appends.
+ */
+export function needsPublishProxy(session: ClientSession, req: PublishRequest): boolean {
+  if (req.channel === undefined || !session.ctx.proxies.has('publish')) return false;
+  return resolveChannel(session.ctx.config.channel, req.channel)?.options.publishProxyEnabled === true;
+}
+
+/**
+ * The publish proxy step, before the pipeline: channel and payload validation as usual, then the
+ * backend's verdict in place of the namespace's `allow_publish_*` permissions (as in Centrifugo;
+ * its `error`/`disconnect` reach the client; it may replace the data, which is validated again),
+ * then the append. A worker's handling of the message (its verdict in `handled` mode) comes after.
+ */
+async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
+  const channel = requireChannel(req.channel);
+  const resolved = resolveOrThrow(session, channel);
+  const max = session.ctx.config.client.maxTextLength;
+  publishPayload(resolved.options.publishData, req.data, max, parsedDataOf(req));
+  const sent: Bytes = req.data ?? new Uint8Array(0);
+  const verdict = await session.ctx.proxies.publish(session, channel, sent);
+  await submitChecked(session, channel, resolved, verdict.data ?? sent, verdict.data === null ? parsedDataOf(req) : undefined);
 }
 
 /**
@@ -55,9 +82,14 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
+  return submitChecked(session, channel, resolved, req.data, parsedDataOf(req));
+}
+
+/** Validates the payload under the namespace's rules and hands it to the pipeline; settles once it is appended. */
+function submitChecked(session: ClientSession, channel: string, resolved: ResolvedChannel, data: Bytes | undefined, parsed: unknown): Promise<void> {
   const o = resolved.options;
   if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
-  const payload = publishPayload(o.publishData, req.data, session.ctx.config.client.maxTextLength, parsedDataOf(req));
+  const payload = publishPayload(o.publishData, data, session.ctx.config.client.maxTextLength, parsed);
   const message = baseMessage(session, 'publish', channel, payload.data);
   if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
@@ -104,6 +136,10 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
 }
 
 export async function handleRpc(session: ClientSession, req: RPCRequest): Promise<RPCResult> {
+  if (session.ctx.proxies.rpcEnabled) {
+    const answer = await session.ctx.proxies.rpc(session, req.method ?? '', req.data);
+    return answer === null ? {} : { data: answer };
+  }
   const data = jsonPayloadText(req.data);
   if (data === null) throw new ReplyError(Errors.badRequest, `rpc data must be UTF-8 encoded JSON nested at most ${MAX_JSON_DEPTH} levels`);
   const message = baseMessage(session, 'rpc', routingKey(session), data);

@@ -37,6 +37,10 @@ export class ChannelSubscription {
   /** Unix ms after which an unrefreshed subscription ends; 0: never. */
   expireAtMs = 0;
   chanInfo: Uint8Array | undefined;
+  /** Established by the server (token or proxy `channels`/`subs`), not by a subscribe command. */
+  serverSide = false;
+  /** Granted by the subscribe proxy: sub_refresh goes to the sub_refresh proxy. */
+  grantedByProxy = false;
   /** A join was published for this subscription, so a leave must follow. */
   joinAnnounced = false;
   /** Fires when an unrefreshed subscription expires. */

@@ -14,9 +14,9 @@ import {
 } from '../protocol/index.js';
 import type { ChannelSubscription, SubscriptionOwner } from './channel-subscription.js';
 import {
-  handleHistory, handlePresence, handlePresenceStats, handlePublish, handleRpc, handleSend, startPublish,
+  handleHistory, handlePresence, handlePresenceStats, handlePublish, handleRpc, handleSend, needsPublishProxy, startPublish,
 } from './channel-handlers.js';
-import { handleConnect, handleRefresh } from './connect-handler.js';
+import { handleConnect, handleRefresh, refreshThroughProxy } from './connect-handler.js';
 import type { EncodedPush } from './encoded-push.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import type { GatewayContext } from './gateway-context.js';
@@ -96,6 +96,12 @@ export class ClientSession implements SubscriptionOwner {
   connInfo: Bytes | undefined;
   /** Unix ms at which the connection expires unless refreshed; 0: never. */
   expireAtMs = 0;
+  /** `meta` from the token or connect proxy (JSON text), sent to proxies only. */
+  meta: Bytes | undefined;
+  /** Authenticated by the connect proxy: expiry is extended through the refresh proxy, not by the client. */
+  authByProxy = false;
+  /** Headers of the transport request that some proxy forwards (lower-case names). */
+  transportHeaders: Readonly<Record<string, string>> = {};
   readonly subscriptions = new Map<ChannelName, ChannelSubscription>();
   /** Bounds how fast this connection brings history channels into use (CLIENT_CHANNEL_CREATE_RATE_LIMIT). */
   readonly newChannels: ChannelCreationBudget;
@@ -221,7 +227,7 @@ export class ClientSession implements SubscriptionOwner {
       let cmd = this.inbox.shift();
       while (cmd !== undefined && this.state !== 'closed') {
         const cost = this.inboxCosts.shift() ?? 0;
-        if (cmd.publish !== undefined && this.state === 'connected' && methodOf(cmd) === 'publish') {
+        if (cmd.publish !== undefined && this.state === 'connected' && methodOf(cmd) === 'publish' && !needsPublishProxy(this, cmd.publish)) {
           while (this.publishesInFlight >= maxPipelinedPublishes) await this.publishSettled();
           if (this.closed) break;
           this.dispatchPublish(cmd, cost);
@@ -342,7 +348,7 @@ export class ClientSession implements SubscriptionOwner {
 
   private async execute(method: Exclude<Method, 'send'>, cmd: Command): Promise<HandlerOutcome> {
     switch (method) {
-      case 'connect': return { reply: { connect: await handleConnect(this, cmd.connect ?? {}) } };
+      case 'connect': return handleConnect(this, cmd.connect ?? {});
       case 'subscribe': return handleSubscribe(this, cmd.subscribe ?? {});
       case 'unsubscribe': return { reply: { unsubscribe: await handleUnsubscribe(this, cmd.unsubscribe ?? {}) } };
       case 'publish': return { reply: { publish: await handlePublish(this, cmd.publish ?? {}) } };
@@ -359,6 +365,7 @@ export class ClientSession implements SubscriptionOwner {
   /** Marks the connection authenticated: pings start at a random point in [interval/2, interval). */
   markConnected(): void {
     this.state = 'connected';
+    this.ctx.admission.userConnected(this.user);
   }
 
   private startConnected(): void {
@@ -398,6 +405,11 @@ export class ClientSession implements SubscriptionOwner {
     this.expiryTimer = null;
     if (this.expireAtMs <= 0 || this.state !== 'connected') return;
     const delay = Math.max(0, this.expireAtMs - Date.now()) + this.ctx.expiredCloseDelayMs;
+    if (this.authByProxy && this.ctx.proxies.has('refresh')) {
+      // Server-side refresh: the backend is asked when the connection expires.
+      this.expiryTimer = setTimeout(() => void refreshThroughProxy(this), Math.min(Math.max(0, this.expireAtMs - Date.now()), 2 ** 31 - 1));
+      return;
+    }
     this.expiryTimer = setTimeout(() => {
       if (Date.now() >= this.expireAtMs) this.close(Disconnects.connectionExpired);
       else this.scheduleExpiry();
@@ -458,7 +470,10 @@ export class ClientSession implements SubscriptionOwner {
   }
 
   resubscribe(sub: ChannelSubscription): void {
-    this.unsubscribeWithPush(sub, Unsubscribes.insufficientState);
+    // A server-side subscription is re-established only by a reconnect (with recovery through
+    // the connect's `subs`), so a gap there closes the connection with 3010.
+    if (sub.serverSide) this.close(Disconnects.insufficientState);
+    else this.unsubscribeWithPush(sub, Unsubscribes.insufficientState);
   }
 
   /** Ends a subscription and tells the client with an unsubscribe push. */
@@ -498,6 +513,7 @@ export class ClientSession implements SubscriptionOwner {
 
   private finish(codeLabel: string, reason: string): void {
     const wasConnected = this.state === 'connected';
+    if (wasConnected) this.ctx.admission.userDisconnected(this.user);
     this.state = 'closed';
     for (const t of [this.pingTimer, this.pongTimer, this.staleTimer, this.expiryTimer]) if (t !== null) clearTimeout(t);
     this.inbox.length = 0;

@@ -11,17 +11,22 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/index.js';
-import type { Broker, LocalNode, LocalNodeStats, PresenceManager } from '../engine/index.js';
+import type { Broker, LocalNode, LocalNodeStats, PresenceManager, RefreshCommand, SubscribeCommand } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
 import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
+import { JwksCache, TokenVerifier } from './auth/index.js';
 import { CleanupLane } from './cleanup-lane.js';
 import { ClientSession } from './client-session.js';
+import { ConnectionAdmission } from './connection-admission.js';
 import { guardConnections } from './connection-guard.js';
+import { BackendProxies } from './proxy/backend-proxies.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
+import { createOriginCheck, type OriginCheck } from './origin-check.js';
+import { refreshSession, subscribeSession } from './server-api-commands.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
@@ -94,6 +99,23 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
+function tokenVerifiers(config: Config): GatewayContext['tokens'] {
+  const jwks = new JwksCache();
+  const connection = new TokenVerifier(config.tokens.connection, jwks);
+  const subscription = config.tokens.subscription === config.tokens.connection ? connection : new TokenVerifier(config.tokens.subscription, jwks);
+  return { connection, subscription };
+}
+
+/** The request headers some proxy forwards (multi-valued ones joined as Node joins them). */
+function forwardedHeaders(req: IncomingMessage, names: ReadonlySet<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    const v = req.headers[name];
+    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
 function rejectUpgrade(socket: Duplex, status: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
@@ -111,6 +133,7 @@ export class Gateway implements LocalNode {
   private readonly wsServer: Server;
   private readonly httpServer: Server;
   private readonly metricsServer: Server;
+  private readonly originAllowed: OriginCheck;
   private presenceTimer: NodeJS.Timeout | null = null;
   private state: 'new' | 'starting' | 'running' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | null = null;
@@ -128,7 +151,11 @@ export class Gateway implements LocalNode {
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
+      tokens: tokenVerifiers(config),
+      admission: new ConnectionAdmission(config.admission),
+      proxies: new BackendProxies(config.proxies, logger, options.metrics),
     };
+    this.originAllowed = createOriginCheck(config.admission);
     this.wss = new WebSocketServer({
       noServer: true,
       clientTracking: false,
@@ -221,6 +248,25 @@ export class Gateway implements LocalNode {
     return count;
   }
 
+  subscribeUser(command: SubscribeCommand): number {
+    let count = 0;
+    for (const s of this.sessions) {
+      if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
+      if (subscribeSession(s, command)) count++;
+    }
+    return count;
+  }
+
+  refreshUser(command: RefreshCommand): number {
+    let count = 0;
+    for (const s of [...this.sessions]) {
+      if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
+      refreshSession(s, command);
+      count++;
+    }
+    return count;
+  }
+
   /** Clients per channel on this node (server API `channels`). */
   channelCounts(): ReadonlyMap<ChannelName, number> {
     return this.hub.subscriberCounts();
@@ -267,6 +313,11 @@ export class Gateway implements LocalNode {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WEBSOCKET_PATH) return rejectUpgrade(socket, '404 Not Found');
     if (this.state !== 'running') return rejectUpgrade(socket, '503 Service Unavailable');
+    if (!this.originAllowed(req.headers.origin, req.headers.host)) {
+      this.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200) }, 'websocket upgrade refused: origin not allowed');
+      return rejectUpgrade(socket, '403 Forbidden');
+    }
+    if (!this.ctx.admission.takeConnectionToken()) return rejectUpgrade(socket, '503 Service Unavailable');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
@@ -274,6 +325,7 @@ export class Gateway implements LocalNode {
       this.sockets.add(ws);
       ws.once('close', () => this.sockets.delete(ws));
       const session = new ClientSession(this.ctx, ws, protocol, (s) => this.sessions.delete(s));
+      session.transportHeaders = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
       this.sessions.add(session);
     });
   }

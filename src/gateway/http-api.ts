@@ -8,7 +8,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config/index.js';
 import { Errors, ReplyError, type ErrorCode } from '../protocol/index.js';
-import { API_METHODS, errorJson, type ApiDeps } from './http-api/api-methods.js';
+import { performance } from 'node:perf_hooks';
+import { apiMethods, runBatch, runLegacyLines } from './http-api/api-batch.js';
+import { errorJson, type ApiDeps } from './http-api/api-methods.js';
 import { ApiRequest } from './http-api/api-request.js';
 
 export type { ApiDeps, ApiPublisher } from './http-api/api-methods.js';
@@ -27,7 +29,7 @@ export const API_PATH_PREFIX = '/api/';
 /** The warning a gateway logs at start-up when the API is off, or null when a key is configured. */
 export function httpApiDisabledWarning(config: Pick<Config, 'httpApiKey'>): string | null {
   return config.httpApiKey === null
-    ? 'server HTTP API disabled: HTTP_API_KEY is not set, so /api/* answers 404; set it to publish from backends'
+    ? 'server HTTP API disabled: HTTP_API_KEY is not set (nor http_api.key in CONFIG_FILE), so /api/* answers 404; set it to publish from backends'
     : null;
 }
 
@@ -82,6 +84,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
   const key = deps.config.httpApiKey;
   const keyDigest = key !== null ? digest(key) : null;
   const maxBody = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const methods = apiMethods();
 
   return async (req, res) => {
     const url = req.url ?? '/';
@@ -90,7 +93,7 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
     if (path !== '/api' && !path.startsWith(API_PATH_PREFIX)) return false;
 
     if (keyDigest === null) {
-      sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY is not set');
+      sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY is not set (nor http_api.key)');
       return true;
     }
     if (req.method !== 'POST') {
@@ -103,10 +106,11 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
       sendError(res, 401, Errors.unauthorized);
       return true;
     }
-    const name = path.slice(API_PATH_PREFIX.length);
-    const method = API_METHODS.get(name);
-    if (method === undefined) {
-      sendError(res, 404, Errors.methodNotFound, path === '/api' ? 'use POST /api/<method>' : `method not found: ${name.slice(0, 64)}`);
+    const legacy = path === '/api';
+    const name = legacy ? '' : path.slice(API_PATH_PREFIX.length);
+    const method = methods.get(name);
+    if (!legacy && method === undefined && name !== 'batch') {
+      sendError(res, 404, Errors.methodNotFound, `method not found: ${name.slice(0, 64)}`);
       return true;
     }
     const declared = Number(req.headers['content-length']);
@@ -124,6 +128,11 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
       sendError(res, 413, Errors.limitExceeded, `request body larger than ${maxBody} bytes`, { connection: 'close' });
       return true;
     }
+    if (legacy) {
+      // cent.js's pipeline and older SDKs: newline-delimited {"method","params"} commands, one reply line each.
+      send(res, 200, await runLegacyLines(deps, methods, raw));
+      return true;
+    }
     let body: unknown;
     try {
       body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
@@ -136,12 +145,18 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
       return true;
     }
 
+    const request = new ApiRequest(body as Record<string, unknown>);
     let reply: string;
+    const started = performance.now();
+    let result = 'ok';
     try {
-      reply = `{"result":${await method({ deps, request: new ApiRequest(body as Record<string, unknown>), raw })}}`;
+      // Centrifugo's batch answers {"replies": [...]} at the top level; every other method {"result": ...}.
+      reply = method === undefined ? await runBatch(deps, methods, request) : `{"result":${await method({ deps, request, raw })}}`;
     } catch (err) {
+      result = 'error';
       reply = errorJson(err, deps.logger, name);
     }
+    deps.metrics?.observe(method === undefined ? 'batch' : name, result, (performance.now() - started) / 1000);
     // Like Centrifugo: a request that was understood answers 200, with `error` when it failed.
     send(res, 200, reply);
     return true;

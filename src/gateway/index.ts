@@ -1,10 +1,14 @@
+export { createOriginCheck, describeOriginPolicy, type OriginCheck, type OriginPolicyConfig } from './origin-check.js';
 export { Gateway, WEBSOCKET_PATH, type GatewayOptions, type GatewayPorts, type Lifecycle } from './gateway.js';
 export type { ReadinessChecks, ReadinessReport } from './readiness.js';
 export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';
 export { DirectPipeline } from './direct-pipeline.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
-export { signToken, verifyHs256, verifyConnectToken, verifySubscribeToken, TokenExpiredError, InvalidTokenError, TokenMismatchError } from './auth/index.js';
+export {
+  signToken, verifyConnectToken, verifySubscribeToken, TokenVerifier, JwksCache,
+  TokenExpiredError, InvalidTokenError, TokenMismatchError, TokenKeysUnavailableError,
+} from './auth/index.js';
 export type { ConnectTokenClaims, SubscribeTokenClaims, JwtClaims } from './auth/index.js';
 export { API_METHODS, type ApiCall, type ApiDeps, type ApiMethod } from './http-api/api-methods.js';
 export { ApiRequest } from './http-api/api-request.js';

@@ -3,14 +3,14 @@
  * permissions, recovery and positioning from the channel's history, presence and join/leave.
  */
 
-import { validateChannelName } from '../config/index.js';
+import { validateChannelName, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryPage } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes,
-  type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
+  type ChannelName, type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
   type UnsubscribeRequest, type UnsubscribeResult,
 } from '../protocol/index.js';
-import { authorizeSubscribe, verifySubscriptionToken } from './channel-access.js';
+import { authorizeSubscribe, verifySubscriptionToken, type SubscribeGrant } from './channel-access.js';
 import { resolveOrThrow } from './channel-access.js';
 import { ChannelSubscription } from './channel-subscription.js';
 import type { ClientSession, HandlerOutcome } from './client-session.js';
@@ -34,11 +34,44 @@ function ttlSeconds(expireAtMs: number): number {
   return Math.max(1, Math.floor((expireAtMs - Date.now()) / 1000));
 }
 
+/** True when the server refreshes this subscription through the sub_refresh proxy (the client has no token). */
+function refreshedByProxy(session: ClientSession, sub: ChannelSubscription): boolean {
+  return sub.grantedByProxy && sub.options.subRefreshProxyEnabled && session.ctx.proxies.has('subRefresh');
+}
+
+/** Asks the sub_refresh proxy at expiry: `expired` ends the subscription (2501), a new `expire_at` extends it. */
+async function refreshSubscriptionThroughProxy(session: ClientSession, sub: ChannelSubscription): Promise<void> {
+  try {
+    const grant = await session.ctx.proxies.subRefresh(session, sub.channel);
+    if (sub.status !== 'subscribed') return;
+    if (grant.expired || (grant.expireAtMs !== null && grant.expireAtMs <= Date.now())) {
+      session.unsubscribeWithPush(sub, Unsubscribes.expired);
+      return;
+    }
+    if (grant.info !== null) sub.chanInfo = grant.info;
+    sub.expireAtMs = grant.expireAtMs ?? 0;
+  } catch (err) {
+    if (err instanceof DisconnectError) {
+      session.close(err);
+      return;
+    }
+    sub.expireAtMs = Date.now() + 5000;
+  }
+  scheduleSubscriptionExpiry(session, sub);
+}
+
 /** Ends the subscription with 2501 unless it was refreshed in time. */
 function scheduleSubscriptionExpiry(session: ClientSession, sub: ChannelSubscription): void {
   if (sub.expiryTimer !== null) clearTimeout(sub.expiryTimer);
   sub.expiryTimer = null;
   if (sub.expireAtMs <= 0) return;
+  if (refreshedByProxy(session, sub)) {
+    sub.expiryTimer = setTimeout(() => {
+      sub.expiryTimer = null;
+      void refreshSubscriptionThroughProxy(session, sub);
+    }, Math.min(Math.max(0, sub.expireAtMs - Date.now()), 2 ** 31 - 1));
+    return;
+  }
   const delay = Math.max(0, sub.expireAtMs - Date.now()) + session.ctx.expiredCloseDelayMs;
   sub.expiryTimer = setTimeout(() => {
     sub.expiryTimer = null;
@@ -48,7 +81,7 @@ function scheduleSubscriptionExpiry(session: ClientSession, sub: ChannelSubscrip
 }
 
 export async function handleSubscribe(session: ClientSession, req: SubscribeRequest): Promise<HandlerOutcome> {
-  const { config, hub, broker, presence, presenceTtlMs } = session.ctx;
+  const { config } = session.ctx;
   const channel = req.channel ?? '';
   if (channel === '') throw new DisconnectError(Disconnects.badRequest);
   const invalid = validateChannelName(config.channel, channel);
@@ -56,18 +89,40 @@ export async function handleSubscribe(session: ClientSession, req: SubscribeRequ
   if (session.subscriptions.has(channel)) throw new ReplyError(Errors.alreadySubscribed);
   if (session.subscriptions.size >= config.client.channelLimit) throw new ReplyError(Errors.limitExceeded);
   const resolved = resolveOrThrow(session, channel);
-  const grant = authorizeSubscribe(session, channel, resolved, req.token ?? '');
+  const grant = await authorizeSubscribe(session, channel, resolved, req.token ?? '', req.data);
+  const negotiated = await negotiateSubscription(session, channel, resolved, grant, req, false);
+  return { reply: { subscribe: negotiated.result }, afterReply: negotiated.activate };
+}
 
-  const o = resolved.options;
+/** A subscription whose result is ready; `activate` must run right after the result was queued to the client. */
+export interface NegotiatedSubscription {
+  result: SubscribeResult;
+  activate: () => void;
+}
+
+/**
+ * The part of a subscribe after permission was granted, shared by the subscribe command and
+ * server-side subscriptions (token `channels`/`subs`, connect proxy `channels`/`subs`): hub
+ * membership, recovery/positioning from history (the client's `recover`/`offset`/`epoch`),
+ * presence; publications flow once `activate` runs.
+ */
+export async function negotiateSubscription(
+  session: ClientSession, channel: ChannelName, resolved: ResolvedChannel, grant: SubscribeGrant, req: SubscribeRequest, serverSide: boolean,
+): Promise<NegotiatedSubscription> {
+  const { hub, broker, presence, presenceTtlMs } = session.ctx;
+  // A token's or proxy's `override` replaces these five namespace options for this subscription only.
+  const o = grant.override === undefined ? resolved.options : { ...resolved.options, ...grant.override };
   const history = historyOptionsFor(o);
   if (history !== undefined) session.newChannels.admit(channel);
   const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
-  sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true);
+  sub.serverSide = serverSide;
+  sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true || (serverSide && req.recover === true));
   sub.positioned = history !== undefined && (sub.recoverable || o.forcePositioning || req.positioned === true);
   sub.pushJoinLeave = o.forcePushJoinLeave || (o.joinLeave && req.join_leave === true);
   sub.presence = o.presence;
   if (grant.chanInfo !== undefined) sub.chanInfo = grant.chanInfo;
   if (grant.expireAtMs !== undefined) sub.expireAtMs = grant.expireAtMs;
+  if (grant.viaProxy === true) sub.grantedByProxy = true;
   session.addSubscription(sub);
 
   const alive = (): void => {
@@ -98,7 +153,7 @@ export async function handleSubscribe(session: ClientSession, req: SubscribeRequ
       }
     }
     if (grant.data !== undefined) result.data = grant.data;
-    if (sub.expireAtMs > 0) {
+    if (sub.expireAtMs > 0 && !refreshedByProxy(session, sub)) {
       result.expires = true;
       result.ttl = ttlSeconds(sub.expireAtMs);
     }
@@ -107,8 +162,8 @@ export async function handleSubscribe(session: ClientSession, req: SubscribeRequ
       alive();
     }
     return {
-      reply: { subscribe: result },
-      afterReply: () => {
+      result,
+      activate: () => {
         sub.activate(position);
         if (sub.status !== 'subscribed') return;
         scheduleSubscriptionExpiry(session, sub);
@@ -143,7 +198,7 @@ export async function handleSubRefresh(session: ClientSession, req: SubRefreshRe
   if (sub === undefined || sub.status !== 'subscribed') throw new ReplyError(Errors.permissionDenied);
   const token = req.token ?? '';
   if (token === '') throw new ReplyError(Errors.badRequest, 'sub_refresh needs a token');
-  const grant = verifySubscriptionToken(session, channel, token);
+  const grant = await verifySubscriptionToken(session, channel, token);
   sub.expireAtMs = grant.expireAtMs ?? 0;
   scheduleSubscriptionExpiry(session, sub);
   return sub.expireAtMs > 0 ? { expires: true, ttl: ttlSeconds(sub.expireAtMs) } : {};

@@ -13,3 +13,4 @@ export type { ErrorTally, ShardResult } from './shard-result.js';
 export { jsonLoadWire, protobufLoadWire, loadWireFor } from './load-wire.js';
 export type { LoadWire, WireReply } from './load-wire.js';
 export { LoadConnection, now } from './load-connection.js';
+export { measureConnectRate, type ConnectRateResult } from './connect-rate.js';

@@ -16,6 +16,7 @@ export const SECRET_KEYS: readonly string[] = [
   'password', 'passwd', 'redisPassword',
   'hmacSecretKey', 'hmac_secret_key', 'tokenHmacSecretKey', 'token_hmac_secret_key',
   'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'REDIS_PASSWORD',
+  'staticHeaders', 'static_headers', 'transportHeaders',
 ];
 
 const identifier = /^[A-Za-z_$][\w$]*$/;

@@ -28,6 +28,10 @@ export class GatewayMetrics {
   readonly routeCacheTotal: Counter<'result'>;
   readonly brokerLag: Histogram;
   readonly slowDisconnectsTotal: Counter;
+  readonly apiRequestsTotal: Counter<'method' | 'result'>;
+  readonly proxyRequestsTotal: Counter<'proxy' | 'result'>;
+  readonly proxyRequestDuration: Histogram<'proxy'>;
+  readonly apiRequestDuration: Histogram<'method'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -56,7 +60,28 @@ export class GatewayMetrics {
     this.routeCacheTotal = new Counter({ name: 'gateway_route_cache_total', help: 'Route cache lookups', labelNames: ['result'], registers });
     this.brokerLag = new Histogram({ name: 'gateway_broker_lag_seconds', help: 'Publication time to local delivery', buckets: latencyBuckets, registers });
     this.slowDisconnectsTotal = new Counter({ name: 'gateway_slow_client_disconnects_total', help: 'Clients disconnected because their outgoing queue overflowed', registers });
+    this.apiRequestsTotal = new Counter({
+      name: 'gateway_api_requests_total', help: 'Server HTTP API requests by method and result (ok, error)', labelNames: ['method', 'result'], registers,
+    });
+    this.proxyRequestsTotal = new Counter({
+      name: 'gateway_proxy_requests_total', help: 'Calls to the application backend proxies by proxy and result (ok, error, disconnect, unavailable)',
+      labelNames: ['proxy', 'result'], registers,
+    });
+    this.proxyRequestDuration = new Histogram({
+      name: 'gateway_proxy_request_duration_seconds', help: 'Duration of calls to the application backend proxies', labelNames: ['proxy'], buckets: latencyBuckets, registers,
+    });
+    this.apiRequestDuration = new Histogram({
+      name: 'gateway_api_request_duration_seconds', help: 'Server HTTP API request duration by method', labelNames: ['method'], buckets: latencyBuckets, registers,
+    });
   }
+
+  /** The server API's recorder: method names are the API's fixed set (unknown ones arrive as `unknown`). */
+  readonly api = {
+    observe: (method: string, result: string, seconds: number): void => {
+      this.apiRequestsTotal.inc({ method, result });
+      this.apiRequestDuration.observe({ method }, seconds);
+    },
+  };
 }
 
 export class WorkerMetrics {

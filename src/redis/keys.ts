@@ -166,6 +166,11 @@ export class RedisKeys {
     return [`${base}:info`, `${base}:expiry`, `${base}:client-user`, `${base}:user-count`];
   }
 
+  /** Result of one server API call with an idempotency key on a channel (the key follows the tag, so it cannot reach another channel). */
+  idempotencyKey(channel: ChannelName, key: string): string {
+    return `${this.prefix}:idempotency:{${channelTag(channel)}}:${key}`;
+  }
+
   /** Pub/sub channel carrying control commands (disconnect, unsubscribe) to every gateway node. */
   controlChannel(): string {
     return `${this.base}control`;

@@ -93,7 +93,7 @@ const ROUTES: Readonly<Record<string, Route>> = {
   session: {
     method: 'GET', session: false,
     async handle({ req, res, options }) {
-      sendJson(res, 200, { authenticated: options.sessions.authenticated(req) });
+      sendJson(res, 200, { authenticated: await options.sessions.authenticated(req) });
     },
   },
   overview: {
@@ -180,7 +180,7 @@ export function createAdminRoutes(options: AdminRoutesOptions): HttpRouteHandler
       sendJson(res, 405, { error: `use ${route.method}` }, { allow: route.method });
       return true;
     }
-    if (route.session && !options.sessions.authenticated(req)) {
+    if (route.session && !(await options.sessions.authenticated(req))) {
       sendJson(res, 401, { error: 'log in first' });
       return true;
     }

@@ -5,7 +5,8 @@
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { signToken, verifyHs256 } from '../gateway/index.js';
+import { EMPTY_TOKEN_VERIFICATION } from '../config/index.js';
+import { signToken, TokenVerifier } from '../gateway/index.js';
 
 export const SESSION_COOKIE = 'rm_admin';
 
@@ -59,15 +60,18 @@ export class AdminSessions {
     return `${SESSION_COOKIE}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0`;
   }
 
-  /** True when the request carries an unexpired session signed with this key. */
-  authenticated(req: IncomingMessage): boolean {
+  /** True when the request carries an unexpired session signed with this key (verified by jose, HS256/384/512 only). */
+  async authenticated(req: IncomingMessage): Promise<boolean> {
     const token = cookieValue(req, SESSION_COOKIE);
     if (token === null || token === '') return false;
     try {
-      const claims = verifyHs256(token, this.secret);
+      this.verifier ??= new TokenVerifier({ ...EMPTY_TOKEN_VERIFICATION, hmacSecretKey: this.secret });
+      const claims = await this.verifier.verify(token, Date.now());
       return claims['sub'] === 'admin' && typeof claims['exp'] === 'number' && claims['exp'] * 1000 > Date.now();
     } catch {
       return false;
     }
   }
+
+  private verifier: TokenVerifier | null = null;
 }

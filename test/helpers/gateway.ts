@@ -31,6 +31,8 @@ export interface TestGatewayParts {
   httpRoutes?: readonly HttpRouteHandler[];
   /** Grace after connection/subscription expiry; omitted: 25 s. */
   expiredCloseDelayMs?: number;
+  /** A CONFIG_FILE document (Centrifugo v6 option names), given to loadConfig without a file on disk. */
+  configFile?: Record<string, unknown>;
 }
 
 export interface TestGateway {
@@ -52,9 +54,11 @@ export interface TestGateway {
 
 /** Starts a gateway with `env` over test defaults (ports 0, host 127.0.0.1, LOG_LEVEL silent). */
 export async function startTestGateway(env: Record<string, string> = {}, parts: TestGatewayParts = {}): Promise<TestGateway> {
+  const file = parts.configFile;
   const config = loadConfig({
-    HOST: '127.0.0.1', WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent', ...env,
-  });
+    HOST: '127.0.0.1', WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent',
+    ...(file !== undefined ? { CONFIG_FILE: 'test-config.json' } : {}), ...env,
+  }, file !== undefined ? { readFile: () => JSON.stringify(file) } : {});
   const logger = parts.logger ?? createLogger({ level: config.logLevel, name: 'gateway-test' });
   const registry = new Registry();
   const broker = parts.broker ?? new MemoryBroker({ logger });

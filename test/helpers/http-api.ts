@@ -4,12 +4,14 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LocalNode, LocalNodeStats } from '../../src/engine/index.js';
+import type { LocalNode, LocalNodeStats, RefreshCommand, SubscribeCommand } from '../../src/engine/index.js';
 import type { HttpApiHandler } from '../../src/gateway/http-api.js';
 
 export type LocalCall =
   | { op: 'disconnect'; user: string; code: number; reason: string; client?: string }
-  | { op: 'unsubscribe'; user: string; channel: string; client?: string };
+  | { op: 'unsubscribe'; user: string; channel: string; client?: string }
+  | { op: 'subscribe'; user: string; command: SubscribeCommand }
+  | { op: 'refresh'; user: string; command: RefreshCommand };
 
 /** A LocalNode without sessions that records every call and reports fixed counts. */
 export class RecordingLocalNode implements LocalNode {
@@ -25,6 +27,23 @@ export class RecordingLocalNode implements LocalNode {
   unsubscribeUser(user: string, channel: string, client?: string): number {
     this.calls.push({ op: 'unsubscribe', user, channel, ...(client !== undefined ? { client } : {}) });
     return 1;
+  }
+
+  subscribeUser(command: SubscribeCommand): number {
+    this.calls.push({ op: 'subscribe', user: command.user, command });
+    return 1;
+  }
+
+  refreshUser(command: RefreshCommand): number {
+    this.calls.push({ op: 'refresh', user: command.user, command });
+    return 1;
+  }
+
+  /** Channel counts this node reports to a `channels` survey. */
+  readonly channelMap = new Map<string, number>();
+
+  channelCounts(): ReadonlyMap<string, number> {
+    return this.channelMap;
   }
 
   stats(): LocalNodeStats {

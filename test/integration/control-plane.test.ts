@@ -40,8 +40,8 @@ function controlContract(name: string, makeFactory: () => ControlFactory): void 
         await sender.send({ type: 'disconnect', user, code: 4000, reason: 'r', client: 'c1' });
         await sender.send({ type: 'unsubscribe', user, channel: 'chat:x' });
         for (const list of got) {
-          await until(() => list.filter((c) => c.user === user).length === 2, 'both commands');
-          assert.deepEqual(list.filter((c) => c.user === user), [
+          await until(() => list.filter((c) => 'user' in c && c.user === user).length === 2, 'both commands');
+          assert.deepEqual(list.filter((c) => 'user' in c && c.user === user), [
             { type: 'disconnect', user, code: 4000, reason: 'r', client: 'c1' },
             { type: 'unsubscribe', user, channel: 'chat:x' },
           ]);

@@ -80,7 +80,9 @@ void describe('server HTTP API (memory engine)', () => {
 
     void it('answers unknown methods with 404 and code 104, non-POST with 405', async () => {
       assert.equal(errorOf(await server.api('nope', KEY, {}), 404).code, 104);
-      assert.equal(errorOf(await server.call('/api', { headers: { 'x-api-key': KEY }, body: '{}' }), 404).code, 104);
+      // POST /api is the legacy newline-delimited form now: a line without "method" is a 107 line.
+      assert.equal(errorOf(await server.call('/api', { headers: { 'x-api-key': KEY }, body: '{}' }), 200).code, 107);
+      assert.equal(errorOf(await server.call('/api', { headers: { 'x-api-key': KEY }, body: '{"method":"nope","params":{}}' }), 200).code, 104);
       const res = await server.call('/api/info', { method: 'GET', headers: { 'x-api-key': KEY } });
       assert.equal(errorOf(res, 405).code, 107);
     });
@@ -157,7 +159,8 @@ void describe('server HTTP API (memory engine)', () => {
         [{ channel: 'chat:a\r\nPING', data: 1 }, 107],
         [{ channel: 42, data: 1 }, 107],
         [{ channel: 'chat:x', data: 1, tags: { a: 1 } }, 107],
-        [{ channel: 'chat:x', data: 1, skip_history: true }, 107],
+        [{ channel: 'chat:x', data: 1, skip_history: 'yes' }, 107],
+        [{ channel: 'chat:x', data: 1, idempotency_key: 'k'.repeat(257) }, 107],
         [{ channel: 'chat:x', b64data: 'not base64!' }, 107],
       ];
       for (const [body, code] of cases) {

@@ -40,23 +40,23 @@ void describe('LoginLimiter', () => {
 });
 
 void describe('AdminSessions', () => {
-  void it('checks the password and accepts only cookies it signed', () => {
+  void it('checks the password and accepts only cookies it signed', async () => {
     const sessions = new AdminSessions({ password: 'pw', secret: 'a-secret-of-16-chars' });
     assert.equal(sessions.passwordMatches('pw'), true);
     assert.equal(sessions.passwordMatches('pw '), false);
     const cookie = sessions.issueCookie().split(';')[0]!;
     assert.ok(cookie.startsWith(`${SESSION_COOKIE}=`));
-    assert.equal(sessions.authenticated(withCookie(`other=1; ${cookie}`)), true);
-    assert.equal(sessions.authenticated(withCookie(`${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`)), false);
+    assert.equal(await sessions.authenticated(withCookie(`other=1; ${cookie}`)), true);
+    assert.equal(await sessions.authenticated(withCookie(`${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`)), false);
     const other = new AdminSessions({ password: 'pw', secret: 'another-secret-16chars' });
-    assert.equal(other.authenticated(withCookie(cookie)), false, 'another key');
-    assert.equal(new AdminSessions({ password: 'pw', secret: null }).authenticated(withCookie(cookie)), false, 'random key per start');
-    assert.equal(sessions.authenticated(withCookie('')), false);
+    assert.equal(await other.authenticated(withCookie(cookie)), false, 'another key');
+    assert.equal(await new AdminSessions({ password: 'pw', secret: null }).authenticated(withCookie(cookie)), false, 'random key per start');
+    assert.equal(await sessions.authenticated(withCookie('')), false);
   });
 
-  void it('an expired session is refused', () => {
+  void it('an expired session is refused', async () => {
     const sessions = new AdminSessions({ password: 'pw', secret: 'a-secret-of-16-chars', ttlMs: 0 });
     const cookie = sessions.issueCookie().split(';')[0]!;
-    assert.equal(sessions.authenticated(withCookie(cookie)), false);
+    assert.equal(await sessions.authenticated(withCookie(cookie)), false);
   });
 });

@@ -5,7 +5,8 @@
 
 import type { Logger } from 'pino';
 import type { ChannelName, ClientId, UserId } from '../../protocol/index.js';
-import type { ControlBus, ControlCommand } from './control-bus.js';
+import { randomUUID } from 'node:crypto';
+import type { ChannelsReplyCommand, ControlBus, ControlCommand, RefreshCommand, SubscribeCommand } from './control-bus.js';
 import type { NodeId, NodeInfo, NodeRegistry } from './node-registry.js';
 
 /** Counts one node reports about its own connections. */
@@ -24,6 +25,20 @@ export interface LocalNode {
   /** Unsubscribes the user's local connections from `channel` (only `client` when set); returns how many. */
   unsubscribeUser(user: UserId, channel: ChannelName, client?: ClientId): number;
   stats(): LocalNodeStats;
+  /** Subscribes the user's local connections to the command's channel (server-side); returns how many. */
+  subscribeUser(command: SubscribeCommand): number;
+  /** Applies a server API refresh to the user's local connections; returns how many. */
+  refreshUser(command: RefreshCommand): number;
+  /** Subscribed connections per channel on this node. */
+  channelCounts(): ReadonlyMap<ChannelName, number>;
+}
+
+/** A `channels` survey waiting for the nodes' replies. */
+interface Survey {
+  readonly counts: Map<ChannelName, number>;
+  readonly replied: Set<string>;
+  expected: number;
+  done: () => void;
 }
 
 export interface ControlPlaneOptions {
@@ -52,6 +67,7 @@ export class ControlPlane {
   private timer: NodeJS.Timeout | null = null;
   private beating: Promise<void> | null = null;
   private running = false;
+  private readonly surveys = new Map<string, Survey>();
 
   constructor(options: ControlPlaneOptions) {
     this.options = options;
@@ -100,13 +116,61 @@ export class ControlPlane {
     };
   }
 
+  /**
+   * Subscribed connections per channel across the cluster: asks every node over the bus and sums
+   * the replies of the nodes the registry lists, waiting at most `timeoutMs` (nodes that do not
+   * answer in time are left out, as Centrifugo leaves out nodes that do not answer its survey).
+   */
+  async channels(timeoutMs = 2000): Promise<Map<ChannelName, number>> {
+    const requestId = randomUUID();
+    const survey: Survey = { counts: new Map(), replied: new Set(), expected: Number.POSITIVE_INFINITY, done: () => undefined };
+    const finished = new Promise<void>((resolve) => {
+      survey.done = resolve;
+    });
+    this.surveys.set(requestId, survey);
+    const timer = setTimeout(() => survey.done(), timeoutMs);
+    try {
+      await this.options.bus.send({ type: 'channels-request', requestId, from: this.options.nodeId });
+      const nodes = await this.options.registry.list().catch(() => []);
+      survey.expected = Math.max(1, nodes.length);
+      if (survey.replied.size >= survey.expected) survey.done();
+      await finished;
+      return survey.counts;
+    } finally {
+      clearTimeout(timer);
+      this.surveys.delete(requestId);
+    }
+  }
+
+  private collect(reply: ChannelsReplyCommand): void {
+    const survey = this.surveys.get(reply.requestId);
+    if (survey === undefined || survey.replied.has(reply.node)) return;
+    survey.replied.add(reply.node);
+    for (const [channel, n] of Object.entries(reply.channels)) survey.counts.set(channel, (survey.counts.get(channel) ?? 0) + n);
+    if (survey.replied.size >= survey.expected) survey.done();
+  }
+
   private apply(command: ControlCommand): void {
     const local = this.options.local;
+    if (command.type === 'channels-request') {
+      const channels = Object.fromEntries(local.channelCounts());
+      this.options.bus.send({ type: 'channels-reply', requestId: command.requestId, to: command.from, node: this.options.nodeId, channels })
+        .catch((err: unknown) => this.options.logger?.warn({ err }, 'channels reply failed'));
+      return;
+    }
+    if (command.type === 'channels-reply') {
+      if (command.to === this.options.nodeId) this.collect(command);
+      return;
+    }
     let affected: number;
     if (command.type === 'disconnect') {
       affected = local.disconnectUser(command.user, command.code, command.reason, ...optional(command.client));
-    } else {
+    } else if (command.type === 'unsubscribe') {
       affected = local.unsubscribeUser(command.user, command.channel, ...optional(command.client));
+    } else if (command.type === 'subscribe') {
+      affected = local.subscribeUser(command);
+    } else {
+      affected = local.refreshUser(command);
     }
     if (affected > 0) this.options.logger?.debug({ command: command.type, affected }, 'control command applied');
   }

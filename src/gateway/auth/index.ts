@@ -1,8 +1,11 @@
-export { verifyConnectToken } from './connect-token.js';
-export type { ConnectTokenClaims } from './connect-token.js';
+export { verifyConnectToken, verifierOf } from './connect-token.js';
+export type { ConnectTokenClaims, VerifierOrSecret } from './connect-token.js';
 export { verifySubscribeToken } from './subscribe-token.js';
 export type { SubscribeTokenClaims, SubscribeTokenExpectation } from './subscribe-token.js';
-export { signToken, verifyHs256, MAX_TOKEN_LENGTH } from './hs256.js';
+export { signToken } from './sign-token.js';
+export { TokenVerifier, JwksCache, MAX_TOKEN_LENGTH } from './token-verifier.js';
+export type { JwtClaims, JwksOptions } from './token-verifier.js';
+export type { ServerSideSubscription, SubscriptionOverride } from './token-claims.js';
+export { TokenExpiredError, InvalidTokenError, TokenMismatchError, TokenKeysUnavailableError } from './token-errors.js';
+export { bytesClaim, metaClaim, overrideClaim, serverSideClaims, stringClaim } from './token-claims.js';
 export { MAX_TIME_CLAIM_SECONDS, MAX_USER_ID_BYTES } from './token-claims.js';
-export type { JwtClaims } from './hs256.js';
-export { TokenExpiredError, InvalidTokenError, TokenMismatchError } from './token-errors.js';

@@ -1,8 +1,8 @@
-/** Subscription token verification: HS256 JWT with Centrifugo's subscription claims. */
+/** Subscription token verification: a JWT (verified by jose) with Centrifugo's subscription claims. */
 
 import type { Bytes, ChannelName, ClientId, UserId } from '../../protocol/index.js';
-import { verifyHs256 } from './hs256.js';
-import { bytesClaim, checkLifetime, stringClaim, userIdClaim } from './token-claims.js';
+import { verifierOf, type VerifierOrSecret } from './connect-token.js';
+import { bytesClaim, checkLifetime, overrideClaim, stringClaim, userIdClaim, type SubscriptionOverride } from './token-claims.js';
 import { InvalidTokenError, TokenMismatchError } from './token-errors.js';
 
 /** What a verified subscription token grants. */
@@ -18,6 +18,8 @@ export interface SubscribeTokenClaims {
   info: Bytes | null;
   /** SubscribeResult `data`: `b64data` decoded, else `data` as JSON text; null when absent. */
   data: Bytes | null;
+  /** Namespace options overridden for this subscription (`override`); null when absent. */
+  override: SubscriptionOverride | null;
 }
 
 /** The subscription the token is presented for. */
@@ -30,23 +32,27 @@ export interface SubscribeTokenExpectation {
 }
 
 /**
- * Verifies a subscription token at `nowMs`. Throws TokenExpiredError (reply 109),
+ * Verifies a subscription token at `nowMs`. Rejects with TokenExpiredError (reply 109),
  * InvalidTokenError (reply 103) or, when `expect` is given and the token was issued for
  * another channel, user or client, TokenMismatchError (close 3500).
  */
-export function verifySubscribeToken(token: string, secret: string, nowMs: number, expect?: SubscribeTokenExpectation): SubscribeTokenClaims {
-  const claims = verifyHs256(token, secret);
+export async function verifySubscribeToken(
+  token: string, verifier: VerifierOrSecret, nowMs: number, expect?: SubscribeTokenExpectation,
+): Promise<SubscribeTokenClaims> {
+  const v = verifierOf(verifier);
+  const claims = await v.verify(token, nowMs);
   const expireAtMs = checkLifetime(claims, nowMs);
   const channel = stringClaim(claims, 'channel', '');
   if (channel === '') throw new InvalidTokenError('missing channel claim');
   const client = stringClaim(claims, 'client', '');
   const result: SubscribeTokenClaims = {
     channel,
-    user: userIdClaim(claims),
+    user: userIdClaim(claims, v.userIdClaim),
     client: client === '' ? null : client,
     expireAtMs,
     info: bytesClaim(claims, 'info', 'b64info'),
     data: bytesClaim(claims, 'data', 'b64data'),
+    override: overrideClaim(claims),
   };
   if (expect !== undefined) {
     if (result.channel !== expect.channel) throw new TokenMismatchError('channel mismatch');

@@ -1,6 +1,6 @@
 /** Claim readers shared by connection and subscription tokens (Centrifugo claim semantics). */
 
-import type { JwtClaims } from './hs256.js';
+import type { JwtClaims } from './token-verifier.js';
 import { InvalidTokenError, TokenExpiredError } from './token-errors.js';
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -21,10 +21,13 @@ function numericClaim(claims: JwtClaims, name: string): number | undefined {
   return v;
 }
 
-/** The `sub` claim under the user-id policy: at most {@link MAX_USER_ID_BYTES} bytes, no invisible or control characters; `''` when absent. */
-export function userIdClaim(claims: JwtClaims): string {
-  const user = stringClaim(claims, 'sub', '');
-  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user)) throw new InvalidTokenError('invalid "sub" claim');
+/**
+ * The user id claim (`sub`, or `client.token.user_id_claim`) under the user-id policy: at most
+ * {@link MAX_USER_ID_BYTES} bytes, no invisible or control characters; `''` when absent.
+ */
+export function userIdClaim(claims: JwtClaims, name = 'sub'): string {
+  const user = stringClaim(claims, name, '');
+  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user)) throw new InvalidTokenError(`invalid "${name}" claim`);
   return user;
 }
 
@@ -74,4 +77,80 @@ export function stringArrayClaim(claims: JwtClaims, name: string): readonly stri
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v) || !v.every((s): s is string => typeof s === 'string')) throw new InvalidTokenError(`invalid "${name}" claim`);
   return v;
+}
+
+/** Namespace options a token may override for one subscription (Centrifugo's `override` claim). */
+export interface SubscriptionOverride {
+  presence?: boolean;
+  joinLeave?: boolean;
+  forcePushJoinLeave?: boolean;
+  forceRecovery?: boolean;
+  forcePositioning?: boolean;
+}
+
+const OVERRIDE_FIELDS = {
+  presence: 'presence',
+  join_leave: 'joinLeave',
+  force_push_join_leave: 'forcePushJoinLeave',
+  force_recovery: 'forceRecovery',
+  force_positioning: 'forcePositioning',
+} as const;
+
+function objectClaim(claims: JwtClaims, name: string): JwtClaims | null {
+  const v = claims[name];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidTokenError(`invalid "${name}" claim`);
+  return v as JwtClaims;
+}
+
+/** `override`: `{"presence": {"value": true}, …}`; unknown members are ignored, as Centrifugo does. */
+export function overrideClaim(claims: JwtClaims, name = 'override'): SubscriptionOverride | null {
+  const o = objectClaim(claims, name);
+  if (o === null) return null;
+  const out: SubscriptionOverride = {};
+  for (const [key, field] of Object.entries(OVERRIDE_FIELDS)) {
+    const wrapped = o[key];
+    if (wrapped === undefined || wrapped === null) continue;
+    const value = typeof wrapped === 'object' ? (wrapped as JwtClaims)['value'] : undefined;
+    if (typeof value !== 'boolean') throw new InvalidTokenError(`invalid "${name}.${key}" claim`);
+    out[field] = value;
+  }
+  return out;
+}
+
+/** One server-side subscription a token (or connect proxy) asks for. */
+export interface ServerSideSubscription {
+  channel: string;
+  /** ClientInfo `chan_info`. */
+  info: Uint8Array | null;
+  /** SubscribeResult `data`. */
+  data: Uint8Array | null;
+  override: SubscriptionOverride | null;
+}
+
+/**
+ * `channels` (names) and `subs` (`{channel: {info, b64info, data, b64data, override}}`) as one
+ * list; a channel in both takes its `subs` options.
+ */
+export function serverSideClaims(claims: JwtClaims): ServerSideSubscription[] {
+  const byChannel = new Map<string, ServerSideSubscription>();
+  for (const channel of stringArrayClaim(claims, 'channels')) byChannel.set(channel, { channel, info: null, data: null, override: null });
+  const subs = objectClaim(claims, 'subs');
+  for (const [channel, value] of Object.entries(subs ?? {})) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidTokenError('invalid "subs" claim');
+    const opts = value as JwtClaims;
+    byChannel.set(channel, {
+      channel,
+      info: bytesClaim(opts, 'info', 'b64info'),
+      data: bytesClaim(opts, 'data', 'b64data'),
+      override: overrideClaim(opts),
+    });
+  }
+  return [...byChannel.values()];
+}
+
+/** `meta`: any JSON object, kept as its JSON text for proxies; null when absent. */
+export function metaClaim(claims: JwtClaims): Uint8Array | null {
+  const meta = objectClaim(claims, 'meta');
+  return meta === null ? null : encoder.encode(JSON.stringify(meta));
 }

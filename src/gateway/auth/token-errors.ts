@@ -31,3 +31,11 @@ export class TokenMismatchError extends InvalidTokenError {
     this.name = 'TokenMismatchError';
   }
 }
+
+/** The JWKS endpoint could not be reached or answered garbage: a temporary failure, not a bad token. */
+export class TokenKeysUnavailableError extends Error {
+  constructor() {
+    super('token key set unavailable');
+    this.name = 'TokenKeysUnavailableError';
+  }
+}

@@ -5,7 +5,10 @@
 
 import type { Logger } from 'pino';
 import { resolveChannel, validateChannelName, type Config, type ResolvedChannel } from '../../config/index.js';
-import { historyOptionsFor, type Broker, type ControlBus, type HistoryFilter, type NodeRegistry, type PresenceManager } from '../../engine/index.js';
+import {
+  historyOptionsFor, MAX_IDEMPOTENCY_KEY_LENGTH, MemoryIdempotencyStore,
+  type Broker, type ControlBus, type HistoryFilter, type IdempotencyStore, type NodeRegistry, type PresenceManager,
+} from '../../engine/index.js';
 import {
   Disconnects, Errors, rawValueAt, ReplyError,
   type Bytes, type ChannelName, type ClientInfo, type StreamPosition,
@@ -15,7 +18,7 @@ import { clientInfoJson, publicationJson } from './api-json.js';
 
 /** Publishes with the history options of the channel's namespace (ChannelPublisher does). */
 export interface ApiPublisher {
-  publish(channel: ChannelName, data: Bytes, options?: { info?: ClientInfo; tags?: Record<string, string> }): Promise<StreamPosition>;
+  publish(channel: ChannelName, data: Bytes, options?: { info?: ClientInfo; tags?: Record<string, string>; skipHistory?: boolean }): Promise<StreamPosition>;
 }
 
 /** What the server API reads and drives. */
@@ -27,6 +30,12 @@ export interface ApiDeps {
   presence: Pick<PresenceManager, 'presence' | 'presenceStats'>;
   control: Pick<ControlBus, 'send'>;
   nodes: Pick<NodeRegistry, 'list'>;
+  /** Subscribed connections per channel across the cluster (`channels`, e.g. ControlPlane.channels); omitted: none are reported. */
+  channels?: () => Promise<ReadonlyMap<ChannelName, number>>;
+  /** Records each request (`method`: a known name, `batch`, or `unknown`); omitted: not measured. */
+  metrics?: { observe(method: string, result: string, seconds: number): void };
+  /** `idempotency_key` results (Redis twin with several gateways); omitted: one in memory per API deps. */
+  idempotency?: IdempotencyStore;
 }
 
 /** One call: the parsed body and its raw bytes (so `data` keeps the sender's exact JSON). */
@@ -43,7 +52,7 @@ const BROADCAST_CONCURRENCY = 32;
 const MAX_REASON_BYTES = 123;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function knownChannel(deps: ApiDeps, channel: ChannelName): ResolvedChannel {
+export function knownChannel(deps: ApiDeps, channel: ChannelName): ResolvedChannel {
   const problem = validateChannelName(deps.config.channel, channel);
   if (problem !== null) throw badRequest(problem);
   const resolved = resolveChannel(deps.config.channel, channel);
@@ -72,26 +81,53 @@ function errorJson(err: unknown, logger: Logger, method: string): string {
   return JSON.stringify({ error: new ReplyError(Errors.internal).toProtocol() });
 }
 
+const fallbackIdempotency = new WeakMap<ApiDeps, IdempotencyStore>();
+
+function idempotencyOf(deps: ApiDeps): IdempotencyStore {
+  if (deps.idempotency !== undefined) return deps.idempotency;
+  let store = fallbackIdempotency.get(deps);
+  if (store === undefined) fallbackIdempotency.set(deps, (store = new MemoryIdempotencyStore()));
+  return store;
+}
+
+function idempotencyKey(call: ApiCall): string | undefined {
+  const key = call.request.optionalString('idempotency_key');
+  if (key !== undefined && key.length > MAX_IDEMPOTENCY_KEY_LENGTH) throw badRequest(`idempotency_key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  return key;
+}
+
+/** Publishes once per idempotency key and channel (when a key is given). */
+function publishOnce(call: ApiCall, key: string | undefined, channel: ChannelName, run: () => Promise<StreamPosition>): Promise<string> {
+  const go = (): Promise<string> => run().then(positionJson);
+  return key === undefined ? go() : idempotencyOf(call.deps).run(channel, key, go);
+}
+
+interface PublishOptions { tags?: Record<string, string>; skipHistory?: boolean }
+
+function publishOptions(call: ApiCall): PublishOptions {
+  const options: PublishOptions = {};
+  const tags = call.request.optionalTags('tags');
+  if (tags !== undefined) options.tags = tags;
+  if (call.request.optionalBoolean('skip_history')) options.skipHistory = true;
+  return options;
+}
+
 const publish: ApiMethod = async (call) => {
   const { request, deps } = call;
   const channel = request.requiredString('channel');
-  request.unsupported('skip_history');
-  request.unsupported('idempotency_key');
+  const key = idempotencyKey(call);
   knownChannel(deps, channel);
   const data = publicationData(call);
-  const tags = request.optionalTags('tags');
-  const position = await deps.publisher.publish(channel, data, tags !== undefined ? { tags } : {});
-  return positionJson(position);
+  const options = publishOptions(call);
+  return publishOnce(call, key, channel, () => deps.publisher.publish(channel, data, options));
 };
 
 const broadcast: ApiMethod = async (call) => {
   const { request, deps } = call;
   const channels = request.requiredStrings('channels');
-  request.unsupported('skip_history');
-  request.unsupported('idempotency_key');
+  const key = idempotencyKey(call);
   const data = publicationData(call);
-  const tags = request.optionalTags('tags');
-  const options = tags !== undefined ? { tags } : {};
+  const options = publishOptions(call);
   const responses = new Array<string>(channels.length);
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -100,7 +136,7 @@ const broadcast: ApiMethod = async (call) => {
       const channel = channels[i]!;
       try {
         knownChannel(deps, channel);
-        responses[i] = `{"result":${positionJson(await deps.publisher.publish(channel, data, options))}}`;
+        responses[i] = `{"result":${await publishOnce(call, key, channel, () => deps.publisher.publish(channel, data, options))}}`;
       } catch (err) {
         responses[i] = errorJson(err, deps.logger, 'broadcast');
       }
@@ -206,4 +242,4 @@ export const API_METHODS: ReadonlyMap<string, ApiMethod> = new Map([
   ['info', info],
 ]);
 
-export { errorJson };
+export { errorJson, BASE64 };

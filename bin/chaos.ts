@@ -37,6 +37,15 @@ function log(line: string): void {
   process.stdout.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
+/** Every process started, so a failed run still kills them all. */
+const everything: ChaosNode[] = [];
+let stopRedis: () => Promise<void> = async () => {};
+
+async function killAll(): Promise<void> {
+  await Promise.all(everything.map((p) => p.kill9()));
+  await stopRedis();
+}
+
 async function main(): Promise<number> {
   const options = parseChaosOptions(process.env);
   const dir = mkdtempSync(join(tmpdir(), 'rm-chaos-'));
@@ -58,6 +67,8 @@ async function main(): Promise<number> {
   });
   const workers: ChaosNode[] = Array.from({ length: WORKERS }, newWorker);
   const retired: ChaosNode[] = [];
+  everything.push(...gateways, ...workers);
+  stopRedis = () => redis.stop();
   await Promise.all([...gateways, ...workers].map((p) => p.start()));
   log(`redis :${redis.port} (appendfsync always), gateways ${wsPorts.join(', ')}, workers ${workers.map((w) => w.name).join(', ')}`);
 
@@ -92,7 +103,7 @@ async function main(): Promise<number> {
         const deadline = Date.now() + 10_000;
         while (handled.takeoverPending(w.name) && Date.now() < deadline) await sleep(50);
         if (handled.abandonTakeover(w.name)) takeoverNotObserved++;
-        await w.start();
+        await w.startRetrying();
         note(w.name, `restarted after ${Date.now() - t0} ms`);
         break;
       }
@@ -100,13 +111,14 @@ async function main(): Promise<number> {
         const g = gateways[gatewayTurn++ % gateways.length] as ChaosNode;
         await g.kill9();
         await sleep(1000);
-        await g.start();
+        await g.startRetrying();
         note(g.name, `restarted after ${Date.now() - t0} ms`);
         break;
       }
       case 'worker-join': {
         const w = newWorker();
-        await w.start();
+        everything.push(w);
+        await w.startRetrying();
         workers.push(w);
         note(w.name);
         break;
@@ -224,7 +236,8 @@ async function main(): Promise<number> {
   return broken.length === 0 ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
+main().then((code) => process.exit(code), async (err: unknown) => {
   console.error(err instanceof ChaosOptionsError ? err.message : err);
+  await killAll().catch(() => {});
   process.exit(2);
 });

@@ -154,6 +154,20 @@ export class ChaosNode {
     });
   }
 
+  /** {@link start}, tried up to `attempts` times (a restart on a loaded machine can time out). */
+  async startRetrying(attempts = 3): Promise<void> {
+    for (let i = 1; ; i++) {
+      try {
+        await this.start();
+        return;
+      } catch (err) {
+        await this.kill9();
+        if (i >= attempts) throw err;
+        await sleep(1000);
+      }
+    }
+  }
+
   async kill9(): Promise<void> {
     await killAndWait(this.proc, 'SIGKILL');
   }
@@ -172,7 +186,7 @@ export class ChaosNode {
   async restart(): Promise<void> {
     await this.kill9();
     this.restarts++;
-    await this.start();
+    await this.startRetrying();
   }
 
   close(): void {

@@ -63,7 +63,7 @@ void describe('the installed package', () => {
 
   void it('ships built JavaScript, type declarations and Lua assets, and no dev tools', () => {
     const pkg = join(project, 'node_modules', 'realtime-message');
-    for (const file of ['dist/src/worker/index.js', 'dist/src/worker/index.d.ts', 'dist/src/queue/lua/append-messages.lua', 'dist/bin/realtime-message.js', 'dist/web/index.html']) {
+    for (const file of ['dist/src/worker/index.js', 'dist/src/worker/index.d.ts', 'dist/src/redis/lua/append-messages.lua', 'dist/bin/realtime-message.js', 'dist/web/index.html']) {
       assert.ok(existsSync(join(pkg, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(join(pkg, 'src')), 'no TypeScript sources');

@@ -1,11 +1,10 @@
--- Appends a batch of messages to one worker stream in order, so a tick's appends cost one command;
--- with a channel key per message, also records it as the channel's last append and, when the
--- channel's previous message went to another stream, adds that entry as the hand-off fence.
+-- Appends a batch of messages to one worker stream in order (one command a tick), recording each channel's last append and adding the hand-off fence when a channel moved here from another stream.
 -- KEYS[1] worker stream
 -- ARGV[1] approximate max length (0: no MAXLEN)
 -- ARGV[2] JSON array of messages, each an array of field/value strings (one argument instead of ~20 per message)
--- ARGV[3] JSON array, per message, of its channel's last-append key ('' or absent: no fence), optional
--- ARGV[4] this stream's worker id; ARGV[5] ttl of a last-append key, ms (with ARGV[3])
+-- ARGV[3] optional JSON array, per message, of its channel's last-append key ('' or absent: no fence, as on Cluster)
+-- ARGV[4] this stream's worker id (with ARGV[3])
+-- ARGV[5] ttl of a last-append key, ms (with ARGV[3])
 -- Returns the entry ids, in order.
 local ids = {}
 local maxLen = tonumber(ARGV[1])

@@ -199,6 +199,8 @@ async function main(): Promise<void> {
     broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
     httpRoutes: [createHttpApi(api)],
     controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
+    emulationBus: parts.bus,
+    emulationNodes: parts.nodes,
   });
 
   let stopping = false;

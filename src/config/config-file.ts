@@ -56,6 +56,8 @@ const OPTION_FIELDS = {
   allow_presence_for_subscriber: 'allowPresenceForSubscriber',
   allow_user_limited_channels: 'allowUserLimitedChannels',
   user_owned: 'userOwned',
+  allowed_delta_types: 'allowedDeltaTypes',
+  allow_tags_filter: 'allowTagsFilter',
   subscribe_proxy_enabled: 'subscribeProxyEnabled',
   publish_proxy_enabled: 'publishProxyEnabled',
   sub_refresh_proxy_enabled: 'subRefreshProxyEnabled',
@@ -274,6 +276,9 @@ function readOptions(r: Reader, obj: JsonObject, path: string): ChannelOptions {
     } else if (field === 'historyTtlMs' || field === 'publishTimeoutMs') {
       const ms = r.duration(v, `${path}.${key}`);
       if (ms !== undefined) opts[field] = ms;
+    } else if (field === 'allowedDeltaTypes') {
+      if (Array.isArray(v) && v.every((t) => t === 'fossil')) opts.allowedDeltaTypes = [...new Set(v as 'fossil'[])];
+      else r.report(`${path}.${key}`, 'must be an array of delta types; the only one is "fossil"');
     } else if (field === 'historyMetaTtlMs') {
       const ms = r.duration(v, `${path}.${key}`, MAX_HISTORY_META_TTL_MS);
       if (ms !== undefined) opts.historyMetaTtlMs = ms;

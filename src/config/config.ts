@@ -39,6 +39,10 @@ export interface ChannelOptions {
    * The part after the namespace separator must equal the connection's user id.
    */
   userOwned: boolean;
+  /** Delta compression a subscriber may ask for (`"fossil"`); omitted: none. */
+  allowedDeltaTypes?: readonly DeltaType[];
+  /** Subscribers may pass a tag filter (`tf`) so only matching publications reach them; omitted: false. */
+  allowTagsFilter?: boolean;
   /** Subscriptions without a token are decided by the subscribe proxy (`channel.proxy.subscribe`). */
   subscribeProxyEnabled: boolean;
   /** Client publishes are checked by the publish proxy (`channel.proxy.publish`) before the pipeline. */
@@ -57,6 +61,9 @@ export interface ChannelOptions {
   /** `worker_pool`: the worker pool (WORKER_POOL of its workers) whose workers handle this namespace's channels. */
   workerPool: string;
 }
+
+/** Delta compression algorithms (Centrifugo's `allowed_delta_types` values). */
+export type DeltaType = 'fossil';
 
 export type PublishMode = 'append' | 'handled';
 export type PublishData = 'text' | 'json' | 'any';

@@ -4,8 +4,13 @@
  */
 
 import type { ChannelOptions } from '../config/index.js';
-import type { ChannelName, Publication, StreamPosition } from '../protocol/index.js';
-import type { EncodedPush } from './encoded-push.js';
+import type { ChannelName, FilterNode, Publication, StreamPosition } from '../protocol/index.js';
+import { deltaPublication } from './delta-publication.js';
+import { EncodedPush, clientPublication } from './encoded-push.js';
+import { matchesTagsFilter } from './tags-filter.js';
+
+/** Variant key of a delta subscriber's first publication (no base: full payload). */
+const NO_BASE = Symbol('no delta base');
 
 /** Publications held while a subscribe is in flight; beyond this the subscriber must resubscribe. */
 const maxBufferedPublications = 1000;
@@ -45,6 +50,14 @@ export class ChannelSubscription {
   joinAnnounced = false;
   /** Fires when an unrefreshed subscription expires. */
   expiryTimer: NodeJS.Timeout | null = null;
+  /** Channel compaction: publications carry this id instead of the channel name; 0: off. */
+  compactId = 0;
+  /** Fossil delta negotiated: publications after the first are deltas against {@link deltaBase}. */
+  delta = false;
+  /** The payload this subscriber last received in full or reconstructed (delta subscriptions); null: none yet. */
+  deltaBase: Uint8Array | null = null;
+  /** Only publications whose tags pass this filter are delivered; null: all. */
+  tagsFilter: FilterNode | null = null;
   private buffer: BufferedPublication[] = [];
   private overflowed = false;
 
@@ -72,7 +85,24 @@ export class ChannelSubscription {
       if (offset <= this.offset) return;
       this.offset = offset;
     }
-    this.owner.sendPush(push);
+    // A filtered-out publication still moves the position: it is not a gap.
+    if (this.tagsFilter !== null && !matchesTagsFilter(this.tagsFilter, pub.tags)) return;
+    this.owner.sendPush(this.pushFor(pub, push));
+  }
+
+  /** The hub's shared push, or the variant this subscription needs (compacted id, delta). */
+  private pushFor(pub: Publication, push: EncodedPush): EncodedPush {
+    if (this.compactId === 0 && !this.delta) return push;
+    const id = this.compactId;
+    const target: { id: number } | { channel: ChannelName } = id > 0 ? { id } : { channel: this.channel };
+    const base = id > 0 ? push.variant(id, () => new EncodedPush({ push: { id, pub: clientPublication(pub) } })) : push;
+    if (!this.delta) return base;
+    const prev = this.deltaBase;
+    this.deltaBase = pub.data;
+    return base.variant(prev ?? NO_BASE, () => {
+      const d = deltaPublication(clientPublication(pub), prev);
+      return new EncodedPush({ push: { ...target, pub: d.json } }, { push: { ...target, pub: d.protobuf } });
+    });
   }
 
   /** Delivers a join/leave push when the subscriber asked for them. */

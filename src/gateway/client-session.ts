@@ -6,7 +6,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { RawData, WebSocket } from 'ws';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes, codecFor,
   type Bytes, type ChannelName, type ClientInfo, type Codec, type Command, type DisconnectCode, type ProtocolType,
@@ -24,7 +23,9 @@ import { ChannelCreationBudget } from './channel-creation-budget.js';
 import { InboxBudget } from './inbox-budget.js';
 import { LogThrottle } from '../log/index.js';
 import { OutgoingWriter } from './outgoing-writer.js';
+import type { Transport } from './transport/index.js';
 import { handleSubRefresh, handleSubscribe, handleUnsubscribe } from './subscribe-handler.js';
+import { uniConnectDisconnect } from './uni-connect.js';
 
 type Method = Exclude<keyof Command, 'id'>;
 
@@ -83,14 +84,13 @@ const commandFailureLog = new LogThrottle(1000);
 /** Close code -> catalogue reason, for bounded metric labels. */
 const CATALOGUE_REASONS = new Map<number, string>(Object.values(Disconnects).map((d) => [d.code, d.reason]));
 
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
-}
-
 export class ClientSession implements SubscriptionOwner {
   readonly id: string = randomUUID();
+  /**
+   * Emulation transports: the secret id `/emulation` requests name (ConnectResult.session); null
+   * otherwise. Not the client id, which other clients see in presence.
+   */
+  readonly sessionId: string | null;
   user: UserId = '';
   /** Connection info from the token, as JSON bytes. */
   connInfo: Bytes | undefined;
@@ -106,6 +106,8 @@ export class ClientSession implements SubscriptionOwner {
   /** Bounds how fast this connection brings history channels into use (CLIENT_CHANNEL_CREATE_RATE_LIMIT). */
   readonly newChannels: ChannelCreationBudget;
   readonly codec: Codec;
+  /** The protocol negotiated by the transport. */
+  readonly protocol: ProtocolType;
   private state: SessionState = 'new';
   private readonly writer: OutgoingWriter;
   private readonly inbox: Command[] = [];
@@ -120,6 +122,8 @@ export class ClientSession implements SubscriptionOwner {
   private rateAt = performance.now();
   private readonly openedAt = performance.now();
   private readonly ping: Buffer;
+  /** This transport's children of the per-transport metrics. */
+  private readonly transportMetrics: { connections: { inc(): void; dec(): void }; bytesIn: { inc(n: number): void }; bytesOut: { inc(n: number): void } };
   private pingOutstanding = false;
   private pingTimer: NodeJS.Timeout | null = null;
   private pongTimer: NodeJS.Timeout | null = null;
@@ -128,18 +132,25 @@ export class ClientSession implements SubscriptionOwner {
 
   constructor(
     readonly ctx: GatewayContext,
-    private readonly ws: WebSocket,
-    readonly protocol: ProtocolType,
+    readonly transport: Transport,
     private readonly onClosed: (session: ClientSession) => void,
   ) {
     const client = ctx.config.client;
-    this.codec = codecFor(protocol);
+    this.protocol = transport.protocol;
+    this.sessionId = transport.emulation ? randomUUID() : null;
+    const label = { transport: transport.name };
+    this.transportMetrics = {
+      connections: ctx.metrics.connections.labels(label),
+      bytesIn: ctx.metrics.bytesInTotal.labels(label),
+      bytesOut: ctx.metrics.bytesOutTotal.labels(label),
+    };
+    this.codec = codecFor(transport.protocol);
     this.ping = this.codec.encodeReply({});
     this.rateTokens = client.commandRateLimit;
     this.maxInbox = Math.max(64, client.commandRateLimit);
     this.newChannels = new ChannelCreationBudget(client.channelCreateRateLimit);
-    this.budget = new InboxBudget(client.inboxMaxSize, { pause: () => ws.pause(), resume: () => ws.resume() });
-    this.writer = new OutgoingWriter(ws, this.codec, {
+    this.budget = new InboxBudget(client.inboxMaxSize, { pause: () => transport.pauseReading(), resume: () => transport.resumeReading() });
+    this.writer = new OutgoingWriter(transport, {
       maxQueueBytes: client.queueMaxSize,
       onOverflow: () => {
         ctx.metrics.slowDisconnectsTotal.inc();
@@ -147,14 +158,16 @@ export class ClientSession implements SubscriptionOwner {
       },
       onFrame: (messages, bytes) => {
         ctx.metrics.messagesOutTotal.inc({ kind: 'message' }, messages);
-        ctx.metrics.bytesOutTotal.inc(bytes);
+        this.transportMetrics.bytesOut.inc(bytes);
       },
     });
-    ws.on('message', (data) => this.handleFrame(toBuffer(data)));
-    ws.on('close', (code) => this.handleSocketClosed(code));
-    ws.on('error', (err) => ctx.logger.debug({ err: err.message, client: this.id }, 'websocket error'));
+    transport.attach({
+      onFrame: (frame) => this.handleFrame(frame),
+      onClosed: (code) => this.handleSocketClosed(code),
+      onError: (err) => ctx.logger.debug({ err: err.message, client: this.id, transport: transport.name }, 'transport error'),
+    });
     this.staleTimer = setTimeout(() => this.close(Disconnects.stale), client.staleTimeoutMs);
-    ctx.metrics.connections.inc();
+    this.transportMetrics.connections.inc();
   }
 
   get connected(): boolean {
@@ -173,9 +186,18 @@ export class ClientSession implements SubscriptionOwner {
     return info;
   }
 
-  private handleFrame(frame: Buffer): void {
+  /**
+   * True while the received commands held reach CLIENT_INBOX_MAX_SIZE. A WebSocket stops being
+   * read then; an `/emulation` request, which cannot be held back, is refused.
+   */
+  get inboxFull(): boolean {
+    return this.budget.full;
+  }
+
+  /** Handles one inbound frame of commands: from the transport, or from an `/emulation` request. */
+  handleFrame(frame: Buffer): void {
     if (this.state === 'closed') return;
-    this.ctx.metrics.bytesInTotal.inc(frame.length);
+    this.transportMetrics.bytesIn.inc(frame.length);
     let commands: Command[];
     try {
       commands = this.codec.decodeCommands(frame);
@@ -316,8 +338,9 @@ export class ClientSession implements SubscriptionOwner {
       }
       const outcome = await this.execute(method, cmd);
       if (this.state === 'closed') return;
-      outcome.reply.id = id;
-      this.sendReply(outcome.reply);
+      // Unidirectional clients get the connect result as their first push, not as a reply.
+      if (method === 'connect' && this.transport.unidirectional) this.sendReply({ push: { connect: outcome.reply.connect ?? { client: this.id } } });
+      else this.sendReply({ ...outcome.reply, id });
       if (method === 'connect') this.startConnected();
       outcome.afterReply?.();
     } catch (err) {
@@ -335,12 +358,20 @@ export class ClientSession implements SubscriptionOwner {
       return 'disconnect';
     }
     if (err instanceof ReplyError) {
+      if (method === 'connect' && this.transport.unidirectional) {
+        this.close(uniConnectDisconnect(err));
+        return 'disconnect';
+      }
       if (method === 'connect') this.state = 'failed';
       this.sendReply({ id, error: err.toProtocol() });
       return 'error';
     }
     const held = commandFailureLog.pass();
     if (held !== null) this.ctx.logger.error({ err, method, client: this.id, similarLinesHeld: held }, 'command failed');
+    if (method === 'connect' && this.transport.unidirectional) {
+      this.close(Disconnects.internal);
+      return 'disconnect';
+    }
     if (method === 'connect') this.state = 'failed';
     this.sendReply({ id, error: new ReplyError(Errors.internal).toProtocol() });
     return 'error';
@@ -382,7 +413,9 @@ export class ClientSession implements SubscriptionOwner {
       if (!this.pingOutstanding) {
         this.pingOutstanding = true;
         this.writer.enqueue(this.ping);
-        this.pongTimer = setTimeout(() => this.close(Disconnects.noPong), this.ctx.config.client.pongTimeoutMs);
+        // Unidirectional clients cannot answer: their pings only keep intermediaries from idling out.
+        if (this.transport.unidirectional) this.pingOutstanding = false;
+        else this.pongTimer = setTimeout(() => this.close(Disconnects.noPong), this.ctx.config.client.pongTimeoutMs);
       }
       this.schedulePing(this.ctx.config.client.pingIntervalMs);
     }, delayMs);
@@ -521,7 +554,7 @@ export class ClientSession implements SubscriptionOwner {
     this.budget.clear();
     for (const sub of [...this.subscriptions.values()]) this.removeSubscription(sub);
     const { metrics, logger } = this.ctx;
-    metrics.connections.dec();
+    this.transportMetrics.connections.dec();
     metrics.disconnectTotal.inc({ reason, code: codeLabel });
     metrics.connectionDuration.observe((performance.now() - this.openedAt) / 1000);
     if (wasConnected) logger.debug({ client: this.id, user: this.user, code: codeLabel, reason }, 'client disconnected');

@@ -14,6 +14,7 @@ import {
 } from './auth/index.js';
 import type { ClientSession, HandlerOutcome } from './client-session.js';
 import { subscribeServerSide } from './server-side-subscriptions.js';
+import { requestedUniSubscriptions } from './uni-connect.js';
 
 const utf8 = new TextDecoder();
 
@@ -119,7 +120,9 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
   if (creds.meta !== null) session.meta = creds.meta;
   session.authByProxy = creds.byProxy;
   session.expireAtMs = creds.expireAtMs ?? 0;
-  const serverSide = creds.subs.length > 0 ? await subscribeServerSide(session, creds.subs, req.subs) : null;
+  const uni = session.transport.unidirectional;
+  const subs = uni ? [...creds.subs, ...await requestedUniSubscriptions(session, req, creds.subs)] : creds.subs;
+  const serverSide = subs.length > 0 ? await subscribeServerSide(session, subs, req.subs) : null;
   // Checked again now that nothing awaits before markConnected counts this connection, so two
   // connects of one user in flight together cannot both take the last slot.
   if (admission.userAtLimit(creds.user)) {
@@ -130,7 +133,7 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
     client: session.id,
     version,
     ping: Math.ceil(config.client.pingIntervalMs / 1000),
-    pong: true,
+    pong: !uni,
   };
   if (creds.data !== null) result.data = creds.data;
   if (serverSide !== null) result.subs = serverSide.results;
@@ -139,8 +142,12 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
     result.expires = true;
     result.ttl = ttlSeconds(creds.expireAtMs, now);
   }
+  if (session.sessionId !== null) {
+    result.session = session.sessionId;
+    result.node = config.nodeId;
+  }
   session.markConnected();
-  metrics.connectsTotal.inc({ transport: 'websocket', protocol: session.protocol });
+  metrics.connectsTotal.inc({ transport: session.transport.name, protocol: session.protocol });
   if (isReconnect(req)) metrics.reconnectTotal.inc();
   logger.debug({ client: session.id, user: session.user, protocol: session.protocol }, 'client connected');
   return serverSide === null ? { reply: { connect: result } } : { reply: { connect: result }, afterReply: serverSide.activate };

@@ -14,8 +14,10 @@ export function clientPublication(pub: Publication): Publication {
 export class EncodedPush {
   private json: Buffer | Error | undefined;
   private protobuf: Buffer | Error | undefined;
+  private variants: Map<unknown, EncodedPush> | undefined;
 
-  constructor(readonly reply: Reply) {}
+  /** `protobufReply` is what protobuf connections receive when it differs from `reply` (delta publications); omitted: the same. */
+  constructor(readonly reply: Reply, private readonly protobufReply: Reply = reply) {}
 
   /** The encoded message for this codec's protocol; throws what the codec threw (the same error every time). */
   encode(codec: Codec): Buffer {
@@ -23,7 +25,7 @@ export class EncodedPush {
     let cached = protocol === 'json' ? this.json : this.protobuf;
     if (cached === undefined) {
       try {
-        cached = codec.encodeReply(this.reply);
+        cached = codec.encodeReply(protocol === 'json' ? this.reply : this.protobufReply);
       } catch (err) {
         cached = err instanceof Error ? err : new Error(String(err));
       }
@@ -32,5 +34,20 @@ export class EncodedPush {
     }
     if (cached instanceof Error) throw cached;
     return cached;
+  }
+
+  /**
+   * A variant of this push for the subscribers that differ from the plain ones in the same way
+   * (a compacted channel id, a delta against the same previous payload): built once per key, so
+   * they share its encoding too. Lives as long as this push.
+   */
+  variant(key: unknown, build: () => EncodedPush): EncodedPush {
+    this.variants ??= new Map();
+    let v = this.variants.get(key);
+    if (v === undefined) {
+      v = build();
+      this.variants.set(key, v);
+    }
+    return v;
   }
 }

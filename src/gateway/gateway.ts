@@ -1,6 +1,7 @@
 /**
- * The gateway process's network face: the Centrifuge WebSocket endpoint at
- * `/connection/websocket`, the HTTP port (`/health`, `/ready` plus extra routes) and the metrics
+ * The gateway process's network face: the client endpoints on the WebSocket port
+ * (`/connection/websocket`, `/connection/uni_websocket`, and the HTTP transports of
+ * http-transports.ts), the HTTP port (`/health`, `/ready` plus extra routes) and the metrics
  * port. It owns the lifecycle of the engine parts and pipeline it is given, and is the control
  * plane's {@link LocalNode}.
  */
@@ -9,7 +10,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import type { Broker, LocalNode, LocalNodeStats, PresenceManager, RefreshCommand, SubscribeCommand } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
@@ -28,8 +29,13 @@ import { Hub } from './hub.js';
 import { createOriginCheck, type OriginCheck } from './origin-check.js';
 import { refreshSession, subscribeSession } from './server-api-commands.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
+import { WebSocketTransport, type Transport } from './transport/index.js';
+import { httpTransportRoutes, type TransportHost } from './http-transports.js';
+import type { ControlCommand, NodeRegistry } from '../engine/index.js';
+import { EmulationForwarder } from './emulation-forwarder.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
+export const UNI_WEBSOCKET_PATH = '/connection/uni_websocket';
 const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
 const JSON_SUBPROTOCOL = 'centrifuge-json';
 
@@ -60,6 +66,13 @@ export interface GatewayOptions {
   expiredCloseDelayMs?: number;
   /** Presence entry lifetime; omitted: 60 s. Entries are refreshed every third of it. */
   presenceTtlMs?: number;
+  /**
+   * Carries `/emulation` requests to the gateway holding their session (Redis mode); omitted:
+   * requests naming another node are answered 404.
+   */
+  emulationBus?: { send(command: ControlCommand): Promise<void> };
+  /** Nodes `/emulation` requests may be forwarded to (the node registry); omitted: any node id. */
+  emulationNodes?: Pick<NodeRegistry, 'list'>;
   /** Server version in ConnectResult; omitted: the package version given by the caller or '0.0.0'. */
   version?: string;
 }
@@ -128,7 +141,10 @@ export class Gateway implements LocalNode {
   private readonly readinessState: Readiness;
   private readonly control: Lifecycle | null;
   private readonly sessions = new Set<ClientSession>();
-  private readonly sockets = new Set<WebSocket>();
+  /** Sessions of emulation transports by their session id. */
+  private readonly emulationSessions = new Map<string, ClientSession>();
+  /** Open client connections of every transport, until their close completes. */
+  private readonly transports = new Set<Transport>();
   private readonly wss: WebSocketServer;
   private readonly wsServer: Server;
   private readonly httpServer: Server;
@@ -167,7 +183,21 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
-    this.wsServer = createHttpServer(this, logger, options.websocketRoutes ?? []);
+    const forwarder = options.emulationBus === undefined ? null : new EmulationForwarder({
+      bus: options.emulationBus, ...(options.emulationNodes !== undefined ? { nodes: options.emulationNodes } : {}),
+    });
+    const host: TransportHost = {
+      ctx: this.ctx,
+      openSession: (transport, req) => this.openSession(transport, req),
+      originAllowed: (req) => this.originAllowed(req.headers.origin, req.headers.host),
+      takeConnectionToken: () => this.ctx.admission.takeConnectionToken(),
+      emulationSession: (id) => this.emulationSessions.get(id),
+      forwardEmulation: async (req) => forwarder?.forward(req) ?? false,
+    };
+    // Routes of the WebSocket port besides the upgrade, tried in order: the HTTP transports
+    // (`/connection/*`, `/emulation`), then the caller's.
+    const websocketPortRoutes: HttpRouteHandler[] = [httpTransportRoutes(host), ...(options.websocketRoutes ?? [])];
+    this.wsServer = createHttpServer(this, logger, websocketPortRoutes);
     this.wsServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     guardConnections(this.wsServer, {
       handshakeTimeoutMs: config.client.handshakeTimeoutMs,
@@ -311,7 +341,8 @@ export class Gateway implements LocalNode {
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== WEBSOCKET_PATH) return rejectUpgrade(socket, '404 Not Found');
+    const uni = url.pathname === UNI_WEBSOCKET_PATH;
+    if (url.pathname !== WEBSOCKET_PATH && !uni) return rejectUpgrade(socket, '404 Not Found');
     if (this.state !== 'running') return rejectUpgrade(socket, '503 Service Unavailable');
     if (!this.originAllowed(req.headers.origin, req.headers.host)) {
       this.ctx.logger.debug({ origin: req.headers.origin?.slice(0, 200) }, 'websocket upgrade refused: origin not allowed');
@@ -322,12 +353,31 @@ export class Gateway implements LocalNode {
       const query = url.searchParams;
       const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
         || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf' ? 'protobuf' : 'json';
-      this.sockets.add(ws);
-      ws.once('close', () => this.sockets.delete(ws));
-      const session = new ClientSession(this.ctx, ws, protocol, (s) => this.sessions.delete(s));
-      session.transportHeaders = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
-      this.sessions.add(session);
+      // Unidirectional WebSocket speaks JSON only (Centrifugo's uni_websocket).
+      this.openSession(uni ? new WebSocketTransport(ws, 'json', 'uni_websocket') : new WebSocketTransport(ws, protocol), req);
     });
+  }
+
+  /** Starts a client session over a transport and tracks both until they close. */
+  private openSession(transport: Transport, req: IncomingMessage): ClientSession {
+    this.transports.add(transport);
+    void transport.closed.then(() => this.transports.delete(transport));
+    const session = new ClientSession(this.ctx, transport, (s) => {
+      this.sessions.delete(s);
+      if (s.sessionId !== null) this.emulationSessions.delete(s.sessionId);
+    });
+    session.transportHeaders = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
+    this.sessions.add(session);
+    if (session.sessionId !== null) this.emulationSessions.set(session.sessionId, session);
+    return session;
+  }
+
+  /** Applies an emulation request forwarded from another node; false when the session is not here. */
+  emulate(session: string, data: Buffer): boolean {
+    const s = this.emulationSessions.get(session);
+    if (s === undefined) return false;
+    s.handleFrame(data);
+    return true;
   }
 
   /**
@@ -354,9 +404,9 @@ export class Gateway implements LocalNode {
     await new Promise((r) => setImmediate(r));
     logger.info({ inFlight: pending, drained, clients: this.sessions.size }, 'shutdown: in-flight client messages settled; closing clients with 3001');
     for (const s of [...this.sessions]) s.close(Disconnects.shutdown);
-    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    this.drainTimedOut = !drained || this.sockets.size > 0;
-    for (const ws of this.sockets) ws.terminate();
+    while (this.transports.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    this.drainTimedOut = !drained || this.transports.size > 0;
+    for (const transport of this.transports) transport.terminate();
     this.wsServer.closeAllConnections();
     await wsClosed;
     const parts: [string, () => Promise<void>][] = [

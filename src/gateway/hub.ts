@@ -11,6 +11,8 @@ import type { ChannelSubscription } from './channel-subscription.js';
 import { EncodedPush, clientPublication } from './encoded-push.js';
 
 interface ChannelEntry {
+  /** Node-wide number of the channel while it has local subscribers: its id for channel compaction. */
+  readonly id: number;
   readonly subscribers: Set<ChannelSubscription>;
   brokerSubscribed: boolean;
   /** Serialises broker subscribe/unsubscribe calls of this channel. */
@@ -19,6 +21,7 @@ interface ChannelEntry {
 
 export class Hub implements BrokerEventHandler {
   private readonly channels = new Map<ChannelName, ChannelEntry>();
+  private lastChannelId = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -29,7 +32,7 @@ export class Hub implements BrokerEventHandler {
   async addSubscriber(sub: ChannelSubscription): Promise<void> {
     let entry = this.channels.get(sub.channel);
     if (entry === undefined) {
-      entry = { subscribers: new Set(), brokerSubscribed: false, brokerOp: Promise.resolve() };
+      entry = { id: ++this.lastChannelId, subscribers: new Set(), brokerSubscribed: false, brokerOp: Promise.resolve() };
       this.channels.set(sub.channel, entry);
     }
     entry.subscribers.add(sub);
@@ -47,6 +50,14 @@ export class Hub implements BrokerEventHandler {
     const entry = this.channels.get(sub.channel);
     if (entry === undefined || !entry.subscribers.delete(sub)) return;
     await this.sync(sub.channel, entry);
+  }
+
+  /**
+   * The channel's compaction id (SubscribeResult.id), stable while it has local subscribers;
+   * 0 when it has none.
+   */
+  channelId(channel: ChannelName): number {
+    return this.channels.get(channel)?.id ?? 0;
   }
 
   /** Subscribed connections per channel on this node. */

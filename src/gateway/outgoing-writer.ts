@@ -1,20 +1,17 @@
 /**
- * The outgoing side of one WebSocket connection: queues encoded protocol messages, joins what
- * accumulated within one event-loop turn into as few frames as possible, and bounds the bytes a
- * slow reader may hold (queue + socket buffer).
+ * The outgoing side of one client connection: queues encoded protocol messages, hands what
+ * accumulated within one event-loop turn to the transport in as few writes as possible, and
+ * bounds the bytes a slow reader may hold (queue + transport buffer).
  */
 
-import type { WebSocket } from 'ws';
-import type { Codec } from '../protocol/index.js';
+import type { Transport } from './transport/index.js';
 
 /** Messages per frame and bytes per frame above which a batch is cut (a single larger message still goes alone). */
 const maxBatchMessages = 64;
 const maxBatchBytes = 64 * 1024;
-/** Time a closing socket may take to complete the close handshake before it is destroyed. */
-const closeHandshakeTimeoutMs = 5000;
 
 export interface OutgoingWriterOptions {
-  /** Queued plus socket-buffered bytes above which `onOverflow` fires and nothing more is written. */
+  /** Queued plus transport-buffered bytes above which `onOverflow` fires and nothing more is written. */
   maxQueueBytes: number;
   onOverflow(): void;
   /** Called per frame sent, with the message count and frame size. */
@@ -28,8 +25,7 @@ export class OutgoingWriter {
   private closed = false;
 
   constructor(
-    private readonly ws: WebSocket,
-    private readonly codec: Codec,
+    private readonly transport: Transport,
     private readonly options: OutgoingWriterOptions,
   ) {}
 
@@ -38,7 +34,7 @@ export class OutgoingWriter {
     if (this.closed) return false;
     this.queue.push(message);
     this.queuedBytes += message.length;
-    if (this.queuedBytes + this.ws.bufferedAmount > this.options.maxQueueBytes) {
+    if (this.queuedBytes + this.transport.bufferedAmount > this.options.maxQueueBytes) {
       this.closed = true;
       this.queue = [];
       this.queuedBytes = 0;
@@ -55,12 +51,11 @@ export class OutgoingWriter {
   /** Writes everything queued now. */
   flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0 || this.ws.readyState !== this.ws.OPEN) {
+    if (this.queue.length === 0 || !this.transport.writable) {
       this.queue = [];
       this.queuedBytes = 0;
       return;
     }
-    const binary = this.codec.protocol === 'protobuf';
     let start = 0;
     while (start < this.queue.length) {
       let end = start;
@@ -72,9 +67,8 @@ export class OutgoingWriter {
         end++;
       }
       const batch = this.queue.slice(start, end);
-      const frame = this.codec.joinMessages(batch);
-      this.ws.send(frame, { binary });
-      this.options.onFrame(batch.length, frame.length);
+      const written = this.transport.write(batch);
+      this.options.onFrame(batch.length, written);
       start = end;
     }
     this.queue = [];
@@ -82,19 +76,14 @@ export class OutgoingWriter {
   }
 
   /**
-   * Stops writing and closes the socket with a close code. `flush` sends what is queued first
-   * (not done for a slow reader). The socket is destroyed if the peer does not complete the handshake.
+   * Stops writing and closes the transport with a close code. `flush` sends what is queued first
+   * (not done for a slow reader).
    */
   close(code: number, reason: string, flush: boolean): void {
     if (flush && !this.closed) this.flush();
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    const ws = this.ws;
-    if (ws.readyState === ws.CLOSED) return;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason);
-    const timer = setTimeout(() => ws.terminate(), closeHandshakeTimeoutMs);
-    timer.unref();
-    ws.once('close', () => clearTimeout(timer));
+    this.transport.close({ code, reason });
   }
 }

@@ -7,14 +7,20 @@ import { validateChannelName, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryPage } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes,
-  type ChannelName, type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
+  type ChannelName, type Publication, type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
   type UnsubscribeRequest, type UnsubscribeResult,
 } from '../protocol/index.js';
 import { authorizeSubscribe, verifySubscriptionToken, type SubscribeGrant } from './channel-access.js';
 import { resolveOrThrow } from './channel-access.js';
 import { ChannelSubscription } from './channel-subscription.js';
 import type { ClientSession, HandlerOutcome } from './client-session.js';
+import { deltaPublications } from './delta-publication.js';
 import { clientPublication } from './encoded-push.js';
+import { matchesTagsFilter, validateTagsFilter } from './tags-filter.js';
+
+/** SubscribeRequest.flag bits. */
+const FLAG_CHANNEL_COMPACTION = 1;
+const FLAG_REJECT_UNRECOVERED = 2;
 
 /** Thrown when the connection or subscription went away while the subscribe was in flight. */
 class SubscriptionGone extends Error {}
@@ -84,11 +90,19 @@ export async function handleSubscribe(session: ClientSession, req: SubscribeRequ
   const { config } = session.ctx;
   const channel = req.channel ?? '';
   if (channel === '') throw new DisconnectError(Disconnects.badRequest);
+  if ((req.type ?? 0) !== 0) throw new ReplyError(Errors.notAvailable, 'map subscriptions are not supported: subscribe without a type');
+  if (req.delta !== undefined && req.delta !== '' && req.delta !== 'fossil') throw new DisconnectError(Disconnects.badRequest);
   const invalid = validateChannelName(config.channel, channel);
   if (invalid !== null) throw new ReplyError(Errors.badRequest, invalid);
   if (session.subscriptions.has(channel)) throw new ReplyError(Errors.alreadySubscribed);
   if (session.subscriptions.size >= config.client.channelLimit) throw new ReplyError(Errors.limitExceeded);
   const resolved = resolveOrThrow(session, channel);
+  if (req.tf !== undefined) {
+    if (resolved.options.allowTagsFilter !== true) throw new ReplyError(Errors.badRequest, 'tags filter not allowed in this namespace (set allow_tags_filter)');
+    if (req.delta === 'fossil') throw new ReplyError(Errors.badRequest, 'a tags filter and delta compression exclude each other');
+    const problem = validateTagsFilter(req.tf);
+    if (problem !== null) throw new ReplyError(Errors.badRequest, problem);
+  }
   const grant = await authorizeSubscribe(session, channel, resolved, req.token ?? '', req.data);
   const negotiated = await negotiateSubscription(session, channel, resolved, grant, req, false);
   return { reply: { subscribe: negotiated.result }, afterReply: negotiated.activate };
@@ -116,6 +130,10 @@ export async function negotiateSubscription(
   if (history !== undefined) session.newChannels.admit(channel);
   const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
   sub.serverSide = serverSide;
+  if (!serverSide) {
+    sub.delta = req.delta === 'fossil' && (o.allowedDeltaTypes?.includes('fossil') ?? false);
+    if (req.tf !== undefined) sub.tagsFilter = req.tf;
+  }
   sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true || (serverSide && req.recover === true));
   sub.positioned = history !== undefined && (sub.recoverable || o.forcePositioning || req.positioned === true);
   sub.pushJoinLeave = o.forcePushJoinLeave || (o.joinLeave && req.join_leave === true);
@@ -132,6 +150,14 @@ export async function negotiateSubscription(
     await hub.addSubscriber(sub);
     alive();
     const result: SubscribeResult = {};
+    if (sub.delta) result.delta = true;
+    // Client-side JSON subscriptions only: server-side subscriptions are routed by channel name, and
+    // the protobuf build of centrifuge-js decodes the int64 ids as Long objects compared by identity,
+    // so it would drop every compacted push.
+    if (!serverSide && ((req.flag ?? 0) & FLAG_CHANNEL_COMPACTION) !== 0 && session.protocol === 'json') {
+      sub.compactId = hub.channelId(channel);
+      if (sub.compactId > 0) result.id = sub.compactId;
+    }
     let position: StreamPosition | null = null;
     if (sub.positioned && history !== undefined) {
       const recover = sub.recoverable && req.recover === true;
@@ -148,7 +174,21 @@ export async function negotiateSubscription(
         if (recover && isRecovered(page, since)) {
           result.recovered = true;
           result.offset = since.offset;
-          if (page.publications.length > 0) result.publications = page.publications.map(clientPublication);
+          const pubs = page.publications.map(clientPublication);
+          const filter = sub.tagsFilter;
+          const delivered = filter === null ? pubs : pubs.filter((p) => matchesTagsFilter(filter, p.tags));
+          if (delivered.length > 0) {
+            if (sub.delta) {
+              const d = deltaPublications(delivered, null);
+              result.publications = session.protocol === 'json' ? d.json : d.protobuf;
+              sub.deltaBase = (delivered[delivered.length - 1] as Publication).data;
+            } else {
+              result.publications = delivered;
+            }
+          }
+        } else if (recover && ((req.flag ?? 0) & FLAG_REJECT_UNRECOVERED) !== 0) {
+          // The client reloads its state (getState) and subscribes again instead of resuming with a gap.
+          throw new ReplyError(Errors.unrecoverablePosition);
         }
       }
     }

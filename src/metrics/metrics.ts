@@ -9,7 +9,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 export class GatewayMetrics {
-  readonly connections: Gauge;
+  readonly connections: Gauge<'transport'>;
   readonly connectionsRefusedTotal: Counter;
   readonly subscriptions: Gauge<'namespace'>;
   readonly connectsTotal: Counter<'transport' | 'protocol'>;
@@ -21,8 +21,8 @@ export class GatewayMetrics {
   readonly publishAppendDuration: Histogram;
   readonly messagesInTotal: Counter<'kind'>;
   readonly messagesOutTotal: Counter<'kind'>;
-  readonly bytesInTotal: Counter;
-  readonly bytesOutTotal: Counter;
+  readonly bytesInTotal: Counter<'transport'>;
+  readonly bytesOutTotal: Counter<'transport'>;
   readonly redisErrorsTotal: Counter<'component'>;
   readonly redisReconnectsTotal: Counter<'component'>;
   readonly routeCacheTotal: Counter<'result'>;
@@ -35,7 +35,7 @@ export class GatewayMetrics {
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.connections = new Gauge({ name: 'gateway_connections', help: 'Current client connections', registers });
+    this.connections = new Gauge({ name: 'gateway_connections', help: 'Current client connections by transport', labelNames: ['transport'], registers });
     this.connectionsRefusedTotal = new Counter({
       name: 'gateway_connections_refused_total', help: 'Client-port sockets closed before the protocol started: over client.connection_limit, or no request head within the handshake timeout',
       labelNames: ['reason'], registers,
@@ -53,8 +53,8 @@ export class GatewayMetrics {
     this.publishAppendDuration = new Histogram({ name: 'gateway_publish_append_duration_seconds', help: 'Client publish to stream append acknowledged', buckets: latencyBuckets, registers });
     this.messagesInTotal = new Counter({ name: 'gateway_messages_in_total', help: 'Protocol messages received from clients', labelNames: ['kind'], registers });
     this.messagesOutTotal = new Counter({ name: 'gateway_messages_out_total', help: 'Protocol messages sent to clients', labelNames: ['kind'], registers });
-    this.bytesInTotal = new Counter({ name: 'gateway_transport_bytes_in_total', help: 'WebSocket payload bytes received', registers });
-    this.bytesOutTotal = new Counter({ name: 'gateway_transport_bytes_out_total', help: 'WebSocket payload bytes sent', registers });
+    this.bytesInTotal = new Counter({ name: 'gateway_transport_bytes_in_total', help: 'Client frame bytes received (WebSocket frames, HTTP request bodies) by transport', labelNames: ['transport'], registers });
+    this.bytesOutTotal = new Counter({ name: 'gateway_transport_bytes_out_total', help: 'Client frame bytes sent (WebSocket frames, HTTP stream chunks) by transport', labelNames: ['transport'], registers });
     this.redisErrorsTotal = new Counter({ name: 'gateway_redis_errors_total', help: 'Redis command or connection errors', labelNames: ['component'], registers });
     this.redisReconnectsTotal = new Counter({ name: 'gateway_redis_reconnects_total', help: 'Redis reconnections', labelNames: ['component'], registers });
     this.routeCacheTotal = new Counter({ name: 'gateway_route_cache_total', help: 'Route cache lookups', labelNames: ['result'], registers });

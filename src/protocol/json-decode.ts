@@ -3,7 +3,7 @@
 import { ProtocolDecodeError } from './codec-errors.js';
 import { rememberParsedData } from './json-parsed.js';
 import { rawValueAt } from './json-raw.js';
-import type { Command, ConnectRequest, HistoryRequest, StreamPosition, SubscribeRequest } from './types.js';
+import type { Command, ConnectRequest, FilterNode, HistoryRequest, StreamPosition, SubscribeRequest } from './types.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -197,9 +197,38 @@ function decodeSubscribe(o: JsonObject, path: readonly string[], line: Buffer): 
       case 'join_leave': req.join_leave = bool(v, path, key); break;
       case 'delta': req.delta = str(v, path, key); break;
       case 'flag': req.flag = int64(v, path, key); break;
+      case 'type': req.type = int32(v, path, key); break;
+      case 'tf': req.tf = decodeFilter(obj(v, path, key), [...path, key], 0); break;
     }
   }
   return req;
+}
+
+/** Filters nest; deeper than this is refused as malformed. */
+const MAX_FILTER_DEPTH = 16;
+
+function decodeFilter(o: JsonObject, path: readonly string[], depth: number): FilterNode {
+  if (depth > MAX_FILTER_DEPTH) throw new ProtocolDecodeError(`${path.join('.')}: filter nested deeper than ${MAX_FILTER_DEPTH}`);
+  const node: FilterNode = {};
+  for (const key in o) {
+    const v = o[key];
+    if (v === null) continue;
+    switch (key) {
+      case 'op': node.op = str(v, path, key); break;
+      case 'key': node.key = str(v, path, key); break;
+      case 'cmp': node.cmp = str(v, path, key); break;
+      case 'val': node.val = str(v, path, key); break;
+      case 'vals':
+        if (!Array.isArray(v)) fail(path, key, 'an array of strings');
+        node.vals = v.map((x, i) => str(x, [...path, key], String(i)));
+        break;
+      case 'nodes':
+        if (!Array.isArray(v)) fail(path, key, 'an array of filters');
+        node.nodes = v.map((x, i) => decodeFilter(obj(x, [...path, key], String(i)), [...path, key, String(i)], depth + 1));
+        break;
+    }
+  }
+  return node;
 }
 
 function decodeHistory(o: JsonObject, path: readonly string[]): HistoryRequest {

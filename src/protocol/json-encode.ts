@@ -182,6 +182,7 @@ function writeReply(r: Reply): void {
 
 function writePush(p: Push): void {
   const s = open();
+  num(',"id":', p.id);
   str(',"channel":', p.channel);
   if (p.pub) {
     w.ascii(',"pub":');
@@ -219,6 +220,10 @@ function writePush(p: Push): void {
     bool(',"positioned":', p.subscribe.positioned);
     raw(',"data":', p.subscribe.data);
     close(o);
+  }
+  if (p.connect) {
+    w.ascii(',"connect":');
+    writeConnectResult(p.connect);
   }
   if (p.disconnect) {
     w.ascii(',"disconnect":');
@@ -276,6 +281,7 @@ function writeSubscribeResult(r: SubscribeResult): void {
   raw(',"data":', r.data);
   bool(',"was_recovering":', r.was_recovering);
   bool(',"delta":', r.delta);
+  num(',"id":', r.id);
   close(s);
 }
 

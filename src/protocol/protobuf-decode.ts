@@ -5,6 +5,7 @@ import { ProtoReader, WIRE_LEN, WIRE_VARINT, expectWire } from './proto-wire.js'
 import type {
   Command,
   ConnectRequest,
+  FilterNode,
   HistoryRequest,
   PublishRequest,
   RPCRequest,
@@ -122,11 +123,34 @@ function decodeSubscribe(r: ProtoReader, end: number): SubscribeRequest {
       case 10: req.recoverable = bool(r, key, end); break;
       case 11: req.join_leave = bool(r, key, end); break;
       case 12: req.delta = str(r, key, end); break;
+      case 13: req.tf = message(r, key, end, (rr, e) => decodeFilter(rr, e, 0)); break;
       case 14: expectWire(key, WIRE_VARINT); req.flag = r.int64(end); break;
+      case 15: expectWire(key, WIRE_VARINT); req.type = r.int32(end); break;
       default: r.skip(key, end);
     }
   }
   return req;
+}
+
+/** Filters nest; deeper than this is refused as malformed. */
+const MAX_FILTER_DEPTH = 16;
+
+function decodeFilter(r: ProtoReader, end: number, depth: number): FilterNode {
+  if (depth > MAX_FILTER_DEPTH) throw new ProtocolDecodeError(`filter nested deeper than ${MAX_FILTER_DEPTH}`);
+  const node: FilterNode = {};
+  while (r.pos < end) {
+    const key = r.tag(end);
+    switch (key >>> 3) {
+      case 1: node.op = str(r, key, end); break;
+      case 2: node.key = str(r, key, end); break;
+      case 3: node.cmp = str(r, key, end); break;
+      case 4: node.val = str(r, key, end); break;
+      case 5: (node.vals ??= []).push(str(r, key, end)); break;
+      case 6: (node.nodes ??= []).push(message(r, key, end, (rr, e) => decodeFilter(rr, e, depth + 1))); break;
+      default: r.skip(key, end);
+    }
+  }
+  return node;
 }
 
 function decodeChannelOnly(r: ProtoReader, end: number): { channel?: string } {

@@ -107,6 +107,7 @@ function writeReply(r: Reply): void {
 }
 
 function writePush(p: Push): void {
+  w.uintField(1, p.id);
   w.stringField(2, p.channel);
   if (p.pub) {
     const s = begin(4);
@@ -143,6 +144,23 @@ function writePush(p: Push): void {
     w.bytesField(7, p.subscribe.data);
     w.endLength(s);
   }
+  if (p.connect) {
+    // Push.Connect numbers its fields differently from ConnectResult.
+    const s = begin(10);
+    const c = p.connect;
+    w.stringField(1, c.client);
+    w.stringField(2, c.version);
+    w.bytesField(3, c.data);
+    writeSubsMap(4, c.subs);
+    w.boolField(5, c.expires);
+    w.uint32Field(6, c.ttl);
+    w.uint32Field(7, c.ping);
+    w.boolField(8, c.pong);
+    w.stringField(9, c.session);
+    w.stringField(10, c.node);
+    w.uintField(11, c.time);
+    w.endLength(s);
+  }
   if (p.disconnect) {
     const s = begin(11);
     w.uint32Field(1, p.disconnect.code);
@@ -158,24 +176,27 @@ function writeConnectResult(c: ConnectResult): void {
   w.boolField(3, c.expires);
   w.uint32Field(4, c.ttl);
   w.bytesField(5, c.data);
-  if (c.subs) {
-    for (const channel in c.subs) {
-      const sub = c.subs[channel];
-      if (sub === undefined) continue;
-      const e = begin(6);
-      w.tag(1, WIRE_LEN);
-      w.stringValue(channel);
-      const v = begin(2);
-      writeSubscribeResult(sub);
-      w.endLength(v);
-      w.endLength(e);
-    }
-  }
+  writeSubsMap(6, c.subs);
   w.uint32Field(7, c.ping);
   w.boolField(8, c.pong);
   w.stringField(9, c.session);
   w.stringField(10, c.node);
   w.uintField(11, c.time);
+}
+
+function writeSubsMap(field: number, subs: Record<string, SubscribeResult> | undefined): void {
+  if (!subs) return;
+  for (const channel in subs) {
+    const sub = subs[channel];
+    if (sub === undefined) continue;
+    const e = begin(field);
+    w.tag(1, WIRE_LEN);
+    w.stringValue(channel);
+    const v = begin(2);
+    writeSubscribeResult(sub);
+    w.endLength(v);
+    w.endLength(e);
+  }
 }
 
 function writeSubscribeResult(s: SubscribeResult): void {
@@ -196,6 +217,7 @@ function writeSubscribeResult(s: SubscribeResult): void {
   w.bytesField(11, s.data);
   w.boolField(12, s.was_recovering);
   w.boolField(13, s.delta);
+  w.uintField(14, s.id);
 }
 
 function writeHistoryResult(h: HistoryResult): void {

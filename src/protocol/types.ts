@@ -54,6 +54,19 @@ export interface ConnectRequest {
   headers?: Record<string, string>;
 }
 
+/**
+ * A tag filter (SubscribeRequest.tf): a leaf (`op` empty) compares the publication tag `key` with
+ * `cmp` against `val` or `vals`; `and`/`or`/`not` combine `nodes`.
+ */
+export interface FilterNode {
+  op?: string;
+  key?: string;
+  cmp?: string;
+  val?: string;
+  vals?: string[];
+  nodes?: FilterNode[];
+}
+
 export interface SubscribeRequest {
   channel?: ChannelName;
   token?: string;
@@ -65,7 +78,11 @@ export interface SubscribeRequest {
   recoverable?: boolean;
   join_leave?: boolean;
   delta?: string;
+  tf?: FilterNode;
+  /** Bit 1: channel compaction; bit 2: reject an unrecovered subscribe with 112. */
   flag?: number;
+  /** 0/omitted: stream subscription; other values are map and shared-poll subscriptions. */
+  type?: number;
 }
 
 export interface UnsubscribeRequest { channel?: ChannelName }
@@ -130,6 +147,8 @@ export interface SubscribeResult {
   data?: Bytes;
   was_recovering?: boolean;
   delta?: boolean;
+  /** Channel compaction: pushes of this subscription may carry this id instead of the channel. */
+  id?: number;
 }
 
 export interface UnsubscribeResult { [key: string]: never }
@@ -159,6 +178,8 @@ export interface Disconnect { code: number; reason: string; reconnect?: boolean 
 
 /** An asynchronous server -> client message, carried in `Reply.push` with no id. */
 export interface Push {
+  /** Channel compaction: the subscription's id (SubscribeResult.id) in place of `channel`. */
+  id?: number;
   channel?: ChannelName;
   pub?: Publication;
   join?: Join;
@@ -166,6 +187,8 @@ export interface Push {
   unsubscribe?: Unsubscribe;
   message?: Message;
   subscribe?: Subscribe;
+  /** Unidirectional transports: the connect result, as the first message. */
+  connect?: ConnectResult;
   disconnect?: Disconnect;
 }
 

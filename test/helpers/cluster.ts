@@ -20,7 +20,7 @@ import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import {
-  ChannelPublisher, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
+  ChannelPublisher, ControlPlane, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager, type LocalNode,
 } from '../../src/engine/index.js';
 import { DirectPipeline, Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
 import { createHttpApi } from '../../src/gateway/http-api.js';
@@ -75,6 +75,8 @@ export interface ClusterGatewayOptions {
   /** Presence entry ttl, ms; omitted: the gateway's default (60 s). */
   presenceTtlMs?: number;
   logger?: Logger;
+  /** Run the control plane over Redis (commands, heartbeats, forwarded `/emulation` requests) as bin/gateway.ts does. */
+  controlPlane?: boolean;
 }
 
 /** One gateway of the cluster, composed like bin/gateway.ts in Redis mode, with the HTTP API mounted. */
@@ -117,9 +119,22 @@ export async function startClusterGateway(o: ClusterGatewayOptions): Promise<Clu
     config, logger, publisher, broker, presence,
     control: new RedisControlBus({ redis, prefix: o.prefix }), nodes: new RedisNodeRegistry({ redis, prefix: o.prefix }),
   });
+  let controlSub: Redis | null = null;
+  if (o.controlPlane === true) {
+    controlSub = openRedis(o.redisUrl, { role: 'worker', name: `gateway-control:${o.nodeId}` });
+    controlSub.on('error', () => undefined);
+    await connectRedis(controlSub);
+  }
+  const bus = new RedisControlBus({ redis, prefix: o.prefix, ...(controlSub !== null ? { subscriber: controlSub } : {}) });
+  const nodeRegistry = new RedisNodeRegistry({ redis, prefix: o.prefix });
   const gateway = new Gateway({
     config, logger, registry, metrics, broker, presence, pipeline, httpRoutes: [api],
     ...(o.presenceTtlMs !== undefined ? { presenceTtlMs: o.presenceTtlMs } : {}),
+    ...(o.controlPlane === true ? {
+      emulationBus: bus,
+      emulationNodes: nodeRegistry,
+      controlPlane: (local: LocalNode) => new ControlPlane({ nodeId: o.nodeId, version: 'test', bus, registry: nodeRegistry, local, logger }),
+    } : {}),
   });
   await gateway.start();
   const { websocket, http, metrics: metricsPort } = gateway.ports;
@@ -131,6 +146,7 @@ export async function startClusterGateway(o: ClusterGatewayOptions): Promise<Clu
     gateway, config, registry, redis, broker, presence, pipeline,
     close: async () => {
       await gateway.close();
+      controlSub?.disconnect();
       redis.disconnect();
     },
   };
@@ -160,6 +176,8 @@ export interface TestClusterOptions {
   presenceTtlMs?: number;
   /** Extra arguments for redis-server. */
   redisArgs?: string[];
+  /** Gateways run the control plane (see ClusterGatewayOptions.controlPlane). */
+  controlPlane?: boolean;
 }
 
 /** One redis-server, N gateways, M workers and a backend publisher, all sharing one key prefix. */
@@ -212,6 +230,7 @@ export class TestCluster {
       redisUrl: this.redis.url, prefix: this.prefix, nodeId: `gw${this.gateways.length}`,
       env: { CONFIG_FILE: this.configFile.path }, pipeline: (this.o.workers ?? 1) > 0 ? 'stream' : 'direct',
       ...(this.o.presenceTtlMs !== undefined ? { presenceTtlMs: this.o.presenceTtlMs } : {}),
+      ...(this.o.controlPlane === true ? { controlPlane: true } : {}),
     });
     this.gateways.push(gw);
     return gw;

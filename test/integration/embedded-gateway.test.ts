@@ -62,7 +62,7 @@ void describe('embedded gateway process', () => {
     assert.ok(!gw.lines.some((l) => l.includes('hi bob')), 'payloads are logged at debug only');
     const metrics = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
     assert.match(metrics, /^worker_messages_processed_total\{kind="publish"\} [1-9]/m);
-    assert.match(metrics, /^gateway_connections 2$/m);
+    assert.match(metrics, /^gateway_connections\{transport="websocket"\} 2$/m);
   });
 
   void it('enforces user channels: only the owner subscribes to user:<id>', async () => {

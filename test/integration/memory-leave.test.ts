@@ -61,7 +61,9 @@ async function closeAll(sockets: WebSocket[]): Promise<void> {
 
 async function gatewayConnections(metricsUrl: string): Promise<number> {
   const text = await (await fetch(`${metricsUrl}/metrics`)).text();
-  return Number(/^gateway_connections (\d+)/m.exec(text)?.[1] ?? 'NaN');
+  // One sample per transport label: the gateway's connections are their sum.
+  const samples = [...text.matchAll(/^gateway_connections(?:\{[^}]*\})? (\d+)$/gm)];
+  return samples.length === 0 ? Number.NaN : samples.reduce((sum, m) => sum + Number(m[1]), 0);
 }
 
 void describe(`memory after ${CONNECTIONS} subscribed connections leave (Redis mode)`, () => {

@@ -100,7 +100,7 @@ void describe('gateway metrics after real traffic', () => {
     assertFamily(m0, 'gateway_connection_duration_seconds', 'histogram', []);
     assert.equal(total(m0, 'gateway_connection_duration_seconds', {}, 'gateway_connection_duration_seconds_count'), 1);
     assert.equal(total(m0, 'gateway_connection_duration_seconds', { le: '+Inf' }, 'gateway_connection_duration_seconds_bucket'), 1);
-    assertFamily(m1, 'gateway_connections', 'gauge', []);
+    assertFamily(m1, 'gateway_connections', 'gauge', ['transport']);
     assert.equal(total(m1, 'gateway_connections'), 2, 'the reconnected client and the last plain one');
     assert.equal(total(m0, 'gateway_connections'), 0);
     assertFamily(m1, 'gateway_connects_total', 'counter', ['transport', 'protocol']);
@@ -122,8 +122,8 @@ void describe('gateway metrics after real traffic', () => {
     assertFamily(m1, 'gateway_messages_out_total', 'counter', ['kind']);
     assert.ok(total(m1, 'gateway_messages_in_total') >= 7);
     assert.ok(total(m1, 'gateway_messages_out_total') >= 7);
-    assertFamily(m1, 'gateway_transport_bytes_in_total', 'counter', []);
-    assertFamily(m1, 'gateway_transport_bytes_out_total', 'counter', []);
+    assertFamily(m1, 'gateway_transport_bytes_in_total', 'counter', ['transport']);
+    assertFamily(m1, 'gateway_transport_bytes_out_total', 'counter', ['transport']);
     assert.ok(total(m1, 'gateway_transport_bytes_in_total') > 100);
     assert.ok(total(m1, 'gateway_transport_bytes_out_total') > 100);
     assertFamily(m1, 'gateway_route_cache_total', 'counter', ['result']);

@@ -135,6 +135,6 @@ void describe('two gateway processes and a worker on Redis', () => {
       return acked.every((t) => done.has(t));
     }, 20_000, 'the worker processed every acknowledged publish');
     const metrics = await (await fetch(`${gwB.metricsUrl}/metrics`)).text();
-    assert.match(metrics, new RegExp(`^gateway_connections ${CLIENTS}$`, 'm'));
+    assert.match(metrics, new RegExp(`^gateway_connections\\{transport="websocket"\\} ${CLIENTS}$`, 'm'));
   });
 });

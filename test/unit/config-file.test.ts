@@ -95,6 +95,14 @@ void describe('CONFIG_FILE', () => {
     assert.equal(resolveChannel(c.channel, 'other'), null);
   });
 
+  void it('reads allowed_delta_types and allow_tags_filter, refusing unknown delta types', () => {
+    const c = withFile({ channel: { namespaces: [{ name: 'board', allowed_delta_types: ['fossil'], allow_tags_filter: true }] } });
+    assert.deepEqual(c.channel.namespaces[0]?.allowedDeltaTypes, ['fossil']);
+    assert.equal(c.channel.namespaces[0]?.allowTagsFilter, true);
+    const problems = problemsWithFile({ channel: { namespaces: [{ name: 'b', allowed_delta_types: ['xdelta'] }] } });
+    assert.ok(problems.some((p) => p.includes('channel.namespaces[0].allowed_delta_types') && p.includes('"fossil"')), problems.join('; '));
+  });
+
   void it('history_meta_ttl: channel level (default 720h) inherited by namespaces that set none, up to 10 years', () => {
     const c = withFile({ channel: { history_meta_ttl: '2h', namespaces: [{ name: 'a', history_meta_ttl: '90s' }, { name: 'b' }] } });
     assert.equal(c.channel.historyMetaTtlMs, 7_200_000);

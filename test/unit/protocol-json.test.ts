@@ -288,9 +288,17 @@ void describe('JSON codec: decoding commands', () => {
   });
 
   void it('ignores unknown keys and treats null as absent', () => {
-    assert.deepEqual(decode('{"id":1,"subscribe":{"channel":"c","tf":{"op":"and"},"flag":null,"future":[1]},"method":7,"connect":null}'), [
+    assert.deepEqual(decode('{"id":1,"subscribe":{"channel":"c","cursor":"x","flag":null,"future":[1]},"method":7,"connect":null}'), [
       { id: 1, subscribe: { channel: 'c' } },
     ]);
+  });
+
+  void it('decodes a tag filter and the subscription type', () => {
+    const tf = { op: 'and', nodes: [{ key: 'k', cmp: 'eq', val: 'v' }, { key: 'n', cmp: 'in', vals: ['1', '2'] }] };
+    assert.deepEqual(decode(JSON.stringify({ id: 1, subscribe: { channel: 'c', tf, type: 1 } })), [
+      { id: 1, subscribe: { channel: 'c', tf, type: 1 } },
+    ]);
+    assert.throws(() => decode('{"id":1,"subscribe":{"channel":"c","tf":{"vals":"x"}}}'), /tf.vals: expected an array of strings/);
   });
 
   void it('tolerates a trailing newline, CRLF line ends and blank lines', () => {

@@ -235,15 +235,21 @@ void describe('protobuf codec: decoding details', () => {
     assert.deepEqual(protobufCodec.decodeCommands(frame), [{ id: 7 }]);
   });
 
-  void it('skips fields the codec does not model (SubscribeRequest.tf, ConnectRequest.flag)', () => {
+  void it('skips fields the codec does not model (SubscribeRequest.cursor, ConnectRequest.flag)', () => {
     const frame = Buffer.from(upstream.encodeCommands([
       { id: 1, connect: { flag: 5, name: 'n' } },
-      { id: 2, subscribe: { channel: 'c', tf: { op: 'and', nodes: [{ key: 'k', cmp: 'eq', val: 'v' }] } } },
+      { id: 2, subscribe: { channel: 'c', cursor: 'x', limit: 3 } },
     ]));
     assert.deepEqual(protobufCodec.decodeCommands(frame), [
       { id: 1, connect: { name: 'n' } },
       { id: 2, subscribe: { channel: 'c' } },
     ]);
+  });
+
+  void it('decodes a tag filter, the subscription type and the flags the client sends', () => {
+    const tf = { op: 'or', nodes: [{ key: 'k', cmp: 'in', vals: ['a', 'b'] }, { op: 'not', nodes: [{ key: 'x', cmp: 'ex' }] }] };
+    const frame = Buffer.from(upstream.encodeCommands([{ id: 2, subscribe: { channel: 'c', tf, flag: 3, type: 1, delta: 'fossil' } }]));
+    assert.deepEqual(protobufCodec.decodeCommands(frame), [{ id: 2, subscribe: { channel: 'c', tf, flag: 3, type: 1, delta: 'fossil' } }]);
   });
 
   void it('returns payload copies that do not change with the frame', () => {

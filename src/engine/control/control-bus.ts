@@ -27,6 +27,19 @@ export interface UnsubscribeCommand {
   client?: ClientId;
 }
 
+/**
+ * An `/emulation` request that reached another gateway than the one holding its session: only
+ * the node named `node` applies it.
+ */
+export interface EmulationCommand {
+  type: 'emulation';
+  node: string;
+  session: string;
+  /** The command frame, base64. */
+  data: string;
+}
+
+
 /** Subscribe a user's connections to a channel on every node (server API `subscribe`). */
 export interface SubscribeCommand {
   type: 'subscribe';
@@ -98,7 +111,7 @@ export interface ChannelsReplyCommand {
   channels: Record<ChannelName, number>;
 }
 
-export type ControlCommand = DisconnectCommand | UnsubscribeCommand | SubscribeCommand | RefreshCommand | ChannelsRequestCommand | ChannelsReplyCommand;
+export type ControlCommand = DisconnectCommand | UnsubscribeCommand | SubscribeCommand | RefreshCommand | ChannelsRequestCommand | ChannelsReplyCommand | EmulationCommand;
 
 /** Called for every command received, the node's own included; exceptions are logged, not rethrown. */
 export type ControlHandler = (command: ControlCommand) => void;
@@ -131,6 +144,10 @@ export function decodeControlCommand(message: string): ControlCommand | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
+  if (v.type === 'emulation') {
+    if (typeof v.node !== 'string' || typeof v.session !== 'string' || typeof v.data !== 'string') return null;
+    return { type: 'emulation', node: v.node, session: v.session, data: v.data };
+  }
   if (v.type === 'channels-request') {
     return typeof v.requestId === 'string' && typeof v.from === 'string' ? { type: 'channels-request', requestId: v.requestId, from: v.from } : null;
   }

@@ -29,6 +29,8 @@ export interface LocalNode {
   subscribeUser(command: SubscribeCommand): number;
   /** Applies a server API refresh to the user's local connections; returns how many. */
   refreshUser(command: RefreshCommand): number;
+  /** Hands a forwarded `/emulation` frame to the local session; false when it is not here. Omitted: ignored. */
+  emulate?(session: string, data: Buffer): boolean;
   /** Subscribed connections per channel on this node. */
   channelCounts(): ReadonlyMap<ChannelName, number>;
 }
@@ -163,7 +165,10 @@ export class ControlPlane {
       return;
     }
     let affected: number;
-    if (command.type === 'disconnect') {
+    if (command.type === 'emulation') {
+      if (command.node !== this.options.nodeId) return;
+      affected = local.emulate?.(command.session, Buffer.from(command.data, 'base64')) === true ? 1 : 0;
+    } else if (command.type === 'disconnect') {
       affected = local.disconnectUser(command.user, command.code, command.reason, ...optional(command.client));
     } else if (command.type === 'unsubscribe') {
       affected = local.unsubscribeUser(command.user, command.channel, ...optional(command.client));

@@ -19,9 +19,9 @@ export interface WorkerConfig {
   batchSize: number;
   /** WORKER_MAX_ATTEMPTS: attempts before the dead-letter stream. Default 5. */
   maxAttempts: number;
-  /** WORKER_HEARTBEAT: heartbeat and supervision period. Default 1s. */
+  /** WORKER_HEARTBEAT: heartbeat and supervision period. Default 250ms. */
   heartbeatMs: number;
-  /** WORKER_DEAD_AFTER: silence after which a worker's stream is taken over. Default 5s. */
+  /** WORKER_DEAD_AFTER: silence after which a worker's stream is taken over. Default 1250ms. */
   deadAfterMs: number;
   /** WORKER_RETIRE_AFTER: silence after which a dead worker leaves the routing set; 0: never. Default 1h. */
   retireAfterMs: number;
@@ -64,8 +64,8 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     concurrency: int('WORKER_CONCURRENCY', 16, 1, 10_000),
     batchSize: int('WORKER_BATCH_SIZE', 100, 1, 10_000),
     maxAttempts: int('WORKER_MAX_ATTEMPTS', 5, 1, 1000),
-    heartbeatMs: duration('WORKER_HEARTBEAT', 1000, 50),
-    deadAfterMs: duration('WORKER_DEAD_AFTER', 5000, 100),
+    heartbeatMs: duration('WORKER_HEARTBEAT', 250, 50),
+    deadAfterMs: duration('WORKER_DEAD_AFTER', 1250, 100),
     retireAfterMs: duration('WORKER_RETIRE_AFTER', 3_600_000, 1000),
     orphanGraceMs: duration('WORKER_ORPHAN_GRACE', 60_000, 0),
     statsIntervalMs: duration('WORKER_STATS_INTERVAL', 5000, 100),

@@ -80,6 +80,14 @@ export class MemoryStreamQueue implements StreamQueue {
     return id;
   }
 
+  async isHandled(worker: WorkerId, entryId: string): Promise<boolean> {
+    const s = this.streams.get(worker);
+    if (s === undefined) return true;
+    if (!s.hasGroup) return false;
+    const [ms, seq] = parseId(entryId);
+    return compareId(s.deliveredMs, s.deliveredSeq, ms, seq) >= 0 && !s.pending.has(entryId);
+  }
+
   async ensureGroup(worker: WorkerId): Promise<void> {
     this.stream(worker).hasGroup = true;
   }

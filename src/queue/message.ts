@@ -38,6 +38,13 @@ export interface StreamMessage {
    * publish in a `publish_mode: "handled"` namespace (the reply is the handler's verdict).
    */
   replyTo?: string;
+  /**
+   * Hand-off fence (schema fields `after_worker`, `after_id`): the channel's previous message went
+   * to another worker's stream, as that entry; this one is not handled before that entry is.
+   * Set by the gateway's append when a channel's route changed; a worker in another language may
+   * ignore it (and then loses per-channel order while the worker set changes).
+   */
+  after?: { worker: string; entryId: string };
 }
 
 /** How the pipeline takes one message. */

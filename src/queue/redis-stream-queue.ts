@@ -36,8 +36,11 @@ interface PendingAppend {
 /** Appends to one stream collected within one event-loop turn, sent as one script call. */
 interface AppendBatch {
   key: string;
+  worker: WorkerId;
   /** Each message's field/value strings; sent as one JSON argument. */
   entries: string[][];
+  /** Each message's channel last-append key ('' for none: Cluster). */
+  lastKeys: string[];
   waiters: PendingAppend[];
 }
 
@@ -94,10 +97,11 @@ export class RedisStreamQueue implements StreamQueue {
     let batch = this.appendBatches.get(key);
     if (batch === undefined || batch.waiters.length >= maxAppendBatch) {
       if (batch !== undefined) this.sendAppends(batch);
-      batch = { key, entries: [], waiters: [] };
+      batch = { key, worker, entries: [], lastKeys: [], waiters: [] };
       this.appendBatches.set(key, batch);
     }
     batch.entries.push(encodeStreamEntry(message));
+    batch.lastKeys.push(this.keys.channelLastAppend(message.channel) ?? '');
     const { waiters } = batch;
     if (!this.appendScheduled) {
       this.appendScheduled = true;
@@ -114,12 +118,38 @@ export class RedisStreamQueue implements StreamQueue {
 
   private sendAppends(batch: AppendBatch): void {
     const { waiters } = batch;
-    this.scripts.appendMessages.run(this.redis, [batch.key], [this.maxLen, JSON.stringify(batch.entries)]).then((ids) => {
+    const fenced = batch.lastKeys.some((k) => k !== '');
+    const args = fenced
+      ? [this.maxLen, JSON.stringify(batch.entries), JSON.stringify(batch.lastKeys), batch.worker, lastAppendTtlMs]
+      : [this.maxLen, JSON.stringify(batch.entries)];
+    this.scripts.appendMessages.run(this.redis, [batch.key], args).then((ids) => {
       const list = replyArray(ids, 'append-messages');
       waiters.forEach((w, i) => { w.resolve(replyString(list[i], 'append-messages')); });
     }, (err: unknown) => {
       for (const w of waiters) w.reject(err);
     });
+  }
+
+  /**
+   * True once the entry has been handled: delivered to the stream's consumer group and no longer
+   * pending (acknowledged, dead-lettered or trimmed), or the stream is gone.
+   */
+  async isHandled(worker: WorkerId, entryId: string): Promise<boolean> {
+    const key = this.keys.workerStream(worker);
+    let groups: unknown;
+    try {
+      groups = await this.redis.xinfo('GROUPS', key);
+    } catch (err) {
+      if (err instanceof Error && /no such key/i.test(err.message)) return true;
+      throw err;
+    }
+    const group = (groups as unknown[][]).find((g) => g[g.indexOf('name') + 1] === consumerGroup);
+    if (group === undefined) return false;
+    const last = group[group.indexOf('last-delivered-id') + 1];
+    const lastDelivered = typeof last === 'string' ? last : '0-0';
+    if (compareEntryIds(lastDelivered, entryId) < 0) return false;
+    const pending = await this.redis.xpending(key, consumerGroup, entryId, entryId, 1);
+    return Array.isArray(pending) && pending.length === 0;
   }
 
   async ensureGroup(worker: WorkerId): Promise<void> {
@@ -330,4 +360,15 @@ function parseReply(text: string): RpcReply | null {
   } catch {
     return null;
   }
+}
+
+/** How long a channel's last-append record lives after its last message (the fence needs it only while entries wait). */
+const lastAppendTtlMs = 24 * 3600 * 1000;
+
+/** Orders two stream entry ids (`<ms>-<seq>`). */
+export function compareEntryIds(a: string, b: string): number {
+  const [am, as] = a.split('-');
+  const [bm, bs] = b.split('-');
+  const d = Number(am) - Number(bm);
+  return d !== 0 ? Math.sign(d) : Math.sign(Number(as ?? 0) - Number(bs ?? 0));
 }

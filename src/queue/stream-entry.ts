@@ -19,6 +19,7 @@ export function encodeStreamEntry(m: StreamMessage): string[] {
   if (m.method !== undefined) fields.push('method', m.method);
   if (m.replyTo !== undefined) fields.push('reply_to', m.replyTo);
   if (m.dataEncoding !== undefined) fields.push('data_encoding', m.dataEncoding);
+  if (m.after !== undefined) fields.push('after_worker', m.after.worker, 'after_id', m.after.entryId);
   return fields;
 }
 
@@ -28,6 +29,7 @@ export function decodeStreamEntry(fields: readonly string[]): StreamMessage | nu
   let v: string | undefined, id: string | undefined, kind: string | undefined, channel: string | undefined, ts: string | undefined;
   let data = '', user = '', client = '', node = '';
   let connInfo: string | undefined, method: string | undefined, replyTo: string | undefined, dataEncoding: string | undefined;
+  let afterWorker: string | undefined, afterId: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1] as string;
     switch (fields[i]) {
@@ -44,6 +46,8 @@ export function decodeStreamEntry(fields: readonly string[]): StreamMessage | nu
       case 'method': method = value; break;
       case 'reply_to': replyTo = value; break;
       case 'data_encoding': dataEncoding = value; break;
+      case 'after_worker': afterWorker = value; break;
+      case 'after_id': afterId = value; break;
       default: break;
     }
   }
@@ -57,5 +61,6 @@ export function decodeStreamEntry(fields: readonly string[]): StreamMessage | nu
   if (method !== undefined) m.method = method;
   if (replyTo !== undefined) m.replyTo = replyTo;
   if (dataEncoding !== undefined) m.dataEncoding = 'base64';
+  if (afterWorker !== undefined && afterId !== undefined) m.after = { worker: afterWorker, entryId: afterId };
   return m;
 }

@@ -49,6 +49,8 @@ export interface StreamQueue {
   close(): Promise<void>;
   /** Appends durably; resolves with the entry id once the store accepted it. */
   appendMessage(worker: WorkerId, message: StreamMessage): Promise<string>;
+  /** True once the entry was delivered to the consumer group and is no longer pending (or the stream is gone): the hand-off fence. */
+  isHandled(worker: WorkerId, entryId: string): Promise<boolean>;
   /** Creates the stream's consumer group (reading from the stream's start) if it does not exist. */
   ensureGroup(worker: WorkerId): Promise<void>;
   /** Up to `count` never-delivered entries, waiting up to `blockMs` (0: do not wait) for the first. */

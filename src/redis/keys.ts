@@ -75,6 +75,14 @@ export class PipelineKeys {
     return `${this.workerStream(id)}:dead`;
   }
 
+  /**
+   * The stream and entry id of the channel's last appended message (the hand-off fence); null with
+   * hash tags (Redis Cluster), where it cannot share a slot with every worker stream.
+   */
+  channelLastAppend(channel: string): string | null {
+    return this.hashTags ? null : `${this.prefix}messages:channel-last:${channel}`;
+  }
+
   /** Held (SET NX PX) by whichever worker process currently consumes the stream. */
   streamLock(id: WorkerId): string {
     return `${this.workerStream(id)}:lock`;

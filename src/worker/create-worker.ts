@@ -53,8 +53,8 @@ class StreamWorker implements Worker {
     this.o = options;
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.id });
     this.token = `${this.id}:${randomUUID()}`;
-    this.heartbeatMs = options.heartbeatMs || 1000;
-    this.deadAfterMs = options.deadAfterMs || 5000;
+    this.heartbeatMs = options.heartbeatMs || 250;
+    this.deadAfterMs = options.deadAfterMs || 1250;
     this.lockTtlMs = options.lockTtlMs || this.deadAfterMs;
     this.retireAfterMs = options.retireAfterMs ?? 3_600_000;
     this.orphanGraceMs = options.orphanGraceMs ?? 60_000;

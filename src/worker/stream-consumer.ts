@@ -93,6 +93,7 @@ export class StreamConsumer {
 
   private async run(entry: QueueEntry): Promise<boolean> {
     if (this.stopping) return false;
+    if (!await this.handOff(entry)) return false;
     let outcome: EntryOutcome;
     try {
       outcome = await this.o.process(entry, this);
@@ -102,6 +103,31 @@ export class StreamConsumer {
     }
     if (outcome === 'ack') this.ack(entry.entryId);
     return outcome !== 'abandon';
+  }
+
+  /**
+   * The hand-off fence: an entry whose channel's previous message went to another stream waits
+   * until that entry is handled, so a channel that moved (worker joined, left, retired) keeps its
+   * order. Gives up after {@link handOffMaxWaitMs} (logged): a stream nobody consumes must not stop
+   * the channel for good. Resolves false when stopping.
+   */
+  private async handOff(entry: QueueEntry): Promise<boolean> {
+    const after = entry.message?.after;
+    if (after === undefined || after.worker === this.o.stream) return true;
+    const started = Date.now();
+    for (let delay = 5; !this.stopping; delay = Math.min(delay * 2, 100)) {
+      try {
+        if (await this.o.queue.isHandled(after.worker, after.entryId)) return true;
+      } catch {
+        this.o.onRedisError();
+      }
+      if (Date.now() - started >= handOffMaxWaitMs) {
+        this.o.logger.warn({ stream: this.stream, entryId: entry.entryId, after }, 'hand-off: the channel\'s previous entry was not handled in time; going on (order may break)');
+        return true;
+      }
+      await sleep(delay);
+    }
+    return false;
   }
 
   private ack(entryId: string): void {
@@ -215,6 +241,9 @@ export class StreamConsumer {
     }
   }
 }
+
+/** Longest wait of the hand-off fence for another stream's entry. */
+const handOffMaxWaitMs = 60_000;
 
 /** Extra time a blocking read may take beyond its BLOCK before it counts as lost (dropped by a reconnect). */
 const readGraceMs = 2000;

@@ -34,6 +34,19 @@ for (const [name, make] of factories) {
       await q.close();
     });
 
+    void it('says an entry is handled only once it was delivered and acknowledged, and for a stream that is gone', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const id = await q.appendMessage('w1', msg('chat', 1));
+      assert.equal(await q.isHandled('w1', id), false, 'not yet delivered');
+      await q.readNew('w1', 'w1', 10, 0);
+      assert.equal(await q.isHandled('w1', id), false, 'delivered, pending');
+      await q.ackMessages('w1', [id]);
+      assert.equal(await q.isHandled('w1', id), true);
+      assert.equal(await q.isHandled('nobody', '1-0'), true);
+      await q.close();
+    });
+
     void it('blocks for new entries up to blockMs', async () => {
       const q = make();
       await q.ensureGroup('w1');
@@ -189,3 +202,34 @@ for (const [name, make] of factories) {
     });
   });
 }
+
+void describe('RedisStreamQueue hand-off fence', () => {
+  void it('marks a channel\'s message with the entry it follows when the channel moved to another stream', async () => {
+    const q = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` }) });
+    await q.ensureGroup('w1');
+    await q.ensureGroup('w2');
+    const first = await q.appendMessage('w1', msg('chat:a', 1));
+    await q.appendMessage('w1', msg('chat:a', 2));
+    const last = await q.appendMessage('w1', msg('chat:a', 3));
+    await q.appendMessage('w2', msg('chat:a', 4));
+    await q.appendMessage('w2', msg('chat:a', 5));
+    await q.appendMessage('w2', msg('chat:b', 1));
+    const onW1 = await q.readNew('w1', 'w1', 10, 0);
+    const onW2 = await q.readNew('w2', 'w2', 10, 0);
+    assert.ok(first < last);
+    assert.deepEqual(onW1.map((e) => e.message?.after), [undefined, undefined, undefined], 'same stream: no fence');
+    assert.deepEqual(onW2.map((e) => e.message?.after), [{ worker: 'w1', entryId: last }, undefined, undefined],
+      'the first message after the move waits for the last one on the old stream; later ones follow it on the same stream');
+    await q.close();
+  });
+
+  void it('adds no fence with Cluster keys (hash tags)', async () => {
+    const q = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}`, hashTags: true }) });
+    await q.ensureGroup('w1');
+    await q.ensureGroup('w2');
+    await q.appendMessage('w1', msg('chat:a', 1));
+    await q.appendMessage('w2', msg('chat:a', 2));
+    assert.deepEqual((await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.after), [undefined]);
+    await q.close();
+  });
+});

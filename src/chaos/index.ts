@@ -1,0 +1,11 @@
+export { ChaosRedis, ChaosNode, freePort, runNodeScript } from './processes.js';
+export type { NodeProcessOptions } from './processes.js';
+export { ChaosPublisher, ChaosSubscriber } from './load.js';
+export type { ChaosMessage } from './load.js';
+export { SubscriberCheck, HandledLog, parseHandled, checkPipeline, quantile } from './checker.js';
+export type { HandledRecord, OrderViolation, PublisherRecords } from './checker.js';
+export { planFaults } from './schedule.js';
+export type { Fault, FaultKind } from './schedule.js';
+export { parseChaosOptions, ChaosOptionsError } from './chaos-options.js';
+export type { ChaosOptions } from './chaos-options.js';
+export { HandledReader } from './handled-reader.js';

@@ -1,4 +1,4 @@
-export { ChaosRedis, ChaosNode, freePort, runNodeScript } from './processes.js';
+export { ChaosRedis, ChaosNode, canConnect, freePort, runNodeScript } from './processes.js';
 export type { NodeProcessOptions } from './processes.js';
 export { ChaosPublisher, ChaosSubscriber } from './load.js';
 export type { ChaosMessage } from './load.js';

@@ -4,7 +4,8 @@
  * worker streams chosen by a hash of its channel (sticky) and answered; a subscribe SUBSCRIBEs the
  * channel's Redis pub/sub channel once per server; a message from it (written by
  * `bench/baseline-worker.ts`) is encoded once and written to the channel's subscribers. Speaks just
- * enough of the JSON protocol (connect, subscribe, publish, pong) for the load tester.
+ * enough of the JSON protocol (connect, subscribe, publish, ping) for the load tester and the
+ * memory benchmark's idle clients.
  * Run: `BASELINE_PORT=8100 REDIS_URL=redis://127.0.0.1:6379 REDIS_PREFIX=base tsx bench/baseline-server.ts`.
  */
 
@@ -71,9 +72,14 @@ wss.on('connection', (ws) => {
     }
   });
 });
+// Pings like the gateway's (WS_PING_INTERVAL), so an idle connection costs what it costs there.
+const pings = setInterval(() => {
+  for (const ws of wss.clients) ws.send('{}');
+}, Number(process.env.BASELINE_PING_INTERVAL_MS ?? 25_000));
 wss.on('listening', () => console.log(`baseline server on ws://127.0.0.1:${port}/connection/websocket -> XADD ${prefix}:stream:{0..${BASELINE_STREAMS - 1}}`));
 
 const stop = (): void => {
+  clearInterval(pings);
   wss.close();
   for (const ws of wss.clients) ws.terminate();
   redis.disconnect();

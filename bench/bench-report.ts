@@ -234,6 +234,7 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
     '(CPU-profile the gateway and workers; profiles and logs are kept), `BENCH_WARMUP` (seconds of unmeasured load',
     'before each measured run, default 5), `BENCH_SCENARIOS` (`seed,saturation,saturation-2p`), `BENCH_BASELINE=0` (skip the',
     'floor), `BENCH_OUTPUT` (default docs/benchmarks.md), `BENCH_PUBLISH_MODE=handled` (the `chat:*` namespace in',
-    '`publish_mode: "handled"`, so acks wait for the worker\'s handler; default `append`).', '');
+    '`publish_mode: "handled"`, so acks wait for the worker\'s handler; default `append`).',
+    'Memory and CPU per idle connection, gateway against a bare ws server: `npm run bench:memory` (docs/loadtest.md).', '');
   return out.join('\n');
 }

@@ -216,7 +216,7 @@ async function main(): Promise<void> {
     localChannels: () => gateway.channelCounts(),
   });
   // In a gateway group this process shares the ports; the primary serves the group's metrics.
-  const member = GroupMember.inGroup ? new GroupMember({ registry, readiness: () => gateway.readiness() }, config.gatewayProcesses) : null;
+  const member = GroupMember.inGroup && config.gatewayProcesses > 1 ? new GroupMember({ registry, readiness: () => gateway.readiness() }, config.gatewayProcesses) : null;
   const readiness = member === null ? parts.readiness : { ...parts.readiness, processes: () => member.processes() };
   const gateway: Gateway = new Gateway({
     config, logger, registry, metrics, version, websocketRoutes, serveMetrics: member === null,
@@ -250,7 +250,7 @@ async function main(): Promise<void> {
   member?.started();
   const ports = gateway.ports;
   const host = displayHost(config.host);
-  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics ${member === null ? `:${ports.metrics}` : 'on the group primary'}`);
   if (config.web.chatDemo) logger.info(`chat demo: http://${host}:${ports.websocket}/ (CHAT_DEMO=false turns it off)`);
   if (config.web.adminPassword !== null) logger.info(`admin UI: http://${host}:${ports.websocket}/admin`);
 }

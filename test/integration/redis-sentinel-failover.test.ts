@@ -42,6 +42,8 @@ interface Outcome {
   duplicates: number;
   recoveredFalse: number;
   examples: string[];
+  /** First handlings out of acknowledgement order (per publisher and channel), over the whole run. */
+  orderViolations: number;
   processesAlive: boolean;
 }
 
@@ -135,11 +137,12 @@ async function underTraffic(t: TestContext, setOptions: SentinelSetOptions, faul
       duplicates: subscribers.reduce((n, s) => n + s.check.duplicates, 0),
       recoveredFalse: subscribers.reduce((n, s) => n + s.check.recoveredFalse, 0),
       examples: [...subscribers.flatMap((s) => s.check.examples), ...before.lostExamples, ...window.lostExamples, ...after.lostExamples],
+      orderViolations: checkPipeline(slice(null, null), handled).orderViolations,
       processesAlive: nodes.every((n) => n.alive),
     };
     t.diagnostic(`acked before/window/after ${outcome.ackedBefore}/${outcome.ackedInWindow}/${outcome.ackedAfter}, ` +
       `lost ${outcome.lostBefore}/${outcome.lostInWindow}/${outcome.lostAfter}, recovered:false ${outcome.recoveredFalse}, ` +
-      `silent gaps ${outcome.silentGaps}, duplicates ${outcome.duplicates}, handled after the fault ${JSON.stringify([...handledAfterByWorker])}`);
+      `order violations ${outcome.orderViolations}, silent gaps ${outcome.silentGaps}, duplicates ${outcome.duplicates}, handled after the fault ${JSON.stringify([...handledAfterByWorker])}`);
     if (outcome.examples.length > 0) t.diagnostic(outcome.examples.slice(0, 10).join('; '));
     return outcome;
   } finally {

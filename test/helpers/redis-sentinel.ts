@@ -199,6 +199,28 @@ export class RedisSentinelSet {
     return { killed: old, master: await this.waitForNewMaster(old) };
   }
 
+  /**
+   * A switch the sentinels do not perform: the first replica is promoted and the master made its
+   * replica by hand (`REPLICAOF`), then every sentinel is told to monitor the new master instead.
+   * Unlike a Sentinel failover, nobody closes the old master's client connections, so a client that
+   * stays on it gets READONLY. Resolves with the new master's port.
+   */
+  async switchByHand(): Promise<number> {
+    const old = await this.masterPort();
+    const next = this.data.find((n) => n.port !== old && n.proc !== null);
+    if (next === undefined) throw new Error('sentinel set: no running replica');
+    await this.command(next.port, this.o.password, ['REPLICAOF', 'NO', 'ONE']);
+    await this.command(old, this.o.password, ['REPLICAOF', '127.0.0.1', String(next.port)]);
+    const quorum = String(Math.floor(this.sentinels.length / 2) + 1);
+    for (const s of this.sentinels) {
+      await this.sentinelCommand(s.port, ['SENTINEL', 'REMOVE', this.masterName]);
+      await this.sentinelCommand(s.port, ['SENTINEL', 'MONITOR', this.masterName, '127.0.0.1', String(next.port), quorum]);
+      await this.sentinelCommand(s.port, ['SENTINEL', 'SET', this.masterName, 'down-after-milliseconds', String(this.o.downAfterMs ?? 1000),
+        ...(this.o.password === undefined ? [] : ['auth-pass', this.o.password])]);
+    }
+    return this.waitForNewMaster(old);
+  }
+
   private async waitForNewMaster(old: number): Promise<number> {
     return waitFor('a new master', 30_000, async () => {
       const ports = new Set<number>();

@@ -6,7 +6,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
 import { composeRedisPipeline, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
@@ -14,7 +13,7 @@ import type { WorkerBeat, WorkerRegistry } from '../routing/index.js';
 import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
-import { connectRedis, openRedis, validateWorkerId } from '../redis/index.js';
+import { connectRedis, openRedisConnection, validateWorkerId, type RedisConnection } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 
@@ -41,7 +40,7 @@ class StreamWorker implements Worker {
   private readonly backoff: (attempt: number) => number;
   private queue!: StreamQueue;
   private registry!: WorkerRegistry;
-  private redis: Redis | null = null;
+  private redis: RedisConnection | null = null;
   private readonly consumers = new Map<WorkerId, StreamConsumer>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -66,8 +65,9 @@ class StreamWorker implements Worker {
     if (this.o.queue !== undefined && this.o.registry !== undefined) {
       this.queue = this.o.queue;
       this.registry = this.o.registry;
-    } else if (this.o.redisUrl !== undefined) {
-      const redis = openRedis(this.o.redisUrl, { role: 'worker', name: `worker:${this.id}` });
+    } else if (this.o.redisUrl !== undefined || this.o.redisSentinel !== undefined) {
+      const target = this.o.redisSentinel === undefined ? { url: this.o.redisUrl ?? '' } : { url: '', sentinel: this.o.redisSentinel };
+      const redis = openRedisConnection(target, { role: 'worker', name: `worker:${this.id}` });
       redis.on('error', () => {});
       this.redis = redis;
       const parts = composeRedisPipeline({
@@ -77,7 +77,7 @@ class StreamWorker implements Worker {
       this.registry = parts.registry;
       await connectRedis(redis);
     } else {
-      throw new TypeError('createWorker: pass redisUrl, or queue and registry');
+      throw new TypeError('createWorker: pass redisUrl (or redisSentinel), or queue and registry');
     }
     await this.queue.start();
     await this.registry.start();

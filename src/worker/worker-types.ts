@@ -5,6 +5,7 @@ import type { WorkerMetrics } from '../metrics/index.js';
 import type { ChannelName, ClientInfo, UserId } from '../protocol/index.js';
 import type { StreamInfo, StreamMessage, StreamQueue, WorkerId } from '../queue/index.js';
 import type { WorkerRegistry } from '../routing/index.js';
+import type { RedisSentinelTarget } from '../redis/index.js';
 import type { Publisher } from './publisher.js';
 
 /** An rpc's answer: JSON text. */
@@ -64,6 +65,8 @@ export interface WorkerOptions {
   pool?: string;
   /** Redis mode: the worker opens and owns its connections. Omitted: pass `queue` and `registry`. */
   redisUrl?: string;
+  /** Redis mode through Sentinel (config `redisSentinel`), instead of `redisUrl`. */
+  redisSentinel?: RedisSentinelTarget;
   /** Key prefix (config `redisPrefix`); '' when omitted. */
   prefix?: string;
   hashTags?: boolean;

@@ -1,6 +1,7 @@
 /**
  * A gateway group's primary (GATEWAY_PROCESSES > 1): forks the gateway processes, which share the
- * WebSocket and HTTP ports through node:cluster, serves their aggregated metrics and the group's
+ * WebSocket and HTTP ports through node:cluster, serves their aggregated metrics (of the processes
+ * that serve; one still starting is left out rather than holding the scrape up) and the group's
  * readiness on METRICS_PORT, restarts a process that exits unexpectedly (and ends the group when
  * they keep crashing or one fails to start), and drains every process on close.
  */
@@ -16,6 +17,7 @@ import { isMemberMessage, type MemberReadiness, type PrimaryMessage } from './gr
 export const MAX_RESTARTS = 5;
 export const RESTART_WINDOW_MS = 60_000;
 const RESTART_DELAY_MS = 1000;
+/** How long the primary waits for a process's answer (readiness, metrics). */
 const READINESS_TIMEOUT_MS = 2000;
 
 export interface GatewayGroupOptions {
@@ -45,10 +47,10 @@ export class GatewayGroup {
   private readonly members = new Map<number, Member>();
   private readonly registry = new Registry();
   private readonly metrics = new GatewayGroupMetrics(this.registry);
-  private readonly aggregator = new AggregatorRegistry();
   private readonly server: Server;
   private readonly crashes: number[] = [];
-  private readonly pending = new Map<number, { want: number; got: Map<number, MemberReadiness>; done: () => void }>();
+  /** Questions to the serving processes awaiting their answers, by request id. */
+  private readonly pending = new Map<number, { want: number; got: Map<number, unknown>; done: () => void }>();
   private nextRequest = 0;
   private stopping = false;
   private endGroup: (code: number) => void = () => undefined;
@@ -58,10 +60,7 @@ export class GatewayGroup {
   constructor(private readonly options: GatewayGroupOptions) {
     this.ended = new Promise((resolve) => (this.endGroup = resolve));
     this.metrics.processes.set(options.processes);
-    const source = {
-      contentType: this.aggregator.contentType,
-      metrics: async () => `${await this.aggregator.clusterMetrics()}\n${await this.registry.metrics()}`,
-    };
+    const source = { contentType: this.registry.contentType, metrics: () => this.metricsText() };
     this.server = createMetricsServer({ source, logger: options.logger, probe: (req, res) => this.probe(req, res) });
   }
 
@@ -110,7 +109,7 @@ export class GatewayGroup {
     }
     const request = this.pending.get(message.id);
     if (request === undefined) return;
-    request.got.set(proc.id, message.report);
+    request.got.set(proc.id, message.rm === 'readiness' ? message.report : message.metrics);
     if (request.got.size >= request.want) request.done();
   }
 
@@ -155,11 +154,14 @@ export class GatewayGroup {
     for (const m of this.members.values()) if (m.process.isConnected()) m.process.send(message);
   }
 
-  /** Asks every serving process for its readiness; a process that does not answer in time counts as not ready. */
-  async readiness(): Promise<GroupReadiness> {
+  /**
+   * Asks every serving process (started, connected) one question; resolves with the answers by
+   * cluster id once all answered or after READINESS_TIMEOUT_MS (a silent process has no entry).
+   */
+  private async ask(question: (id: number) => PrimaryMessage): Promise<{ asked: Member[]; got: Map<number, unknown> }> {
     const asked = [...this.members.values()].filter((m) => m.started && m.process.isConnected());
     const id = this.nextRequest++;
-    const got = new Map<number, MemberReadiness>();
+    const got = new Map<number, unknown>();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, READINESS_TIMEOUT_MS);
       const done = (): void => {
@@ -168,11 +170,25 @@ export class GatewayGroup {
       };
       this.pending.set(id, { want: asked.length, got, done });
       if (asked.length === 0) done();
-      const message: PrimaryMessage = { rm: 'readiness?', id };
+      const message = question(id);
       for (const m of asked) m.process.send(message);
     });
     this.pending.delete(id);
-    const members = asked.map((m) => ({ index: m.index, pid: m.process.process.pid, report: got.get(m.process.id) ?? { ready: false } }));
+    return { asked, got };
+  }
+
+  /** The serving processes' metrics aggregated (prom-client's aggregators), then the group's own. */
+  private async metricsText(): Promise<string> {
+    const { got } = await this.ask((id) => ({ rm: 'metrics?', id }));
+    const lists = [...got.values()].filter((m): m is object[] => Array.isArray(m));
+    const processes = lists.length === 0 ? '' : await AggregatorRegistry.aggregate(lists).metrics();
+    return `${processes}\n${await this.registry.metrics()}`;
+  }
+
+  /** Asks every serving process for its readiness; a process that does not answer in time counts as not ready. */
+  async readiness(): Promise<GroupReadiness> {
+    const { asked, got } = await this.ask((id) => ({ rm: 'readiness?', id }));
+    const members = asked.map((m) => ({ index: m.index, pid: m.process.process.pid, report: (got.get(m.process.id) as MemberReadiness | undefined) ?? { ready: false } }));
     const readyCount = members.filter((m) => m.report.ready).length;
     const ready = !this.stopping && readyCount === this.options.processes;
     return { ready, checks: { processes: { up: asked.length, of: this.options.processes, ready: readyCount }, shuttingDown: this.stopping }, members };

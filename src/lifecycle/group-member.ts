@@ -5,7 +5,7 @@
  */
 
 import cluster from 'node:cluster';
-import { AggregatorRegistry, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { isPrimaryMessage, type MemberMessage, type MemberReadiness } from './group-messages.js';
 
 export interface GroupMemberOptions {
@@ -30,9 +30,6 @@ export class GroupMember {
 
   /** Starts listening to the primary (nothing is sent until `started()`); `onPrimaryGone` runs once when the IPC channel closes. */
   start(onPrimaryGone: () => void): void {
-    // Constructing one installs prom-client's answer to the primary's metrics requests.
-    new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([this.options.registry]);
     process.on('message', (message: unknown) => {
       if (!isPrimaryMessage(message)) return;
       if (message.rm === 'group') {
@@ -41,6 +38,13 @@ export class GroupMember {
         return;
       }
       const id = message.id;
+      if (message.rm === 'metrics?') {
+        this.options.registry.getMetricsAsJSON().then(
+          (metrics) => this.send({ rm: 'metrics', id, metrics }),
+          () => this.send({ rm: 'metrics', id, metrics: [] }),
+        );
+        return;
+      }
       this.options.readiness().then(
         (report) => this.send({ rm: 'readiness', id, report }),
         () => this.send({ rm: 'readiness', id, report: { ready: false } }),

@@ -99,6 +99,11 @@ void describe('gateway group (GATEWAY_PROCESSES=2)', () => {
     const victim = before[0]!;
     process.kill(victim, 'SIGKILL');
     await gw.waitForLine(/gateway process exited unexpectedly; restarting it/, 10_000);
+    // While the replacement boots, the metrics endpoint answers from the serving process alone.
+    await new Promise((r) => setTimeout(r, 1200));
+    const during = await fetch(`${gw.metricsUrl}/metrics`, { signal: AbortSignal.timeout(4000) });
+    assert.equal(during.status, 200);
+    assert.match(await during.text(), /^gateway_group_processes_up [12]$/m);
     await waitUntil(async () => {
       const r = await getJson(`${gw.metricsUrl}/ready`);
       const pids = (r.body as { members?: { pid: number }[] }).members?.map((m) => m.pid) ?? [];

@@ -21,6 +21,11 @@ export interface OpenRedisOptions {
   commandTimeoutMs?: number;
   /** Connection name shown by CLIENT LIST. */
   name?: string;
+  /**
+   * Cluster only: SSUBSCRIBE through one subscriber connection per master (ioredis
+   * `shardedSubscribers`), for a broker on sharded pub/sub (`REDIS_SHARDED_PUBSUB`); omitted: false.
+   */
+  shardedPubSub?: boolean;
 }
 
 /** Where Redis is: config `redisUrl` and `redisCluster`. */
@@ -87,7 +92,27 @@ export function openRedisConnection(target: RedisTarget, options: OpenRedisOptio
  */
 export function openRedisCluster(seedUrls: string, options: OpenRedisOptions): ClusterConnection {
   const { nodes, nodeOptions } = parseSeeds(seedUrls);
-  return new ClusterConnection(nodes, clusterOptions(roleOptions(options), nodeOptions));
+  return new ClusterConnection(nodes, { ...clusterOptions(roleOptions(options), nodeOptions), ...failoverOptions(options) });
+}
+
+/**
+ * What lets a cluster connection ride through a failover by itself: CLUSTERDOWN and TRYAGAIN are
+ * retried, a lone MOVED is followed; and the slot map is re-read every second, because an
+ * auto-pipelined batch that meets MOVED for two slots at once (a master handed its slots over)
+ * fails its commands without ioredis learning the new owner, and would keep failing until the next
+ * refresh. Sharded pub/sub when asked for.
+ */
+/** How often a cluster connection re-reads the slot map (CLUSTER SLOTS on one node), ms. */
+export const SLOTS_REFRESH_MS = 1000;
+
+function failoverOptions(options: OpenRedisOptions): Partial<ClusterOptions> {
+  return {
+    slotsRefreshInterval: SLOTS_REFRESH_MS,
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnMoved: 0,
+    ...(options.shardedPubSub === true ? { shardedSubscribers: true } : {}),
+  };
 }
 
 /** Connection options of a cluster: the ones ioredis applies to the whole cluster, the rest to each node. */

@@ -146,6 +146,8 @@ export interface Config {
   redisUrl: string | null;
   /** Treat `redisUrl` (comma-separated seeds allowed) as a Redis Cluster. */
   redisCluster: boolean;
+  /** Cluster only: the broker uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis >= 7); false: classic PUBLISH/SUBSCRIBE. */
+  redisShardedPubSub: boolean;
   /** Prefix for every Redis key this system writes ('' when REDIS_PREFIX is set empty: no prefix). */
   redisPrefix: string;
   host: string;

@@ -97,13 +97,17 @@ export function openRedisCluster(seedUrls: string, options: OpenRedisOptions): C
 
 /**
  * What lets a cluster connection ride through a failover by itself: CLUSTERDOWN and TRYAGAIN are
- * retried, a lone MOVED is followed; and the slot map is re-read every second, because an
- * auto-pipelined batch that meets MOVED for two slots at once (a master handed its slots over)
- * fails its commands without ioredis learning the new owner, and would keep failing until the next
- * refresh. Sharded pub/sub when asked for.
+ * retried, a lone MOVED is followed; and the slot map is re-read every {@link SLOTS_REFRESH_MS},
+ * because an auto-pipelined batch that meets MOVED for two slots at once (a master handed its
+ * slots over) fails its commands without ioredis learning the new owner, and would keep failing
+ * until the next refresh. Sharded pub/sub when asked for.
  */
-/** How often a cluster connection re-reads the slot map (CLUSTER SLOTS on one node), ms. */
-export const SLOTS_REFRESH_MS = 1000;
+/**
+ * How often a cluster connection re-reads the slot map, ms: ioredis opens a short-lived connection
+ * to one node for CLUSTER SLOTS each time, so this trades recovery time after a failover for one
+ * connection per cluster connection per period.
+ */
+export const SLOTS_REFRESH_MS = 2000;
 
 function failoverOptions(options: OpenRedisOptions): Partial<ClusterOptions> {
   return {

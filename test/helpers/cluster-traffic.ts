@@ -43,6 +43,7 @@ export class FailoverRig {
   readonly seen = new Map<string, Seen[]>();
   private readonly conns: ClusterConnection[] = [];
   private readonly brokers: RedisBroker[] = [];
+  private readonly closers: (() => Promise<void>)[] = [];
   private readonly clients: Centrifuge[] = [];
   private publishing = false;
   private loops: Promise<void>[] = [];
@@ -70,8 +71,11 @@ export class FailoverRig {
       await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
       this.brokers.push(broker);
       const publisher = new ChannelPublisher(broker, loadConfig({}).channel);
+      const queue = new RedisStreamQueue({ redis: wconn, keys });
+      const registry = new RedisWorkerRegistry({ redis: wconn, keys });
+      this.closers.push(() => queue.close(), () => registry.close());
       const worker = createWorker({
-        id, queue: new RedisStreamQueue({ redis: wconn, keys }), registry: new RedisWorkerRegistry({ redis: wconn, keys }),
+        id, queue, registry,
         handler: async (msg) => {
           if (msg.kind !== 'publish') return undefined;
           const data = messageData(msg);
@@ -168,6 +172,7 @@ export class FailoverRig {
     for (const c of this.clients) c.disconnect();
     for (const gw of this.gateways) await gw.close();
     for (const w of this.workers) await w.close();
+    for (const close of this.closers) await close();
     for (const b of this.brokers) await b.close();
     for (const c of this.conns) c.disconnect();
   }

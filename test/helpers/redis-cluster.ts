@@ -187,6 +187,11 @@ export class RedisCluster {
     return true;
   }
 
+  /** A redis-cli command on the node on `port`; its reply as text. */
+  async cli(port: number, ...args: string[]): Promise<string> {
+    return cli(port, ...args);
+  }
+
   /** Keys matching `pattern` on one node (SCAN; each node holds only its own slots). */
   async keysOn(port: number, pattern: string): Promise<string[]> {
     const out = await cli(port, '--scan', '--pattern', pattern);

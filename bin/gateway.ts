@@ -112,14 +112,14 @@ function watchRedis(redis: RedisConnection, component: string, logger: Logger, m
 async function redisParts(config: Config, target: RedisTarget, logger: Logger, metrics: GatewayMetrics): Promise<Parts> {
   const shown = target.sentinel === undefined ? safeUrl(target.url) : describeRedisTarget(target);
   const mode = target.sentinel !== undefined ? 'redis-sentinel' : config.redisCluster ? 'redis-cluster' : 'redis';
-  logger.info({ mode, redis: shown },
+  logger.info({ mode, redis: shown, shardedPubSub: config.redisShardedPubSub },
     `${{ 'redis-sentinel': 'Redis Sentinel', 'redis-cluster': 'Redis Cluster', redis: 'Redis' }[mode]} mode: broker, history, presence and worker streams in Redis; start workers with \`npm run worker\``);
   const node = config.nodeId;
   // Engine commands; pipeline commands (XADD) on their own connection; two pub/sub connections
   // (the broker's fails fast while Redis is down, so a client subscribe gets a temporary error).
   const engine = openRedisConnection(target, { role: 'producer', name: `gateway:${node}` });
   const queueConn = openRedisConnection(target, { role: 'producer', name: `gateway-queue:${node}` });
-  const brokerSub = openRedisConnection(target, { role: 'subscriber', name: `gateway-sub:${node}` });
+  const brokerSub = openRedisConnection(target, { role: 'subscriber', name: `gateway-sub:${node}`, shardedPubSub: config.redisShardedPubSub });
   const controlSub = openRedisConnection(target, { role: 'worker', name: `gateway-control:${node}` });
   const conns: [string, RedisConnection][] = [['broker', engine], ['queue', queueConn], ['broker-pubsub', brokerSub], ['control', controlSub]];
   for (const [component, conn] of conns) watchRedis(conn, component, logger, metrics);
@@ -137,7 +137,7 @@ async function redisParts(config: Config, target: RedisTarget, logger: Logger, m
     routeCacheTtlMs: config.routeCacheTtlMs, routeCacheCounter: metrics.routeCacheTotal,
   });
   return {
-    broker: new RedisBroker({ redis: engine, subscriber: brokerSub, prefix: config.redisPrefix, logger }),
+    broker: new RedisBroker({ redis: engine, subscriber: brokerSub, prefix: config.redisPrefix, logger, sharded: config.redisShardedPubSub }),
     presence: new RedisPresenceManager({ redis: engine, prefix: config.redisPrefix }),
     pipeline,
     bus: new RedisControlBus({ redis: engine, subscriber: controlSub, prefix: config.redisPrefix, logger }),

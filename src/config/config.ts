@@ -168,6 +168,8 @@ export interface Config {
   redisCluster: boolean;
   /** Reach Redis through Sentinel (then `redisUrl` is null); null: no Sentinel. */
   redisSentinel: RedisSentinelConfig | null;
+  /** Cluster only: the broker uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis >= 7); false: classic PUBLISH/SUBSCRIBE. */
+  redisShardedPubSub: boolean;
   /** Prefix for every Redis key this system writes ('' when REDIS_PREFIX is set empty: no prefix). */
   redisPrefix: string;
   host: string;

@@ -114,6 +114,13 @@ function readRedisUrl(r: EnvReader, cluster: boolean): string | null {
   return seeds.join(',');
 }
 
+/** REDIS_SHARDED_PUBSUB: sharded pub/sub spreads channels over the shards of a cluster, so it needs one. */
+function readShardedPubSub(r: EnvReader, cluster: boolean): boolean {
+  const sharded = r.bool('REDIS_SHARDED_PUBSUB', false);
+  if (sharded && !cluster) r.problems.push('REDIS_SHARDED_PUBSUB: true requires REDIS_CLUSTER=true (sharded pub/sub is a Redis Cluster feature)');
+  return sharded;
+}
+
 function readConfigFile(r: EnvReader, options: LoadConfigOptions): ConfigFileSettings {
   const path = r.raw('CONFIG_FILE');
   if (path === undefined) return {};
@@ -136,6 +143,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   if (redisCluster && redisUrl === null && r.raw('REDIS_URL') === undefined) {
     r.problems.push('REDIS_CLUSTER: true requires REDIS_URL');
   }
+  const redisShardedPubSub = readShardedPubSub(r, redisCluster);
   const host = r.raw('HOST') ?? '0.0.0.0';
   if (/\s/.test(host)) r.fail('HOST', 'must be a host name or IP address');
 
@@ -159,6 +167,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     redisUrl,
     redisCluster,
     redisSentinel,
+    redisShardedPubSub,
     // Set but empty is the one exception to "empty means default": no prefix (the seed's key names).
     redisPrefix: env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
     host,

@@ -22,6 +22,11 @@ export interface OpenRedisOptions {
   commandTimeoutMs?: number;
   /** Connection name shown by CLIENT LIST. */
   name?: string;
+  /**
+   * Cluster only: SSUBSCRIBE through one subscriber connection per master (ioredis
+   * `shardedSubscribers`), for a broker on sharded pub/sub (`REDIS_SHARDED_PUBSUB`); omitted: false.
+   */
+  shardedPubSub?: boolean;
 }
 
 /** Where Redis is: config `redisUrl` and `redisCluster` (or `redisSentinel`). */
@@ -93,7 +98,30 @@ export function openRedisConnection(target: RedisTarget, options: OpenRedisOptio
  */
 export function openRedisCluster(seedUrls: string, options: OpenRedisOptions): ClusterConnection {
   const { nodes, nodeOptions } = parseSeeds(seedUrls);
-  return new ClusterConnection(nodes, clusterOptions(roleOptions(options), nodeOptions));
+  return new ClusterConnection(nodes, { ...clusterOptions(roleOptions(options), nodeOptions), ...failoverOptions(options) });
+}
+
+/**
+ * What lets a cluster connection ride through a failover by itself: CLUSTERDOWN and TRYAGAIN are
+ * retried, a lone MOVED is followed (and {@link ClusterConnection} re-reads the slot map
+ * periodically); sharded pub/sub when asked for.
+ */
+/**
+ * How often a cluster connection re-reads the slot map, ms: ioredis opens a short-lived connection
+ * to one node for CLUSTER SLOTS each time, so this trades recovery time after a failover for one
+ * connection per cluster connection per period. (Not ioredis' `slotsRefreshInterval`: its timer
+ * re-arms itself when a refresh is in flight during `disconnect()`, and then keeps a closed
+ * connection's process alive forever.)
+ */
+export const SLOTS_REFRESH_MS = 2000;
+
+function failoverOptions(options: OpenRedisOptions): Partial<ClusterOptions> {
+  return {
+    retryDelayOnClusterDown: 200,
+    retryDelayOnTryAgain: 100,
+    retryDelayOnMoved: 0,
+    ...(options.shardedPubSub === true ? { shardedSubscribers: true } : {}),
+  };
 }
 
 /** Connection options of a cluster: the ones ioredis applies to the whole cluster, the rest to each node. */
@@ -141,11 +169,40 @@ function parseSeeds(seedUrls: string): { nodes: ClusterNode[]; nodeOptions: Node
 export class ClusterConnection extends Cluster {
   private readonly seeds: ClusterNode[];
   private readonly baseOptions: ClusterOptions;
+  private slotMapTimer: NodeJS.Timeout | null = null;
 
   constructor(seeds: ClusterNode[], options: ClusterOptions) {
     super(seeds, options);
     this.seeds = seeds;
     this.baseOptions = options;
+    // An auto-pipelined batch that meets MOVED for two slots at once (a master handed its slots
+    // over) fails its commands without ioredis learning the new owner, and would keep failing
+    // until something re-reads the slot map: do that every SLOTS_REFRESH_MS while ready.
+    this.on('ready', () => this.startSlotsRefresh());
+    this.on('end', () => this.stopSlotsRefresh());
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.stopSlotsRefresh();
+    super.disconnect(reconnect);
+  }
+
+  override quit(callback?: Parameters<Cluster['quit']>[0]): Promise<'OK'> {
+    this.stopSlotsRefresh();
+    return super.quit(callback);
+  }
+
+  private startSlotsRefresh(): void {
+    if (this.slotMapTimer !== null) return;
+    this.slotMapTimer = setInterval(() => {
+      if (this.status === 'ready') this.refreshSlotsCache();
+    }, SLOTS_REFRESH_MS);
+    this.slotMapTimer.unref();
+  }
+
+  private stopSlotsRefresh(): void {
+    if (this.slotMapTimer !== null) clearInterval(this.slotMapTimer);
+    this.slotMapTimer = null;
   }
 
   /** A new, unconnected connection to the same cluster with `overrides` applied. */

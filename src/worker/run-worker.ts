@@ -81,7 +81,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
   redis.on('error', () => {});
   if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
-  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger });
+  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger, sharded: config.redisShardedPubSub });
   await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
   const publisher = new ChannelPublisher(broker, config.channel);
 

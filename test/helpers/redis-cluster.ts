@@ -1,6 +1,7 @@
 /**
- * Starts a real, throwaway 3-master Redis Cluster (no replicas) on free ports in a temp dir for one
- * test file; `close()` kills the servers and removes the directory.
+ * Starts a real, throwaway Redis Cluster on free ports in a temp dir for one test file: 3 masters,
+ * without replicas or with one replica each (for failover tests: CLUSTER FAILOVER on a replica,
+ * kill -9 of a master); `close()` kills the servers and removes the directory.
  */
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -22,25 +23,57 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
   await eventually(check, { timeoutMs, what: `redis cluster: ${what}`, intervalMs: 25, ignoreErrors: true });
 }
 
+/** One line of CLUSTER NODES. */
+export interface ClusterNodeInfo {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** Node id of the master a replica follows; '' for a master. */
+  masterId: string;
+  /** `fail` or `fail?` is in the flags. */
+  failing: boolean;
+  connected: boolean;
+  /** Slot ranges a master serves, as `[from, to]`. */
+  slots: [number, number][];
+}
+
+export interface RedisClusterOptions {
+  /** Masters; omitted: 3. */
+  masters?: number;
+  /** Replicas per master (`--cluster-replicas`); omitted: 0. */
+  replicas?: number;
+  /** Extra redis-server arguments for every node (e.g. `--appendonly yes`). */
+  extraArgs?: string[];
+}
+
 export class RedisCluster {
   readonly ports: readonly number[];
   private readonly dir: string;
-  private readonly procs: ChildProcess[] = [];
+  private readonly replicas: number;
+  private readonly extraArgs: string[];
+  private readonly procs = new Map<number, ChildProcess>();
 
-  private constructor(ports: number[], dir: string) {
+  private constructor(ports: number[], dir: string, replicas: number, extraArgs: string[]) {
     this.ports = ports;
     this.dir = dir;
+    this.replicas = replicas;
+    this.extraArgs = extraArgs;
   }
 
-  /** Starts `masters` (default 3) cluster-enabled servers, creates the cluster, waits for `cluster_state:ok` on every node. */
-  static async start(masters = 3): Promise<RedisCluster> {
+  /**
+   * Starts `masters` × (1 + `replicas`) cluster-enabled servers, creates the cluster and waits for
+   * `cluster_state:ok` and full membership on every node and, with replicas, every replica in sync.
+   * A number is the count of masters (no replicas), as before.
+   */
+  static async start(options: number | RedisClusterOptions = {}): Promise<RedisCluster> {
+    const { masters = 3, replicas = 0, extraArgs = [] } = typeof options === 'number' ? { masters: options } : options;
     const ports: number[] = [];
     // freePort() releases the port before returning: ask for distinct ones (and avoid the +10000 bus ports clashing).
-    while (ports.length < masters) {
+    while (ports.length < masters * (1 + replicas)) {
       const p = await freePort();
-      if (p + 10_000 < 65_536 && !ports.includes(p)) ports.push(p);
+      if (p + 10_000 < 65_536 && !ports.includes(p) && !ports.includes(p + 10_000) && !ports.includes(p - 10_000)) ports.push(p);
     }
-    const cluster = new RedisCluster(ports, mkdtempSync(join(tmpdir(), 'rm-redis-cluster-')));
+    const cluster = new RedisCluster(ports, mkdtempSync(join(tmpdir(), 'rm-redis-cluster-')), replicas, extraArgs);
     try {
       await cluster.boot();
     } catch (err) {
@@ -60,20 +93,103 @@ export class RedisCluster {
     return Number((await cli(this.ports[0]!, 'cluster', 'keyslot', key)).trim());
   }
 
-  /** Port of the master that serves `slot`. */
+  /** Port of the master that serves `slot` (as seen by a running node). */
   async portOfSlot(slot: number): Promise<number> {
-    const nodes = await cli(this.ports[0]!, 'cluster', 'nodes');
-    for (const line of nodes.trim().split('\n')) {
-      const parts = line.split(' ');
-      const addr = parts[1] ?? '';
-      const port = Number(addr.slice(addr.lastIndexOf(':') + 1).split('@')[0]);
-      for (const range of parts.slice(8)) {
-        const [from, to] = range.split('-').map(Number);
-        if (from === undefined || Number.isNaN(from)) continue;
-        if (slot >= from && slot <= (to ?? from)) return port;
-      }
+    for (const node of await this.nodes()) {
+      if (node.role === 'master' && !node.failing && node.slots.some(([from, to]) => slot >= from && slot <= to)) return node.port;
     }
     throw new Error(`no master serves slot ${slot}`);
+  }
+
+  /** CLUSTER NODES as seen by `port` (omitted: the first running node). */
+  async nodes(port?: number): Promise<ClusterNodeInfo[]> {
+    const from = port ?? this.runningPorts()[0];
+    if (from === undefined) throw new Error('no running cluster node');
+    return parseNodes(await cli(from, 'cluster', 'nodes'));
+  }
+
+  /** Ports of the current masters that serve slots. */
+  async masterPorts(): Promise<number[]> {
+    return (await this.nodes()).filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0).map((n) => n.port).sort((a, b) => a - b);
+  }
+
+  /** Port of a replica of the master on `masterPort`. */
+  async replicaOf(masterPort: number): Promise<number> {
+    const nodes = await this.nodes();
+    const master = nodes.find((n) => n.port === masterPort);
+    const replica = nodes.find((n) => n.role === 'replica' && !n.failing && n.masterId === master?.id);
+    if (replica === undefined) throw new Error(`no replica of ${masterPort}`);
+    return replica.port;
+  }
+
+  /**
+   * `CLUSTER FAILOVER` on the replica `replicaPort` (a manual failover: the master stops writes,
+   * the replica catches up, then takes over); resolves once every running node sees it as master.
+   */
+  async failover(replicaPort: number): Promise<void> {
+    const reply = (await cli(replicaPort, 'cluster', 'failover')).trim();
+    if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replicaPort}: ${reply}`);
+    await waitFor(`${replicaPort} promoted`, async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')), 20_000);
+  }
+
+  /** SIGKILL of the node on `port`: it vanishes without a goodbye (and stays down). */
+  async kill(port: number): Promise<void> {
+    const proc = this.procs.get(port);
+    if (proc === undefined) throw new Error(`no node on ${port}`);
+    await stopProcess(proc);
+    this.procs.delete(port);
+  }
+
+  /**
+   * Resolves once the cluster is whole again: `cluster_state:ok` on every running node, every slot
+   * served by a master that every running node agrees on, every replica's link to its master up.
+   */
+  async waitHealthy(timeoutMs = 20_000): Promise<void> {
+    for (const port of this.runningPorts()) {
+      await waitFor(`cluster_state:ok on ${port}`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'), timeoutMs);
+    }
+    await waitFor('one view of the masters', async () => {
+      const views = await Promise.all(this.runningPorts().map(async (p) => JSON.stringify(
+        (await this.nodes(p)).filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0).map((n) => [n.port, n.slots]).sort(),
+      )));
+      return new Set(views).size === 1;
+    }, timeoutMs);
+    if (this.replicas > 0) await this.waitReplicasInSync(timeoutMs, false);
+  }
+
+  /**
+   * Every running replica has its master link up and (with `caughtUp`, for a cluster without
+   * traffic) has reached its master's replication offset.
+   */
+  async waitReplicasInSync(timeoutMs = 20_000, caughtUp = true): Promise<void> {
+    await waitFor('replicas in sync', async () => {
+      const nodes = await this.nodes();
+      const running = new Set(this.runningPorts());
+      for (const replica of nodes.filter((n) => n.role === 'replica' && running.has(n.port))) {
+        const master = nodes.find((n) => n.id === replica.masterId);
+        if (master === undefined || !running.has(master.port)) continue;
+        const info = await cli(replica.port, 'info', 'replication');
+        if (!info.includes('master_link_status:up')) return false;
+        if (!caughtUp) continue;
+        const masterOffset = field(await cli(master.port, 'info', 'replication'), 'master_repl_offset');
+        if (field(info, 'slave_repl_offset') < masterOffset) return false;
+      }
+      return true;
+    }, timeoutMs);
+  }
+
+  private runningPorts(): number[] {
+    return this.ports.filter((p) => this.procs.has(p));
+  }
+
+  private async everyNodeSees(check: (nodes: ClusterNodeInfo[]) => boolean): Promise<boolean> {
+    for (const port of this.runningPorts()) if (!check(await this.nodes(port))) return false;
+    return true;
+  }
+
+  /** A redis-cli command on the node on `port`; its reply as text. */
+  async cli(port: number, ...args: string[]): Promise<string> {
+    return cli(port, ...args);
   }
 
   /** Keys matching `pattern` on one node (SCAN; each node holds only its own slots). */
@@ -89,15 +205,16 @@ export class RedisCluster {
       const proc = spawn('redis-server', [
         '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
         '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no',
+        ...this.extraArgs,
       ], { stdio: 'ignore' });
-      this.procs.push(proc);
+      this.procs.set(port, proc);
     }
     for (const port of this.ports) await waitFor(`node ${port} up`, async () => (await cli(port, 'ping')).trim() === 'PONG');
     await run('redis-cli', [
-      '--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes',
+      '--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(this.replicas), '--cluster-yes',
     ], { timeout: 30_000 });
     for (const port of this.ports) {
-      await waitFor(`cluster_state:ok on ${port}`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'));
+      await waitFor(`cluster_state:ok on ${port}`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'), 30_000);
     }
     // Every node must know every other one, or a client may be redirected to a node not yet in its map.
     for (const port of this.ports) {
@@ -106,16 +223,50 @@ export class RedisCluster {
         return lines.length === this.ports.length && lines.every((l) => l.includes('connected'));
       });
     }
+    if (this.replicas > 0) await this.waitReplicasInSync(30_000);
   }
 
   /** Kills every server (SIGKILL) and removes the directory. */
   async close(): Promise<void> {
-    await Promise.all(this.procs.map((proc) => new Promise<void>((resolve) => {
-      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
-      proc.once('exit', () => resolve());
-      proc.kill('SIGKILL');
-    })));
-    this.procs.length = 0;
+    await Promise.all([...this.procs.values()].map(stopProcess));
+    this.procs.clear();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+function stopProcess(proc: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    proc.once('exit', () => resolve());
+    proc.kill('SIGKILL');
+  });
+}
+
+function field(info: string, name: string): number {
+  const match = new RegExp(`^${name}:(\\d+)`, 'm').exec(info);
+  return match === null ? -1 : Number(match[1]);
+}
+
+function parseNodes(text: string): ClusterNodeInfo[] {
+  return text.trim().split('\n').filter((l) => l !== '').map((line) => {
+    const parts = line.split(' ');
+    const addr = parts[1] ?? '';
+    const flags = (parts[2] ?? '').split(',');
+    const slots: [number, number][] = [];
+    for (const range of parts.slice(8)) {
+      if (range.startsWith('[')) continue;
+      const [from, to] = range.split('-').map(Number);
+      if (from === undefined || Number.isNaN(from)) continue;
+      slots.push([from, to ?? from]);
+    }
+    return {
+      id: parts[0] ?? '',
+      port: Number(addr.slice(addr.lastIndexOf(':') + 1).split('@')[0]),
+      role: flags.includes('master') ? 'master' : 'replica',
+      masterId: parts[3] === '-' ? '' : (parts[3] ?? ''),
+      failing: flags.includes('fail') || flags.includes('fail?'),
+      connected: parts[7] === 'connected',
+      slots,
+    };
+  });
 }

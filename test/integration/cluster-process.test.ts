@@ -1,6 +1,7 @@
 // The real processes on a real 3-master Redis Cluster: bin/gateway.ts with REDIS_CLUSTER=true and
 // comma-separated seed URLs, examples/worker-simple.ts as a worker process; readiness, a chat round
-// trip through the worker's (hash-tagged) stream, an rpc, and SIGTERM exits cleanly.
+// trip through the worker's (hash-tagged) stream, an rpc, the same on sharded pub/sub
+// (REDIS_SHARDED_PUBSUB=true), and SIGTERM exits cleanly.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -8,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
 import { getJson, newClient, nextEvent, spawnGateway, spawnTs, waitUntil, type GatewayProcess, type TsProcess } from '../helpers/gateway.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
-import { PipelineKeys } from '../../src/redis/index.js';
+import { PipelineKeys, RedisKeys } from '../../src/redis/index.js';
 
 void describe('gateway and worker processes on Redis Cluster', () => {
   let cluster: RedisCluster;
@@ -63,6 +64,37 @@ void describe('gateway and worker processes on Redis Cluster', () => {
     assert.equal(stream, `${prefix}:messages:worker:{cw0}`);
     const port = await cluster.portOfSlot(await cluster.keySlot(stream));
     assert.deepEqual(await cluster.keysOn(port, stream), [stream]);
+  });
+
+  void it('runs gateway and worker processes on sharded pub/sub with REDIS_SHARDED_PUBSUB=true', async () => {
+    const sprefix = `${prefix}s`;
+    const senv = { ...env, REDIS_PREFIX: sprefix, REDIS_SHARDED_PUBSUB: 'true' };
+    const sgw = await spawnGateway(senv);
+    const sworker = spawnTs('examples/worker-simple.ts', { ...senv, WORKER_ID: 'sw0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      assert.ok(sgw.lines.some((l) => l.includes('"shardedPubSub":true')), 'sharded pub/sub is logged');
+      await waitUntil(async () => (await getJson(`${sgw.httpUrl}/ready`)).status === 200, 20_000, 'ready after the worker registers');
+      const client = newClient(sgw.wsUrl, 'json');
+      clients.push(client);
+      const sub = client.newSubscription('chat:sharded');
+      const seen: PublicationContext[] = [];
+      sub.on('publication', (ctx) => seen.push(ctx));
+      sub.subscribe();
+      client.connect();
+      await nextEvent(sub, 'subscribed', 8000);
+      await sub.publish({ text: 'on its shard' });
+      await waitUntil(() => seen.length === 1, 10_000, 'publication from the worker over sharded pub/sub');
+      assert.deepEqual(seen[0]!.data, { text: 'on its shard' });
+      // The gateway holds a shard channel subscription on the channel's master, and no classic one.
+      const pubsub = new RedisKeys(sprefix).pubsubChannel('chat:sharded');
+      const port = await cluster.portOfSlot(await cluster.keySlot(pubsub));
+      assert.ok((await cluster.cli(port, 'pubsub', 'shardchannels')).split('\n').includes(pubsub), 'SSUBSCRIBEd on the master of its slot');
+      for (const p of await cluster.masterPorts()) {
+        assert.ok(!(await cluster.cli(p, 'pubsub', 'channels')).split('\n').includes(pubsub), `no classic SUBSCRIBE on ${p}`);
+      }
+    } finally {
+      await Promise.all([sgw.stop('SIGKILL'), sworker.stop('SIGKILL')]);
+    }
   });
 
   void it('stops the worker and the gateway with exit code 0 on SIGTERM', async () => {

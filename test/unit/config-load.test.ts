@@ -174,6 +174,11 @@ void describe('loadConfig problems', () => {
   void it('rejects several redis seeds without cluster mode, and cluster mode without a URL', () => {
     assert.match(problemsOf(() => loadConfig({ REDIS_URL: 'redis://a,redis://b' }))[0] ?? '', /REDIS_CLUSTER/);
     assert.match(problemsOf(() => loadConfig({ REDIS_CLUSTER: 'true' }))[0] ?? '', /requires REDIS_URL/);
+    assert.deepEqual(problemsOf(() => loadConfig({ REDIS_URL: 'redis://x', REDIS_SHARDED_PUBSUB: 'true' })), [
+      'REDIS_SHARDED_PUBSUB: true requires REDIS_CLUSTER=true (sharded pub/sub is a Redis Cluster feature)',
+    ]);
+    assert.equal(loadConfig({ REDIS_URL: 'redis://x', REDIS_CLUSTER: 'true', REDIS_SHARDED_PUBSUB: 'yes' }).redisShardedPubSub, true);
+    assert.equal(loadConfig({ REDIS_URL: 'redis://x', REDIS_CLUSTER: 'true' }).redisShardedPubSub, false);
   });
 
   void it('rejects bad prefixes and node ids', () => {
@@ -267,6 +272,6 @@ void describe('documentation', () => {
     const documentedDocs = new Set([...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
     assert.deepEqual([...documentedEnv].sort(), [...read].sort());
     assert.deepEqual([...documentedDocs].sort(), [...read].sort());
-    assert.equal(read.size, 52);
+    assert.equal(read.size, 53);
   });
 });

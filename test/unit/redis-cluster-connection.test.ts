@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { ClusterConnection, duplicateConnection, openRedisCluster, openRedisConnection } from '../../src/redis/index.js';
+import { ClusterConnection, duplicateConnection, openRedisCluster, openRedisConnection, SLOTS_REFRESH_MS } from '../../src/redis/index.js';
 
 void describe('openRedisCluster', () => {
   void it('takes comma-separated seeds with the first seed credentials and TLS for every node', () => {
@@ -21,6 +21,19 @@ void describe('openRedisCluster', () => {
     assert.equal(node.commandTimeout, 2000);
     assert.equal(node.connectionName, 'gw');
     c.disconnect();
+  });
+
+  void it('uses sharded subscribers only when asked (kept by duplicates), and not ioredis\' self-re-arming slot refresh', () => {
+    const c = openRedisCluster('redis://127.0.0.1:1', { role: 'subscriber' });
+    const s = openRedisCluster('redis://127.0.0.1:1', { role: 'subscriber', shardedPubSub: true });
+    const d = duplicateConnection(s);
+    assert.ok(!c.options.slotsRefreshInterval, 'the periodic refresh is ClusterConnection\'s own');
+    assert.ok(SLOTS_REFRESH_MS > 0);
+    assert.equal(c.options.shardedSubscribers, false);
+    assert.equal(s.options.shardedSubscribers, true);
+    assert.ok(d instanceof ClusterConnection);
+    assert.equal(d.options.shardedSubscribers, true);
+    for (const x of [c, s, d]) x.disconnect();
   });
 
   void it('refuses a database other than 0 and other schemes', () => {

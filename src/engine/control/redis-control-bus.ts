@@ -41,7 +41,7 @@ export class RedisControlBus implements ControlBus {
     if (this.subscriber !== null) throw new Error('RedisControlBus already started');
     const conn = this.givenSubscriber ?? duplicateConnection(this.redis);
     this.subscriberConn = conn;
-    this.subscriber = new PubSubSubscriber(conn, {
+    this.subscriber = new PubSubSubscriber(conn, false, {
       message: (redisChannel, message) => {
         if (redisChannel === this.channel) this.dispatch(handler, message);
       },

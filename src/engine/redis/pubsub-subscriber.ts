@@ -1,9 +1,11 @@
 /**
  * The broker's dedicated pub/sub connection: batches SUBSCRIBE/UNSUBSCRIBE calls that arrive in the
  * same tick into one command each, and after a connection loss resubscribes everything the node
- * wants and reports that delivery was restored.
+ * wants and reports that delivery was restored. On a Redis Cluster it also reports a restore after
+ * a topology change that may have cost messages (a node gone, sharded subscribers re-created).
  */
 
+import { Cluster } from 'ioredis';
 import type { RedisConnection } from '../../redis/index.js';
 
 export interface PubSubEvents {
@@ -22,9 +24,17 @@ interface Op {
 
 const RESUBSCRIBE_CHUNK = 1000;
 
+/**
+ * After a cluster node went away, ioredis picks another node for the classic subscriber and
+ * resubscribes there by itself, without an event: report the restore once that has had time.
+ */
+const CLUSTER_RESTORE_DELAY_MS = 300;
+
 export class PubSubSubscriber {
   private readonly conn: RedisConnection;
+  private readonly sharded: boolean;
   private readonly events: PubSubEvents;
+  private restoreTimer: NodeJS.Timeout | null = null;
   /** Redis channels this node wants, whatever the connection's current state. */
   private readonly wanted = new Set<string>();
   /** Per wanted channel, a counter of subscribe calls (to tell a stale failure from a fresh request). */
@@ -45,6 +55,8 @@ export class PubSubSubscriber {
     this.errorReported = false;
     if (!this.lost || this.closed) return;
     this.lost = false;
+    // ioredis' sharded subscriber group resubscribes by itself and says so with 'subscribersReady'.
+    if (this.sharded && this.conn instanceof Cluster) return;
     this.resubscribeAll().then(() => this.events.restored(), (err: unknown) => {
       this.events.error(err);
       // Leave the loss flagged so the next 'ready' tries again.
@@ -56,6 +68,15 @@ export class PubSubSubscriber {
     if (this.wasReady && !this.closed) this.lost = true;
   };
 
+  /** A cluster node left, or sharded subscribers were re-created: messages of the gap may be lost. */
+  private readonly onTopologyChange = (): void => {
+    if (!this.wasReady || this.closed || this.restoreTimer !== null) return;
+    this.restoreTimer = setTimeout(() => {
+      this.restoreTimer = null;
+      if (!this.closed && this.conn.status === 'ready') this.events.restored();
+    }, CLUSTER_RESTORE_DELAY_MS);
+  };
+
   /** ioredis emits an error on every reconnect attempt: report only the first of an outage. */
   private readonly onError = (err: unknown): void => {
     if (this.errorReported) return;
@@ -63,14 +84,25 @@ export class PubSubSubscriber {
     this.events.error(err);
   };
 
-  constructor(conn: RedisConnection, events: PubSubEvents) {
+  /** `sharded`: SSUBSCRIBE/SUNSUBSCRIBE and `smessage` instead of SUBSCRIBE/UNSUBSCRIBE and `message`. */
+  constructor(conn: RedisConnection, sharded: boolean, events: PubSubEvents) {
     this.conn = conn;
+    this.sharded = sharded;
     this.events = events;
     if (conn.status === 'ready') this.wasReady = true;
-    conn.on('messageBuffer', this.onMessage);
+    conn.on(this.messageEvent(), this.onMessage);
     conn.on('ready', this.onReady);
     conn.on('close', this.onClose);
     conn.on('error', this.onError);
+    if (conn instanceof Cluster) conn.on(this.topologyEvent(), this.onTopologyChange);
+  }
+
+  private messageEvent(): 'smessageBuffer' | 'messageBuffer' {
+    return this.sharded ? 'smessageBuffer' : 'messageBuffer';
+  }
+
+  private topologyEvent(): 'subscribersReady' | '-node' {
+    return this.sharded ? 'subscribersReady' : '-node';
   }
 
   subscribe(channel: string): Promise<void> {
@@ -99,10 +131,13 @@ export class PubSubSubscriber {
   /** Stops listening; the caller closes the connection if it owns it. */
   detach(): void {
     this.closed = true;
-    this.conn.off('messageBuffer', this.onMessage);
+    if (this.restoreTimer !== null) clearTimeout(this.restoreTimer);
+    this.restoreTimer = null;
+    this.conn.off(this.messageEvent(), this.onMessage);
     this.conn.off('ready', this.onReady);
     this.conn.off('close', this.onClose);
     this.conn.off('error', this.onError);
+    this.conn.off(this.topologyEvent(), this.onTopologyChange);
     const err = new Error('broker closed');
     for (const op of this.ops) op.reject(err);
     this.ops = [];
@@ -131,16 +166,28 @@ export class PubSubSubscriber {
       while (end < ops.length && ops[end]!.subscribe === kind) end++;
       const group = ops.slice(start, end);
       const channels = group.map((op) => op.channel);
-      const sent = kind ? this.conn.subscribe(...channels) : this.conn.unsubscribe(...channels);
+      const sent = this.send(kind, channels);
       sent.then(() => { for (const op of group) op.resolve(); }, (err: unknown) => { for (const op of group) op.reject(err); });
       start = end;
     }
   }
 
+  /**
+   * One SUBSCRIBE/UNSUBSCRIBE for all `channels`; sharded, one SSUBSCRIBE/SUNSUBSCRIBE each (the
+   * channels of one command must share a slot, and every channel has its own hash tag).
+   */
+  private async send(subscribe: boolean, channels: string[]): Promise<void> {
+    if (!this.sharded) {
+      await (subscribe ? this.conn.subscribe(...channels) : this.conn.unsubscribe(...channels));
+      return;
+    }
+    await Promise.all(channels.map((c) => (subscribe ? this.conn.ssubscribe(c) : this.conn.sunsubscribe(c))));
+  }
+
   private async resubscribeAll(): Promise<void> {
     const channels = [...this.wanted];
     for (let i = 0; i < channels.length; i += RESUBSCRIBE_CHUNK) {
-      await this.conn.subscribe(...channels.slice(i, i + RESUBSCRIBE_CHUNK));
+      await this.send(true, channels.slice(i, i + RESUBSCRIBE_CHUNK));
     }
   }
 }

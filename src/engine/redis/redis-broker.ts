@@ -25,6 +25,12 @@ export interface RedisBrokerOptions {
   prefix: string;
   /** Receives connection errors and handler exceptions; omitted: they are dropped. */
   logger?: Logger;
+  /**
+   * Sharded pub/sub (Redis >= 7: SPUBLISH/SSUBSCRIBE; a channel's messages stay on the shard of its
+   * slot instead of crossing the whole cluster bus). Every broker on the same prefix must agree.
+   * On a Cluster the subscriber connection must be opened with `shardedPubSub`. Omitted: false.
+   */
+  sharded?: boolean;
 }
 
 /** Most publications one publish-many call carries (a long script holds up every other Redis client). */
@@ -47,6 +53,7 @@ export class RedisBroker implements Broker {
   private readonly givenSubscriber: RedisConnection | undefined;
   private readonly keys: RedisKeys;
   private readonly logger: Logger | undefined;
+  private readonly sharded: boolean;
   private readonly publishScript = LuaScript.load('publish');
   private readonly historyScript = LuaScript.load('history');
   private readonly publishManyScript = LuaScript.load('publish-many');
@@ -63,6 +70,7 @@ export class RedisBroker implements Broker {
     this.givenSubscriber = options.subscriber;
     this.keys = new RedisKeys(options.prefix);
     this.logger = options.logger;
+    this.sharded = options.sharded === true;
   }
 
   async start(handler: BrokerEventHandler): Promise<void> {
@@ -70,7 +78,7 @@ export class RedisBroker implements Broker {
     this.handler = handler;
     const conn = this.givenSubscriber ?? duplicateConnection(this.redis);
     this.subscriberConn = conn;
-    this.subscriber = new PubSubSubscriber(conn, {
+    this.subscriber = new PubSubSubscriber(conn, this.sharded, {
       message: (redisChannel, message) => this.handleMessage(redisChannel, message),
       restored: () => {
         this.logger?.info('broker pub/sub connection restored; channels resubscribed');
@@ -103,12 +111,12 @@ export class RedisBroker implements Broker {
   async publish(channel: ChannelName, data: Bytes, options: PublishOptions): Promise<StreamPosition> {
     const pubsub = this.keys.pubsubChannel(channel);
     if (options.history === undefined) {
-      await this.redis.publish(pubsub, encodeBody(data, options.info, options.tags, 'p0,\n'));
+      await this.send(pubsub, encodeBody(data, options.info, options.tags, 'p0,\n'));
       return { offset: 0, epoch: '' };
     }
     const history = options.history;
     checkHistoryOptions(history);
-    if (!(this.redis instanceof Cluster)) {
+    if (!(this.redis instanceof Cluster) && !this.sharded) {
       return this.enqueuePublish(
         this.keys.historyStream(channel), this.keys.historyMeta(channel),
         encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), pubsub,
@@ -118,7 +126,10 @@ export class RedisBroker implements Broker {
     const reply = await this.publishScript.runBuffer(
       this.redis,
       [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
-      [encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), newEpoch(), pubsub],
+      [
+        encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), newEpoch(), pubsub,
+        this.sharded ? '1' : '0',
+      ],
     );
     if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1])) throw new Error('unexpected publish script reply');
     return { offset: reply[0], epoch: reply[1].toString('latin1') };
@@ -168,11 +179,17 @@ export class RedisBroker implements Broker {
   }
 
   async publishJoin(channel: ChannelName, info: ClientInfo): Promise<void> {
-    await this.redis.publish(this.keys.pubsubChannel(channel), encodeInfo(info, 'j\n'));
+    await this.send(this.keys.pubsubChannel(channel), encodeInfo(info, 'j\n'));
   }
 
   async publishLeave(channel: ChannelName, info: ClientInfo): Promise<void> {
-    await this.redis.publish(this.keys.pubsubChannel(channel), encodeInfo(info, 'l\n'));
+    await this.send(this.keys.pubsubChannel(channel), encodeInfo(info, 'l\n'));
+  }
+
+  /** PUBLISH, or SPUBLISH on sharded pub/sub. */
+  private async send(pubsub: string, message: Buffer): Promise<void> {
+    if (this.sharded) await this.redis.spublish(pubsub, message);
+    else await this.redis.publish(pubsub, message);
   }
 
   async subscribe(channel: ChannelName): Promise<void> {

@@ -1,7 +1,9 @@
 /**
- * Benchmark: `npm run bench`. Starts its own redis-server, then for each run a gateway (with
- * workers when the repository has them) and the bare baseline server, drives both with the load
- * tester (seed scenario, then saturation), and writes docs/benchmarks.md with the medians.
+ * Benchmark: `npm run bench`. Starts its own redis-server, then for each run the product (a
+ * gateway with two workers) and the floor (the bare full loop: `bench/baseline-server.ts` with two
+ * `bench/baseline-worker.ts`), drives both with the load tester (seed scenario, saturation, and
+ * saturation with a group of two gateway processes), measures every process's CPU from /proc, and
+ * writes docs/benchmarks.md with the medians (and prints the summary).
  */
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,7 +14,8 @@ import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadTestReport } from '../src/loadtest/index.js';
-import { renderBenchmarks, type BenchProfile, type ScenarioRuns } from '../bench/bench-report.js';
+import { renderBenchmarks, summaryTable, type BenchProfile, type CpuRun, type ScenarioRuns } from '../bench/bench-report.js';
+import { CpuWindow } from '../bench/proc-cpu.js';
 import { summarizeCpuProfile } from '../bench/cpu-profile-summary.js';
 
 const env = process.env;
@@ -22,17 +25,17 @@ const SATURATION_S = seconds('BENCH_SATURATION_DURATION', Math.max(5, SEED_S / 2
 const RUNS = Number(env.BENCH_RUNS ?? 3);
 const CLIENTS = Number(env.BENCH_CLIENTS ?? 500);
 const RATE = Number(env.BENCH_RATE ?? 20);
-const WINDOW = Number(env.BENCH_WINDOW ?? 20);
+const WINDOW = Number(env.BENCH_WINDOW ?? 1);
 const CHANNELS = 10;
 const SUBSCRIBERS = 1;
 const PROFILE = env.BENCH_PROFILE === '1';
 /** Seconds of unmeasured load each freshly started server gets first (JIT warm-up, connections, caches); 0: none. */
 const WARMUP_S = seconds('BENCH_WARMUP', 5);
 const OUTPUT = env.BENCH_OUTPUT ?? 'docs/benchmarks.md';
-/** Scenarios to run (comma-separated `seed`, `saturation`); default both. */
 /** BENCH_BASELINE=0 skips the baseline runs (quicker while profiling; the report then has no ratios). */
 const BASELINE = env.BENCH_BASELINE !== '0';
-const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'seed,saturation').split(',').map((s) => s.trim()));
+/** Scenarios to run (comma-separated `seed`, `saturation`, `saturation-2p`: saturation with GATEWAY_PROCESSES=2, product only); default all. */
+const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'seed,saturation,saturation-2p').split(',').map((s) => s.trim()));
 /** BENCH_PUBLISH_MODE=handled: the load tester's `chat:*` namespace in `publish_mode: "handled"` (acks wait for the worker's handler); default append. */
 const PUBLISH_MODE = env.BENCH_PUBLISH_MODE ?? 'append';
 if (PUBLISH_MODE !== 'append' && PUBLISH_MODE !== 'handled') throw new Error('BENCH_PUBLISH_MODE must be append or handled');
@@ -106,14 +109,20 @@ function workerScript(): string | null {
   return null;
 }
 
-interface Server { url: string; stop(): Promise<void> }
+/** A server under test: its URL, its processes by name (for CPU), and how to stop them. */
+interface Server { url: string; pids: Map<string, number>; stop(): Promise<void> }
 
-async function startGateway(redisUrl: string, label: string, profileDir?: string): Promise<Server> {
+function pidsOf(named: [string, ChildProcess][]): Map<string, number> {
+  return new Map(named.flatMap(([name, proc]) => (proc.pid === undefined ? [] : [[name, proc.pid] as [string, number]])));
+}
+
+async function startGateway(redisUrl: string, label: string, processes: number, profileDir?: string): Promise<Server> {
   const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...channelConfigFile() };
   const gateway = start(`gateway-${label}`, process.execPath, tsx('bin/gateway.ts', profileDir), {
     ...common, HOST: '127.0.0.1', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
+    GATEWAY_PROCESSES: String(processes),
   });
   await waitForPort(ws, 'gateway', gateway);
   const script = workerScript();
@@ -122,23 +131,47 @@ async function startGateway(redisUrl: string, label: string, profileDir?: string
   if (workers.length > 0) await sleep(1500);
   return {
     url: `ws://127.0.0.1:${ws}/connection/websocket`,
+    pids: pidsOf([['gateway', gateway], ...workers.map((w, i): [string, ChildProcess] => [`worker ${i}`, w])]),
     stop: async () => { await Promise.all([gateway, ...workers].map(stop)); },
   };
 }
 
+/** The floor: the bare full loop (server + two workers, one per stream). */
 async function startBaseline(redisUrl: string, label: string): Promise<Server> {
   const port = await freePort();
+  const prefix = `base${randomBytes(3).toString('hex')}`;
+  const workers = [0, 1].map((i) => start(`baseline-worker-${i}-${label}`, process.execPath, tsx('bench/baseline-worker.ts'), {
+    REDIS_URL: redisUrl, REDIS_PREFIX: prefix, BASELINE_STREAM: String(i),
+  }));
   const proc = start(`baseline-${label}`, process.execPath, tsx('bench/baseline-server.ts'), {
-    BASELINE_PORT: String(port), REDIS_URL: redisUrl, REDIS_PREFIX: `base${randomBytes(3).toString('hex')}`,
+    BASELINE_PORT: String(port), REDIS_URL: redisUrl, REDIS_PREFIX: prefix,
   });
   await waitForPort(port, 'baseline server', proc);
-  return { url: `ws://127.0.0.1:${port}/connection/websocket`, stop: () => stop(proc) };
+  await sleep(500);
+  return {
+    url: `ws://127.0.0.1:${port}/connection/websocket`,
+    pids: pidsOf([['gateway', proc], ...workers.map((w, i): [string, ChildProcess] => [`worker ${i}`, w])]),
+    stop: async () => { await Promise.all([proc, ...workers].map(stop)); },
+  };
 }
 
 /** Drives a fresh server for WARMUP_S seconds with the scenario's load; the report is discarded. */
 async function warmUp(url: string, label: string, vars: Record<string, string>): Promise<void> {
   if (WARMUP_S <= 0) return;
   await loadTest(url, `warmup-${label}`, { ...vars, DURATION: String(WARMUP_S) });
+}
+
+/**
+ * One measured load test with the CPU every process spent meanwhile (from the load generator's
+ * start to its exit, connection set-up included): the server's processes, Redis, and the load
+ * generator (reaped child).
+ */
+async function measuredLoadTest(server: Server, redisPid: number, label: string, vars: Record<string, string>): Promise<{ report: LoadTestReport; cpu: CpuRun }> {
+  const window = new CpuWindow(new Map([...server.pids, ['redis', redisPid]]));
+  window.start();
+  const report = await loadTest(server.url, label, vars);
+  const { reaped, ...us } = window.stop();
+  return { report, cpu: { messages: report.publish.acked, us: { ...us, 'load generator': reaped ?? 0 } } };
 }
 
 async function loadTest(url: string, label: string, vars: Record<string, string>): Promise<LoadTestReport> {
@@ -170,21 +203,28 @@ async function main(): Promise<void> {
   const startLoad = loadavg().map((n) => n.toFixed(2)).join(' ');
   const seedVars = { NUM_CLIENTS: String(CLIENTS), RATE: String(RATE), DURATION: String(SEED_S), CHANNELS: String(CHANNELS) };
   const satVars = { NUM_CLIENTS: String(CLIENTS), RATE: '0', DURATION: String(SATURATION_S), WINDOW: String(WINDOW), CHANNELS: String(CHANNELS), SUBSCRIBERS: '0' };
-  const seed: ScenarioRuns = { gateway: [], baseline: [] };
-  const saturation: ScenarioRuns = { gateway: [], baseline: [] };
+  const fresh = (): ScenarioRuns => ({ gateway: [], baseline: [], gatewayCpu: [], baselineCpu: [] });
+  const seed = fresh();
+  const saturation = fresh();
+  const saturation2 = fresh();
   const profiles: BenchProfile[] = [];
+  const redisPid = redis.pid ?? 0;
+  const scenarios = [
+    ['seed', seed, seedVars, 1], ['saturation', saturation, satVars, 1], ['saturation-2p', saturation2, satVars, 2],
+  ] as const;
   for (let run = 1; run <= RUNS; run++) {
-    for (const [name, runs, vars] of [['seed', seed, seedVars], ['saturation', saturation, satVars]] as const) {
+    for (const [name, runs, vars, processes] of scenarios) {
       if (!SCENARIOS.has(name)) continue;
       const label = `${name}-${run}`;
-      const profileDir = PROFILE ? join(work, `profile-${label}`) : undefined;
-      const gateway = await startGateway(redisUrl, label, profileDir);
+      const profileDir = PROFILE && processes === 1 ? join(work, `profile-${label}`) : undefined;
+      const subscribers = name === 'seed' ? String(SUBSCRIBERS) : '0';
+      const gateway = await startGateway(redisUrl, label, processes, profileDir);
       try {
-        const subscribers = name === 'seed' ? String(SUBSCRIBERS) : '0';
         await warmUp(gateway.url, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
-        const report = await loadTest(gateway.url, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
+        const { report, cpu } = await measuredLoadTest(gateway, redisPid, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
         runs.gateway.push(report);
-        log(`${label} gateway: ${summary(report)}`);
+        runs.gatewayCpu?.push(cpu);
+        log(`${label} product: ${summary(report)}`);
       } finally {
         await gateway.stop();
       }
@@ -192,13 +232,14 @@ async function main(): Promise<void> {
         const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
         if (file !== undefined) profiles.push({ label: `${name} run ${run}`, ...summarizeCpuProfile(join(profileDir, file)) });
       }
-      if (!BASELINE) continue;
+      if (!BASELINE || processes !== 1) continue;
       const baseline = await startBaseline(redisUrl, label);
       try {
-        await warmUp(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: '0' });
-        const report = await loadTest(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: '0' });
+        await warmUp(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: subscribers });
+        const { report, cpu } = await measuredLoadTest(baseline, redisPid, `baseline-${label}`, { ...vars, SUBSCRIBERS: subscribers });
         runs.baseline.push(report);
-        log(`${label} baseline: ${summary(report)}`);
+        runs.baselineCpu?.push(cpu);
+        log(`${label} floor: ${summary(report)}`);
       } finally {
         await baseline.stop();
       }
@@ -213,18 +254,23 @@ async function main(): Promise<void> {
       `Node ${process.version}; ${versionOf('redis-server', ['--version']).split(' ').slice(0, 3).join(' ')}; load average at start ${startLoad}`,
     ],
     setup: [
-      'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set), '
+      'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set; a group of two for `saturation-2p`), '
         + (script === null ? 'no worker processes (no worker entry point in the repository yet: publishes end in the gateway\'s pipeline)' : `two worker processes (\`${script}\`)`)
-        + ', one load-tester process (raw `ws` connections, JSON protocol), and the baseline server (`bench/baseline-server.ts`).'
+        + ', one load-tester process (raw `ws` connections, JSON protocol), and the floor: the bare full loop, `bench/baseline-server.ts`'
+        + ' (ws; XADD sticky into 2 streams; pub/sub to its subscribers) with two `bench/baseline-worker.ts` (XREADGROUP, one Lua call'
+        + ' INCR offset + XADD history + PUBLISH per message, XACK).'
         + (PUBLISH_MODE === 'handled' ? ' The load tester\'s `chat:*` namespace is in `publish_mode: "handled"`: a publish is acknowledged once a worker\'s handler returned.' : ''),
-      'Gateway and baseline are each started fresh for every run; runs alternate gateway, baseline. Each fresh server '
+      'CPU per message: utime + stime from /proc of every process (gateway with its forked processes, each worker, Redis, the load'
+        + ' generator) from the load generator\'s start to its exit (connection set-up included), divided by the acknowledged publishes.',
+      'Product and floor are each started fresh for every run; runs alternate product, floor. Each fresh server '
         + (WARMUP_S > 0 ? `first gets ${WARMUP_S} s of the same load, not measured (JIT warm-up, caches), as a long-running server would be warm.` : 'is measured from its first message (no warm-up).'),
     ],
     seed: { clients: CLIENTS, rate: RATE, durationS: SEED_S, channels: CHANNELS, subscribers: SUBSCRIBERS },
     saturation: { clients: CLIENTS, window: WINDOW, durationS: SATURATION_S },
-    command: `${PUBLISH_MODE === 'handled' ? 'BENCH_PUBLISH_MODE=handled ' : ''}BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''} npm run bench`,
-  }, seed, saturation, profiles);
+    command: `${PUBLISH_MODE === 'handled' ? 'BENCH_PUBLISH_MODE=handled ' : ''}BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''}${env.BENCH_SCENARIOS === undefined ? '' : ` BENCH_SCENARIOS=${[...SCENARIOS].join(',')}`} npm run bench`,
+  }, seed, saturation, profiles, saturation2);
   writeFileSync(OUTPUT, markdown);
+  console.log(summaryTable(seed, saturation, saturation2).join('\n'));
   log(`wrote ${OUTPUT}`);
 }
 

@@ -1,6 +1,7 @@
 // Composition root of the gateway process: configuration, logger, metrics, engine parts, the
 // message pipeline (Redis Streams, or in-memory with in-process workers), the server HTTP API, the
-// control plane, readiness, and graceful shutdown on SIGTERM/SIGINT.
+// control plane, readiness, and graceful shutdown on SIGTERM/SIGINT; with GATEWAY_PROCESSES > 1, the
+// gateway group's primary, which forks that many of these processes sharing the ports.
 
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +20,7 @@ import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/met
 import { composeRedisPipeline, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
 import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
 import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
+import { GatewayGroup, GroupMember, handleStopSignals } from '../src/lifecycle/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
 import { connectRedis, describeRedisTarget, openRedisConnection, redisTargetOf, type RedisConnection, type RedisTarget } from '../src/redis/index.js';
 
@@ -161,9 +163,30 @@ function workerPools(config: Config): Set<string> {
   return pools;
 }
 
+/** GATEWAY_PROCESSES > 1: this process is the group's primary; the gateways run in the processes it forks. */
+async function runGroup(config: Config, logger: Logger): Promise<void> {
+  const group = new GatewayGroup({
+    processes: config.gatewayProcesses, host: config.host, metricsPort: config.metricsPort, nodeId: config.nodeId, logger,
+  });
+  const stopper = handleStopSignals({
+    logger, forceAfterMs: config.shutdownTimeoutMs + 10_000,
+    message: 'gateway group shutting down: SIGTERM to every process, each drains its clients',
+    stop: () => group.close(),
+  });
+  const metricsPort = await group.start();
+  logger.info({ processes: config.gatewayProcesses, metricsPort },
+    `gateway group: ${config.gatewayProcesses} processes share ws :${config.websocketPort} and http :${config.httpPort}; aggregated metrics and group readiness on :${metricsPort}`);
+  void group.ended.then(async (code) => {
+    if (stopper.stopping) return;
+    await group.close();
+    process.exit(code);
+  });
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = createLogger({ level: config.logLevel, name: 'gateway', base: { nodeId: config.nodeId } });
+  if (config.gatewayProcesses > 1 && !GroupMember.inGroup) return runGroup(config, logger);
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new GatewayMetrics(registry);
@@ -194,49 +217,42 @@ async function main(): Promise<void> {
     workers: { ...parts.workers, deadAfterMs: WORKER_SILENT_AFTER_MS },
     localChannels: () => gateway.channelCounts(),
   });
+  // In a gateway group this process shares the ports; the primary serves the group's metrics.
+  const member = GroupMember.inGroup && config.gatewayProcesses > 1 ? new GroupMember({ registry, readiness: () => gateway.readiness() }, config.gatewayProcesses) : null;
+  const readiness = member === null ? parts.readiness : { ...parts.readiness, processes: () => member.processes() };
   const gateway: Gateway = new Gateway({
-    config, logger, registry, metrics, version, websocketRoutes,
-    broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness: parts.readiness,
+    config, logger, registry, metrics, version, websocketRoutes, serveMetrics: member === null,
+    broker: parts.broker, presence: parts.presence, pipeline: parts.pipeline, readiness,
     httpRoutes: [createHttpApi(api)],
     controlPlane: (local) => (plane = new ControlPlane({ nodeId: config.nodeId, version, bus: parts.bus, registry: parts.nodes, local, logger })),
     emulationBus: parts.bus,
     emulationNodes: parts.nodes,
   });
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, timeoutMs: config.shutdownTimeoutMs }, 'shutting down: not ready, no new connections, finishing in-flight publishes, then 3001 to every client');
-    const force = setTimeout(() => {
-      logger.error('shutdown did not finish in time; exiting');
-      process.exit(1);
-    }, config.shutdownTimeoutMs + 5000);
-    force.unref();
-    gateway.close()
-      .then(() => parts.close())
-      .then(() => {
-        const timedOut = gateway.shutdownTimedOut;
-        logger.info({ timedOut }, timedOut ? 'gateway stopped; the drain hit SHUTDOWN_TIMEOUT' : 'gateway stopped');
-        process.exit(timedOut ? 1 : 0);
-      }, (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  const stopper = handleStopSignals({
+    logger, forceAfterMs: config.shutdownTimeoutMs + 5000, fields: { timeoutMs: config.shutdownTimeoutMs },
+    message: 'shutting down: not ready, no new connections, finishing in-flight publishes, then 3001 to every client',
+    stop: async () => {
+      await gateway.close();
+      await parts.close();
+      const timedOut = gateway.shutdownTimedOut;
+      logger.info({ timedOut }, timedOut ? 'gateway stopped; the drain hit SHUTDOWN_TIMEOUT' : 'gateway stopped');
+      return timedOut ? 1 : 0;
+    },
+  });
+  member?.start(() => stopper.stop('primary gone'));
 
   try {
     await gateway.start();
   } catch (err) {
-    if (stopping) return;
+    if (stopper.stopping) return;
     throw err;
   }
-  if (stopping) return;
+  if (stopper.stopping) return;
+  member?.started();
   const ports = gateway.ports;
   const host = displayHost(config.host);
-  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics :${ports.metrics}`);
+  logger.info({ ...ports, host: config.host }, `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics ${member === null ? `:${ports.metrics}` : 'on the group primary'}`);
   if (config.web.chatDemo) logger.info(`chat demo: http://${host}:${ports.websocket}/ (CHAT_DEMO=false turns it off)`);
   if (config.web.adminPassword !== null) logger.info(`admin UI: http://${host}:${ports.websocket}/admin`);
 }

@@ -32,6 +32,8 @@ export interface ConfigFileSettings {
   /** `http_api.key`. */
   httpApiKey?: string | null;
   disallowAnonymousConnectionTokens?: boolean;
+  /** `gateway_processes`: a count, or `auto` for one per CPU. */
+  gatewayProcesses?: number | 'auto';
   /** `engine.redis.sentinel_*`, `user`, `password`. */
   redisSentinel?: RedisSentinelFileSettings;
 }
@@ -41,6 +43,9 @@ type JsonObject = Record<string, unknown>;
 const NAMESPACE_NAME = /^[A-Za-z0-9_-]+$/;
 /** Same alphabet as worker ids: a pool name is part of Redis key names. */
 export const WORKER_POOL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/** Upper bound of `gateway_processes` / GATEWAY_PROCESSES. */
+export const MAX_GATEWAY_PROCESSES = 256;
 
 /** JSON option name → ChannelOptions field. */
 const OPTION_FIELDS = {
@@ -131,10 +136,15 @@ export function parseConfigFile(text: string, problems: string[]): ConfigFileSet
     return {};
   }
   const r = new Reader(problems);
-  const root = r.object(doc, '', ['client', 'channel', 'rpc', 'http_api', 'engine']);
+  const root = r.object(doc, '', ['client', 'channel', 'rpc', 'http_api', 'engine', 'gateway_processes']);
   if (root === null) return {};
   const out: ConfigFileSettings = {};
   if (root['client'] !== undefined) readClient(r, root['client'], out);
+  const processes = root['gateway_processes'];
+  if (processes !== undefined) {
+    const n = processes === 'auto' ? 'auto' : r.int(processes, 'gateway_processes', 1, MAX_GATEWAY_PROCESSES);
+    if (n !== undefined) out.gatewayProcesses = n;
+  }
   if (root['channel'] !== undefined) {
     const channel = readChannel(r, root['channel'], out);
     if (channel !== null) out.channel = channel;

@@ -184,6 +184,12 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Time a shutting-down gateway waits for in-flight work. */
   shutdownTimeoutMs: number;
+  /**
+   * GATEWAY_PROCESSES (`gateway_processes`): gateway processes sharing the ports (node:cluster),
+   * `auto` resolved to the number of CPUs; 1 (the default): this process serves alone. More than 1
+   * needs REDIS_URL.
+   */
+  gatewayProcesses: number;
   /** Workers run in-process in embedded mode. */
   embeddedWorkers: number;
   /**

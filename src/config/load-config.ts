@@ -6,11 +6,11 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { EMPTY_PROXIES, EMPTY_TOKEN_VERIFICATION } from './access-file-options.js';
 import type { ChannelConfig, Config, ProxyConfig, TokenVerification } from './config.js';
 import { ConfigError } from './config-error.js';
-import { type ConfigFileSettings, checkOptions, parseConfigFile } from './config-file.js';
+import { type ConfigFileSettings, MAX_GATEWAY_PROCESSES, checkOptions, parseConfigFile } from './config-file.js';
 import { applyHistoryMetaTtl, defaultChannelConfig } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 import { readRedisSentinel } from './redis-sentinel-options.js';
@@ -179,6 +179,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     httpApiKey: r.raw('HTTP_API_KEY') ?? file.httpApiKey ?? null,
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
     shutdownTimeoutMs: r.duration('SHUTDOWN_TIMEOUT', 10_000, 0),
+    gatewayProcesses: gatewayProcesses(r, file, redisUrl === null),
     embeddedWorkers: r.int('EMBEDDED_WORKERS', 2, 1, 64),
     workerHandler: r.raw('WORKER_HANDLER') ?? null,
     client: {
@@ -218,6 +219,22 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
+}
+
+/** GATEWAY_PROCESSES over `gateway_processes`; `auto` is the number of CPUs; refused in embedded mode. */
+function gatewayProcesses(r: EnvReader, file: ConfigFileSettings, embedded: boolean): number {
+  const v = r.raw('GATEWAY_PROCESSES');
+  const asked = v === undefined ? file.gatewayProcesses ?? 1
+    : v.toLowerCase() === 'auto' ? 'auto' : /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_GATEWAY_PROCESSES ? Number(v) : null;
+  if (asked === null) {
+    r.fail('GATEWAY_PROCESSES', `must be auto or an integer from 1 to ${MAX_GATEWAY_PROCESSES}`);
+    return 1;
+  }
+  if (embedded && asked !== 1) {
+    r.problems.push(`GATEWAY_PROCESSES: ${asked} needs REDIS_URL; embedded mode's in-memory engine lives in one process (unset GATEWAY_PROCESSES or set it to 1, or set REDIS_URL)`);
+    return 1;
+  }
+  return asked === 'auto' ? availableParallelism() : asked;
 }
 
 function tokenConfig(secret: string | null, file: ConfigFileSettings): Config['tokens'] {

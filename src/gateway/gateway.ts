@@ -24,7 +24,7 @@ import { guardConnections } from './connection-guard.js';
 import { BackendProxies } from './proxy/backend-proxies.js';
 import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
-import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
+import { createGatewayMetricsServer, createHttpServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
 import { createOriginCheck, type OriginCheck } from './origin-check.js';
 import { refreshSession, subscribeSession } from './server-api-commands.js';
@@ -45,6 +45,11 @@ export interface GatewayOptions {
   metrics: GatewayMetrics;
   /** Served on the metrics port. */
   registry: Registry;
+  /**
+   * False: no metrics port (a process of a gateway group, whose primary serves the group's
+   * aggregated metrics on METRICS_PORT); omitted: true.
+   */
+  serveMetrics?: boolean;
   /** Started with the gateway's hub as handler and closed with the gateway. */
   broker: Broker;
   /** Closed with the gateway. */
@@ -205,7 +210,7 @@ export class Gateway implements LocalNode {
       onRefused: (reason) => options.metrics.connectionsRefusedTotal.inc({ reason }),
     });
     this.httpServer = createHttpServer(this, logger, options.httpRoutes ?? []);
-    this.metricsServer = createMetricsServer(this, options.registry, logger);
+    this.metricsServer = createGatewayMetricsServer(this, options.registry, logger);
     this.control = options.controlPlane?.(this) ?? null;
   }
 
@@ -325,7 +330,7 @@ export class Gateway implements LocalNode {
     const { config, broker } = this.options;
     this.state = 'starting';
     await listen(this.httpServer, config.httpPort, config.host);
-    await listen(this.metricsServer, config.metricsPort, config.host);
+    if (this.options.serveMetrics !== false) await listen(this.metricsServer, config.metricsPort, config.host);
     await broker.start(this.hub);
     await this.pipeline.start();
     await this.control?.start();

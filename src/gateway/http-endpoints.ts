@@ -2,6 +2,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { createMetricsServer } from '../metrics/index.js';
 import type { Logger } from 'pino';
 import type { ReadinessReport } from './readiness.js';
 
@@ -66,18 +67,6 @@ export function createHttpServer(source: HealthSource, logger: Logger, routes: r
 }
 
 /** Metrics port: `GET /metrics` (Prometheus text format), `GET /health` and `GET /ready`. */
-export function createMetricsServer(source: HealthSource, registry: Registry, logger: Logger): Server {
-  return createServer((req, res) => {
-    const path = pathOf(req);
-    if (probe(req, res, source, logger)) return undefined;
-    if (req.method !== 'GET' || path !== '/metrics') return sendJson(res, 404, { error: 'not found' });
-    registry.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': registry.contentType });
-      res.end(text);
-    }, (err: unknown) => {
-      logger.error({ err }, 'metrics collection failed');
-      sendJson(res, 500, { error: 'internal server error' });
-    });
-    return undefined;
-  });
+export function createGatewayMetricsServer(source: HealthSource, registry: Registry, logger: Logger): Server {
+  return createMetricsServer({ source: registry, logger, probe: (req, res) => probe(req, res, source, logger) });
 }

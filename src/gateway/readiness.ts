@@ -11,6 +11,8 @@ export interface ReadinessChecks {
   redis: (() => boolean) | null;
   /** Number of registered workers; a rejection counts as 0 (the registry is unreachable). */
   workers: () => Promise<number>;
+  /** A gateway group's processes that are up, of how many; omitted: a gateway alone. */
+  processes?: () => { up: number; of: number };
 }
 
 export interface ReadinessReport {
@@ -19,6 +21,8 @@ export interface ReadinessReport {
     redis: 'ok' | 'unreachable' | 'skipped';
     workers: number;
     shuttingDown: boolean;
+    /** Present in a gateway group: its processes that are up, of how many (ready needs all). */
+    processes?: { up: number; of: number };
     /** Present (true) while the gateway is still starting (waiting for Redis). */
     starting?: boolean;
   };
@@ -46,8 +50,11 @@ export class Readiness {
       if (checks.redis !== null) redis = checks.redis() ? 'ok' : 'unreachable';
       workers = redis === 'unreachable' ? 0 : await this.workerCount(checks);
     }
-    const ready = !state.starting && !state.shuttingDown && redis !== 'unreachable' && workers > 0;
+    const processes = checks?.processes?.() ?? null;
+    const ready = !state.starting && !state.shuttingDown && redis !== 'unreachable' && workers > 0
+      && (processes === null || processes.up >= processes.of);
     const report: ReadinessReport = { ready, checks: { redis, workers, shuttingDown: state.shuttingDown } };
+    if (processes !== null) report.checks.processes = processes;
     if (state.starting) report.checks.starting = true;
     if (this.lastReady !== ready) {
       if (ready) this.logger.info({ checks: report.checks }, 'gateway ready');

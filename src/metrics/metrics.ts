@@ -109,6 +109,24 @@ export class WorkerMetrics {
   }
 }
 
+/**
+ * The primary's own metrics in a gateway group (GATEWAY_PROCESSES > 1), served beside the
+ * processes' aggregated ones: counters summed, the connection and subscription gauges summed too
+ * (each process counts its own clients), event loop lag averaged, versions taken once.
+ */
+export class GatewayGroupMetrics {
+  readonly processes: Gauge;
+  readonly processesUp: Gauge;
+  readonly restartsTotal: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.processes = new Gauge({ name: 'gateway_group_processes', help: 'Gateway processes the group runs (GATEWAY_PROCESSES)', registers });
+    this.processesUp = new Gauge({ name: 'gateway_group_processes_up', help: 'Gateway processes of the group serving their ports', registers });
+    this.restartsTotal = new Counter({ name: 'gateway_group_restarts_total', help: 'Gateway processes restarted after they exited unexpectedly', registers });
+  }
+}
+
 /** Adds Node's default process metrics (CPU, memory, event loop lag, GC) to a registry. */
 export function collectProcessMetrics(registry: Registry, prefix = ''): void {
   collectDefaultMetrics({ register: registry, prefix });

@@ -59,6 +59,8 @@ export class RedisStreamQueue implements StreamQueue {
   private readonly deadLetterMaxLen: number;
   private readonly readers = new Map<WorkerId, RedisConnection>();
   private readonly subscribers = new Set<RedisConnection>();
+  /** Replies waiting for the end of this tick, by node id. */
+  private readonly replyBatches = new Map<string, { replies: RpcReply[]; sent: Promise<void> }>();
   private readonly scripts = {
     appendMessages: LuaScript.load('append-messages'),
     moveToDeadLetter: LuaScript.load('move-to-dead-letter'),
@@ -311,8 +313,26 @@ export class RedisStreamQueue implements StreamQueue {
     reader?.disconnect();
   }
 
-  async sendReply(nodeId: string, reply: RpcReply): Promise<void> {
-    await this.redis.publish(this.keys.rpcReplies(nodeId), JSON.stringify(reply));
+  /**
+   * Replies sent to one node in the same event-loop tick go out as one PUBLISH (a JSON array when
+   * there are several, in the order they were sent); each call resolves once its batch is published.
+   */
+  sendReply(nodeId: string, reply: RpcReply): Promise<void> {
+    let batch = this.replyBatches.get(nodeId);
+    if (batch === undefined) {
+      const replies: RpcReply[] = [];
+      const sent = new Promise<void>((resolve, reject) => {
+        setImmediate(() => {
+          this.replyBatches.delete(nodeId);
+          const text = replies.length === 1 ? JSON.stringify(replies[0]) : JSON.stringify(replies);
+          this.redis.publish(this.keys.rpcReplies(nodeId), text).then(() => resolve(), reject);
+        });
+      });
+      batch = { replies, sent };
+      this.replyBatches.set(nodeId, batch);
+    }
+    batch.replies.push(reply);
+    return batch.sent;
   }
 
   async subscribeReplies(nodeId: string, handler: (reply: RpcReply) => void): Promise<() => Promise<void>> {
@@ -320,8 +340,7 @@ export class RedisStreamQueue implements StreamQueue {
     this.subscribers.add(sub);
     sub.on('error', () => {});
     sub.on('message', (_channel: string, text: string) => {
-      const reply = parseReply(text);
-      if (reply !== null) handler(reply);
+      for (const reply of parseReplies(text)) handler(reply);
     });
     await sub.subscribe(this.keys.rpcReplies(nodeId));
     return async () => {
@@ -351,14 +370,18 @@ function toEntries(entries: StreamEntryReply[], deliveries: (entryId: string) =>
   }));
 }
 
-/** Decoder boundary for reply payloads from pub/sub. */
-function parseReply(text: string): RpcReply | null {
+function isReply(v: unknown): v is RpcReply {
+  return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
+}
+
+/** Decoder boundary for reply payloads from pub/sub: one reply object, or an array of them (a batch); malformed parts are dropped. */
+function parseReplies(text: string): RpcReply[] {
   try {
     const v: unknown = JSON.parse(text);
-    if (typeof v !== 'object' || v === null || typeof (v as { id?: unknown }).id !== 'string') return null;
-    return v as RpcReply;
+    if (Array.isArray(v)) return v.filter(isReply);
+    return isReply(v) ? [v] : [];
   } catch {
-    return null;
+    return [];
   }
 }
 

@@ -4,14 +4,15 @@
  * `runWorker` is called.
  */
 
+import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, loadWorkerConfig, type Config, type Env, type WorkerConfig } from '../config/index.js';
 import { ChannelPublisher, RedisBroker } from '../engine/index.js';
 import { createLogger, type Logger } from '../log/index.js';
-import { WorkerMetrics, collectProcessMetrics } from '../metrics/index.js';
+import { handleStopSignals } from '../lifecycle/index.js';
+import { WorkerMetrics, collectProcessMetrics, createMetricsServer, listenMetricsServer } from '../metrics/index.js';
 import { composeRedisPipeline } from '../queue/index.js';
 import { createWorker } from './create-worker.js';
-import { startWorkerMetricsServer } from './worker-metrics-server.js';
 import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
 import { connectRedis, openRedisConnection, redisTargetOf } from '../redis/index.js';
 
@@ -29,6 +30,24 @@ export interface RunningWorker {
   config: Config;
   workerConfig: WorkerConfig;
   logger: Logger;
+}
+
+/**
+ * `/metrics` and `/health` on HOST:WORKER_METRICS_PORT, once it listens; a port that cannot be
+ * bound is one error line and no server, so nothing claims a port it does not serve.
+ */
+async function startMetricsServer(registry: Registry, host: string, port: number, logger: Logger): Promise<{ server: Server; port: number } | null> {
+  const server = createMetricsServer({ source: registry, logger });
+  try {
+    const bound = await listenMetricsServer(server, host, port);
+    server.on('error', (err) => logger.error({ err }, 'worker metrics server failed'));
+    return { server, port: bound };
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on ${host}:${port} (${err.code ?? err.message})`;
+    logger.error({ host, port, code: err.code }, `worker metrics are off: ${why} (set WORKER_METRICS_PORT to a free port, 0 for any free port, or off)`);
+    return null;
+  }
 }
 
 function readConfigs(env: Env): { config: Config; workerConfig: WorkerConfig } {
@@ -57,7 +76,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   collectProcessMetrics(registry);
   const metrics = new WorkerMetrics(registry);
   const metricsServer = workerConfig.workerMetricsPort === null ? null
-    : await startWorkerMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
+    : await startMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
 
   const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
   redis.on('error', () => {});
@@ -89,28 +108,18 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   logger.info({ metricsPort: metricsServer?.port ?? null, pool: workerConfig.workerPool, cluster: config.redisCluster, sentinel: config.redisSentinel !== null },
     `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`);
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight messages');
-    const force = setTimeout(() => process.exit(1), config.shutdownTimeoutMs + 5000);
-    force.unref();
-    worker.close()
-      .then(() => queue.close())
-      .then(() => broker.close())
-      .then(() => {
-        queueConn.disconnect();
-        redis.disconnect();
-        metricsServer?.server.close();
-        logger.info('worker stopped');
-        process.exit(0);
-      }, (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  handleStopSignals({
+    logger, forceAfterMs: config.shutdownTimeoutMs + 5000, message: 'shutting down: finishing in-flight messages',
+    stop: async () => {
+      await worker.close();
+      await queue.close();
+      await broker.close();
+      queueConn.disconnect();
+      redis.disconnect();
+      metricsServer?.server.close();
+      logger.info('worker stopped');
+      return 0;
+    },
+  });
   return { worker, config, workerConfig, logger };
 }

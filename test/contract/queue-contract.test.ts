@@ -200,6 +200,19 @@ for (const [name, make] of factories) {
       await offB();
       await q.close();
     });
+
+    void it('delivers every reply sent in one tick, in the order sent, and a reply of a later tick after them', async () => {
+      const q = make();
+      const got: string[] = [];
+      const off = await q.subscribeReplies('node-a', (r) => got.push(r.error === undefined ? r.id : `${r.id}!${r.error.code}`));
+      const sent = Array.from({ length: 20 }, (_, i) => q.sendReply('node-a', i === 7 ? { id: 'm7', error: { code: 403, message: 'no' } } : { id: `m${i}` }));
+      await Promise.all(sent);
+      await q.sendReply('node-a', { id: 'later' });
+      for (let i = 0; i < 100 && got.length < 21; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(got, [...Array.from({ length: 20 }, (_, i) => (i === 7 ? 'm7!403' : `m${i}`)), 'later']);
+      await off();
+      await q.close();
+    });
   });
 }
 
@@ -230,6 +243,29 @@ void describe('RedisStreamQueue hand-off fence', () => {
     await q.appendMessage('w1', msg('chat:a', 1));
     await q.appendMessage('w2', msg('chat:a', 2));
     assert.deepEqual((await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.after), [undefined]);
+    await q.close();
+  });
+});
+
+void describe('RedisStreamQueue reply batches', () => {
+  void it('publishes the replies of one tick to a node as one message, and reads batches and single replies alike', async () => {
+    const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
+    const q = new RedisStreamQueue({ redis: fixture.redis, keys });
+    const raw = fixture.redis.duplicate();
+    const messages: string[] = [];
+    raw.on('message', (_c: string, text: string) => messages.push(text));
+    await raw.subscribe(keys.rpcReplies('node-a'));
+    const got: string[] = [];
+    const off = await q.subscribeReplies('node-a', (r) => got.push(r.id));
+    await Promise.all(['a', 'b', 'c'].map((id) => q.sendReply('node-a', { id })));
+    await q.sendReply('node-a', { id: 'd' });
+    // A worker in another language may publish single replies or arrays; junk inside an array is dropped.
+    await fixture.redis.publish(keys.rpcReplies('node-a'), JSON.stringify([{ id: 'e' }, { nope: 1 }, { id: 'f' }]));
+    for (let i = 0; i < 100 && got.length < 6; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(got, ['a', 'b', 'c', 'd', 'e', 'f']);
+    assert.deepEqual(messages.slice(0, 2), ['[{"id":"a"},{"id":"b"},{"id":"c"}]', '{"id":"d"}']);
+    await off();
+    raw.disconnect();
     await q.close();
   });
 });

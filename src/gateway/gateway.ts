@@ -27,7 +27,7 @@ import type { GatewayContext } from './gateway-context.js';
 import { createHttpServer, createMetricsServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
 import { createOriginCheck, type OriginCheck } from './origin-check.js';
-import { refreshSession, subscribeSession } from './server-api-commands.js';
+import { refreshChanges, subscribeSession } from './server-api-commands.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 import { WebSocketTransport, type Transport } from './transport/index.js';
 import { httpTransportRoutes, type TransportHost } from './http-transports.js';
@@ -291,7 +291,9 @@ export class Gateway implements LocalNode {
     let count = 0;
     for (const s of [...this.sessions]) {
       if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
-      refreshSession(s, command);
+      const changes = refreshChanges(command);
+      if (changes === null) s.close(Disconnects.connectionExpired);
+      else s.apply(changes);
       count++;
     }
     return count;
@@ -362,11 +364,11 @@ export class Gateway implements LocalNode {
   private openSession(transport: Transport, req: IncomingMessage): ClientSession {
     this.transports.add(transport);
     void transport.closed.then(() => this.transports.delete(transport));
-    const session = new ClientSession(this.ctx, transport, (s) => {
+    const headers = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
+    const session = new ClientSession(this.ctx, transport, headers, (s) => {
       this.sessions.delete(s);
       if (s.sessionId !== null) this.emulationSessions.delete(s.sessionId);
     });
-    session.transportHeaders = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
     this.sessions.add(session);
     if (session.sessionId !== null) this.emulationSessions.set(session.sessionId, session);
     return session;

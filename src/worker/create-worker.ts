@@ -6,15 +6,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
-import { composeRedisPipeline, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
+import { type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
 import type { WorkerBeat, WorkerRegistry } from '../routing/index.js';
 import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
-import { connectRedis, openRedis, validateWorkerId } from '../redis/index.js';
+import { validateWorkerId } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 
@@ -23,6 +22,10 @@ function defaultBackoff(attempt: number): number {
   return base * (0.8 + Math.random() * 0.4);
 }
 
+/**
+ * A worker over the queue and registry it is given (composed by composeRedisPipeline, or the
+ * memory twins); it closes neither. {@link createRedisWorker} opens its own Redis from a URL.
+ */
 export function createWorker(options: WorkerOptions): Worker {
   return new StreamWorker(options);
 }
@@ -39,9 +42,8 @@ class StreamWorker implements Worker {
   private readonly orphanGraceMs: number;
   private readonly maxAttempts: number;
   private readonly backoff: (attempt: number) => number;
-  private queue!: StreamQueue;
-  private registry!: WorkerRegistry;
-  private redis: Redis | null = null;
+  private readonly queue: StreamQueue;
+  private readonly registry: WorkerRegistry;
   private readonly consumers = new Map<WorkerId, StreamConsumer>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -51,6 +53,8 @@ class StreamWorker implements Worker {
   constructor(options: WorkerOptions) {
     this.id = validateWorkerId(options.id);
     this.o = options;
+    this.queue = options.queue;
+    this.registry = options.registry;
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.id });
     this.token = `${this.id}:${randomUUID()}`;
     this.heartbeatMs = options.heartbeatMs || 250;
@@ -63,22 +67,6 @@ class StreamWorker implements Worker {
   }
 
   async start(): Promise<void> {
-    if (this.o.queue !== undefined && this.o.registry !== undefined) {
-      this.queue = this.o.queue;
-      this.registry = this.o.registry;
-    } else if (this.o.redisUrl !== undefined) {
-      const redis = openRedis(this.o.redisUrl, { role: 'worker', name: `worker:${this.id}` });
-      redis.on('error', () => {});
-      this.redis = redis;
-      const parts = composeRedisPipeline({
-        redis, prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }),
-      });
-      this.queue = parts.queue;
-      this.registry = parts.registry;
-      await connectRedis(redis);
-    } else {
-      throw new TypeError('createWorker: pass redisUrl, or queue and registry');
-    }
     await this.queue.start();
     await this.registry.start();
     await this.registry.register(this.id);
@@ -107,10 +95,6 @@ class StreamWorker implements Worker {
     await this.registry.deregister(this.id).catch((err: unknown) => this.logger.warn({ err }, 'deregister failed'));
     await Promise.all([...this.consumers.keys()].map((s) => this.stopConsuming(s)));
     await this.registry.close();
-    if (this.redis !== null) {
-      await this.queue.close();
-      this.redis.disconnect();
-    }
     this.logger.info('worker closed');
   }
 

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
 import { RedisWorkerRegistry } from '../../src/routing/index.js';
-import { ClientError, createWorker, type StreamMessage, type Worker } from '../../src/worker/index.js';
+import { ClientError, createRedisWorker, type StreamMessage, type Worker } from '../../src/worker/index.js';
 import { spawnProcess } from '../helpers/gateway.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { waitUntil } from './pipeline-helpers.js';
@@ -31,7 +31,7 @@ void describe('operator commands', () => {
   };
 
   before(async () => {
-    worker = createWorker({
+    worker = createRedisWorker({
       id: 'ops-1', redisUrl: fixture.server.url, prefix: '', heartbeatMs: 200, maxAttempts: 2, backoff: () => 10,
       publisher: { publish: async () => {} },
       handler: async (msg) => {

@@ -2,20 +2,21 @@
 // Each folder of src/ may import only the folders listed for it (type-only imports count too),
 // another folder only through its index.ts, and nothing may import in a circle.
 const allowed = {
-  protocol: [],
-  config: ['protocol'],
+  errors: [],
+  protocol: ['errors'],
+  config: ['protocol', 'errors'],
   log: [],
   metrics: [],
-  redis: ['protocol'],
-  routing: ['redis', 'protocol'],
-  queue: ['routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
-  engine: ['redis', 'protocol', 'config', 'log', 'metrics'],
-  worker: ['engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
-  gateway: ['engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
-  embedded: ['worker', 'engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
-  'web-ui': ['gateway', 'engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics'],
-  loadtest: ['gateway', 'client', 'protocol', 'config', 'log'],
-  client: ['protocol'],
+  redis: ['protocol', 'errors'],
+  routing: ['redis', 'protocol', 'errors'],
+  queue: ['routing', 'redis', 'protocol', 'config', 'log', 'metrics', 'errors'],
+  engine: ['redis', 'protocol', 'config', 'log', 'metrics', 'errors'],
+  worker: ['engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics', 'errors'],
+  gateway: ['engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics', 'errors'],
+  embedded: ['worker', 'engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics', 'errors'],
+  'web-ui': ['gateway', 'engine', 'queue', 'routing', 'redis', 'protocol', 'config', 'log', 'metrics', 'errors'],
+  loadtest: ['gateway', 'client', 'protocol', 'config', 'log', 'errors'],
+  client: ['protocol', 'errors'],
 };
 const folders = Object.keys(allowed);
 

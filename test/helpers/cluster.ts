@@ -24,7 +24,7 @@ import {
 } from '../../src/engine/index.js';
 import { Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
 import { DirectPipeline } from './direct-pipeline.js';
-import { createHttpApi } from '../../src/gateway/http-api.js';
+import { createHttpApi } from '../../src/gateway/http-api/create-http-api.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { GatewayMetrics } from '../../src/metrics/index.js';

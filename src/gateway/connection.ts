@@ -1,7 +1,7 @@
 /**
  * The seam between a client connection and its command handlers: what a handler may read of the
  * connection and which transitions it may ask for. Handlers never write the connection's fields;
- * they return a {@link ConnectionChanges} that the connection applies ({@link ClientSession} is
+ * they return a {@link ConnectionChanges} that the connection applies (`ClientSession` is
  * the one implementation).
  */
 

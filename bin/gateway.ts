@@ -20,7 +20,7 @@ import { composeRedisPipeline, StreamPipeline, type MessagePipeline } from '../s
 import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
 import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
-import { connectRedis, openRedisConnection, type RedisConnection, type RedisTarget } from '../src/redis/index.js';
+import { connectRedis, describeRedisTarget, openRedisConnection, redisTargetOf, type RedisConnection, type RedisTarget } from '../src/redis/index.js';
 
 /** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
 const WORKER_SILENT_AFTER_MS = 5000;
@@ -107,10 +107,11 @@ function watchRedis(redis: RedisConnection, component: string, logger: Logger, m
   });
 }
 
-async function redisParts(config: Config, redisUrl: string, logger: Logger, metrics: GatewayMetrics): Promise<Parts> {
-  const target: RedisTarget = { url: redisUrl, cluster: config.redisCluster };
-  logger.info({ mode: config.redisCluster ? 'redis-cluster' : 'redis', redis: safeUrl(redisUrl) },
-    `${config.redisCluster ? 'Redis Cluster' : 'Redis'} mode: broker, history, presence and worker streams in Redis; start workers with \`npm run worker\``);
+async function redisParts(config: Config, target: RedisTarget, logger: Logger, metrics: GatewayMetrics): Promise<Parts> {
+  const shown = target.sentinel === undefined ? safeUrl(target.url) : describeRedisTarget(target);
+  const mode = target.sentinel !== undefined ? 'redis-sentinel' : config.redisCluster ? 'redis-cluster' : 'redis';
+  logger.info({ mode, redis: shown },
+    `${{ 'redis-sentinel': 'Redis Sentinel', 'redis-cluster': 'Redis Cluster', redis: 'Redis' }[mode]} mode: broker, history, presence and worker streams in Redis; start workers with \`npm run worker\``);
   const node = config.nodeId;
   // Engine commands; pipeline commands (XADD) on their own connection; two pub/sub connections
   // (the broker's fails fast while Redis is down, so a client subscribe gets a temporary error).
@@ -122,7 +123,7 @@ async function redisParts(config: Config, redisUrl: string, logger: Logger, metr
   for (const [component, conn] of conns) watchRedis(conn, component, logger, metrics);
   const connected = await Promise.all(conns.map(([, conn]) => connectRedis(conn)));
   if (connected.includes(false)) {
-    logger.error({ redis: safeUrl(redisUrl) }, 'Redis is unreachable at start-up: the gateway keeps retrying and opens its WebSocket port once Redis answers; /health is 200, /ready 503 meanwhile');
+    logger.error({ redis: shown }, 'Redis is unreachable at start-up: the gateway keeps retrying and opens its WebSocket port once Redis answers; /health is 200, /ready 503 meanwhile');
   }
 
   // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
@@ -166,9 +167,10 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new GatewayMetrics(registry);
-  const parts = config.redisUrl === null
+  const target = redisTargetOf(config);
+  const parts = target === null
     ? await embeddedParts(config, logger, registry)
-    : await redisParts(config, config.redisUrl, logger, metrics);
+    : await redisParts(config, target, logger, metrics);
   const keys = config.tokens.connection;
   if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
     logger.warn('no token key is set (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY or client.token.*): connection tokens are refused');

@@ -5,7 +5,7 @@ import { ErrorCodes, RealtimeError } from '../src/errors/index.js';
 import { loadConfig, loadOrExit, loadWorkerConfig, withDotEnv, type Config } from '../src/config/index.js';
 import { RedisStreamQueue, type DeadLetter } from '../src/queue/index.js';
 import { RedisWorkerRegistry } from '../src/routing/index.js';
-import { openRedisConnection, type RedisConnection, PipelineKeys, validateWorkerId } from '../src/redis/index.js';
+import { openRedisConnection, redisTargetOf, type RedisConnection, PipelineKeys, validateWorkerId } from '../src/redis/index.js';
 
 /** An operator mistake (ERR_OPERATOR_COMMAND): printed as one line, exit code 2 (usage) or 1 (refused). */
 export class CommandError extends RealtimeError {
@@ -22,8 +22,9 @@ interface Connected {
 
 async function connect(name: string): Promise<Connected> {
   const config = loadOrExit(() => loadConfig(withDotEnv(process.env)));
-  if (config.redisUrl === null) throw new CommandError('REDIS_URL is not set: these commands act on the Redis of gateways and workers (embedded mode keeps nothing to act on)');
-  const redis = openRedisConnection({ url: config.redisUrl, cluster: config.redisCluster }, { role: 'worker', name });
+  const target = redisTargetOf(config);
+  if (target === null) throw new CommandError('REDIS_URL (or REDIS_SENTINELS) is not set: these commands act on the Redis of gateways and workers (embedded mode keeps nothing to act on)');
+  const redis = openRedisConnection(target, { role: 'worker', name });
   redis.on('error', () => {});
   await redis.connect();
   return { config, redis, keys: new PipelineKeys({ prefix: config.redisPrefix, hashTags: config.redisCluster }) };

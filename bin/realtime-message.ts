@@ -7,7 +7,7 @@ import { HandlerModuleError, createWorkerLogger, loadHandlerModule, runWorker } 
 import { CommandError, deadLetters, retireWorker } from './operator-commands.js';
 
 const usage = `usage: realtime-message <command>
-  gateway                                   start a gateway (embedded mode unless REDIS_URL is set)
+  gateway                                   start a gateway (embedded mode unless REDIS_URL or REDIS_SENTINELS is set)
   worker <module>                           run a handler module (default export: the handler) as a worker process
   worker retire <worker-id>                 remove a worker from its pool for good (WORKER_POOL); refuses unknown ids
   dead-letters list|replay|purge --worker <worker-id> [--id <entry-id>]... [--count <n>] [--to <worker-id>]

@@ -12,6 +12,7 @@ import {
   DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_HISTORY_META_TTL_MS, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS, MAX_HISTORY_META_TTL_MS,
 } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
+import { readSentinelFileSection, type RedisSentinelFileSettings } from './redis-sentinel-options.js';
 
 /** What the file sets; omitted fields fall back to the environment or built-in defaults. */
 export interface ConfigFileSettings {
@@ -31,6 +32,8 @@ export interface ConfigFileSettings {
   /** `http_api.key`. */
   httpApiKey?: string | null;
   disallowAnonymousConnectionTokens?: boolean;
+  /** `engine.redis.sentinel_*`, `user`, `password`. */
+  redisSentinel?: RedisSentinelFileSettings;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -128,7 +131,7 @@ export function parseConfigFile(text: string, problems: string[]): ConfigFileSet
     return {};
   }
   const r = new Reader(problems);
-  const root = r.object(doc, '', ['client', 'channel', 'rpc', 'http_api']);
+  const root = r.object(doc, '', ['client', 'channel', 'rpc', 'http_api', 'engine']);
   if (root === null) return {};
   const out: ConfigFileSettings = {};
   if (root['client'] !== undefined) readClient(r, root['client'], out);
@@ -137,6 +140,7 @@ export function parseConfigFile(text: string, problems: string[]): ConfigFileSet
     if (channel !== null) out.channel = channel;
   }
   if (root['rpc'] !== undefined) readRpc(r, root['rpc'], (out.proxies ??= {}));
+  if (root['engine'] !== undefined) out.redisSentinel = readSentinelFileSection(root['engine'], problems);
   if (root['http_api'] !== undefined) {
     const api = r.object(root['http_api'], 'http_api', ['key']);
     if (api?.['key'] !== undefined) {

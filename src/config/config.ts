@@ -141,11 +141,33 @@ export interface WebConfig {
   adminSecret: string | null;
 }
 
+/** One sentinel's address (`REDIS_SENTINELS` entry). */
+export interface SentinelAddress {
+  host: string;
+  port: number;
+}
+
+/** Redis through Sentinel (`REDIS_SENTINELS` and companions); see docs/configuration.md. */
+export interface RedisSentinelConfig {
+  /** Sentinels to ask for the current master, tried in turn. */
+  sentinels: readonly SentinelAddress[];
+  /** The master group name the sentinels monitor. */
+  masterName: string;
+  /** ACL user / password for the sentinels; null: none. */
+  sentinelUser: string | null;
+  sentinelPassword: string | null;
+  /** ACL user / password for the master (and the replica promoted in its place); null: none. */
+  user: string | null;
+  password: string | null;
+}
+
 export interface Config {
-  /** null: embedded mode, in-memory engine, queue and in-process workers. */
+  /** null (and `redisSentinel` null): embedded mode, in-memory engine, queue and in-process workers. */
   redisUrl: string | null;
   /** Treat `redisUrl` (comma-separated seeds allowed) as a Redis Cluster. */
   redisCluster: boolean;
+  /** Reach Redis through Sentinel (then `redisUrl` is null); null: no Sentinel. */
+  redisSentinel: RedisSentinelConfig | null;
   /** Prefix for every Redis key this system writes ('' when REDIS_PREFIX is set empty: no prefix). */
   redisPrefix: string;
   host: string;

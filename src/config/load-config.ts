@@ -13,6 +13,7 @@ import { ConfigError } from './config-error.js';
 import { type ConfigFileSettings, checkOptions, parseConfigFile } from './config-file.js';
 import { applyHistoryMetaTtl, defaultChannelConfig } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
+import { readRedisSentinel } from './redis-sentinel-options.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -23,7 +24,7 @@ export interface LoadConfigOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'ADMIN_PASSWORD', 'ADMIN_SECRET']);
+const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'ADMIN_PASSWORD', 'ADMIN_SECRET', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']);
 const TOKEN = /^[A-Za-z0-9_.:-]+$/;
 
 /** Reads one variable at a time; unset and empty values mean "use the default". */
@@ -148,6 +149,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
 
   const file = readConfigFile(r, options);
+  const redisSentinel = readRedisSentinel(r, file.redisSentinel ?? {}, { redisUrlSet: r.raw('REDIS_URL') !== undefined, cluster: redisCluster });
   const envSecret = r.raw('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY');
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
@@ -159,6 +161,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const config: Config = {
     redisUrl,
     redisCluster,
+    redisSentinel,
     // Set but empty is the one exception to "empty means default": no prefix (the seed's key names).
     redisPrefix: env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
     host,
@@ -192,7 +195,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       presenceTtlMs: r.duration('PRESENCE_TTL', 60_000, 3000),
     },
     channel,
-    web: readWebConfig(r, redisUrl === null, secret),
+    web: readWebConfig(r, redisUrl === null && redisSentinel === null, secret),
     tokens,
     admission: {
       allowedOrigins: file.allowedOrigins ?? null,

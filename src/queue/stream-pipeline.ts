@@ -11,7 +11,7 @@ import { ChannelRouter, MemoryWorkerRegistry, NoWorkersError, type WorkerRegistr
 import { MemoryStreamQueue } from './memory-stream-queue.js';
 import type { MessagePipeline, StreamMessage, SubmitOptions, WorkerId } from './message.js';
 import { PipelineError } from './pipeline-error.js';
-import { connectRedis, defaultPool, openRedis, type PoolName } from '../redis/index.js';
+import { connectRedis, defaultPool, openRedisConnection, type PoolName, type RedisSentinelTarget } from '../redis/index.js';
 import { composeRedisPipeline } from './compose-redis-pipeline.js';
 import { DeadlineSweep } from './deadline-sweep.js';
 import type { RpcReply, StreamQueue } from './stream-queue.js';
@@ -213,7 +213,10 @@ export class StreamPipeline implements MessagePipeline {
 }
 
 export interface RedisPipelineOptions {
+  /** Ignored with `redisSentinel`. */
   redisUrl: string;
+  /** Reach Redis through Sentinel (config `redisSentinel`); omitted: `redisUrl`. */
+  redisSentinel?: RedisSentinelTarget;
   /** Key prefix (config `redisPrefix`). */
   prefix: string;
   /** Hash-tag worker ids in keys (Redis Cluster). */
@@ -230,7 +233,8 @@ export interface RedisPipelineOptions {
 
 /** A pipeline on Redis owning its producer connection (auto-pipelined, fails fast while Redis is down). */
 export function createRedisPipeline(options: RedisPipelineOptions): StreamPipeline {
-  const redis = openRedis(options.redisUrl, { role: 'producer', commandTimeoutMs: options.submitTimeoutMs ?? 2000, name: `gateway:${options.nodeId}` });
+  const target = options.redisSentinel === undefined ? { url: options.redisUrl } : { url: '', sentinel: options.redisSentinel };
+  const redis = openRedisConnection(target, { role: 'producer', commandTimeoutMs: options.submitTimeoutMs ?? 2000, name: `gateway:${options.nodeId}` });
   redis.on('error', () => {});
   const { queue, registry, pools } = composeRedisPipeline({
     redis, prefix: options.prefix, hashTags: options.hashTags ?? false, pools: options.pools ?? [],

@@ -6,6 +6,7 @@
 
 import { Cluster, Redis, type ClusterNode, type ClusterOptions as IoClusterOptions } from 'ioredis';
 import { RedisLayerError } from './redis-errors.js';
+import { openRedisSentinel, type RedisSentinelTarget } from './sentinel-connection.js';
 
 export type RedisRole =
   /** Gateway producer: fails fast while Redis is unreachable (no offline queue), auto-pipelined. */
@@ -23,12 +24,14 @@ export interface OpenRedisOptions {
   name?: string;
 }
 
-/** Where Redis is: config `redisUrl` and `redisCluster`. */
+/** Where Redis is: config `redisUrl` and `redisCluster` (or `redisSentinel`). */
 export interface RedisTarget {
-  /** One `redis://` / `rediss://` URL; with `cluster`, one or more comma-separated seed URLs. */
+  /** One `redis://` / `rediss://` URL; with `cluster`, one or more comma-separated seed URLs; ignored with `sentinel`. */
   url: string;
   /** The URL(s) are seeds of a Redis Cluster; omitted: false (standalone). */
   cluster?: boolean;
+  /** Reach the master through Redis Sentinel instead of `url`; omitted: no Sentinel. */
+  sentinel?: RedisSentinelTarget;
 }
 
 /**
@@ -76,8 +79,11 @@ export function openRedis(url: string, options: OpenRedisOptions): Redis {
   return new Redis(url, { lazyConnect: true, retryStrategy, ...roleOptions(options) });
 }
 
-/** {@link openRedis} for standalone Redis, {@link openRedisCluster} for a cluster. */
+/** {@link openRedis} for standalone Redis, {@link openRedisCluster} for a cluster, `openRedisSentinel` through Sentinel. */
 export function openRedisConnection(target: RedisTarget, options: OpenRedisOptions): RedisConnection {
+  if (target.sentinel !== undefined) {
+    return openRedisSentinel(target.sentinel, { lazyConnect: true, retryStrategy, ...roleOptions(options) }, options.role === 'worker');
+  }
   return target.cluster === true ? openRedisCluster(target.url, options) : openRedis(target.url, options);
 }
 

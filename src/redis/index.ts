@@ -3,3 +3,5 @@ export * from './keys.js';
 export * from './lua-script.js';
 export * from './redis-errors.js';
 export * from './replies.js';
+export * from './sentinel-connection.js';
+export * from './redis-target.js';

@@ -27,7 +27,7 @@ export interface AdminRoutesOptions {
   /** This node's channels and their local subscriber counts. */
   localChannels: () => ReadonlyMap<string, number>;
   metrics: Registry;
-  mode: 'embedded' | 'redis' | 'redis-cluster';
+  mode: 'embedded' | 'redis' | 'redis-cluster' | 'redis-sentinel';
   nodeId: string;
   logger: Logger;
 }

@@ -12,7 +12,7 @@ import { LoginLimiter } from './login-limiter.js';
 import { createStaticSite } from './static-site.js';
 
 export interface WebUiOptions {
-  config: Pick<Config, 'web' | 'client' | 'redisUrl' | 'redisCluster' | 'nodeId' | 'channel'>;
+  config: Pick<Config, 'web' | 'client' | 'redisUrl' | 'redisCluster' | 'redisSentinel' | 'nodeId' | 'channel'>;
   /** Directory of the built pages (dist/web). */
   root: string;
   logger: Logger;
@@ -47,7 +47,7 @@ export function createWebUiRoutes(options: WebUiOptions): HttpRouteHandler[] {
       sessions: new AdminSessions({ password: web.adminPassword, secret: web.adminSecret }),
       limiter: new LoginLimiter(),
       api: options.api, workers: options.workers, localChannels: options.localChannels, metrics: options.metrics,
-      mode: config.redisUrl === null ? 'embedded' : config.redisCluster ? 'redis-cluster' : 'redis',
+      mode: config.redisSentinel !== null ? 'redis-sentinel' : config.redisUrl === null ? 'embedded' : config.redisCluster ? 'redis-cluster' : 'redis',
       nodeId: config.nodeId, logger: logger.child({ component: 'admin' }),
     }));
   }

@@ -9,5 +9,6 @@ export * from './message-data.js';
 export type { StreamMessage, MessageKind, MessageId, WorkerId, StreamInfo } from '../queue/index.js';
 export type { ChannelName, ClientId, ClientInfo, UserId } from '../protocol/index.js';
 export type { Logger } from '../log/index.js';
+export type { RedisSentinelTarget, SentinelAddress } from '../redis/index.js';
 export { withDotEnv } from '../config/index.js';
 export * from './load-handler.js';

@@ -1,17 +1,19 @@
 /**
  * `createRedisWorker`: the convenience over {@link createWorker} for a worker that opens and owns
- * its Redis connection, given a URL. The queue and registry come from composeRedisPipeline, the
+ * its Redis connection, given a URL or Sentinel settings. The queue and registry come from composeRedisPipeline, the
  * one composition of the Redis pipeline parts.
  */
 
 import { composeRedisPipeline, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
-import { connectRedis, openRedis, validateWorkerId, type RedisConnection } from '../redis/index.js';
+import { connectRedis, openRedisConnection, validateWorkerId, type RedisConnection, type RedisSentinelTarget } from '../redis/index.js';
 import { createWorker } from './create-worker.js';
 import type { Worker, WorkerOptions } from './worker-types.js';
 
 export interface RedisWorkerOptions extends Omit<WorkerOptions, 'queue' | 'registry'> {
   /** The Redis the worker connects to (standalone; a worker runner composes Cluster connections itself). */
-  redisUrl: string;
+  redisUrl?: string;
+  /** Redis through Sentinel (config `redisSentinel`), instead of `redisUrl`. */
+  redisSentinel?: RedisSentinelTarget;
   /** Key prefix (config `redisPrefix`); '' when omitted. */
   prefix?: string;
   /** Hash-tag key names (Redis Cluster); omitted: false. */
@@ -34,9 +36,11 @@ class RedisWorker implements Worker {
   private readonly worker: Worker;
 
   constructor(options: RedisWorkerOptions) {
-    const { redisUrl, prefix, hashTags, pool, ...workerOptions } = options;
+    const { redisUrl, redisSentinel, prefix, hashTags, pool, ...workerOptions } = options;
     this.id = validateWorkerId(options.id);
-    const redis = openRedis(redisUrl, { role: 'worker', name: `worker:${this.id}` });
+    if (redisUrl === undefined && redisSentinel === undefined) throw new TypeError('createRedisWorker: pass redisUrl or redisSentinel');
+    const target = redisSentinel === undefined ? { url: redisUrl ?? '' } : { url: '', sentinel: redisSentinel };
+    const redis = openRedisConnection(target, { role: 'worker', name: `worker:${this.id}` });
     redis.on('error', () => {});
     this.redis = redis;
     const parts = composeRedisPipeline({ redis, prefix: prefix ?? '', hashTags: hashTags ?? false, ...(pool === undefined ? {} : { pool }) });

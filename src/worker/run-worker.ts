@@ -13,7 +13,7 @@ import { composeRedisPipeline } from '../queue/index.js';
 import { createWorker } from './create-worker.js';
 import { startWorkerMetricsServer } from './worker-metrics-server.js';
 import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
-import { connectRedis, openRedisConnection, type RedisTarget } from '../redis/index.js';
+import { connectRedis, openRedisConnection, redisTargetOf } from '../redis/index.js';
 
 export interface RunWorkerOptions {
   /** The process environment (e.g. `withDotEnv(process.env)`), read with loadConfig and loadWorkerConfig. */
@@ -48,8 +48,9 @@ export function createWorkerLogger(env: Env): Logger {
 export async function runWorker(handler: MessageHandler, options: RunWorkerOptions): Promise<RunningWorker> {
   const { config, workerConfig } = readConfigs(options.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
-  if (config.redisUrl === null) {
-    logger.fatal('REDIS_URL is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
+  const target = redisTargetOf(config);
+  if (target === null) {
+    logger.fatal('REDIS_URL (or REDIS_SENTINELS) is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
     process.exit(1);
   }
   const registry = new Registry();
@@ -58,7 +59,6 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   const metricsServer = workerConfig.workerMetricsPort === null ? null
     : await startWorkerMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
 
-  const target: RedisTarget = { url: config.redisUrl, cluster: config.redisCluster };
   const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
   redis.on('error', () => {});
   if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
@@ -85,7 +85,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   await worker.start();
   const metricsHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${metricsHost}:${metricsServer.port}/metrics`;
-  logger.info({ metricsPort: metricsServer?.port ?? null, pool: workerConfig.workerPool, cluster: config.redisCluster },
+  logger.info({ metricsPort: metricsServer?.port ?? null, pool: workerConfig.workerPool, cluster: config.redisCluster, sentinel: config.redisSentinel !== null },
     `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`);
 
   let stopping = false;

@@ -17,6 +17,7 @@ void describe('loadConfig defaults', () => {
     const c = loadConfig({});
     assert.equal(c.redisUrl, null);
     assert.equal(c.redisCluster, false);
+    assert.equal(c.redisSentinel, null);
     assert.equal(c.redisPrefix, 'rm');
     assert.equal(c.host, '0.0.0.0');
     assert.equal(c.websocketPort, 8000);
@@ -266,6 +267,6 @@ void describe('documentation', () => {
     const documentedDocs = new Set([...docs.matchAll(/^\| `([A-Z][A-Z0-9_]*)` \|/gm)].map((m) => m[1]));
     assert.deepEqual([...documentedEnv].sort(), [...read].sort());
     assert.deepEqual([...documentedDocs].sort(), [...read].sort());
-    assert.equal(read.size, 45);
+    assert.equal(read.size, 51);
   });
 });

@@ -194,6 +194,7 @@ function versionOf(command: string, args: string[]): string {
   return r.status === 0 ? r.stdout.trim() : 'unknown';
 }
 
+/** The benchmark's script, step by step in the order it runs (longer than ~60 lines on purpose: read top to bottom). */
 async function main(): Promise<void> {
   const redisPort = await freePort();
   const redis = start('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], {});

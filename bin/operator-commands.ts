@@ -1,16 +1,16 @@
 // Operator commands on the Redis the gateways and workers share: retiring a worker and the
 // dead-letter tools. Used by the `realtime-message` command (bin/realtime-message.ts).
 
+import { ErrorCodes, RealtimeError } from '../src/errors/index.js';
 import { loadConfig, loadOrExit, loadWorkerConfig, withDotEnv, type Config } from '../src/config/index.js';
 import { RedisStreamQueue, type DeadLetter } from '../src/queue/index.js';
 import { RedisWorkerRegistry } from '../src/routing/index.js';
 import { openRedisConnection, redisTargetOf, type RedisConnection, PipelineKeys, validateWorkerId } from '../src/redis/index.js';
 
-/** An operator mistake: printed as one line, exit code 2 (usage) or 1 (refused). */
-export class CommandError extends Error {
+/** An operator mistake (ERR_OPERATOR_COMMAND): printed as one line, exit code 2 (usage) or 1 (refused). */
+export class CommandError extends RealtimeError {
   constructor(message: string, readonly exitCode = 1) {
-    super(message);
-    this.name = 'CommandError';
+    super(ErrorCodes.OPERATOR_COMMAND, message);
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type UnsubscribedEvent,
 } from './channel-subscription.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
 
 /** Header carrying the id of the connection this one replaces, so the gateway counts reconnects. */
 export const PREVIOUS_CLIENT_ID_HEADER = 'x-previous-client-id';
@@ -89,15 +90,15 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
   constructor(options: ReconnectClientOptions) {
     super();
     this.endpoints = typeof options.url === 'string' ? [options.url] : [...options.url];
-    if (this.endpoints.length === 0) throw new Error('reconnect client: at least one url is required');
+    if (this.endpoints.length === 0) throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, 'reconnect client: at least one url is required');
     for (const url of this.endpoints) {
-      if (!/^wss?:\/\//.test(url)) throw new Error(`reconnect client: not a ws:// or wss:// url: ${url}`);
+      if (!/^wss?:\/\//.test(url)) throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, `reconnect client: not a ws:// or wss:// url: ${url}`);
     }
     this.userHeaders = { ...options.headers };
     this.debugEnabled = options.debug === true;
     const base = options.websocket ?? (globalThis as WebSocketGlobal).WebSocket;
     if (base === undefined) {
-      throw new Error('reconnect client: no global WebSocket; pass the `ws` package as `websocket`');
+      throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, 'reconnect client: no global WebSocket; pass the `ws` package as `websocket`');
     }
     const websocket = failoverWebSocket(base, () => this.beginAttempt(), (socket) => this.trackSocket(socket));
     const config: Partial<CentrifugeOptions> = {
@@ -139,7 +140,7 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
   }
 
   connect(): void {
-    if (this.closed) throw new Error('reconnect client: closed');
+    if (this.closed) throw new RealtimeError(ErrorCodes.CLIENT_CLOSED, 'reconnect client: closed');
     if (this.state !== 'disconnected') return;
     this.nextSocketIsInitial = true;
     this.attempts = 0;
@@ -161,8 +162,8 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
    * are delivered after a reconnect. One subscription per channel.
    */
   subscribe(channel: string, handlers: SubscriptionHandlers = {}, options: SubscribeOptions = {}): ChannelSubscription {
-    if (this.closed) throw new Error('reconnect client: closed');
-    if (this.subs.has(channel)) throw new Error(`reconnect client: already subscribed to ${channel}`);
+    if (this.closed) throw new RealtimeError(ErrorCodes.CLIENT_CLOSED, 'reconnect client: closed');
+    if (this.subs.has(channel)) throw new RealtimeError(ErrorCodes.CLIENT_ALREADY_SUBSCRIBED, `reconnect client: already subscribed to ${channel}`);
     const sub = new ChannelSubscription(this.centrifuge, channel, handlers, options, {
       subscribed: (ctx) => this.emit('subscribed', ctx),
       unsubscribed: (ctx) => this.emit('unsubscribed', ctx),

@@ -1,9 +1,10 @@
-/** The one error `loadConfig` throws: every configuration problem found, one per line. */
-export class ConfigError extends Error {
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
+
+/** The one error `loadConfig` throws (ERR_CONFIG_INVALID): every configuration problem found, one per line. */
+export class ConfigError extends RealtimeError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super(ErrorCodes.CONFIG_INVALID, `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.problems = Object.freeze([...problems]);
   }
 }

@@ -135,7 +135,10 @@ function readConfigFile(r: EnvReader, options: LoadConfigOptions): ConfigFileSet
   return parseConfigFile(text, r.problems);
 }
 
-/** Builds the Config from environment variables (and CONFIG_FILE); throws ConfigError listing every problem. */
+/**
+ * Builds the Config from environment variables (and CONFIG_FILE); throws ConfigError listing every problem.
+ * Longer than ~60 lines on purpose: one line per option, in the order of docs/configuration.md.
+ */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const r = new EnvReader(env);
   const redisCluster = r.bool('REDIS_CLUSTER', false);

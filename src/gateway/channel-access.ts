@@ -9,7 +9,7 @@ import {
   InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError, TokenMismatchError, verifySubscribeToken,
   type SubscriptionOverride,
 } from './auth/index.js';
-import type { ClientSession } from './client-session.js';
+import type { Connection } from './connection.js';
 
 /** What a subscription is granted beyond the namespace's options. */
 export interface SubscribeGrant {
@@ -26,7 +26,7 @@ export interface SubscribeGrant {
 }
 
 /** The channel's namespace: ReplyError 107 when the name breaks the channel-name policy, 102 when no namespace has it. */
-export function resolveOrThrow(session: ClientSession, channel: ChannelName): ResolvedChannel {
+export function resolveOrThrow(session: Connection, channel: ChannelName): ResolvedChannel {
   const invalid = validateChannelName(session.ctx.config.channel, channel);
   if (invalid !== null) throw new ReplyError(Errors.badRequest, invalid);
   const resolved = resolveChannel(session.ctx.config.channel, channel);
@@ -34,13 +34,13 @@ export function resolveOrThrow(session: ClientSession, channel: ChannelName): Re
   return resolved;
 }
 
-function isOwner(session: ClientSession, channel: ChannelName): boolean {
+function isOwner(session: Connection, channel: ChannelName): boolean {
   const owner = channelOwner(session.ctx.config.channel, channel);
   return owner !== null && owner === session.user;
 }
 
 /** Verifies a subscription token: expired 109, invalid 103, issued for another channel/user/client 3500. */
-export async function verifySubscriptionToken(session: ClientSession, channel: ChannelName, token: string): Promise<SubscribeGrant> {
+export async function verifySubscriptionToken(session: Connection, channel: ChannelName, token: string): Promise<SubscribeGrant> {
   const verifier = session.ctx.tokens.subscription;
   if (!verifier.configured) throw new ReplyError(Errors.permissionDenied);
   try {
@@ -68,7 +68,7 @@ export async function verifySubscriptionToken(session: ClientSession, channel: C
  * token decides first; without one, a namespace with `subscribe_proxy_enabled` asks the backend.
  */
 export async function authorizeSubscribe(
-  session: ClientSession, channel: ChannelName, resolved: ResolvedChannel, token: string, data?: Bytes,
+  session: Connection, channel: ChannelName, resolved: ResolvedChannel, token: string, data?: Bytes,
 ): Promise<SubscribeGrant> {
   if (token !== '') return verifySubscriptionToken(session, channel, token);
   if (resolved.options.subscribeProxyEnabled && session.ctx.proxies.has('subscribe')) {
@@ -85,12 +85,12 @@ export async function authorizeSubscribe(
   return {};
 }
 
-function isSubscribed(session: ClientSession, channel: ChannelName): boolean {
+function isSubscribed(session: Connection, channel: ChannelName): boolean {
   return session.subscriptions.get(channel)?.status === 'subscribed';
 }
 
 /** May this connection publish? Throws ReplyError 103. */
-export function authorizePublish(session: ClientSession, channel: ChannelName, resolved: ResolvedChannel): void {
+export function authorizePublish(session: Connection, channel: ChannelName, resolved: ResolvedChannel): void {
   if (session.ctx.config.client.insecure) return;
   const o = resolved.options;
   if (o.userOwned && !isOwner(session, channel)) throw new ReplyError(Errors.permissionDenied);
@@ -100,7 +100,7 @@ export function authorizePublish(session: ClientSession, channel: ChannelName, r
 }
 
 /** May this connection read history? Throws 108 when the namespace keeps none, 103 when not allowed. */
-export function authorizeHistory(session: ClientSession, channel: ChannelName, resolved: ResolvedChannel): void {
+export function authorizeHistory(session: Connection, channel: ChannelName, resolved: ResolvedChannel): void {
   const o = resolved.options;
   if (o.historySize <= 0 || o.historyTtlMs <= 0) throw new ReplyError(Errors.notAvailable);
   if (session.ctx.config.client.insecure) return;
@@ -109,7 +109,7 @@ export function authorizeHistory(session: ClientSession, channel: ChannelName, r
 }
 
 /** May this connection read presence? Throws 108 when the namespace keeps none, 103 when not allowed. */
-export function authorizePresence(session: ClientSession, channel: ChannelName, resolved: ResolvedChannel): void {
+export function authorizePresence(session: Connection, channel: ChannelName, resolved: ResolvedChannel): void {
   if (!resolved.options.presence) throw new ReplyError(Errors.notAvailable);
   if (session.ctx.config.client.insecure) return;
   if (resolved.options.allowPresenceForSubscriber && isSubscribed(session, channel)) return;

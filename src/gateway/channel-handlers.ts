@@ -10,7 +10,7 @@ import {
 } from '../protocol/index.js';
 import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
-import type { ClientSession } from './client-session.js';
+import type { Connection } from './connection.js';
 import { clientPublication } from './encoded-push.js';
 import { publishPayload } from './publish-data.js';
 import { submitPublication } from './publish-submit.js';
@@ -25,24 +25,24 @@ function requireChannel(channel: string | undefined): string {
   return channel;
 }
 
-function baseMessage(session: ClientSession, kind: StreamMessage['kind'], channel: string, data: string): SubmittedMessage {
+function baseMessage(session: Connection, kind: StreamMessage['kind'], channel: string, data: string): SubmittedMessage {
   const message: SubmittedMessage = { kind, channel, data, user: session.user, client: session.id };
   if (session.connInfo !== undefined) message.connInfo = Buffer.from(session.connInfo).toString('utf8');
   return message;
 }
 
 /** The routing key of a connection's send/rpc: its user, or its client id when anonymous. */
-function routingKey(session: ClientSession): string {
+function routingKey(session: Connection): string {
   return session.user !== '' ? `user:${session.user}` : `client:${session.id}`;
 }
 
-function temporaryFailure(session: ClientSession, err: unknown, what: string): ReplyError {
+function temporaryFailure(session: Connection, err: unknown, what: string): ReplyError {
   if (err instanceof ReplyError) return err;
   session.ctx.logger.warn({ err, client: session.id }, `${what} failed`);
   return new ReplyError(Errors.internal);
 }
 
-export async function handlePublish(session: ClientSession, req: PublishRequest): Promise<PublishResult> {
+export async function handlePublish(session: Connection, req: PublishRequest): Promise<PublishResult> {
   if (needsPublishProxy(session, req)) await publishThroughProxy(session, req);
   else await startPublish(session, req);
   return {};
@@ -52,7 +52,7 @@ export async function handlePublish(session: ClientSession, req: PublishRequest)
  * True when this publish must first be approved by the publish proxy (`publish_proxy_enabled` in
  * its namespace): such publishes are not pipelined, so the proxy call cannot reorder appends.
  */
-export function needsPublishProxy(session: ClientSession, req: PublishRequest): boolean {
+export function needsPublishProxy(session: Connection, req: PublishRequest): boolean {
   if (req.channel === undefined || !session.ctx.proxies.has('publish')) return false;
   return resolveChannel(session.ctx.config.channel, req.channel)?.options.publishProxyEnabled === true;
 }
@@ -63,7 +63,7 @@ export function needsPublishProxy(session: ClientSession, req: PublishRequest): 
  * its `error`/`disconnect` reach the client; it may replace the data, which is validated again),
  * then the append. A worker's handling of the message (its verdict in `handled` mode) comes after.
  */
-async function publishThroughProxy(session: ClientSession, req: PublishRequest): Promise<void> {
+async function publishThroughProxy(session: Connection, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   const max = session.ctx.config.client.maxTextLength;
@@ -78,7 +78,7 @@ async function publishThroughProxy(session: ClientSession, req: PublishRequest):
  * command order); the promise settles once the message is appended. Throws synchronously when
  * the publish is refused.
  */
-export function startPublish(session: ClientSession, req: PublishRequest): Promise<void> {
+export function startPublish(session: Connection, req: PublishRequest): Promise<void> {
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizePublish(session, channel, resolved);
@@ -86,7 +86,7 @@ export function startPublish(session: ClientSession, req: PublishRequest): Promi
 }
 
 /** Validates the payload under the namespace's rules and hands it to the pipeline; settles once it is appended. */
-function submitChecked(session: ClientSession, channel: string, resolved: ResolvedChannel, data: Bytes | undefined, parsed: unknown): Promise<void> {
+function submitChecked(session: Connection, channel: string, resolved: ResolvedChannel, data: Bytes | undefined, parsed: unknown): Promise<void> {
   const o = resolved.options;
   if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const payload = publishPayload(o.publishData, data, session.ctx.config.client.maxTextLength, parsed);
@@ -100,20 +100,20 @@ function submitChecked(session: ClientSession, channel: string, resolved: Resolv
   });
 }
 
-export async function handlePresence(session: ClientSession, req: PresenceRequest): Promise<PresenceResult> {
+export async function handlePresence(session: Connection, req: PresenceRequest): Promise<PresenceResult> {
   const channel = requireChannel(req.channel);
   authorizePresence(session, channel, resolveOrThrow(session, channel));
   return { presence: await session.ctx.presence.presence(channel) };
 }
 
-export async function handlePresenceStats(session: ClientSession, req: PresenceStatsRequest): Promise<PresenceStatsResult> {
+export async function handlePresenceStats(session: Connection, req: PresenceStatsRequest): Promise<PresenceStatsResult> {
   const channel = requireChannel(req.channel);
   authorizePresence(session, channel, resolveOrThrow(session, channel));
   const stats = await session.ctx.presence.presenceStats(channel);
   return { num_clients: stats.numClients, num_users: stats.numUsers };
 }
 
-export async function handleHistory(session: ClientSession, req: HistoryRequest): Promise<HistoryResult> {
+export async function handleHistory(session: Connection, req: HistoryRequest): Promise<HistoryResult> {
   const channel = requireChannel(req.channel);
   const resolved = resolveOrThrow(session, channel);
   authorizeHistory(session, channel, resolved);
@@ -135,7 +135,7 @@ export async function handleHistory(session: ClientSession, req: HistoryRequest)
   return { publications: page.publications.map(clientPublication), epoch: page.position.epoch, offset: page.position.offset };
 }
 
-export async function handleRpc(session: ClientSession, req: RPCRequest): Promise<RPCResult> {
+export async function handleRpc(session: Connection, req: RPCRequest): Promise<RPCResult> {
   if (session.ctx.proxies.rpcEnabled) {
     const answer = await session.ctx.proxies.rpc(session, req.method ?? '', req.data);
     return answer === null ? {} : { data: answer };
@@ -154,7 +154,7 @@ export async function handleRpc(session: ClientSession, req: RPCRequest): Promis
 }
 
 /** Fire-and-forget: a bad or undeliverable `send` is logged, never answered. */
-export async function handleSend(session: ClientSession, req: SendRequest): Promise<void> {
+export async function handleSend(session: Connection, req: SendRequest): Promise<void> {
   const data = jsonPayloadText(req.data);
   if (data === null) {
     session.ctx.logger.debug({ client: session.id }, 'send with non-JSON data dropped');

@@ -12,8 +12,9 @@ import {
   InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError, verifyConnectToken,
   type ConnectTokenClaims, type ServerSideSubscription,
 } from './auth/index.js';
-import type { ClientSession, HandlerOutcome } from './client-session.js';
+import type { Connection, ConnectionChanges, HandlerOutcome } from './connection.js';
 import { subscribeServerSide } from './server-side-subscriptions.js';
+import { ttlSeconds } from './session-timers.js';
 import { requestedUniSubscriptions } from './uni-connect.js';
 
 const utf8 = new TextDecoder();
@@ -31,7 +32,7 @@ interface Credentials {
 
 const ANONYMOUS: Credentials = { user: '', info: null, expireAtMs: null, subs: [], meta: null, data: null, byProxy: false };
 
-async function verify(session: ClientSession, token: string, nowMs: number): Promise<ConnectTokenClaims> {
+async function verify(session: Connection, token: string, nowMs: number): Promise<ConnectTokenClaims> {
   try {
     return await verifyConnectToken(token, session.ctx.tokens.connection, nowMs);
   } catch (err) {
@@ -48,7 +49,9 @@ async function verify(session: ClientSession, token: string, nowMs: number): Pro
   }
 }
 
-async function credentials(session: ClientSession, req: ConnectRequest, nowMs: number): Promise<Credentials> {
+async function credentials(
+  session: Connection, req: ConnectRequest, transportHeaders: Readonly<Record<string, string>>, nowMs: number,
+): Promise<Credentials> {
   const { config, tokens, proxies } = session.ctx;
   const token = req.token ?? '';
   if (token !== '' && tokens.connection.configured) {
@@ -61,7 +64,8 @@ async function credentials(session: ClientSession, req: ConnectRequest, nowMs: n
   }
   // Like Centrifugo, the connect proxy is asked only when the client brings no token.
   if (token === '' && proxies.has('connect')) {
-    const g = await proxies.connect(session, req.data, req.name, req.version);
+    const asked = { id: session.id, user: session.user, protocol: session.protocol, meta: session.meta, transportHeaders };
+    const g = await proxies.connect(asked, req.data, req.name, req.version);
     return { user: g.user, info: g.info, expireAtMs: g.expireAtMs, subs: g.subs, meta: g.meta, data: g.data, byProxy: true };
   }
   if (config.client.insecure) return ANONYMOUS;
@@ -84,11 +88,6 @@ function isReconnect(req: ConnectRequest): boolean {
   }
 }
 
-/** Whole seconds until expiry, rounded down so the client refreshes before it. */
-function ttlSeconds(expireAtMs: number, nowMs: number): number {
-  return Math.max(1, Math.floor((expireAtMs - nowMs) / 1000));
-}
-
 /** Longest emulated header value kept, characters. */
 const MAX_EMULATED_HEADER = 8192;
 
@@ -96,36 +95,58 @@ const MAX_EMULATED_HEADER = 8192;
  * centrifuge-js's header emulation (`headers` option, sent in ConnectRequest `headers`): the ones
  * some proxy forwards are kept for proxy calls, under the transport's real headers, which win.
  */
-function withEmulatedHeaders(session: ClientSession, req: ConnectRequest): void {
+function withEmulatedHeaders(session: Connection, req: ConnectRequest): Readonly<Record<string, string>> {
   const emulated = req.headers;
-  if (emulated === undefined) return;
+  if (emulated === undefined) return session.transportHeaders;
   const names = session.ctx.proxies.forwardedHeaders;
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(emulated)) {
     const lower = name.toLowerCase();
     if (names.has(lower) && value.length <= MAX_EMULATED_HEADER && !/[\r\n]/.test(value)) kept[lower] = value;
   }
-  session.transportHeaders = { ...kept, ...session.transportHeaders };
+  return { ...kept, ...session.transportHeaders };
 }
 
-export async function handleConnect(session: ClientSession, req: ConnectRequest): Promise<HandlerOutcome> {
-  const { config, metrics, logger, version, admission } = session.ctx;
+/** A connect whose client is authenticated: the identity to apply before {@link completeConnect} runs. */
+export interface AuthenticatedConnect {
+  changes: ConnectionChanges;
+  /** Unix ms of the credentials' expiry; null: never. */
+  expireAtMs: number | null;
+  subs: readonly ServerSideSubscription[];
+  /** ConnectResult `data` (connect proxy). */
+  data: Bytes | null;
+  byProxy: boolean;
+  nowMs: number;
+}
+
+/**
+ * The connect's first step: emulated headers, credentials (token or connect proxy), their expiry
+ * and the per-user limit. Returns who the client is, for the connection to apply.
+ */
+export async function authenticateConnect(session: Connection, req: ConnectRequest): Promise<AuthenticatedConnect> {
   const now = Date.now();
-  withEmulatedHeaders(session, req);
-  const creds = await credentials(session, req, now);
+  const transportHeaders = withEmulatedHeaders(session, req);
+  const creds = await credentials(session, req, transportHeaders, now);
   if (creds.expireAtMs !== null && creds.expireAtMs <= now) throw new ReplyError(Errors.expired);
-  if (admission.userAtLimit(creds.user)) throw new ReplyError(Errors.limitExceeded, 'user connection limit reached');
-  session.user = creds.user;
-  if (creds.info !== null) session.connInfo = creds.info;
-  if (creds.meta !== null) session.meta = creds.meta;
-  session.authByProxy = creds.byProxy;
-  session.expireAtMs = creds.expireAtMs ?? 0;
+  if (session.ctx.admission.userAtLimit(creds.user)) throw new ReplyError(Errors.limitExceeded, 'user connection limit reached');
+  const changes: ConnectionChanges = { user: creds.user, authByProxy: creds.byProxy, expireAtMs: creds.expireAtMs ?? 0, transportHeaders };
+  if (creds.info !== null) changes.connInfo = creds.info;
+  if (creds.meta !== null) changes.meta = creds.meta;
+  return { changes, expireAtMs: creds.expireAtMs, subs: creds.subs, data: creds.data, byProxy: creds.byProxy, nowMs: now };
+}
+
+/**
+ * The connect's second step, once the identity is applied: server-side subscriptions, the
+ * per-user limit again, the ConnectResult; marks the connection connected.
+ */
+export async function completeConnect(session: Connection, req: ConnectRequest, auth: AuthenticatedConnect): Promise<HandlerOutcome> {
+  const { config, metrics, logger, version, admission } = session.ctx;
   const uni = session.transport.unidirectional;
-  const subs = uni ? [...creds.subs, ...await requestedUniSubscriptions(session, req, creds.subs)] : creds.subs;
+  const subs = uni ? [...auth.subs, ...await requestedUniSubscriptions(session, req, auth.subs)] : auth.subs;
   const serverSide = subs.length > 0 ? await subscribeServerSide(session, subs, req.subs) : null;
   // Checked again now that nothing awaits before markConnected counts this connection, so two
   // connects of one user in flight together cannot both take the last slot.
-  if (admission.userAtLimit(creds.user)) {
+  if (admission.userAtLimit(session.user)) {
     for (const sub of [...session.subscriptions.values()]) session.removeSubscription(sub);
     throw new ReplyError(Errors.limitExceeded, 'user connection limit reached');
   }
@@ -135,12 +156,12 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
     ping: Math.ceil(config.client.pingIntervalMs / 1000),
     pong: !uni,
   };
-  if (creds.data !== null) result.data = creds.data;
+  if (auth.data !== null) result.data = auth.data;
   if (serverSide !== null) result.subs = serverSide.results;
   // With the refresh proxy the server extends the connection itself; the client has no token to refresh with.
-  if (creds.expireAtMs !== null && !(creds.byProxy && session.ctx.proxies.has('refresh'))) {
+  if (auth.expireAtMs !== null && !(auth.byProxy && session.ctx.proxies.has('refresh'))) {
     result.expires = true;
-    result.ttl = ttlSeconds(creds.expireAtMs, now);
+    result.ttl = ttlSeconds(auth.expireAtMs, auth.nowMs);
   }
   if (session.sessionId !== null) {
     result.session = session.sessionId;
@@ -153,7 +174,8 @@ export async function handleConnect(session: ClientSession, req: ConnectRequest)
   return serverSide === null ? { reply: { connect: result } } : { reply: { connect: result }, afterReply: serverSide.activate };
 }
 
-export async function handleRefresh(session: ClientSession, req: RefreshRequest): Promise<RefreshResult> {
+/** The client's refresh with a new connection token: the new expiry and info, applied by the connection. */
+export async function handleRefresh(session: Connection, req: RefreshRequest): Promise<HandlerOutcome> {
   const token = req.token ?? '';
   const verifier = session.ctx.tokens.connection;
   if (token === '') throw new DisconnectError(Disconnects.badRequest);
@@ -170,15 +192,14 @@ export async function handleRefresh(session: ClientSession, req: RefreshRequest)
   }
   if (claims.user !== session.user) throw new DisconnectError(Disconnects.invalidToken);
   if (claims.expireAtMs !== null && claims.expireAtMs <= now) throw new DisconnectError(Disconnects.connectionExpired);
-  session.expireAtMs = claims.expireAtMs ?? 0;
-  if (claims.info !== null) session.connInfo = claims.info;
-  session.scheduleExpiry();
+  const changes: ConnectionChanges = { expireAtMs: claims.expireAtMs ?? 0 };
+  if (claims.info !== null) changes.connInfo = claims.info;
   const result: RefreshResult = { client: session.id, version: session.ctx.version };
   if (claims.expireAtMs !== null) {
     result.expires = true;
     result.ttl = ttlSeconds(claims.expireAtMs, now);
   }
-  return result;
+  return { reply: { refresh: result }, changes };
 }
 
 /** How long to wait before asking a refresh proxy again after it failed. */
@@ -186,27 +207,26 @@ const REFRESH_RETRY_MS = 5000;
 
 /**
  * Server-side refresh when a proxy-authenticated connection expires: the backend says `expired`
- * (close 3005) or gives a new `expire_at`; a backend `disconnect` closes with that code; a backend
+ * (close 3005) or gives a new `expire_at` (returned for the connection to apply); a backend `disconnect` closes with that code; a backend
  * that is down is asked again shortly (the connection is kept meanwhile, as Centrifugo does).
  */
-export async function refreshThroughProxy(session: ClientSession): Promise<void> {
-  if (session.closed) return;
+export async function refreshThroughProxy(session: Connection): Promise<ConnectionChanges | null> {
+  if (session.closed) return null;
   try {
     const grant = await session.ctx.proxies.refresh(session);
-    if (session.closed) return;
+    if (session.closed) return null;
     if (grant.expired || (grant.expireAtMs !== null && grant.expireAtMs <= Date.now())) {
       session.close(Disconnects.connectionExpired);
-      return;
+      return null;
     }
-    if (grant.info !== null) session.connInfo = grant.info;
-    session.expireAtMs = grant.expireAtMs ?? 0;
-    session.scheduleExpiry();
+    const changes: ConnectionChanges = { expireAtMs: grant.expireAtMs ?? 0 };
+    if (grant.info !== null) changes.connInfo = grant.info;
+    return changes;
   } catch (err) {
     if (err instanceof DisconnectError) {
       session.close(err);
-      return;
+      return null;
     }
-    session.expireAtMs = Date.now() + REFRESH_RETRY_MS;
-    session.scheduleExpiry();
+    return { expireAtMs: Date.now() + REFRESH_RETRY_MS };
   }
 }

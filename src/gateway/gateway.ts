@@ -14,7 +14,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import type { Broker, LocalNode, LocalNodeStats, PresenceManager, RefreshCommand, SubscribeCommand } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import { Disconnects, Unsubscribes, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
+import { Disconnects, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
 import { JwksCache, TokenVerifier } from './auth/index.js';
 import { CleanupLane } from './cleanup-lane.js';
@@ -26,8 +26,8 @@ import { DrainingPipeline } from './draining-pipeline.js';
 import type { GatewayContext } from './gateway-context.js';
 import { createGatewayMetricsServer, createHttpServer, type HttpRouteHandler } from './http-endpoints.js';
 import { Hub } from './hub.js';
+import { LocalSessions } from './local-sessions.js';
 import { createOriginCheck, type OriginCheck } from './origin-check.js';
-import { refreshSession, subscribeSession } from './server-api-commands.js';
 import { Readiness, type ReadinessChecks, type ReadinessReport } from './readiness.js';
 import { WebSocketTransport, type Transport } from './transport/index.js';
 import { httpTransportRoutes, type TransportHost } from './http-transports.js';
@@ -145,9 +145,7 @@ export class Gateway implements LocalNode {
   private readonly pipeline: DrainingPipeline;
   private readonly readinessState: Readiness;
   private readonly control: Lifecycle | null;
-  private readonly sessions = new Set<ClientSession>();
-  /** Sessions of emulation transports by their session id. */
-  private readonly emulationSessions = new Map<string, ClientSession>();
+  private readonly local = new LocalSessions();
   /** Open client connections of every transport, until their close completes. */
   private readonly transports = new Set<Transport>();
   private readonly wss: WebSocketServer;
@@ -196,7 +194,7 @@ export class Gateway implements LocalNode {
       openSession: (transport, req) => this.openSession(transport, req),
       originAllowed: (req) => this.originAllowed(req.headers.origin, req.headers.host),
       takeConnectionToken: () => this.ctx.admission.takeConnectionToken(),
-      emulationSession: (id) => this.emulationSessions.get(id),
+      emulationSession: (id) => this.local.byEmulationId(id),
       forwardEmulation: async (req) => forwarder?.forward(req) ?? false,
     };
     // Routes of the WebSocket port besides the upgrade, tried in order: the HTTP transports
@@ -244,7 +242,7 @@ export class Gateway implements LocalNode {
 
   /** Open client connections. */
   get connectionCount(): number {
-    return this.sessions.size;
+    return this.local.size;
   }
 
   /**
@@ -252,54 +250,23 @@ export class Gateway implements LocalNode {
    * when no such client is connected here.
    */
   disconnectClient(clientId: string, code: DisconnectCode = Disconnects.forceReconnect): boolean {
-    for (const s of this.sessions) {
-      if (s.id === clientId) {
-        s.close(code);
-        return true;
-      }
-    }
-    return false;
+    return this.local.disconnectClient(clientId, code);
   }
 
   disconnectUser(user: UserId, code: number, reason: string, client?: ClientId): number {
-    let count = 0;
-    for (const s of [...this.sessions]) {
-      if (!s.connected || s.user !== user || (client !== undefined && s.id !== client)) continue;
-      s.close({ code, reason });
-      count++;
-    }
-    return count;
+    return this.local.disconnectUser(user, code, reason, client);
   }
 
   unsubscribeUser(user: UserId, channel: ChannelName, client?: ClientId): number {
-    let count = 0;
-    for (const s of this.sessions) {
-      if (!s.connected || s.user !== user || (client !== undefined && s.id !== client)) continue;
-      const sub = s.subscriptions.get(channel);
-      if (sub === undefined) continue;
-      s.unsubscribeWithPush(sub, Unsubscribes.server);
-      count++;
-    }
-    return count;
+    return this.local.unsubscribeUser(user, channel, client);
   }
 
   subscribeUser(command: SubscribeCommand): number {
-    let count = 0;
-    for (const s of this.sessions) {
-      if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
-      if (subscribeSession(s, command)) count++;
-    }
-    return count;
+    return this.local.subscribeUser(command);
   }
 
   refreshUser(command: RefreshCommand): number {
-    let count = 0;
-    for (const s of [...this.sessions]) {
-      if (!s.connected || s.user !== command.user || (command.client !== undefined && s.id !== command.client)) continue;
-      refreshSession(s, command);
-      count++;
-    }
-    return count;
+    return this.local.refreshUser(command);
   }
 
   /** Clients per channel on this node (server API `channels`). */
@@ -308,16 +275,7 @@ export class Gateway implements LocalNode {
   }
 
   stats(): LocalNodeStats {
-    let numClients = 0;
-    let numSubs = 0;
-    const users = new Set<UserId>();
-    for (const s of this.sessions) {
-      if (!s.connected) continue;
-      numClients++;
-      numSubs += s.subscriptions.size;
-      users.add(s.user);
-    }
-    return { numClients, numUsers: users.size, numSubs };
+    return this.local.stats();
   }
 
   /**
@@ -337,7 +295,7 @@ export class Gateway implements LocalNode {
     if (this.state !== 'starting') return;
     await listen(this.wsServer, config.websocketPort, config.host);
     this.presenceTimer = setInterval(() => {
-      for (const s of this.sessions) s.refreshPresence();
+      this.local.refreshPresence();
     }, Math.max(1000, this.ctx.presenceTtlMs / 3));
     this.presenceTimer.unref();
     this.state = 'running';
@@ -367,19 +325,15 @@ export class Gateway implements LocalNode {
   private openSession(transport: Transport, req: IncomingMessage): ClientSession {
     this.transports.add(transport);
     void transport.closed.then(() => this.transports.delete(transport));
-    const session = new ClientSession(this.ctx, transport, (s) => {
-      this.sessions.delete(s);
-      if (s.sessionId !== null) this.emulationSessions.delete(s.sessionId);
-    });
-    session.transportHeaders = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
-    this.sessions.add(session);
-    if (session.sessionId !== null) this.emulationSessions.set(session.sessionId, session);
+    const headers = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
+    const session = new ClientSession(this.ctx, transport, headers, (s) => this.local.delete(s));
+    this.local.add(session);
     return session;
   }
 
   /** Applies an emulation request forwarded from another node; false when the session is not here. */
   emulate(session: string, data: Buffer): boolean {
-    const s = this.emulationSessions.get(session);
+    const s = this.local.byEmulationId(session);
     if (s === undefined) return false;
     s.handleFrame(data);
     return true;
@@ -407,8 +361,8 @@ export class Gateway implements LocalNode {
     const drained = await this.pipeline.drain(deadline);
     // Replies of the calls that just settled are written in the callers' continuations.
     await new Promise((r) => setImmediate(r));
-    logger.info({ inFlight: pending, drained, clients: this.sessions.size }, 'shutdown: in-flight client messages settled; closing clients with 3001');
-    for (const s of [...this.sessions]) s.close(Disconnects.shutdown);
+    logger.info({ inFlight: pending, drained, clients: this.local.size }, 'shutdown: in-flight client messages settled; closing clients with 3001');
+    this.local.closeAll(Disconnects.shutdown);
     while (this.transports.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.drainTimedOut = !drained || this.transports.size > 0;
     for (const transport of this.transports) transport.terminate();

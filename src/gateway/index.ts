@@ -1,7 +1,7 @@
 export { createOriginCheck, describeOriginPolicy, type OriginCheck, type OriginPolicyConfig } from './origin-check.js';
 export { Gateway, WEBSOCKET_PATH, UNI_WEBSOCKET_PATH, type GatewayOptions, type GatewayPorts, type Lifecycle } from './gateway.js';
 export type { ReadinessChecks, ReadinessReport } from './readiness.js';
-export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api.js';
+export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHandler } from './http-api/create-http-api.js';
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
 export {

@@ -1,20 +1,20 @@
 /**
  * The per-connection effects of the server API's `subscribe` and `refresh` (delivered to every
- * node as control commands): a server-side subscription announced with a subscribe push, and a
- * new expiry (or an immediate 3005) for a connection.
+ * node as control commands): a server-side subscription announced with a subscribe push, and the
+ * new expiry (or an immediate 3005) of a connection.
  */
 
 import { resolveChannel, validateChannelName } from '../config/index.js';
 import type { RefreshCommand, SubscribeCommand } from '../engine/index.js';
-import { Disconnects, type Push } from '../protocol/index.js';
+import type { Push } from '../protocol/index.js';
 import type { SubscribeGrant } from './channel-access.js';
-import type { ClientSession } from './client-session.js';
+import type { Connection, ConnectionChanges } from './connection.js';
 import { negotiateSubscription } from './subscribe-handler.js';
 
 const bytes = (b64: string): Uint8Array => new Uint8Array(Buffer.from(b64, 'base64'));
 
 /** Subscribes one connection; false when it is already subscribed or the channel is not acceptable. */
-export function subscribeSession(session: ClientSession, command: SubscribeCommand): boolean {
+export function subscribeSession(session: Connection, command: SubscribeCommand): boolean {
   const { config, logger } = session.ctx;
   const channel = command.channel;
   if (session.subscriptions.has(channel) || session.subscriptions.size >= config.client.channelLimit) return false;
@@ -45,17 +45,15 @@ export function subscribeSession(session: ClientSession, command: SubscribeComma
   return true;
 }
 
-/** Applies a refresh to one connection. */
-export function refreshSession(session: ClientSession, command: RefreshCommand): void {
-  if (command.expired === true) {
-    session.close(Disconnects.connectionExpired);
-    return;
-  }
-  if (command.info !== undefined) session.connInfo = bytes(command.info);
-  session.expireAtMs = command.expireAt === undefined || command.expireAt === 0 ? 0 : Math.floor(command.expireAt * 1000);
-  if (session.expireAtMs > 0 && session.expireAtMs <= Date.now()) {
-    session.close(Disconnects.connectionExpired);
-    return;
-  }
-  session.scheduleExpiry();
+/**
+ * What a server API refresh changes for a connection; null when the connection is to be closed
+ * as expired (`expired`, or an expiry already past).
+ */
+export function refreshChanges(command: RefreshCommand): ConnectionChanges | null {
+  if (command.expired === true) return null;
+  const expireAtMs = command.expireAt === undefined || command.expireAt === 0 ? 0 : Math.floor(command.expireAt * 1000);
+  if (expireAtMs > 0 && expireAtMs <= Date.now()) return null;
+  const changes: ConnectionChanges = { expireAtMs };
+  if (command.info !== undefined) changes.connInfo = bytes(command.info);
+  return changes;
 }

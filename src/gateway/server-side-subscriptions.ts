@@ -10,7 +10,7 @@ import { resolveChannel, validateChannelName } from '../config/index.js';
 import { Errors, ReplyError, type ChannelName, type SubscribeRequest, type SubscribeResult } from '../protocol/index.js';
 import type { ServerSideSubscription } from './auth/index.js';
 import type { SubscribeGrant } from './channel-access.js';
-import type { ClientSession } from './client-session.js';
+import type { Connection } from './connection.js';
 import { negotiateSubscription, type NegotiatedSubscription } from './subscribe-handler.js';
 
 /** The ConnectResult `subs` and the step that starts delivery once the connect reply is queued. */
@@ -33,7 +33,7 @@ function grantOf(s: ServerSideSubscription): SubscribeGrant {
  * limit), having undone the subscriptions already made, so the connect fails as a whole.
  */
 export async function subscribeServerSide(
-  session: ClientSession, subs: readonly ServerSideSubscription[], requested: Readonly<Record<ChannelName, SubscribeRequest>> | undefined,
+  session: Connection, subs: readonly ServerSideSubscription[], requested: Readonly<Record<ChannelName, SubscribeRequest>> | undefined,
 ): Promise<ServerSideOutcome> {
   const { config } = session.ctx;
   const done: NegotiatedSubscription[] = [];

@@ -4,18 +4,19 @@
  */
 
 import { validateChannelName, type ResolvedChannel } from '../config/index.js';
-import { historyOptionsFor, type HistoryPage } from '../engine/index.js';
+import { historyOptionsFor, type HistoryFilter, type HistoryPage } from '../engine/index.js';
 import {
   DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes,
-  type ChannelName, type Publication, type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
+  type ChannelName, type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
   type UnsubscribeRequest, type UnsubscribeResult,
 } from '../protocol/index.js';
 import { authorizeSubscribe, verifySubscriptionToken, type SubscribeGrant } from './channel-access.js';
 import { resolveOrThrow } from './channel-access.js';
 import { ChannelSubscription } from './channel-subscription.js';
-import type { ClientSession, HandlerOutcome } from './client-session.js';
+import type { Connection, HandlerOutcome } from './connection.js';
 import { deltaPublications } from './delta-publication.js';
 import { clientPublication } from './encoded-push.js';
+import { armExpiry, ttlSeconds } from './session-timers.js';
 import { matchesTagsFilter, validateTagsFilter } from './tags-filter.js';
 
 /** SubscribeRequest.flag bits. */
@@ -35,18 +36,13 @@ function isRecovered(page: HistoryPage, since: StreamPosition): boolean {
   return first.offset === since.offset + 1 && last.offset === page.position.offset;
 }
 
-/** Whole seconds until expiry, rounded down so the client refreshes before it. */
-function ttlSeconds(expireAtMs: number): number {
-  return Math.max(1, Math.floor((expireAtMs - Date.now()) / 1000));
-}
-
 /** True when the server refreshes this subscription through the sub_refresh proxy (the client has no token). */
-function refreshedByProxy(session: ClientSession, sub: ChannelSubscription): boolean {
+function refreshedByProxy(session: Connection, sub: ChannelSubscription): boolean {
   return sub.grantedByProxy && sub.options.subRefreshProxyEnabled && session.ctx.proxies.has('subRefresh');
 }
 
 /** Asks the sub_refresh proxy at expiry: `expired` ends the subscription (2501), a new `expire_at` extends it. */
-async function refreshSubscriptionThroughProxy(session: ClientSession, sub: ChannelSubscription): Promise<void> {
+async function refreshSubscriptionThroughProxy(session: Connection, sub: ChannelSubscription): Promise<void> {
   try {
     const grant = await session.ctx.proxies.subRefresh(session, sub.channel);
     if (sub.status !== 'subscribed') return;
@@ -67,26 +63,26 @@ async function refreshSubscriptionThroughProxy(session: ClientSession, sub: Chan
 }
 
 /** Ends the subscription with 2501 unless it was refreshed in time. */
-function scheduleSubscriptionExpiry(session: ClientSession, sub: ChannelSubscription): void {
+function scheduleSubscriptionExpiry(session: Connection, sub: ChannelSubscription): void {
   if (sub.expiryTimer !== null) clearTimeout(sub.expiryTimer);
-  sub.expiryTimer = null;
-  if (sub.expireAtMs <= 0) return;
-  if (refreshedByProxy(session, sub)) {
-    sub.expiryTimer = setTimeout(() => {
+  sub.expiryTimer = armExpiry({
+    expireAtMs: () => sub.expireAtMs,
+    graceMs: session.ctx.expiredCloseDelayMs,
+    ...(refreshedByProxy(session, sub) ? {
+      refresh: () => {
+        sub.expiryTimer = null;
+        void refreshSubscriptionThroughProxy(session, sub);
+      },
+    } : {}),
+    expired: () => {
       sub.expiryTimer = null;
-      void refreshSubscriptionThroughProxy(session, sub);
-    }, Math.min(Math.max(0, sub.expireAtMs - Date.now()), 2 ** 31 - 1));
-    return;
-  }
-  const delay = Math.max(0, sub.expireAtMs - Date.now()) + session.ctx.expiredCloseDelayMs;
-  sub.expiryTimer = setTimeout(() => {
-    sub.expiryTimer = null;
-    if (Date.now() >= sub.expireAtMs) session.unsubscribeWithPush(sub, Unsubscribes.expired);
-    else scheduleSubscriptionExpiry(session, sub);
-  }, Math.min(delay, 2 ** 31 - 1));
+      session.unsubscribeWithPush(sub, Unsubscribes.expired);
+    },
+    rearm: () => scheduleSubscriptionExpiry(session, sub),
+  });
 }
 
-export async function handleSubscribe(session: ClientSession, req: SubscribeRequest): Promise<HandlerOutcome> {
+export async function handleSubscribe(session: Connection, req: SubscribeRequest): Promise<HandlerOutcome> {
   const { config } = session.ctx;
   const channel = req.channel ?? '';
   if (channel === '') throw new DisconnectError(Disconnects.badRequest);
@@ -121,28 +117,12 @@ export interface NegotiatedSubscription {
  * presence; publications flow once `activate` runs.
  */
 export async function negotiateSubscription(
-  session: ClientSession, channel: ChannelName, resolved: ResolvedChannel, grant: SubscribeGrant, req: SubscribeRequest, serverSide: boolean,
+  session: Connection, channel: ChannelName, resolved: ResolvedChannel, grant: SubscribeGrant, req: SubscribeRequest, serverSide: boolean,
 ): Promise<NegotiatedSubscription> {
   const { hub, broker, presence, presenceTtlMs } = session.ctx;
-  // A token's or proxy's `override` replaces these five namespace options for this subscription only.
-  const o = grant.override === undefined ? resolved.options : { ...resolved.options, ...grant.override };
-  const history = historyOptionsFor(o);
-  if (history !== undefined) session.newChannels.admit(channel);
-  const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
-  sub.serverSide = serverSide;
-  if (!serverSide) {
-    sub.delta = req.delta === 'fossil' && (o.allowedDeltaTypes?.includes('fossil') ?? false);
-    if (req.tf !== undefined) sub.tagsFilter = req.tf;
-  }
-  sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true || (serverSide && req.recover === true));
-  sub.positioned = history !== undefined && (sub.recoverable || o.forcePositioning || req.positioned === true);
-  sub.pushJoinLeave = o.forcePushJoinLeave || (o.joinLeave && req.join_leave === true);
-  sub.presence = o.presence;
-  if (grant.chanInfo !== undefined) sub.chanInfo = grant.chanInfo;
-  if (grant.expireAtMs !== undefined) sub.expireAtMs = grant.expireAtMs;
-  if (grant.viaProxy === true) sub.grantedByProxy = true;
+  const sub = newSubscription(session, channel, resolved, grant, req, serverSide);
+  const history = historyOptionsFor(sub.options);
   session.addSubscription(sub);
-
   const alive = (): void => {
     if (sub.status !== 'subscribing' || session.closed) throw new SubscriptionGone();
   };
@@ -160,37 +140,10 @@ export async function negotiateSubscription(
     }
     let position: StreamPosition | null = null;
     if (sub.positioned && history !== undefined) {
-      const recover = sub.recoverable && req.recover === true;
-      const since: StreamPosition = { offset: req.offset ?? 0, epoch: req.epoch ?? '' };
-      const page = await broker.history(channel, recover ? { since, limit: -1 } : { limit: 0 }, history);
+      const page = await broker.history(channel, historyFilter(sub, req), history);
       alive();
       position = page.position;
-      result.positioned = true;
-      result.epoch = page.position.epoch;
-      result.offset = page.position.offset;
-      if (sub.recoverable) result.recoverable = true;
-      if (req.recover === true) {
-        result.was_recovering = true;
-        if (recover && isRecovered(page, since)) {
-          result.recovered = true;
-          result.offset = since.offset;
-          const pubs = page.publications.map(clientPublication);
-          const filter = sub.tagsFilter;
-          const delivered = filter === null ? pubs : pubs.filter((p) => matchesTagsFilter(filter, p.tags));
-          if (delivered.length > 0) {
-            if (sub.delta) {
-              const d = deltaPublications(delivered, null);
-              result.publications = session.protocol === 'json' ? d.json : d.protobuf;
-              sub.deltaBase = (delivered[delivered.length - 1] as Publication).data;
-            } else {
-              result.publications = delivered;
-            }
-          }
-        } else if (recover && ((req.flag ?? 0) & FLAG_REJECT_UNRECOVERED) !== 0) {
-          // The client reloads its state (getState) and subscribes again instead of resuming with a gap.
-          throw new ReplyError(Errors.unrecoverablePosition);
-        }
-      }
+      positionResult(session, sub, req, page, result);
     }
     if (grant.data !== undefined) result.data = grant.data;
     if (sub.expireAtMs > 0 && !refreshedByProxy(session, sub)) {
@@ -201,19 +154,7 @@ export async function negotiateSubscription(
       await presence.addPresence(channel, session.id, session.clientInfo(sub.chanInfo), presenceTtlMs);
       alive();
     }
-    return {
-      result,
-      activate: () => {
-        sub.activate(position);
-        if (sub.status !== 'subscribed') return;
-        scheduleSubscriptionExpiry(session, sub);
-        if (o.joinLeave || o.forcePushJoinLeave) {
-          sub.joinAnnounced = true;
-          broker.publishJoin(channel, session.clientInfo(sub.chanInfo))
-            .catch((err: unknown) => session.ctx.logger.warn({ err, channel }, 'join failed'));
-        }
-      },
-    };
+    return { result, activate: () => activate(session, sub, position) };
   } catch (err) {
     session.removeSubscription(sub);
     if (err instanceof SubscriptionGone) {
@@ -225,13 +166,91 @@ export async function negotiateSubscription(
   }
 }
 
-export async function handleUnsubscribe(session: ClientSession, req: UnsubscribeRequest): Promise<UnsubscribeResult> {
+/** The subscription with its negotiated features (not yet registered). */
+function newSubscription(
+  session: Connection, channel: ChannelName, resolved: ResolvedChannel, grant: SubscribeGrant, req: SubscribeRequest, serverSide: boolean,
+): ChannelSubscription {
+  // A token's or proxy's `override` replaces these five namespace options for this subscription only.
+  const o = grant.override === undefined ? resolved.options : { ...resolved.options, ...grant.override };
+  const history = historyOptionsFor(o);
+  if (history !== undefined) session.newChannels.admit(channel);
+  const sub = new ChannelSubscription(session, channel, resolved.namespace, o);
+  sub.serverSide = serverSide;
+  if (!serverSide) {
+    sub.delta = req.delta === 'fossil' && (o.allowedDeltaTypes?.includes('fossil') ?? false);
+    if (req.tf !== undefined) sub.tagsFilter = req.tf;
+  }
+  sub.recoverable = history !== undefined && (o.forceRecovery || req.recoverable === true || (serverSide && req.recover === true));
+  sub.positioned = history !== undefined && (sub.recoverable || o.forcePositioning || req.positioned === true);
+  sub.pushJoinLeave = o.forcePushJoinLeave || (o.joinLeave && req.join_leave === true);
+  sub.presence = o.presence;
+  if (grant.chanInfo !== undefined) sub.chanInfo = grant.chanInfo;
+  if (grant.expireAtMs !== undefined) sub.expireAtMs = grant.expireAtMs;
+  if (grant.viaProxy === true) sub.grantedByProxy = true;
+  return sub;
+}
+
+/** What a positioned subscription reads from history: everything since the client's position when it recovers, else the top only. */
+function historyFilter(sub: ChannelSubscription, req: SubscribeRequest): HistoryFilter {
+  if (!(sub.recoverable && req.recover === true)) return { limit: 0 };
+  return { since: { offset: req.offset ?? 0, epoch: req.epoch ?? '' }, limit: -1 };
+}
+
+/**
+ * Fills the position fields of `result` from the history page and, when the client recovers
+ * without a gap, the missed publications (filtered, as deltas for a delta subscription). A gap
+ * with FLAG_REJECT_UNRECOVERED fails the subscribe with 112.
+ */
+function positionResult(session: Connection, sub: ChannelSubscription, req: SubscribeRequest, page: HistoryPage, result: SubscribeResult): void {
+  result.positioned = true;
+  result.epoch = page.position.epoch;
+  result.offset = page.position.offset;
+  if (sub.recoverable) result.recoverable = true;
+  if (req.recover !== true) return;
+  result.was_recovering = true;
+  const recover = sub.recoverable;
+  const since: StreamPosition = { offset: req.offset ?? 0, epoch: req.epoch ?? '' };
+  if (recover && isRecovered(page, since)) {
+    result.recovered = true;
+    result.offset = since.offset;
+    const pubs = page.publications.map(clientPublication);
+    const filter = sub.tagsFilter;
+    const delivered = filter === null ? pubs : pubs.filter((p) => matchesTagsFilter(filter, p.tags));
+    const last = delivered[delivered.length - 1];
+    if (last === undefined) return;
+    if (sub.delta) {
+      const d = deltaPublications(delivered, null);
+      result.publications = session.protocol === 'json' ? d.json : d.protobuf;
+      sub.deltaBase = last.data;
+    } else {
+      result.publications = delivered;
+    }
+  } else if (recover && ((req.flag ?? 0) & FLAG_REJECT_UNRECOVERED) !== 0) {
+    // The client reloads its state (getState) and subscribes again instead of resuming with a gap.
+    throw new ReplyError(Errors.unrecoverablePosition);
+  }
+}
+
+/** Starts delivery right after the subscribe result was queued: buffered publications, expiry, join. */
+function activate(session: Connection, sub: ChannelSubscription, position: StreamPosition | null): void {
+  sub.activate(position);
+  if (sub.status !== 'subscribed') return;
+  scheduleSubscriptionExpiry(session, sub);
+  const o = sub.options;
+  if (o.joinLeave || o.forcePushJoinLeave) {
+    sub.joinAnnounced = true;
+    session.ctx.broker.publishJoin(sub.channel, session.clientInfo(sub.chanInfo))
+      .catch((err: unknown) => session.ctx.logger.warn({ err, channel: sub.channel }, 'join failed'));
+  }
+}
+
+export async function handleUnsubscribe(session: Connection, req: UnsubscribeRequest): Promise<UnsubscribeResult> {
   const sub = session.subscriptions.get(req.channel ?? '');
   if (sub !== undefined) session.removeSubscription(sub);
   return {};
 }
 
-export async function handleSubRefresh(session: ClientSession, req: SubRefreshRequest): Promise<SubRefreshResult> {
+export async function handleSubRefresh(session: Connection, req: SubRefreshRequest): Promise<SubRefreshResult> {
   const channel = req.channel ?? '';
   if (channel === '') throw new DisconnectError(Disconnects.badRequest);
   const sub = session.subscriptions.get(channel);

@@ -9,7 +9,7 @@ import { resolveChannel } from '../config/index.js';
 import { Disconnects, Errors, ReplyError, type ConnectRequest, type DisconnectCode } from '../protocol/index.js';
 import type { ServerSideSubscription } from './auth/index.js';
 import { authorizeSubscribe } from './channel-access.js';
-import type { ClientSession } from './client-session.js';
+import type { Connection } from './connection.js';
 
 /**
  * Server-side subscriptions a unidirectional client asks for in its ConnectRequest `subs`
@@ -18,7 +18,7 @@ import type { ClientSession } from './client-session.js';
  * Throws the subscribe's error (102, 103, ...): the connect fails as a whole.
  */
 export async function requestedUniSubscriptions(
-  session: ClientSession, req: ConnectRequest, granted: readonly ServerSideSubscription[],
+  session: Connection, req: ConnectRequest, granted: readonly ServerSideSubscription[],
 ): Promise<ServerSideSubscription[]> {
   const have = new Set(granted.map((s) => s.channel));
   const out: ServerSideSubscription[] = [];

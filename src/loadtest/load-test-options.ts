@@ -56,7 +56,10 @@ export class LoadTestOptionsError extends Error {
 
 const DEFAULT_URL = 'ws://localhost:8000/connection/websocket';
 
-/** Builds options from variables; `RATE`, `MESSAGES_PER_CLIENT` and `DURATION` derive each other (at most two may be set). */
+/**
+ * Builds options from variables; `RATE`, `MESSAGES_PER_CLIENT` and `DURATION` derive each other (at most two may be set).
+ * Longer than ~60 lines on purpose: one line per variable.
+ */
 export function parseLoadTestOptions(env: LoadTestEnv, runId: string): LoadTestOptions {
   const problems: string[] = [];
   const int = (name: string, fallback: number, min: number): number => {

@@ -1,15 +1,15 @@
 /** Errors raised by the wire codecs. */
 
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
 import { DisconnectError, Disconnects } from './codes.js';
 
 /**
  * An inbound frame that is not a valid sequence of commands (bad JSON, bad varint or length, truncated
- * message, a field of the wrong type, a frame with no command). The gateway closes with `3501 bad request`.
+ * message, a field of the wrong type, a frame with no command): ERR_PROTOCOL_DECODE. The gateway closes with `3501 bad request`.
  */
-export class ProtocolDecodeError extends Error {
+export class ProtocolDecodeError extends RealtimeError {
   constructor(message: string) {
-    super(message);
-    this.name = 'ProtocolDecodeError';
+    super(ErrorCodes.PROTOCOL_DECODE, message);
   }
 }
 

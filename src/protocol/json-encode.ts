@@ -107,6 +107,7 @@ function embedRaw(v: Uint8Array): void {
   w.pos = pos;
 }
 
+/** One branch per Reply field in protocol order (a flat table; longer than ~60 lines on purpose). */
 function writeReply(r: Reply): void {
   const s = open();
   u32(',"id":', r.id);

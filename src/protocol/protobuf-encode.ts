@@ -31,6 +31,7 @@ function begin(field: number): number {
   return w.beginLength();
 }
 
+/** One branch per Reply field in field-number order (a flat table; longer than ~60 lines on purpose). */
 function writeReply(r: Reply): void {
   w.uint32Field(1, r.id);
   if (r.error) {
@@ -106,6 +107,7 @@ function writeReply(r: Reply): void {
   }
 }
 
+/** One branch per Push field in field-number order (a flat table; longer than ~60 lines on purpose). */
 function writePush(p: Push): void {
   w.uintField(1, p.id);
   w.stringField(2, p.channel);

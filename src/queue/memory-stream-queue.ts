@@ -4,6 +4,7 @@
  * embedded mode and as the reference twin in contract tests.
  */
 
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
 import { EventEmitter } from 'node:events';
 import type { StreamMessage, WorkerId } from './message.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
@@ -94,7 +95,7 @@ export class MemoryStreamQueue implements StreamQueue {
 
   private group(worker: WorkerId): MemStream {
     const s = this.streams.get(worker);
-    if (s === undefined || !s.hasGroup) throw new Error(`NOGROUP no consumer group for stream of ${worker}`);
+    if (s === undefined || !s.hasGroup) throw new RealtimeError(ErrorCodes.QUEUE_NO_GROUP, `no consumer group for the stream of ${worker}`);
     return s;
   }
 

@@ -168,7 +168,7 @@ export class RedisKeys {
 
   /** Result of one server API call with an idempotency key on a channel (the key follows the tag, so it cannot reach another channel). */
   idempotencyKey(channel: ChannelName, key: string): string {
-    return `${this.prefix}:idempotency:{${channelTag(channel)}}:${key}`;
+    return `${this.base}idempotency:{${channelTag(channel)}}:${key}`;
   }
 
   /** Pub/sub channel carrying control commands (disconnect, unsubscribe) to every gateway node. */

@@ -3,6 +3,7 @@
  * registry's routing set, cached for at most `cacheTtlMs` and refreshed early on announcements.
  */
 
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
 import type { Counter } from 'prom-client';
 import type { WorkerId } from '../redis/index.js';
 import { RendezvousSet } from './rendezvous.js';
@@ -17,11 +18,9 @@ export interface ChannelRouterOptions {
 }
 
 /** Thrown when the routing set is empty: no worker has ever registered (or all deregistered). */
-export class NoWorkersError extends Error {
-  readonly code = 'NO_WORKERS';
+export class NoWorkersError extends RealtimeError {
   constructor() {
-    super('no workers registered');
-    this.name = 'NoWorkersError';
+    super(ErrorCodes.ROUTING_NO_WORKERS, 'no workers registered');
   }
 }
 

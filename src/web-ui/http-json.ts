@@ -1,13 +1,15 @@
 /** Small JSON helpers for the web UI's HTTP routes: bounded body reads and JSON answers. */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
 
 /** Largest JSON body the web routes accept, bytes. */
 export const MAX_WEB_BODY_BYTES = 64 * 1024;
 
-export class HttpProblem extends Error {
+/** A request the web UI refuses (ERR_WEB_UI_REQUEST): answered with `status` and the message. */
+export class HttpProblem extends RealtimeError {
   constructor(readonly status: number, message: string) {
-    super(message);
+    super(ErrorCodes.WEB_UI_REQUEST, message);
   }
 }
 

@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { ReplyError, Errors } from '../protocol/index.js';
-import { composeRedisPipeline, type QueueEntry, type StreamInfo, type StreamQueue, type WorkerId } from '../queue/index.js';
+import { type QueueEntry, type StreamInfo, type StreamMessage, type StreamQueue, type WorkerId } from '../queue/index.js';
 import type { WorkerBeat, WorkerRegistry } from '../routing/index.js';
 import { ClientError } from './client-error.js';
 import { StreamConsumer, type EntryOutcome } from './stream-consumer.js';
 import type { Worker, WorkerContext, WorkerOptions } from './worker-types.js';
-import { connectRedis, openRedisConnection, validateWorkerId, type RedisConnection } from '../redis/index.js';
+import { validateWorkerId } from '../redis/index.js';
 
 const encoder = new TextEncoder();
 
@@ -22,6 +22,10 @@ function defaultBackoff(attempt: number): number {
   return base * (0.8 + Math.random() * 0.4);
 }
 
+/**
+ * A worker over the queue and registry it is given (composed by composeRedisPipeline, or the
+ * memory twins); it closes neither. {@link createRedisWorker} opens its own Redis from a URL.
+ */
 export function createWorker(options: WorkerOptions): Worker {
   return new StreamWorker(options);
 }
@@ -38,9 +42,8 @@ class StreamWorker implements Worker {
   private readonly orphanGraceMs: number;
   private readonly maxAttempts: number;
   private readonly backoff: (attempt: number) => number;
-  private queue!: StreamQueue;
-  private registry!: WorkerRegistry;
-  private redis: RedisConnection | null = null;
+  private readonly queue: StreamQueue;
+  private readonly registry: WorkerRegistry;
   private readonly consumers = new Map<WorkerId, StreamConsumer>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
@@ -50,6 +53,8 @@ class StreamWorker implements Worker {
   constructor(options: WorkerOptions) {
     this.id = validateWorkerId(options.id);
     this.o = options;
+    this.queue = options.queue;
+    this.registry = options.registry;
     this.logger = (options.logger ?? pino({ level: 'silent' })).child({ worker: this.id });
     this.token = `${this.id}:${randomUUID()}`;
     this.heartbeatMs = options.heartbeatMs || 250;
@@ -62,23 +67,6 @@ class StreamWorker implements Worker {
   }
 
   async start(): Promise<void> {
-    if (this.o.queue !== undefined && this.o.registry !== undefined) {
-      this.queue = this.o.queue;
-      this.registry = this.o.registry;
-    } else if (this.o.redisUrl !== undefined || this.o.redisSentinel !== undefined) {
-      const target = this.o.redisSentinel === undefined ? { url: this.o.redisUrl ?? '' } : { url: '', sentinel: this.o.redisSentinel };
-      const redis = openRedisConnection(target, { role: 'worker', name: `worker:${this.id}` });
-      redis.on('error', () => {});
-      this.redis = redis;
-      const parts = composeRedisPipeline({
-        redis, prefix: this.o.prefix ?? '', hashTags: this.o.hashTags ?? false, ...(this.o.pool === undefined ? {} : { pool: this.o.pool }),
-      });
-      this.queue = parts.queue;
-      this.registry = parts.registry;
-      await connectRedis(redis);
-    } else {
-      throw new TypeError('createWorker: pass redisUrl (or redisSentinel), or queue and registry');
-    }
     await this.queue.start();
     await this.registry.start();
     await this.registry.register(this.id);
@@ -107,10 +95,6 @@ class StreamWorker implements Worker {
     await this.registry.deregister(this.id).catch((err: unknown) => this.logger.warn({ err }, 'deregister failed'));
     await Promise.all([...this.consumers.keys()].map((s) => this.stopConsuming(s)));
     await this.registry.close();
-    if (this.redis !== null) {
-      await this.queue.close();
-      this.redis.disconnect();
-    }
     this.logger.info('worker closed');
   }
 
@@ -234,30 +218,11 @@ class StreamWorker implements Worker {
     }
     const metrics = this.o.metrics;
     for (let attempt = entry.deliveries; ; attempt++) {
-      let replied = false;
-      const issued: Promise<void>[] = [];
-      const reply = async (data: string): Promise<void> => {
-        if (msg.kind !== 'rpc' || msg.replyTo === undefined) throw new TypeError('reply() is only for rpc messages');
-        replied = true;
-        await this.queue.sendReply(msg.replyTo, { id: msg.id, data });
-      };
-      const ctx: WorkerContext = {
-        workerId: this.id, stream: consumer.stream, entryId: entry.entryId, attempt,
-        publish: (channel, data, opts) => this.o.publisher.publish(channel, typeof data === 'string' ? encoder.encode(data) : data, opts),
-        publishNoWait: (channel, data, opts) => {
-          const p = this.o.publisher.publish(channel, typeof data === 'string' ? encoder.encode(data) : data, opts);
-          // Handled here so a failure before the handler returns is not an unhandled rejection; awaited below.
-          p.catch(() => undefined);
-          issued.push(p);
-        },
-        publishToUser: (userId, data) => this.o.publisher.publish(`${this.o.userChannelPrefix ?? 'user:'}${userId}`,
-          typeof data === 'string' ? encoder.encode(data) : data),
-        reply,
-      };
+      const { ctx, issued, replied } = this.handlerContext(msg, entry, consumer, attempt);
       const started = performance.now();
       try {
         const result = await this.o.handler(msg, ctx);
-        if (msg.kind === 'rpc' && !replied && msg.replyTo !== undefined) {
+        if (msg.kind === 'rpc' && !replied() && msg.replyTo !== undefined) {
           await this.queue.sendReply(msg.replyTo, result === undefined ? { id: msg.id } : { id: msg.id, data: result });
         } else if (verdictTo !== undefined) {
           await this.sendVerdict(verdictTo, msg.id, null);
@@ -269,12 +234,12 @@ class StreamWorker implements Worker {
         metrics?.endToEndDuration.observe(Math.max(0, latencyMs) / 1000);
         this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });
         if (issued.length === 0) return 'ack';
-        consumer.ackWhenStored(entry.entryId, issued.length === 1 ? issued[0] as Promise<void> : Promise.all(issued).then(() => undefined));
+        consumer.ackWhenStored(entry.entryId, Promise.all(issued).then(() => undefined));
         return 'settled';
       } catch (err) {
         if (err instanceof ClientError) {
           // A refusal is the handler's answer, not a failure: final, never retried or dead-lettered.
-          if (msg.kind === 'rpc' && !replied && msg.replyTo !== undefined) await this.sendVerdict(msg.replyTo, msg.id, err);
+          if (msg.kind === 'rpc' && !replied() && msg.replyTo !== undefined) await this.sendVerdict(msg.replyTo, msg.id, err);
           else if (verdictTo !== undefined) await this.sendVerdict(verdictTo, msg.id, err);
           this.logger.debug({ entryId: entry.entryId, kind: msg.kind, code: err.code }, 'handler refused the message');
           return 'ack';
@@ -283,7 +248,7 @@ class StreamWorker implements Worker {
         const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         if (msg.kind === 'rpc') {
           // The caller waits now; a later retry would answer nobody.
-          if (!replied && msg.replyTo !== undefined) {
+          if (!replied() && msg.replyTo !== undefined) {
             const e = err instanceof ReplyError ? err : new ReplyError(Errors.internal);
             await this.queue.sendReply(msg.replyTo, { id: msg.id, error: { code: e.code, message: e.message, temporary: e.temporary } })
               .catch(() => undefined);
@@ -302,6 +267,35 @@ class StreamWorker implements Worker {
         metrics?.retriedTotal.inc();
       }
     }
+  }
+
+  /**
+   * The handler's `ctx` for one attempt, the publishes it issued without waiting (the entry is
+   * acknowledged once they are stored) and whether the handler answered an rpc itself.
+   */
+  private handlerContext(
+    msg: StreamMessage, entry: QueueEntry, consumer: StreamConsumer, attempt: number,
+  ): { ctx: WorkerContext; issued: Promise<void>[]; replied: () => boolean } {
+    let replied = false;
+    const issued: Promise<void>[] = [];
+    const bytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
+    const ctx: WorkerContext = {
+      workerId: this.id, stream: consumer.stream, entryId: entry.entryId, attempt,
+      publish: (channel, data, opts) => this.o.publisher.publish(channel, bytes(data), opts),
+      publishNoWait: (channel, data, opts) => {
+        const p = this.o.publisher.publish(channel, bytes(data), opts);
+        // Handled here so a failure before the handler returns is not an unhandled rejection; awaited later.
+        p.catch(() => undefined);
+        issued.push(p);
+      },
+      publishToUser: (userId, data) => this.o.publisher.publish(`${this.o.userChannelPrefix ?? 'user:'}${userId}`, bytes(data)),
+      reply: async (data: string): Promise<void> => {
+        if (msg.kind !== 'rpc' || msg.replyTo === undefined) throw new TypeError('reply() is only for rpc messages');
+        replied = true;
+        await this.queue.sendReply(msg.replyTo, { id: msg.id, data });
+      },
+    };
+    return { ctx, issued, replied: () => replied };
   }
 
   /** Answers the gateway waiting for a message: success (null) or the error; a lost answer only makes the client's wait time out. */

@@ -1,6 +1,7 @@
 export type * from './worker-types.js';
 export * from './publisher.js';
 export * from './create-worker.js';
+export * from './redis-worker.js';
 export * from './run-worker.js';
 export * from './client-error.js';
 export * from './message-data.js';

@@ -2,13 +2,13 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ErrorCodes, RealtimeError } from '../errors/index.js';
 import type { MessageHandler } from './worker-types.js';
 
-/** Thrown when the module cannot be imported or its default export is not a function. */
-export class HandlerModuleError extends Error {
+/** Thrown when the module cannot be imported or its default export is not a function (ERR_WORKER_HANDLER_MODULE). */
+export class HandlerModuleError extends RealtimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'HandlerModuleError';
+    super(ErrorCodes.WORKER_HANDLER_MODULE, message, options);
   }
 }
 

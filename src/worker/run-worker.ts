@@ -94,8 +94,7 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
     redis: queueConn, prefix: config.redisPrefix, hashTags: config.redisCluster, pool: workerConfig.workerPool,
   });
   const worker = createWorker({
-    id: workerConfig.workerId, prefix: config.redisPrefix, handler, logger, metrics, queue, registry: poolRegistry,
-    pool: workerConfig.workerPool,
+    id: workerConfig.workerId, handler, logger, metrics, queue, registry: poolRegistry,
     publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
     concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
     heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,

@@ -5,7 +5,6 @@ import type { WorkerMetrics } from '../metrics/index.js';
 import type { ChannelName, ClientInfo, UserId } from '../protocol/index.js';
 import type { StreamInfo, StreamMessage, StreamQueue, WorkerId } from '../queue/index.js';
 import type { WorkerRegistry } from '../routing/index.js';
-import type { RedisSentinelTarget } from '../redis/index.js';
 import type { Publisher } from './publisher.js';
 
 /** An rpc's answer: JSON text. */
@@ -57,22 +56,10 @@ export interface ProcessedInfo {
 export interface WorkerOptions {
   /** Worker id (validated: 1-64 of `[A-Za-z0-9_.-]`), unique across pools; its stream is `messages:worker:<id>`. */
   id: WorkerId;
-  /**
-   * Redis mode: the worker pool to join (`WORKER_POOL`); it handles the channels of namespaces with
-   * this `worker_pool`, and takes over only streams of its own pool. Omitted: "default". (With
-   * `registry` given, the registry decides the pool.)
-   */
-  pool?: string;
-  /** Redis mode: the worker opens and owns its connections. Omitted: pass `queue` and `registry`. */
-  redisUrl?: string;
-  /** Redis mode through Sentinel (config `redisSentinel`), instead of `redisUrl`. */
-  redisSentinel?: RedisSentinelTarget;
-  /** Key prefix (config `redisPrefix`); '' when omitted. */
-  prefix?: string;
-  hashTags?: boolean;
-  /** Queue and registry to use instead of `redisUrl` (embedded mode, tests); not closed by the worker. */
-  queue?: StreamQueue;
-  registry?: WorkerRegistry;
+  /** The streams the worker consumes (composeRedisPipeline's, or MemoryStreamQueue); not closed by the worker. */
+  queue: StreamQueue;
+  /** The registry of the worker's pool (it decides the pool); not closed by the worker. */
+  registry: WorkerRegistry;
   handler: MessageHandler;
   publisher: Publisher;
   /** Channels handled at the same time; 0/omitted: 16. */

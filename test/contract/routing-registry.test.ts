@@ -48,7 +48,7 @@ for (const [name, make] of [
       await a.deregister('w1');
       await a.forgetOrphan('w1');
       assert.deepEqual(await b.orphans(), []);
-      await assert.rejects(a.register('bad id'), TypeError);
+      await assert.rejects(a.register('bad id'), { code: 'ERR_REDIS_INVALID_KEY_PART' });
       off();
       await a.close();
       await b.close();

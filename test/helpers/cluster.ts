@@ -24,12 +24,12 @@ import {
 } from '../../src/engine/index.js';
 import { Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
 import { DirectPipeline } from './direct-pipeline.js';
-import { createHttpApi } from '../../src/gateway/http-api.js';
+import { createHttpApi } from '../../src/gateway/http-api/create-http-api.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { GatewayMetrics } from '../../src/metrics/index.js';
 import { createRedisPipeline, type MessagePipeline, type StreamMessage } from '../../src/queue/index.js';
-import { createWorker, type MessageHandler, type Worker, type WorkerContext } from '../../src/worker/index.js';
+import { createRedisWorker, type MessageHandler, type Worker, type WorkerContext } from '../../src/worker/index.js';
 import { Registry } from 'prom-client';
 import { RedisServer } from './redis-server.js';
 import { connectRedis, openRedis } from '../../src/redis/index.js';
@@ -239,7 +239,7 @@ export class TestCluster {
 
   async addWorker(id: string): Promise<Worker> {
     const publisher = this.publisher;
-    const worker = createWorker({
+    const worker = createRedisWorker({
       id, redisUrl: this.redis.url, prefix: this.prefix, handler: this.o.handler ?? echoHandler,
       publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
       heartbeatMs: 200, deadAfterMs: 1000,

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalNode, LocalNodeStats, RefreshCommand, SubscribeCommand } from '../../src/engine/index.js';
-import type { HttpApiHandler } from '../../src/gateway/http-api.js';
+import type { HttpApiHandler } from '../../src/gateway/http-api/create-http-api.js';
 import { eventually } from './eventually.js';
 
 export type LocalCall =

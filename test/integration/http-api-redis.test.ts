@@ -7,7 +7,7 @@ import { defaultChannelConfig } from '../../src/config/index.js';
 import {
   ChannelPublisher, ControlPlane, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager,
 } from '../../src/engine/index.js';
-import { createHttpApi } from '../../src/gateway/http-api.js';
+import { createHttpApi } from '../../src/gateway/http-api/create-http-api.js';
 import { RecordingHandler, text } from '../helpers/engine-contract.js';
 import { ApiServer, errorOf, RecordingLocalNode, resultOf, until } from '../helpers/http-api.js';
 import { RedisServer } from '../helpers/redis-server.js';

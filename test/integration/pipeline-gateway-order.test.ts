@@ -7,7 +7,7 @@ import { after, before, it } from 'node:test';
 import type { Centrifuge } from 'centrifuge';
 import { signToken } from '../../src/gateway/index.js';
 import { createRedisPipeline } from '../../src/queue/index.js';
-import { createWorker, type Worker } from '../../src/worker/index.js';
+import { createRedisWorker, type Worker } from '../../src/worker/index.js';
 import { newClient, payload, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { RedisServer } from '../helpers/redis-server.js';
 import { waitUntil } from './pipeline-helpers.js';
@@ -28,7 +28,7 @@ void it('keeps a connection\'s pipelined publishes in order per channel into the
   let gw: TestGateway | null = null;
   let client: Centrifuge | null = null;
   try {
-    worker = createWorker({
+    worker = createRedisWorker({
       id: 'worker-0', redisUrl: server.url, prefix, heartbeatMs: 200, publisher: { publish: async () => {} },
       handler: async (msg) => {
         const list = seen.get(msg.channel) ?? [];

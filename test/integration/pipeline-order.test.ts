@@ -8,7 +8,7 @@ import {
   MemoryStreamQueue, PipelineError, createMemoryPipeline, createRedisPipeline, type StreamMessage, type StreamPipeline,
 } from '../../src/queue/index.js';
 import { MemoryWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
-import { createWorker, type MessageHandler, type Worker } from '../../src/worker/index.js';
+import { createRedisWorker, createWorker, type MessageHandler, type Worker } from '../../src/worker/index.js';
 import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
 import { PipelineKeys } from '../../src/redis/index.js';
 
@@ -21,7 +21,7 @@ type Setup = (handler: MessageHandler) => Promise<{ gateways: StreamPipeline[]; 
 const setups: [string, Setup][] = [
   ['redis', async (handler) => {
     const prefix = `t${randomUUID().slice(0, 8)}`;
-    const workers = ['worker-0', 'worker-1'].map((id) => track(createWorker({
+    const workers = ['worker-0', 'worker-1'].map((id) => track(createRedisWorker({
       id, redisUrl: fixture.server.url, prefix, handler, publisher: { publish: async () => {} }, heartbeatMs: 200, concurrency: 8, batchSize: 20,
     })));
     for (const w of workers) await w.start();

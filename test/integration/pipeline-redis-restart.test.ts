@@ -8,7 +8,7 @@ import { after, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisServer } from '../helpers/redis-server.js';
 import { PipelineError, createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
-import { createWorker, type Worker } from '../../src/worker/index.js';
+import { createRedisWorker, type Worker } from '../../src/worker/index.js';
 import { waitUntil } from './pipeline-helpers.js';
 
 const servers: RedisServer[] = [];
@@ -28,7 +28,7 @@ async function runOutage(persisted: boolean): Promise<void> {
   let stop = false;
   let load: Promise<unknown> = Promise.resolve();
   try {
-    worker = createWorker({
+    worker = createRedisWorker({
       id: 'worker-0', redisUrl: server.url, prefix, heartbeatMs: 200, publisher: { publish: async () => {} },
       handler: async (msg) => { handled.add(msg.data); },
     });

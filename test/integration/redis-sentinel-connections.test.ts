@@ -1,4 +1,4 @@
-// Connections through Redis Sentinel outside the gateway and worker processes: createWorker and
+// Connections through Redis Sentinel outside the gateway and worker processes: createRedisWorker and
 // createRedisPipeline given `redisSentinel`, the `realtime-message dead-letters` command given
 // REDIS_SENTINELS; then a master demoted without Sentinel closing its clients (REPLICAOF by hand,
 // sentinels re-pointed): connections get READONLY on their next write, reconnect, ask the sentinels
@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runNodeScript } from '../../src/chaos/index.js';
 import { createRedisPipeline } from '../../src/queue/index.js';
 import { connectRedis, openRedisConnection, type RedisConnection, type RedisSentinelTarget, type RedisTarget } from '../../src/redis/index.js';
-import { createWorker } from '../../src/worker/index.js';
+import { createRedisWorker } from '../../src/worker/index.js';
 import { RedisSentinelSet } from '../helpers/redis-sentinel.js';
 
 const cliScript = fileURLToPath(new URL('../../bin/realtime-message.ts', import.meta.url));
@@ -40,9 +40,9 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   }
 }
 
-void it('createWorker, createRedisPipeline and `realtime-message dead-letters` reach the master through the sentinels', { timeout: 60_000 }, async () => {
+void it('createRedisWorker, createRedisPipeline and `realtime-message dead-letters` reach the master through the sentinels', { timeout: 60_000 }, async () => {
   const handled: string[] = [];
-  const worker = createWorker({
+  const worker = createRedisWorker({
     id: 'sen-1', redisSentinel: sentinel(), prefix: 'sen', heartbeatMs: 200, maxAttempts: 1, publisher: { publish: async () => {} },
     handler: async (msg) => {
       if (msg.data.includes('poison')) throw new Error('cannot digest');

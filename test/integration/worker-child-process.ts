@@ -1,12 +1,12 @@
 // A worker process for fault tests (spawned with tsx, killed with SIGKILL): records every handled
 // message (in worker pool POOL, default "default") as `<channel>|<data>|<message id>|<pid>|<stream>` with RPUSH to LOG_KEY.
 import { Redis } from 'ioredis';
-import { createWorker } from '../../src/worker/index.js';
+import { createRedisWorker } from '../../src/worker/index.js';
 
 const env = process.env;
 const log = new Redis(env.REDIS_URL ?? '');
 const delayMs = Number(env.DELAY_MS ?? '0');
-const worker = createWorker({
+const worker = createRedisWorker({
   id: env.WORKER_ID ?? 'worker-x',
   redisUrl: env.REDIS_URL ?? '',
   prefix: env.PREFIX ?? '',

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { WorkerMetrics } from '../../src/metrics/index.js';
 import { RedisStreamQueue, createRedisPipeline } from '../../src/queue/index.js';
-import { createWorker } from '../../src/worker/index.js';
+import { createRedisWorker } from '../../src/worker/index.js';
 import { waitUntil, closeTracked, track } from './pipeline-helpers.js';
 import { PipelineKeys } from '../../src/redis/index.js';
 
@@ -20,7 +20,7 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
   let otherDone!: () => void;
   const otherChannelDone = new Promise<void>((r) => { otherDone = r; });
   const metrics = new WorkerMetrics(new Registry());
-  const worker = track(createWorker({
+  const worker = track(createRedisWorker({
     id: 'worker-0', redisUrl: fixture.server.url, prefix, maxAttempts: 3, backoff: () => 20, heartbeatMs: 200, metrics,
     publisher: { publish: async () => {} },
     handler: async (msg, ctx) => {

@@ -8,13 +8,13 @@ import { useRedisServer } from '../helpers/redis-server.js';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
 import { PipelineKeys } from '../../src/redis/index.js';
 import { RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
-import { createWorker, type Worker } from '../../src/worker/index.js';
+import { createRedisWorker, type Worker } from '../../src/worker/index.js';
 import { checkOrderAndCoverage, parseLog, waitUntil, closeTracked, track } from './pipeline-helpers.js';
 
 const fixture = useRedisServer({ beforeClose: closeTracked });
 
 function slowWorker(id: string, prefix: string, logKey: string, delayMs: number): Worker {
-  return track(createWorker({
+  return track(createRedisWorker({
     id, redisUrl: fixture.server.url, prefix, heartbeatMs: 200, deadAfterMs: 1000, batchSize: 20, orphanGraceMs: 300,
     publisher: { publish: async () => {} },
     handler: async (msg, ctx) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge } from 'centrifuge';
 import { createRedisPipeline } from '../../src/queue/index.js';
-import { createWorker, type Worker } from '../../src/worker/index.js';
+import { createRedisWorker, type Worker } from '../../src/worker/index.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { newClient, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { closeTracked, killHard, parseLog, spawnWorker, track, waitUntil } from './pipeline-helpers.js';
@@ -46,7 +46,7 @@ void describe('worker pools over Redis with the real client', () => {
   });
 
   function poolWorker(id: string, pool: string | undefined): Worker {
-    return track(createWorker({
+    return track(createRedisWorker({
       id, redisUrl: fixture.server.url, prefix, heartbeatMs: 200, deadAfterMs: 1000, ...(pool === undefined ? {} : { pool }),
       publisher: { publish: async () => {} },
       handler: async (msg, ctx) => {

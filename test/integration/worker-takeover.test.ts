@@ -6,14 +6,14 @@ import { it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { createRedisPipeline, type StreamPipeline } from '../../src/queue/index.js';
 import { RedisWorkerRegistry, RendezvousSet } from '../../src/routing/index.js';
-import { createWorker, type Worker } from '../../src/worker/index.js';
+import { createRedisWorker, type Worker } from '../../src/worker/index.js';
 import { checkOrderAndCoverage, killHard, parseLog, spawnWorker, waitUntil, closeTracked, track } from './pipeline-helpers.js';
 import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer({ beforeClose: closeTracked });
 
-function loggingWorker(id: string, prefix: string, logKey: string, extra: Partial<Parameters<typeof createWorker>[0]> = {}): Worker {
-  return track(createWorker({
+function loggingWorker(id: string, prefix: string, logKey: string, extra: Partial<Parameters<typeof createRedisWorker>[0]> = {}): Worker {
+  return track(createRedisWorker({
     id, redisUrl: fixture.server.url, prefix, heartbeatMs: 200, deadAfterMs: 1000, batchSize: 20, orphanGraceMs: 300,
     publisher: { publish: async () => {} },
     handler: async (msg, ctx) => {

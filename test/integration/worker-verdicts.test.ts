@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
 import { createRedisPipeline, type StreamMessage } from '../../src/queue/index.js';
-import { ClientError, createWorker, messageData, type Worker } from '../../src/worker/index.js';
+import { ClientError, createRedisWorker, messageData, type Worker } from '../../src/worker/index.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 import { CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 
@@ -49,7 +49,7 @@ void describe('verdicts and payload rules, worker over Redis', () => {
     gw = await startTestGateway({ CONFIG_FILE: file, RPC_TIMEOUT: '3s' }, {
       pipeline: () => createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId: 'node-v', routeCacheTtlMs: 30_000 }),
     });
-    worker = createWorker({
+    worker = createRedisWorker({
       id: 'verdict-worker', redisUrl: fixture.server.url, prefix, heartbeatMs: 200, maxAttempts: 2, backoff: () => 10,
       publisher: { publish: async (channel, data, opts) => { await gw.publisher.publish(channel, data, opts ?? {}); } },
       handler: async (msg, ctx) => {

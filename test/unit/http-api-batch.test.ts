@@ -7,7 +7,7 @@ import { defaultChannelConfig } from '../../src/config/index.js';
 import {
   ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, MemoryPresenceManager,
 } from '../../src/engine/index.js';
-import { createHttpApi, type HttpApiDeps } from '../../src/gateway/http-api.js';
+import { createHttpApi, type HttpApiDeps } from '../../src/gateway/http-api/create-http-api.js';
 import { globMatcher } from '../../src/gateway/http-api/api-user-methods.js';
 import { RecordingHandler } from '../helpers/engine-contract.js';
 import { ApiServer, errorOf, RecordingLocalNode, resultOf, until } from '../helpers/http-api.js';

@@ -6,7 +6,7 @@ import { defaultChannelConfig } from '../../src/config/index.js';
 import {
   ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, MemoryPresenceManager,
 } from '../../src/engine/index.js';
-import { createHttpApi, httpApiDisabledWarning, type HttpApiDeps } from '../../src/gateway/http-api.js';
+import { createHttpApi, httpApiDisabledWarning, type HttpApiDeps } from '../../src/gateway/http-api/create-http-api.js';
 import { RecordingHandler, text } from '../helpers/engine-contract.js';
 import { ApiServer, errorOf, RecordingLocalNode, resultOf, until } from '../helpers/http-api.js';
 

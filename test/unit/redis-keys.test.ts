@@ -45,7 +45,9 @@ void describe('RedisKeys', () => {
     assert.equal(keys.historyStream('chat'), 'history:{chat}:stream');
     assert.equal(keys.controlChannel(), 'control');
     assert.deepEqual(keys.nodeKeys(), ['{nodes}:info', '{nodes}:expiry']);
+    assert.equal(keys.idempotencyKey('chat', 'k1'), 'idempotency:{chat}:k1');
     assert.equal(new RedisKeys('rm').historyStream('chat'), 'rm:history:{chat}:stream');
+    assert.equal(new RedisKeys('rm').idempotencyKey('chat', 'k1'), 'rm:idempotency:{chat}:k1');
   });
 });
 

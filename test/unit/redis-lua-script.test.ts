@@ -1,4 +1,5 @@
 // The one Lua loader: every script in src/redis/lua/ is declared with its key count, includes resolve, and a wrong key count is refused before Redis sees it.
+import { RealtimeError } from '../../src/errors/index.js';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -26,7 +27,7 @@ void describe('LuaScript', () => {
     const redis = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false });
     try {
       await assert.rejects(LuaScript.load('publish').runBuffer(redis, ['only-one'], []), (err: unknown) => {
-        assert.ok(err instanceof TypeError);
+        assert.ok(err instanceof RealtimeError);
         assert.equal((err as { code?: unknown }).code, redisErrorCodes.SCRIPT_KEY_COUNT);
         return true;
       });

@@ -74,7 +74,7 @@ void describe('rendezvous hashing', () => {
 void describe('worker ids and keys', () => {
   void it('rejects ids that could escape into other keys', () => {
     for (const bad of ['', 'a b', 'a:b', '{x}', 'a*', 'x'.repeat(65), 'w\n1', 'é']) {
-      assert.throws(() => validateWorkerId(bad), TypeError, bad);
+      assert.throws(() => validateWorkerId(bad), { code: 'ERR_REDIS_INVALID_KEY_PART' }, bad);
     }
     for (const good of ['worker-0', 'w_1.eu', 'A'.repeat(64)]) assert.equal(validateWorkerId(good), good);
   });
@@ -88,8 +88,8 @@ void describe('worker ids and keys', () => {
     assert.equal(tagged.streamLock('worker-0'), 'rm:messages:worker:{worker-0}:lock');
     assert.equal(tagged.deadLetterStream('worker-0'), 'rm:messages:worker:{worker-0}:dead');
     assert.equal(tagged.orphans(), 'rm:{workers}:orphans');
-    assert.throws(() => plain.workerStream('a}b'), TypeError);
+    assert.throws(() => plain.workerStream('a}b'), { code: 'ERR_REDIS_INVALID_KEY_PART' });
     assert.equal(new PipelineKeys({ prefix: '' }).workerStream('worker-0'), 'messages:worker:worker-0');
-    assert.throws(() => new PipelineKeys({ prefix: 'a{b}' }), TypeError);
+    assert.throws(() => new PipelineKeys({ prefix: 'a{b}' }), { code: 'ERR_REDIS_INVALID_KEY_PART' });
   });
 });

@@ -3,7 +3,7 @@
  * Lua scripts use the Redis clock, so gateways with skewed clocks agree on who is alive.
  */
 
-import { LuaScript, RedisKeys, type RedisConnection } from '../../redis/index.js';
+import { LuaScript, RedisKeys, type RedisConnection, RedisLayerError } from '../../redis/index.js';
 import { checkNodeTtl, decodeNodeInfo, type NodeId, type NodeInfo, type NodeRegistry } from './node-registry.js';
 
 export interface RedisNodeRegistryOptions {
@@ -35,11 +35,11 @@ export class RedisNodeRegistry implements NodeRegistry {
 
   async list(): Promise<NodeInfo[]> {
     const reply = await this.listScript.runBuffer(this.redis, this.keys, []);
-    if (!Array.isArray(reply)) throw new Error('unexpected node list reply');
+    if (!Array.isArray(reply)) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected node list reply');
     const nodes: NodeInfo[] = [];
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const value: unknown = reply[i + 1];
-      if (!Buffer.isBuffer(value)) throw new Error('unexpected node list entry');
+      if (!Buffer.isBuffer(value)) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected node list entry');
       const info = decodeNodeInfo(value.toString('utf8'));
       // A malformed entry (written by an incompatible version) is skipped, not fatal for the listing.
       if (info !== null) nodes.push(info);

@@ -10,6 +10,7 @@
  */
 
 import type { Bytes, ClientInfo, Publication } from '../../protocol/index.js';
+import { ErrorCodes, RealtimeError } from '../../errors/index.js';
 
 const BODY_INFO = 1;
 const BODY_TAGS = 2;
@@ -88,7 +89,7 @@ class Reader {
   }
 
   need(n: number): void {
-    if (this.pos + n > this.buf.length) throw new Error('truncated engine message');
+    if (this.pos + n > this.buf.length) throw new RealtimeError(ErrorCodes.ENGINE_MALFORMED_MESSAGE, 'truncated engine message');
   }
 
   u8(): number {
@@ -154,12 +155,12 @@ export function decodePubSubMessage(buf: Buffer): PubSubMessage {
     let i = 1;
     for (; i < buf.length && buf[i] !== COMMA; i++) offset = offset * 10 + (buf[i]! - 0x30);
     const nl = buf.indexOf(NEWLINE, i);
-    if (i >= buf.length || nl < 0) throw new Error('malformed engine publication');
+    if (i >= buf.length || nl < 0) throw new RealtimeError(ErrorCodes.ENGINE_MALFORMED_MESSAGE, 'malformed engine publication');
     const epoch = buf.toString('latin1', i + 1, nl);
     return { kind: 'publication', pub: decodeBody(buf, nl + 1, offset), epoch };
   }
   if ((kind === 0x6a /* j */ || kind === 0x6c /* l */) && buf[1] === NEWLINE) {
     return { kind: kind === 0x6a ? 'join' : 'leave', info: decodeInfo(buf, 2) };
   }
-  throw new Error('unknown engine message');
+  throw new RealtimeError(ErrorCodes.ENGINE_MALFORMED_MESSAGE, 'unknown engine message');
 }

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Bytes, ChannelName, ClientInfo, Publication, StreamPosition } from '../../protocol/index.js';
 import type { Broker, BrokerEventHandler, HistoryFilter, HistoryOptions, HistoryPage, PublishOptions } from '../broker.js';
 import { checkHistoryOptions, newEpoch, resolveMetaTtlMs } from '../stream-meta.js';
-import { duplicateConnection, LuaScript, RedisKeys, type RedisConnection, type ScriptArg } from '../../redis/index.js';
+import { duplicateConnection, LuaScript, RedisKeys, type RedisConnection, type ScriptArg, RedisLayerError } from '../../redis/index.js';
 import { decodeBody, decodePubSubMessage, encodeBody, encodeInfo } from './publication-codec.js';
 import { PubSubSubscriber } from './pubsub-subscriber.js';
 
@@ -131,7 +131,7 @@ export class RedisBroker implements Broker {
         this.sharded ? '1' : '0',
       ],
     );
-    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1])) throw new Error('unexpected publish script reply');
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1])) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
     return { offset: reply[0], epoch: reply[1].toString('latin1') };
   }
 
@@ -166,11 +166,11 @@ export class RedisBroker implements Broker {
   private sendPublishes(batch: PublishBatch): void {
     const { waiters } = batch;
     this.publishManyScript.runBuffer(this.redis, batch.keys, batch.args).then((reply) => {
-      if (!Array.isArray(reply) || reply.length !== waiters.length * 2) throw new Error('unexpected publish script reply');
+      if (!Array.isArray(reply) || reply.length !== waiters.length * 2) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
       for (let i = 0; i < waiters.length; i++) {
         const offset: unknown = reply[2 * i];
         const epoch: unknown = reply[2 * i + 1];
-        if (typeof offset !== 'number' || !Buffer.isBuffer(epoch)) throw new Error('unexpected publish script reply');
+        if (typeof offset !== 'number' || !Buffer.isBuffer(epoch)) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
         (waiters[i] as PendingPublish).resolve({ offset, epoch: epoch.toString('latin1') });
       }
     }).catch((err: unknown) => {
@@ -217,7 +217,7 @@ export class RedisBroker implements Broker {
       ],
     );
     if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1]) || !Array.isArray(reply[2])) {
-      throw new Error('unexpected history script reply');
+      throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected history script reply');
     }
     const publications: Publication[] = [];
     for (const entry of reply[2] as unknown[]) publications.push(decodeStreamEntry(entry));
@@ -258,7 +258,7 @@ export class RedisBroker implements Broker {
 /** One XRANGE entry `[id "<offset>-0", ["d", body]]` as a publication. */
 function decodeStreamEntry(entry: unknown): Publication {
   if (!Array.isArray(entry) || !Buffer.isBuffer(entry[0]) || !Array.isArray(entry[1]) || !Buffer.isBuffer(entry[1][1])) {
-    throw new Error('unexpected history stream entry');
+    throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected history stream entry');
   }
   const id = entry[0].toString('latin1');
   const offset = Number(id.slice(0, id.indexOf('-')));

@@ -6,7 +6,7 @@
 
 import type { ChannelName, ClientId, ClientInfo, UserId } from '../../protocol/index.js';
 import type { PresenceManager, PresenceStats } from '../presence-manager.js';
-import { LuaScript, RedisKeys, type RedisConnection } from '../../redis/index.js';
+import { LuaScript, RedisKeys, type RedisConnection, RedisLayerError } from '../../redis/index.js';
 import { decodeInfo, encodeInfo } from './publication-codec.js';
 
 export interface RedisPresenceManagerOptions {
@@ -40,12 +40,12 @@ export class RedisPresenceManager implements PresenceManager {
 
   async presence(channel: ChannelName): Promise<Record<ClientId, ClientInfo>> {
     const reply = await this.getScript.runBuffer(this.redis, this.keys.presenceKeys(channel), []);
-    if (!Array.isArray(reply)) throw new Error('unexpected presence script reply');
+    if (!Array.isArray(reply)) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected presence script reply');
     const result: Record<ClientId, ClientInfo> = {};
     for (let i = 0; i + 1 < reply.length; i += 2) {
       const clientId: unknown = reply[i];
       const value: unknown = reply[i + 1];
-      if (!Buffer.isBuffer(clientId) || !Buffer.isBuffer(value)) throw new Error('unexpected presence entry');
+      if (!Buffer.isBuffer(clientId) || !Buffer.isBuffer(value)) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected presence entry');
       result[clientId.toString('utf8')] = decodeInfo(value);
     }
     return result;
@@ -53,7 +53,7 @@ export class RedisPresenceManager implements PresenceManager {
 
   async presenceStats(channel: ChannelName): Promise<PresenceStats> {
     const reply = await this.statsScript.runBuffer(this.redis, this.keys.presenceKeys(channel), []);
-    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') throw new Error('unexpected presence stats reply');
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected presence stats reply');
     return { numClients: reply[0], numUsers: reply[1] };
   }
 

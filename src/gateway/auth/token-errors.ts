@@ -1,22 +1,22 @@
 /**
- * Errors thrown by token verification. `reason` is a short fixed text for logs and metrics
- * and never contains the token or any of its claims.
+ * Errors thrown by token verification (ERR_TOKEN_*). `reason` is a short fixed text for logs and
+ * metrics and never contains the token or any of its claims.
  */
 
+import { ErrorCodes, RealtimeError, type ErrorCode } from '../../errors/index.js';
+
 /** The token is well-formed and correctly signed but `exp` has passed or `nbf` is ahead (reply 109). */
-export class TokenExpiredError extends Error {
+export class TokenExpiredError extends RealtimeError {
   constructor() {
-    super('token expired');
-    this.name = 'TokenExpiredError';
+    super(ErrorCodes.TOKEN_EXPIRED, 'token expired');
   }
 }
 
 /** The token cannot be trusted or used: malformed, bad signature, wrong algorithm, bad claims. */
-export class InvalidTokenError extends Error {
+export class InvalidTokenError extends RealtimeError {
   readonly reason: string;
-  constructor(reason: string) {
-    super(`invalid token: ${reason}`);
-    this.name = 'InvalidTokenError';
+  constructor(reason: string, code: ErrorCode = ErrorCodes.TOKEN_INVALID) {
+    super(code, `invalid token: ${reason}`);
     this.reason = reason;
   }
 }
@@ -27,15 +27,13 @@ export class InvalidTokenError extends Error {
  */
 export class TokenMismatchError extends InvalidTokenError {
   constructor(reason: 'channel mismatch' | 'user mismatch' | 'client mismatch') {
-    super(reason);
-    this.name = 'TokenMismatchError';
+    super(reason, ErrorCodes.TOKEN_MISMATCH);
   }
 }
 
 /** The JWKS endpoint could not be reached or answered garbage: a temporary failure, not a bad token. */
-export class TokenKeysUnavailableError extends Error {
+export class TokenKeysUnavailableError extends RealtimeError {
   constructor() {
-    super('token key set unavailable');
-    this.name = 'TokenKeysUnavailableError';
+    super(ErrorCodes.TOKEN_KEYS_UNAVAILABLE, 'token key set unavailable');
   }
 }

@@ -6,14 +6,16 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../config/index.js';
-import { Errors, ReplyError, type ErrorCode } from '../protocol/index.js';
+import type { Config } from '../../config/index.js';
+import { Errors, ReplyError, type ErrorCode } from '../../protocol/index.js';
 import { performance } from 'node:perf_hooks';
-import { apiMethods, runBatch, runLegacyLines } from './http-api/api-batch.js';
-import { errorJson, type ApiDeps } from './http-api/api-methods.js';
-import { ApiRequest } from './http-api/api-request.js';
+import { apiMethods, runBatch, runLegacyLines } from './api-batch.js';
+import { errorJson, type ApiDeps, type ApiMethod } from './api-methods.js';
 
-export type { ApiDeps, ApiPublisher } from './http-api/api-methods.js';
+type ApiMethods = ReadonlyMap<string, ApiMethod>;
+import { ApiRequest } from './api-request.js';
+
+export type { ApiDeps, ApiPublisher } from './api-methods.js';
 
 export interface HttpApiDeps extends ApiDeps {
   /** Largest request body accepted, bytes; larger ones get 413. Omitted: 1 MiB. */
@@ -80,6 +82,52 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** The API's method when the request may be answered; otherwise answers it (404, 405, 401, 413) and returns null. */
+function admit(req: IncomingMessage, res: ServerResponse, keyDigest: Buffer | null, name: string | null, methods: ApiMethods, maxBody: number): ApiMethod | undefined | null {
+  if (keyDigest === null) {
+    sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY is not set (nor http_api.key)');
+    return null;
+  }
+  if (req.method !== 'POST') {
+    sendError(res, 405, Errors.badRequest, 'use POST', { allow: 'POST' });
+    return null;
+  }
+  const presented = presentedKey(req);
+  // Digests have equal length whatever the key lengths, so the comparison time reveals nothing.
+  if (presented === null || !timingSafeEqual(digest(presented), keyDigest)) {
+    sendError(res, 401, Errors.unauthorized);
+    return null;
+  }
+  const method = name === null ? undefined : methods.get(name);
+  if (name !== null && method === undefined && name !== 'batch') {
+    sendError(res, 404, Errors.methodNotFound, `method not found: ${name.slice(0, 64)}`);
+    return null;
+  }
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBody) {
+    sendError(res, 413, Errors.limitExceeded, `request body larger than ${maxBody} bytes`, { connection: 'close' });
+    req.resume();
+    return null;
+  }
+  return method;
+}
+
+/** The JSON object of a request body; answers 400 and returns null when it is not one. */
+function bodyObject(res: ServerResponse, raw: Buffer): Record<string, unknown> | null {
+  let body: unknown;
+  try {
+    body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+  } catch {
+    sendError(res, 400, Errors.badRequest, 'request body is not valid JSON');
+    return null;
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    sendError(res, 400, Errors.badRequest, 'request body must be a JSON object');
+    return null;
+  }
+  return body as Record<string, unknown>;
+}
+
 export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
   const key = deps.config.httpApiKey;
   const keyDigest = key !== null ? digest(key) : null;
@@ -91,35 +139,10 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     if (path !== '/api' && !path.startsWith(API_PATH_PREFIX)) return false;
-
-    if (keyDigest === null) {
-      sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY is not set (nor http_api.key)');
-      return true;
-    }
-    if (req.method !== 'POST') {
-      sendError(res, 405, Errors.badRequest, 'use POST', { allow: 'POST' });
-      return true;
-    }
-    const presented = presentedKey(req);
-    // Digests have equal length whatever the key lengths, so the comparison time reveals nothing.
-    if (presented === null || !timingSafeEqual(digest(presented), keyDigest)) {
-      sendError(res, 401, Errors.unauthorized);
-      return true;
-    }
-    const legacy = path === '/api';
-    const name = legacy ? '' : path.slice(API_PATH_PREFIX.length);
-    const method = methods.get(name);
-    if (!legacy && method === undefined && name !== 'batch') {
-      sendError(res, 404, Errors.methodNotFound, `method not found: ${name.slice(0, 64)}`);
-      return true;
-    }
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > maxBody) {
-      sendError(res, 413, Errors.limitExceeded, `request body larger than ${maxBody} bytes`, { connection: 'close' });
-      req.resume();
-      return true;
-    }
-
+    // `/api` alone is the legacy newline-delimited form (no method name in the path).
+    const name = path === '/api' ? null : path.slice(API_PATH_PREFIX.length);
+    const method = admit(req, res, keyDigest, name, methods, maxBody);
+    if (method === null) return true;
     let raw: Buffer;
     try {
       raw = await readBody(req, maxBody);
@@ -128,24 +151,14 @@ export function createHttpApi(deps: HttpApiDeps): HttpApiHandler {
       sendError(res, 413, Errors.limitExceeded, `request body larger than ${maxBody} bytes`, { connection: 'close' });
       return true;
     }
-    if (legacy) {
+    if (name === null) {
       // cent.js's pipeline and older SDKs: newline-delimited {"method","params"} commands, one reply line each.
       send(res, 200, await runLegacyLines(deps, methods, raw));
       return true;
     }
-    let body: unknown;
-    try {
-      body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
-    } catch {
-      sendError(res, 400, Errors.badRequest, 'request body is not valid JSON');
-      return true;
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      sendError(res, 400, Errors.badRequest, 'request body must be a JSON object');
-      return true;
-    }
-
-    const request = new ApiRequest(body as Record<string, unknown>);
+    const body = bodyObject(res, raw);
+    if (body === null) return true;
+    const request = new ApiRequest(body);
     let reply: string;
     const started = performance.now();
     let result = 'ok';

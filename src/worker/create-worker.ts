@@ -47,6 +47,8 @@ class StreamWorker implements Worker {
   private ticking: Promise<void> | null = null;
   private closing = false;
   private healthySince = 0;
+  /** When our own last heartbeat was written. */
+  private lastBeatAt = 0;
 
   constructor(options: WorkerOptions) {
     this.id = validateWorkerId(options.id);
@@ -125,6 +127,12 @@ class StreamWorker implements Worker {
   private async tick(): Promise<void> {
     try {
       await this.registry.heartbeat(this.id);
+      const beatAt = Date.now();
+      // Commands wait through a Redis outage or pause (and this process can stall) rather than fail:
+      // when our own beat came that late, every other worker's beat looks stale too, so take
+      // nothing over until they had `deadAfterMs` to beat again.
+      if (this.lastBeatAt > 0 && beatAt - this.lastBeatAt > this.deadAfterMs) this.healthySince = beatAt;
+      this.lastBeatAt = beatAt;
       await this.renewLocks();
       const [members, orphans] = await Promise.all([this.registry.members(), this.registry.orphans()]);
       if (!this.closing && !members.some((m) => m.id === this.id)) {
@@ -197,7 +205,7 @@ class StreamWorker implements Worker {
       this.logger.warn({ stream, why, silentMs }, 'taking over stream');
     }
     const consumer = new StreamConsumer({
-      queue: this.queue, stream, consumer: this.id,
+      queue: this.queue, stream, consumer: this.id, holder: this.token,
       batchSize: this.o.batchSize || 100, concurrency: this.o.concurrency || 16,
       blockMs: this.heartbeatMs, trimIntervalMs: 1000, logger: this.logger,
       process: (entry, c) => this.process(entry, c),

@@ -86,7 +86,8 @@ export class MemoryStreamQueue implements StreamQueue {
     if (s === undefined) return true;
     if (!s.hasGroup) return false;
     const [ms, seq] = parseId(entryId);
-    return compareId(s.deliveredMs, s.deliveredSeq, ms, seq) >= 0 && !s.pending.has(entryId);
+    if (s.pending.has(entryId)) return false;
+    return compareId(s.deliveredMs, s.deliveredSeq, ms, seq) >= 0 || !s.entries.some((e) => e.id === entryId);
   }
 
   async ensureGroup(worker: WorkerId): Promise<void> {

@@ -134,8 +134,9 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   /**
-   * True once the entry has been handled: delivered to the stream's consumer group and no longer
-   * pending (acknowledged, dead-lettered or trimmed), or the stream is gone.
+   * True once the entry has been handled: not pending, and delivered to the stream's consumer group
+   * or not in the stream any more (trimmed once acknowledged, or the stream dropped when drained,
+   * even if it was created again since, empty).
    */
   async isHandled(worker: WorkerId, entryId: string): Promise<boolean> {
     const key = this.keys.workerStream(worker);
@@ -147,12 +148,13 @@ export class RedisStreamQueue implements StreamQueue {
       throw err;
     }
     const group = (groups as unknown[][]).find((g) => g[g.indexOf('name') + 1] === consumerGroup);
-    if (group === undefined) return false;
-    const last = group[group.indexOf('last-delivered-id') + 1];
-    const lastDelivered = typeof last === 'string' ? last : '0-0';
-    if (compareEntryIds(lastDelivered, entryId) < 0) return false;
-    const pending = await this.redis.xpending(key, consumerGroup, entryId, entryId, 1);
-    return Array.isArray(pending) && pending.length === 0;
+    if (group !== undefined) {
+      const pending = await this.redis.xpending(key, consumerGroup, entryId, entryId, 1);
+      if (!Array.isArray(pending) || pending.length > 0) return false;
+      const last = group[group.indexOf('last-delivered-id') + 1];
+      if (compareEntryIds(typeof last === 'string' ? last : '0-0', entryId) >= 0) return true;
+    }
+    return replyArray(await this.redis.xrange(key, entryId, entryId), 'XRANGE').length === 0;
   }
 
   async ensureGroup(worker: WorkerId): Promise<void> {

@@ -73,6 +73,20 @@ for (const [name, make] of factories) {
       await q.close();
     });
 
+    void it('says an entry of a drained, dropped and re-created stream is handled (the hand-off fence must not wait for it)', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const id = await q.appendMessage('w1', msg('chat', 1));
+      await q.readNew('w1', 'w1', 10, 0);
+      await q.ackMessages('w1', [id]);
+      assert.equal(await q.dropDrainedStream('w1'), true);
+      await q.ensureGroup('w1');
+      assert.equal(await q.isHandled('w1', id), true);
+      const next = await q.appendMessage('w1', msg('chat', 2));
+      assert.equal(await q.isHandled('w1', next), false, 'a new entry of the re-created stream is not');
+      await q.close();
+    });
+
     void it('blocks for new entries up to blockMs', async () => {
       const q = make();
       await q.ensureGroup('w1');

@@ -1,5 +1,4 @@
--- Moves one page of a stream's pending entries to a consumer only while the caller holds the
--- stream's lock (see read-new-fenced.lua).
+-- Moves one page of a stream's pending entries to a consumer only while the caller holds the stream's lock (see read-new-fenced.lua).
 -- KEYS[1] worker stream
 -- KEYS[2] stream lock
 -- ARGV[1] consumer group

@@ -29,11 +29,21 @@ export class HandledReader {
   }
 
   start(intervalMs = 100): void {
-    this.timer = setInterval(() => { this.busy = this.busy.then(async () => { await this.readOnce(); }).catch(() => {}); }, intervalMs);
+    this.timer = setInterval(() => { void this.readOnce().catch(() => 0); }, intervalMs);
   }
 
-  /** Reads everything there is now; resolves with the number of records read. */
-  async readOnce(): Promise<number> {
+  /**
+   * Reads everything there is now; resolves with the number of records read. Calls run one after
+   * another: two reads at once would both start at the same index, count one page twice and skip
+   * the next (which then looked lost, or first handled only at a redelivery).
+   */
+  readOnce(): Promise<number> {
+    const run = this.busy.then(() => this.readAll());
+    this.busy = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private async readAll(): Promise<number> {
     let total = 0;
     for (;;) {
       // The counter is the truth (a trim whose reply was lost still counts).

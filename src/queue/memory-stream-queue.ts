@@ -8,6 +8,7 @@ import { ErrorCodes, RealtimeError } from '../errors/index.js';
 import { EventEmitter } from 'node:events';
 import type { StreamMessage, WorkerId } from './message.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
+import { StreamLockLostError } from './stream-lock-lost.js';
 
 interface MemEntry { id: string; ms: number; seq: number; message: StreamMessage }
 interface Pending { consumer: string; deliveries: number }
@@ -86,7 +87,8 @@ export class MemoryStreamQueue implements StreamQueue {
     if (s === undefined) return true;
     if (!s.hasGroup) return false;
     const [ms, seq] = parseId(entryId);
-    return compareId(s.deliveredMs, s.deliveredSeq, ms, seq) >= 0 && !s.pending.has(entryId);
+    if (s.pending.has(entryId)) return false;
+    return compareId(s.deliveredMs, s.deliveredSeq, ms, seq) >= 0 || !s.entries.some((e) => e.id === entryId);
   }
 
   async ensureGroup(worker: WorkerId): Promise<void> {
@@ -99,8 +101,9 @@ export class MemoryStreamQueue implements StreamQueue {
     return s;
   }
 
-  async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number): Promise<QueueEntry[]> {
+  async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number, holder?: string): Promise<QueueEntry[]> {
     const s = this.group(worker);
+    this.checkHolder(worker, holder);
     let out = this.takeNew(s, consumer, count);
     if (out.length > 0 || blockMs <= 0) return out;
     await new Promise<void>((resolve) => {
@@ -112,8 +115,16 @@ export class MemoryStreamQueue implements StreamQueue {
       const timer = setTimeout(wake, blockMs);
       s.waiters.add(wake);
     });
+    this.checkHolder(worker, holder);
     out = this.takeNew(s, consumer, count);
     return out;
+  }
+
+  /** The fence of a read or claim with `holder`: the lock must be `holder`'s and unexpired. */
+  private checkHolder(worker: WorkerId, holder: string | undefined): void {
+    if (holder === undefined) return;
+    const lock = this.locks.get(worker);
+    if (lock === undefined || lock.holder !== holder || lock.expiresAt <= Date.now()) throw new StreamLockLostError(worker);
   }
 
   private takeNew(s: MemStream, consumer: string, count: number): QueueEntry[] {
@@ -148,8 +159,9 @@ export class MemoryStreamQueue implements StreamQueue {
     });
   }
 
-  async claimPending(worker: WorkerId, consumer: string): Promise<number> {
+  async claimPending(worker: WorkerId, consumer: string, holder?: string): Promise<number> {
     const s = this.group(worker);
+    this.checkHolder(worker, holder);
     for (const p of s.pending.values()) p.consumer = consumer;
     return s.pending.size;
   }

@@ -7,6 +7,7 @@
 import type { StreamMessage, WorkerId } from './message.js';
 import { decodeStreamEntry, encodeStreamEntry } from './stream-entry.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
+import { isLockLostReply, StreamLockLostError } from './stream-lock-lost.js';
 import {
   consumerGroup, duplicateConnection, LuaScript, replyArray, replyFieldMap, replyInteger, replyReadOneStream, replyString, replyStreamEntries,
   type PipelineKeys, type RedisConnection, type StreamEntryReply,
@@ -66,6 +67,8 @@ export class RedisStreamQueue implements StreamQueue {
     moveToDeadLetter: LuaScript.load('move-to-dead-letter'),
     trimAcknowledged: LuaScript.load('trim-acknowledged'),
     claimStream: LuaScript.load('claim-stream'),
+    claimPendingFenced: LuaScript.load('claim-pending-fenced'),
+    readNewFenced: LuaScript.load('read-new-fenced'),
     releaseStream: LuaScript.load('release-stream'),
     dropDrainedStream: LuaScript.load('drop-drained-stream'),
     replayDeadLetter: LuaScript.load('replay-dead-letter'),
@@ -133,8 +136,9 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   /**
-   * True once the entry has been handled: delivered to the stream's consumer group and no longer
-   * pending (acknowledged, dead-lettered or trimmed), or the stream is gone.
+   * True once the entry has been handled: not pending, and delivered to the stream's consumer group
+   * or not in the stream any more (trimmed once acknowledged, or the stream dropped when drained,
+   * even if it was created again since, empty).
    */
   async isHandled(worker: WorkerId, entryId: string): Promise<boolean> {
     const key = this.keys.workerStream(worker);
@@ -146,12 +150,13 @@ export class RedisStreamQueue implements StreamQueue {
       throw err;
     }
     const group = (groups as unknown[][]).find((g) => g[g.indexOf('name') + 1] === consumerGroup);
-    if (group === undefined) return false;
-    const last = group[group.indexOf('last-delivered-id') + 1];
-    const lastDelivered = typeof last === 'string' ? last : '0-0';
-    if (compareEntryIds(lastDelivered, entryId) < 0) return false;
-    const pending = await this.redis.xpending(key, consumerGroup, entryId, entryId, 1);
-    return Array.isArray(pending) && pending.length === 0;
+    if (group !== undefined) {
+      const pending = await this.redis.xpending(key, consumerGroup, entryId, entryId, 1);
+      if (!Array.isArray(pending) || pending.length > 0) return false;
+      const last = group[group.indexOf('last-delivered-id') + 1];
+      if (compareEntryIds(typeof last === 'string' ? last : '0-0', entryId) >= 0) return true;
+    }
+    return replyArray(await this.redis.xrange(key, entryId, entryId), 'XRANGE').length === 0;
   }
 
   async ensureGroup(worker: WorkerId): Promise<void> {
@@ -162,13 +167,41 @@ export class RedisStreamQueue implements StreamQueue {
     }
   }
 
-  async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number): Promise<QueueEntry[]> {
+  async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number, holder?: string): Promise<QueueEntry[]> {
+    if (holder !== undefined) return this.readNewFenced(worker, consumer, count, blockMs, holder);
     const key = this.keys.workerStream(worker);
     const conn = blockMs > 0 ? this.reader(worker) : this.redis;
     const raw: unknown = blockMs > 0
       ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
       : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>');
     return toEntries(replyReadOneStream(raw, 'XREADGROUP'), () => 1);
+  }
+
+  /**
+   * The fenced read: the lock check and a non-blocking XREADGROUP in one script; when that finds
+   * nothing, an XREAD BLOCK after the stream's last entry waits for a new one, then the script runs
+   * once more. Both on the reading connection, which never resends a command after a reconnect.
+   */
+  private async readNewFenced(worker: WorkerId, consumer: string, count: number, blockMs: number, holder: string): Promise<QueueEntry[]> {
+    const key = this.keys.workerStream(worker);
+    const conn = blockMs > 0 ? this.reader(worker) : this.redis;
+    const keys = [key, this.keys.streamLock(worker)];
+    const args = [consumerGroup, consumer, count, holder];
+    const read = async (): Promise<{ last: string; entries: QueueEntry[] }> => {
+      let raw: unknown;
+      try {
+        raw = await this.scripts.readNewFenced.run(conn, keys, args);
+      } catch (err) {
+        if (isLockLostReply(err)) throw new StreamLockLostError(worker);
+        throw err;
+      }
+      const [last, entries] = replyArray(raw, 'read-new-fenced');
+      return { last: replyString(last, 'read-new-fenced'), entries: toEntries(replyStreamEntries(entries, 'read-new-fenced'), () => 1) };
+    };
+    const first = await read();
+    if (first.entries.length > 0 || blockMs <= 0) return first.entries;
+    await conn.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', key, first.last === '' ? '0-0' : first.last);
+    return (await read()).entries;
   }
 
   async readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]> {
@@ -186,10 +219,25 @@ export class RedisStreamQueue implements StreamQueue {
     return toEntries(first, (id) => deliveries.get(id) ?? 1);
   }
 
-  async claimPending(worker: WorkerId, consumer: string): Promise<number> {
+  async claimPending(worker: WorkerId, consumer: string, holder?: string): Promise<number> {
     const key = this.keys.workerStream(worker);
     let cursor = '0-0';
     let moved = 0;
+    if (holder !== undefined) {
+      do {
+        let raw: unknown;
+        try {
+          raw = await this.scripts.claimPendingFenced.run(this.redis, [key, this.keys.streamLock(worker)], [consumerGroup, consumer, cursor, holder]);
+        } catch (err) {
+          if (isLockLostReply(err)) throw new StreamLockLostError(worker);
+          throw err;
+        }
+        const [next, count] = replyArray(raw, 'claim-pending-fenced');
+        cursor = replyString(next, 'claim-pending-fenced');
+        moved += replyInteger(count, 'claim-pending-fenced');
+      } while (cursor !== '0-0');
+      return moved;
+    }
     do {
       const res = replyArray(await this.redis.xautoclaim(key, consumerGroup, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'), 'XAUTOCLAIM');
       cursor = String(res[0]);

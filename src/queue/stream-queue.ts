@@ -53,12 +53,17 @@ export interface StreamQueue {
   isHandled(worker: WorkerId, entryId: string): Promise<boolean>;
   /** Creates the stream's consumer group (reading from the stream's start) if it does not exist. */
   ensureGroup(worker: WorkerId): Promise<void>;
-  /** Up to `count` never-delivered entries, waiting up to `blockMs` (0: do not wait) for the first. */
-  readNew(worker: WorkerId, consumer: string, count: number, blockMs: number): Promise<QueueEntry[]>;
+  /**
+   * Up to `count` never-delivered entries, waiting up to `blockMs` (0: do not wait) for the first.
+   * With `holder`, fenced: entries are taken only while `holder` has the stream's lock
+   * ({@link claimStream}), checked atomically with the read; otherwise it rejects with a
+   * `StreamLockLostError` and takes nothing.
+   */
+  readNew(worker: WorkerId, consumer: string, count: number, blockMs: number, holder?: string): Promise<QueueEntry[]>;
   /** Up to `count` entries pending for `consumer` with ids after `afterEntryId` ('0': from the start), in order. */
   readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]>;
-  /** Makes `consumer` the owner of every pending entry of the stream; resolves with how many moved. */
-  claimPending(worker: WorkerId, consumer: string): Promise<number>;
+  /** Makes `consumer` the owner of every pending entry of the stream; resolves with how many moved. With `holder`, fenced as {@link readNew}. */
+  claimPending(worker: WorkerId, consumer: string, holder?: string): Promise<number>;
   ackMessages(worker: WorkerId, entryIds: readonly string[]): Promise<void>;
   /** Atomically copies the entry to the dead-letter stream (with error and attempts) and acknowledges it. */
   moveToDeadLetter(worker: WorkerId, entryId: string, error: string, attempts: number): Promise<void>;

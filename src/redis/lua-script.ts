@@ -31,6 +31,8 @@ export type ScriptArg = string | Buffer | number;
 export const scriptKeyCounts = {
   'append-messages': 1,
   'claim-stream': 1,
+  'claim-pending-fenced': 2,
+  'read-new-fenced': 2,
   'drop-drained-stream': 1,
   'move-to-dead-letter': 2,
   'release-stream': 1,

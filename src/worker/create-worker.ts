@@ -45,10 +45,14 @@ class StreamWorker implements Worker {
   private readonly queue: StreamQueue;
   private readonly registry: WorkerRegistry;
   private readonly consumers = new Map<WorkerId, StreamConsumer>();
+  /** Consumers being stopped (in the background: the supervision tick must keep beating meanwhile). */
+  private readonly stopping = new Map<WorkerId, Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private ticking: Promise<void> | null = null;
   private closing = false;
   private healthySince = 0;
+  /** When our own last heartbeat was written. */
+  private lastBeatAt = 0;
 
   constructor(options: WorkerOptions) {
     this.id = validateWorkerId(options.id);
@@ -109,6 +113,12 @@ class StreamWorker implements Worker {
   private async tick(): Promise<void> {
     try {
       await this.registry.heartbeat(this.id);
+      const beatAt = Date.now();
+      // Commands wait through a Redis outage or pause (and this process can stall) rather than fail:
+      // when our own beat came that late, every other worker's beat looks stale too, so take
+      // nothing over until they had `deadAfterMs` to beat again.
+      if (this.lastBeatAt > 0 && beatAt - this.lastBeatAt > this.deadAfterMs) this.healthySince = beatAt;
+      this.lastBeatAt = beatAt;
       await this.renewLocks();
       const [members, orphans] = await Promise.all([this.registry.members(), this.registry.orphans()]);
       if (!this.closing && !members.some((m) => m.id === this.id)) {
@@ -129,9 +139,9 @@ class StreamWorker implements Worker {
 
   private async renewLocks(): Promise<void> {
     for (const stream of [...this.consumers.keys()]) {
-      if (!await this.queue.claimStream(stream, this.token, this.lockTtlMs)) {
+      if (!await this.queue.claimStream(stream, this.token, this.lockTtlMs) && !this.stopping.has(stream)) {
         this.logger.warn({ stream }, 'stream lock lost, stopping its consumer');
-        await this.stopConsuming(stream, false);
+        this.stopInBackground(stream);
       }
     }
   }
@@ -141,19 +151,19 @@ class StreamWorker implements Worker {
     const memberBeat = new Map(members.map((m) => [m.id, m.atMs]));
     const orphanAt = new Map(orphans.map((m) => [m.id, m.atMs]));
     for (const [stream, consumer] of [...this.consumers]) {
-      if (stream === this.id) continue;
+      if (stream === this.id || this.stopping.has(stream)) continue;
       const beat = memberBeat.get(stream);
       const deregisteredAt = orphanAt.get(stream);
       if (beat !== undefined && now - beat < this.deadAfterMs) {
         this.logger.info({ stream }, 'owner is back, handing its stream back');
-        await this.stopConsuming(stream);
+        this.stopInBackground(stream);
       } else if (deregisteredAt !== undefined && now - deregisteredAt >= this.orphanGraceMs && consumer.caughtUp
         && consumer.lastEmptyReadAt > 0 && await this.queue.dropDrainedStream(stream)) {
         await this.registry.forgetOrphan(stream);
         this.logger.info({ stream }, 'orphan stream drained and removed');
-        await this.stopConsuming(stream);
+        this.stopInBackground(stream);
       } else if (beat === undefined && deregisteredAt === undefined) {
-        await this.stopConsuming(stream);
+        this.stopInBackground(stream);
       }
     }
     if (this.closing) return;
@@ -181,7 +191,7 @@ class StreamWorker implements Worker {
       this.logger.warn({ stream, why, silentMs }, 'taking over stream');
     }
     const consumer = new StreamConsumer({
-      queue: this.queue, stream, consumer: this.id,
+      queue: this.queue, stream, consumer: this.id, holder: this.token,
       batchSize: this.o.batchSize || 100, concurrency: this.o.concurrency || 16,
       blockMs: this.heartbeatMs, trimIntervalMs: 1000, logger: this.logger,
       process: (entry, c) => this.process(entry, c),
@@ -191,12 +201,28 @@ class StreamWorker implements Worker {
     consumer.start();
   }
 
-  private async stopConsuming(stream: WorkerId, release = true): Promise<void> {
+  /**
+   * Stops a consumer: lets its in-flight handlers finish and flushes its acknowledgements, then
+   * gives the lock up if it is still ours. The lock stays renewed until then, so a stream handed
+   * back is not read by its owner while this process still handles entries of it.
+   */
+  private stopConsuming(stream: WorkerId): Promise<void> {
+    const running = this.stopping.get(stream);
+    if (running !== undefined) return running;
     const consumer = this.consumers.get(stream);
-    if (consumer === undefined) return;
-    await consumer.stop();
-    this.consumers.delete(stream);
-    if (release) await this.queue.releaseStream(stream, this.token).catch(() => undefined);
+    if (consumer === undefined) return Promise.resolve();
+    const done = (async () => {
+      await consumer.stop();
+      this.consumers.delete(stream);
+      await this.queue.releaseStream(stream, this.token).catch(() => undefined);
+    })().finally(() => this.stopping.delete(stream));
+    this.stopping.set(stream, done);
+    return done;
+  }
+
+  /** {@link stopConsuming} without holding up the supervision tick (heartbeats, lock renewals) while handlers finish. */
+  private stopInBackground(stream: WorkerId): void {
+    this.stopConsuming(stream).catch((err: unknown) => this.logger.warn({ err, stream }, 'stopping a stream consumer failed'));
   }
 
   private async reportStreamGauges(): Promise<void> {

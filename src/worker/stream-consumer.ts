@@ -5,7 +5,7 @@
  */
 
 import type { Logger } from 'pino';
-import type { QueueEntry, StreamQueue, WorkerId } from '../queue/index.js';
+import { StreamLockLostError, type QueueEntry, type StreamQueue, type WorkerId } from '../queue/index.js';
 import { ChannelLanes } from './channel-lanes.js';
 
 /** 'ack': finished, acknowledge it. 'settled': finished, acknowledged elsewhere (dead-lettered, or once its publications are stored). 'abandon': leave it pending. */
@@ -17,6 +17,12 @@ export interface StreamConsumerOptions {
   stream: WorkerId;
   /** Consumer name in the group: this worker's id. */
   consumer: string;
+  /**
+   * The stream lock's holder token ({@link StreamQueue.claimStream}). Every read of new entries and
+   * every claim of pending ones is fenced on it, so once another process holds the lock this one
+   * takes no entry the other cannot see.
+   */
+  holder: string;
   batchSize: number;
   concurrency: number;
   blockMs: number;
@@ -166,10 +172,10 @@ export class StreamConsumer {
   }
 
   private async readNewWithDeadline(): Promise<QueueEntry[]> {
-    const { queue, stream, consumer, batchSize, blockMs } = this.o;
+    const { queue, stream, consumer, batchSize, blockMs, holder } = this.o;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'lost'>((resolve) => { timer = setTimeout(() => resolve('lost'), blockMs + readGraceMs); });
-    const read = queue.readNew(stream, consumer, batchSize, blockMs);
+    const read = queue.readNew(stream, consumer, batchSize, blockMs, holder);
     try {
       const result = await Promise.race([read, deadline]);
       if (result !== 'lost') return result;
@@ -184,7 +190,7 @@ export class StreamConsumer {
   }
 
   private async consume(): Promise<void> {
-    const { queue, stream, consumer, batchSize } = this.o;
+    const { queue, stream, consumer, batchSize, holder } = this.o;
     let failures = 0;
     let phase: 'setup' | 'pending' | 'new' = 'setup';
     let after = '0';
@@ -192,7 +198,7 @@ export class StreamConsumer {
       try {
         if (phase === 'setup') {
           await queue.ensureGroup(stream);
-          await queue.claimPending(stream, consumer);
+          await queue.claimPending(stream, consumer, holder);
           phase = 'pending';
           after = '0';
         }
@@ -227,9 +233,15 @@ export class StreamConsumer {
         failures = 0;
       } catch (err) {
         if (this.stopping) break;
-        this.o.onRedisError();
         failures++;
-        if (failures === 1 || failures % 20 === 0) this.o.logger.warn({ err, stream, failures }, 'stream read failed, retrying');
+        if (err instanceof StreamLockLostError) {
+          // Another process holds the stream now (our lock expired): read nothing more. The worker's
+          // next lock renewal stops this consumer, or gets the lock back if nobody took it.
+          if (failures === 1) this.o.logger.warn({ stream }, 'stream lock not held, reads fenced off');
+        } else {
+          this.o.onRedisError();
+          if (failures === 1 || failures % 20 === 0) this.o.logger.warn({ err, stream, failures }, 'stream read failed, retrying');
+        }
         await sleep(Math.min(50 * 2 ** Math.min(failures, 6), 2000));
         // A failed read may still have been executed (entries now pending for us but never seen):
         // finish what is buffered, then start over from the pending list, which keeps channel order.

@@ -34,6 +34,32 @@ for (const [name, make] of factories) {
       await q.close();
     });
 
+    void it('fences reads and claims on the stream lock: a consumer whose lock went to another takes nothing', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      assert.equal(await q.claimStream('w1', 'old', 60_000), true);
+      const a = await q.appendMessage('w1', msg('chat', 1));
+      assert.deepEqual((await q.readNew('w1', 'w1', 10, 0, 'old')).map((e) => e.entryId), [a]);
+      // The old holder's lock expires (a Redis outage, a pause) and another worker takes the stream.
+      await q.releaseStream('w1', 'old');
+      assert.equal(await q.claimStream('w1', 'new', 60_000), true);
+      const b = await q.appendMessage('w1', msg('chat', 2));
+      await assert.rejects(q.readNew('w1', 'w1', 10, 0, 'old'), { name: 'StreamLockLostError' });
+      await assert.rejects(q.readNew('w1', 'w1', 10, 50, 'old'), { name: 'StreamLockLostError' });
+      await assert.rejects(q.claimPending('w1', 'w1', 'old'), { name: 'StreamLockLostError' });
+      assert.equal(await q.claimPending('w1', 'w2', 'new'), 1, 'the new holder gets what the old one had read');
+      assert.deepEqual((await q.readPending('w1', 'w2', '0', 10)).map((e) => e.entryId), [a]);
+      assert.deepEqual((await q.readNew('w1', 'w2', 10, 0, 'new')).map((e) => e.entryId), [b], 'and what it had not');
+      // A fenced blocking read wakes for an entry appended while it waits.
+      const reading = q.readNew('w1', 'w2', 10, 5000, 'new');
+      await new Promise((r) => setTimeout(r, 50));
+      const c = await q.appendMessage('w1', msg('chat', 3));
+      assert.deepEqual((await reading).map((e) => e.entryId), [c]);
+      assert.deepEqual(await q.readNew('w1', 'w2', 10, 100, 'new'), [], 'nothing new: waits, then returns empty');
+      await q.stopReading('w1');
+      await q.close();
+    });
+
     void it('says an entry is handled only once it was delivered and acknowledged, and for a stream that is gone', async () => {
       const q = make();
       await q.ensureGroup('w1');
@@ -44,6 +70,20 @@ for (const [name, make] of factories) {
       await q.ackMessages('w1', [id]);
       assert.equal(await q.isHandled('w1', id), true);
       assert.equal(await q.isHandled('nobody', '1-0'), true);
+      await q.close();
+    });
+
+    void it('says an entry of a drained, dropped and re-created stream is handled (the hand-off fence must not wait for it)', async () => {
+      const q = make();
+      await q.ensureGroup('w1');
+      const id = await q.appendMessage('w1', msg('chat', 1));
+      await q.readNew('w1', 'w1', 10, 0);
+      await q.ackMessages('w1', [id]);
+      assert.equal(await q.dropDrainedStream('w1'), true);
+      await q.ensureGroup('w1');
+      assert.equal(await q.isHandled('w1', id), true);
+      const next = await q.appendMessage('w1', msg('chat', 2));
+      assert.equal(await q.isHandled('w1', next), false, 'a new entry of the re-created stream is not');
       await q.close();
     });
 

@@ -60,6 +60,16 @@ export class RedisServer {
     await this.signal('SIGKILL');
   }
 
+  /** SIGSTOP: the server stops answering (connections stay open, clocks and key expiry go on) until {@link resume}. */
+  pause(): void {
+    this.proc?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after {@link pause}. */
+  resume(): void {
+    this.proc?.kill('SIGCONT');
+  }
+
   /** Graceful stop. */
   async stop(): Promise<void> {
     await this.signal('SIGTERM');

@@ -54,7 +54,7 @@ module.exports = {
     },
     {
       name: 'through-index-outside',
-      comment: 'bin/ and examples/ use src/ through the folders\' index.ts files.',
+      comment: "bin/ and examples/ use src/ through the folders' index.ts files.",
       severity: 'error',
       from: { path: '^(bin|examples)/' },
       to: { path: '^src/[^/]+/', pathNot: '/index\\.ts$' },

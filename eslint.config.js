@@ -68,7 +68,10 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/client/**'],
     rules: {
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Config is read only in src/config (loadConfig).' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Config is read only in src/config (loadConfig).' },
+      ],
     },
   },
 );

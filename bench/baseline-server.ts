@@ -40,7 +40,12 @@ sub.on('messageBuffer', (channelBuf: Buffer, message: Buffer) => {
   for (const ws of set) ws.send(frame);
 });
 
-interface Command { id?: number; connect?: unknown; subscribe?: { channel?: string }; publish?: { channel?: string; data?: unknown } }
+interface Command {
+  id?: number;
+  connect?: unknown;
+  subscribe?: { channel?: string };
+  publish?: { channel?: string; data?: unknown };
+}
 
 const wss = new WebSocketServer({ port, host: '127.0.0.1', perMessageDeflate: false });
 wss.on('connection', (ws) => {
@@ -53,7 +58,8 @@ wss.on('connection', (ws) => {
       if (line === '') continue;
       const cmd = JSON.parse(line) as Command;
       const id = cmd.id ?? 0;
-      if (cmd.connect !== undefined) ws.send(`{"id":${id},"connect":{"client":"baseline-${++clients}","version":"0","ping":25,"pong":true}}`);
+      if (cmd.connect !== undefined)
+        ws.send(`{"id":${id},"connect":{"client":"baseline-${++clients}","version":"0","ping":25,"pong":true}}`);
       else if (cmd.subscribe !== undefined) {
         const channel = cmd.subscribe.channel ?? '';
         let set = subscribers.get(channel);
@@ -62,21 +68,33 @@ wss.on('connection', (ws) => {
         set.add(ws);
         mine.add(channel);
         const reply = (): void => ws.send(`{"id":${id},"subscribe":{}}`);
-        if (first) sub.subscribe(`${pubPrefix}${channel}`).then(reply, () => ws.send(`{"id":${id},"error":{"code":100,"message":"internal server error"}}`));
+        if (first)
+          sub
+            .subscribe(`${pubPrefix}${channel}`)
+            .then(reply, () => ws.send(`{"id":${id},"error":{"code":100,"message":"internal server error"}}`));
         else reply();
       } else if (cmd.publish !== undefined) {
         const channel = cmd.publish.channel ?? '';
-        redis.xadd(streamOf(channel), 'MAXLEN', '~', '100000', '*', 'channel', channel, 'data', JSON.stringify(cmd.publish.data ?? null))
-          .then(() => ws.send(`{"id":${id},"publish":{}}`), () => ws.send(`{"id":${id},"error":{"code":100,"message":"internal server error"}}`));
+        redis
+          .xadd(streamOf(channel), 'MAXLEN', '~', '100000', '*', 'channel', channel, 'data', JSON.stringify(cmd.publish.data ?? null))
+          .then(
+            () => ws.send(`{"id":${id},"publish":{}}`),
+            () => ws.send(`{"id":${id},"error":{"code":100,"message":"internal server error"}}`),
+          );
       }
     }
   });
 });
 // Pings like the gateway's (WS_PING_INTERVAL), so an idle connection costs what it costs there.
-const pings = setInterval(() => {
-  for (const ws of wss.clients) ws.send('{}');
-}, Number(process.env.BASELINE_PING_INTERVAL_MS ?? 25_000));
-wss.on('listening', () => console.log(`baseline server on ws://127.0.0.1:${port}/connection/websocket -> XADD ${prefix}:stream:{0..${BASELINE_STREAMS - 1}}`));
+const pings = setInterval(
+  () => {
+    for (const ws of wss.clients) ws.send('{}');
+  },
+  Number(process.env.BASELINE_PING_INTERVAL_MS ?? 25_000),
+);
+wss.on('listening', () =>
+  console.log(`baseline server on ws://127.0.0.1:${port}/connection/websocket -> XADD ${prefix}:stream:{0..${BASELINE_STREAMS - 1}}`),
+);
 
 const stop = (): void => {
   clearInterval(pings);

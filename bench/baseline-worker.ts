@@ -18,7 +18,9 @@ redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[3], '*', 'o', offset, 'd', ARGV[2])
 redis.call('PUBLISH', ARGV[1], offset .. ':' .. ARGV[2])
 return offset`;
 redis.defineCommand('floorPublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
-type FloorRedis = Redis & { floorPublish(offsetKey: string, historyKey: string, channel: string, data: string, size: number): Promise<number> };
+type FloorRedis = Redis & {
+  floorPublish(offsetKey: string, historyKey: string, channel: string, data: string, size: number): Promise<number>;
+};
 const r = redis as FloorRedis;
 
 let running = true;
@@ -31,7 +33,8 @@ async function main(): Promise<void> {
   }
   console.log(`baseline worker reading ${stream}`);
   while (running) {
-    const res = await redis.xreadgroup('GROUP', group, 'c', 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, '>') as [string, [string, string[]][]][] | null;
+    const res = (await redis.xreadgroup('GROUP', group, 'c', 'COUNT', 100, 'BLOCK', 1000, 'STREAMS', stream, '>')) as
+      [string, [string, string[]][]][] | null;
     const entries = res?.[0]?.[1] ?? [];
     if (entries.length === 0) continue;
     const calls: Promise<number>[] = [];

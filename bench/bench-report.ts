@@ -13,10 +13,18 @@ export interface BenchContext {
 }
 
 /** CPU of one measured run: µs per process (or process tree) by name, and the messages acknowledged. */
-export interface CpuRun { messages: number; us: Record<string, number> }
+export interface CpuRun {
+  messages: number;
+  us: Record<string, number>;
+}
 
 /** Product ("gateway") and floor ("baseline") runs of one scenario, with their CPU when measured. */
-export interface ScenarioRuns { gateway: LoadTestReport[]; baseline: LoadTestReport[]; gatewayCpu?: CpuRun[]; baselineCpu?: CpuRun[] }
+export interface ScenarioRuns {
+  gateway: LoadTestReport[];
+  baseline: LoadTestReport[];
+  gatewayCpu?: CpuRun[];
+  baselineCpu?: CpuRun[];
+}
 
 /** The server-side processes whose sum is "whole system" (the load generator is reported apart). */
 const SYSTEM = (name: string): boolean => name === 'gateway' || name === 'redis' || name.startsWith('worker');
@@ -32,7 +40,8 @@ const fmtUs = (n: number): string => (Number.isNaN(n) ? 'n/a' : `${n.toFixed(1)}
 
 /** Whole-system CPU per message (median over runs): product, floor. */
 function systemCpu(runs: ScenarioRuns): [number, number] {
-  const m = (cpu: CpuRun[] | undefined): number => (cpu === undefined || cpu.length === 0 ? Number.NaN : median(cpu.map((r) => perMessage(r, SYSTEM))));
+  const m = (cpu: CpuRun[] | undefined): number =>
+    cpu === undefined || cpu.length === 0 ? Number.NaN : median(cpu.map((r) => perMessage(r, SYSTEM)));
   return [m(runs.gatewayCpu), m(runs.baselineCpu)];
 }
 
@@ -41,7 +50,9 @@ function cpuTable(runs: ScenarioRuns, target: string): string[] {
   const product = runs.gatewayCpu ?? [];
   const floor = runs.baselineCpu ?? [];
   if (product.length === 0) return [];
-  const names = [...new Set([...product, ...floor].flatMap((r) => Object.keys(r.us)))].sort((a, b) => order(a) - order(b) || a.localeCompare(b));
+  const names = [...new Set([...product, ...floor].flatMap((r) => Object.keys(r.us)))].sort(
+    (a, b) => order(a) - order(b) || a.localeCompare(b),
+  );
   const lines = ['| CPU per message | Target | Product | Floor | Product / floor | Met |', '|---|---|---:|---:|---:|:---:|'];
   const row = (label: string, pick: (name: string) => boolean, rowTarget: string, check: boolean): void => {
     const gw = median(product.map((r) => perMessage(r, pick)));
@@ -59,13 +70,18 @@ function order(name: string): number {
   return name === 'gateway' ? 0 : name.startsWith('worker') ? 1 : name === 'redis' ? 2 : 3;
 }
 
-export interface BenchProfile { label: string; busyMs: number; totalMs: number; top: ProfileLine[] }
+export interface BenchProfile {
+  label: string;
+  busyMs: number;
+  totalMs: number;
+  top: ProfileLine[];
+}
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] as number : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -74,7 +90,14 @@ const fmtPct = (n: number): string => `${(n * 100).toFixed(2)}%`;
 
 type Pick = (r: LoadTestReport) => number;
 
-interface Row { label: string; target: string; pick: Pick; format: (n: number) => string; check?: (gw: number, base: number) => boolean; ratio?: boolean }
+interface Row {
+  label: string;
+  target: string;
+  pick: Pick;
+  format: (n: number) => string;
+  check?: (gw: number, base: number) => boolean;
+  ratio?: boolean;
+}
 
 function table(runs: ScenarioRuns, rows: readonly Row[]): string[] {
   const lines = ['| Metric | Target | Product | Floor | Product / floor | Met |', '|---|---|---:|---:|---:|:---:|'];
@@ -90,8 +113,10 @@ function table(runs: ScenarioRuns, rows: readonly Row[]): string[] {
 }
 
 /** Seed ack p99 within 1.5x of the floor's median, and no single run above 2x of it. */
-const tailCheck = (runs: ScenarioRuns) => (gw: number, base: number): boolean =>
-  !Number.isNaN(base) && gw <= 1.5 * base && runs.gateway.every((r) => r.publish.ack.p99 <= 2 * base);
+const tailCheck =
+  (runs: ScenarioRuns) =>
+  (gw: number, base: number): boolean =>
+    !Number.isNaN(base) && gw <= 1.5 * base && runs.gateway.every((r) => r.publish.ack.p99 <= 2 * base);
 
 function runsTable(name: string, runs: ScenarioRuns): string[] {
   const lines = [
@@ -101,8 +126,10 @@ function runsTable(name: string, runs: ScenarioRuns): string[] {
   const add = (server: string, reports: LoadTestReport[]): void => {
     reports.forEach((r, i) => {
       const e2e = r.delivery.latency.count > 0 ? fmtMs(r.delivery.latency.p99) : 'n/a';
-      lines.push(`| ${i + 1} | ${server} | ${fmtInt(r.publish.throughput)} | ${fmtPct(r.publish.successRate)} | ${fmtMs(r.publish.ack.p50)} | ${fmtMs(r.publish.ack.p95)}`
-        + ` | ${fmtMs(r.publish.ack.p99)} | ${fmtMs(r.publish.ack.max)} | ${e2e} | ${fmtMs(r.publish.sendLag.p99)} |`);
+      lines.push(
+        `| ${i + 1} | ${server} | ${fmtInt(r.publish.throughput)} | ${fmtPct(r.publish.successRate)} | ${fmtMs(r.publish.ack.p50)} | ${fmtMs(r.publish.ack.p95)}` +
+          ` | ${fmtMs(r.publish.ack.p99)} | ${fmtMs(r.publish.ack.max)} | ${e2e} | ${fmtMs(r.publish.sendLag.p99)} |`,
+      );
     });
   };
   add('product', runs.gateway);
@@ -113,7 +140,9 @@ function runsTable(name: string, runs: ScenarioRuns): string[] {
 /** Says why end-to-end figures may be missing: connects or subscribes the gateway refused. */
 function connectionNotes(runs: ScenarioRuns): string[] {
   const notes = runs.gateway.flatMap((r, i) => {
-    const errors = Object.entries(r.connections.errors).map(([k, n]) => `${k} x${n}`).join(', ');
+    const errors = Object.entries(r.connections.errors)
+      .map(([k, n]) => `${k} x${n}`)
+      .join(', ');
     return errors === '' ? [] : [`- Run ${i + 1}: ${r.connections.failed} of ${r.connections.attempted} connections failed (${errors}).`];
   });
   return notes.length === 0 ? [] : ['', 'Connection problems on the gateway (subscribers count as connections):', '', ...notes];
@@ -124,7 +153,9 @@ export function summaryTable(seed: ScenarioRuns, saturation: ScenarioRuns, satur
   const lines = ['| scenario | figure | product | floor | ratio |', '|---|---|---:|---:|---:|'];
   const add = (scenario: string, label: string, gw: number, base: number, format: (n: number) => string): void => {
     const ratio = Number.isNaN(base) || base === 0 || Number.isNaN(gw) ? '' : (gw / base).toFixed(2);
-    lines.push(`| ${scenario} | ${label} | ${Number.isNaN(gw) ? 'n/a' : format(gw)} | ${Number.isNaN(base) ? 'n/a' : format(base)} | ${ratio} |`);
+    lines.push(
+      `| ${scenario} | ${label} | ${Number.isNaN(gw) ? 'n/a' : format(gw)} | ${Number.isNaN(base) ? 'n/a' : format(base)} | ${ratio} |`,
+    );
   };
   const med = (reports: LoadTestReport[], pick: Pick): number => (reports.length === 0 ? Number.NaN : median(reports.map(pick)));
   const both = (name: string, label: string, runs: ScenarioRuns, pick: Pick, format: (n: number) => string): void =>
@@ -134,7 +165,13 @@ export function summaryTable(seed: ScenarioRuns, saturation: ScenarioRuns, satur
     add('saturation', 'CPU µs/msg (whole system)', ...systemCpu(saturation), fmtUs);
   }
   if (saturation2.gateway.length > 0) {
-    add('saturation, 2 gateway processes', 'acked msg/s', med(saturation2.gateway, (r) => r.publish.throughput), med(saturation.baseline, (r) => r.publish.throughput), fmtInt);
+    add(
+      'saturation, 2 gateway processes',
+      'acked msg/s',
+      med(saturation2.gateway, (r) => r.publish.throughput),
+      med(saturation.baseline, (r) => r.publish.throughput),
+      fmtInt,
+    );
     add('saturation, 2 gateway processes', 'CPU µs/msg (whole system)', systemCpu(saturation2)[0], systemCpu(saturation)[1], fmtUs);
   }
   if (seed.gateway.length > 0) {
@@ -146,7 +183,13 @@ export function summaryTable(seed: ScenarioRuns, saturation: ScenarioRuns, satur
   return lines;
 }
 
-export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturation: ScenarioRuns, profiles: readonly BenchProfile[], saturation2: ScenarioRuns = { gateway: [], baseline: [] }): string {
+export function renderBenchmarks(
+  ctx: BenchContext,
+  seed: ScenarioRuns,
+  saturation: ScenarioRuns,
+  profiles: readonly BenchProfile[],
+  saturation2: ScenarioRuns = { gateway: [], baseline: [] },
+): string {
   const s = ctx.seed;
   const out = [
     '# Benchmarks',
@@ -171,7 +214,12 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
     `send time to receipt by a subscriber (${s.channels} channels x ${s.subscribers} subscriber(s)), through a worker and Redis pub/sub on both sides.`,
     '',
     ...table(seed, [
-      { label: 'Throughput (acked)', target: `${fmtInt(s.clients * s.rate)} msg/s offered`, pick: (r) => r.publish.throughput, format: (n) => `${fmtInt(n)} msg/s` },
+      {
+        label: 'Throughput (acked)',
+        target: `${fmtInt(s.clients * s.rate)} msg/s offered`,
+        pick: (r) => r.publish.throughput,
+        format: (n) => `${fmtInt(n)} msg/s`,
+      },
       { label: 'Success rate', target: '100%', pick: (r) => r.publish.successRate, format: fmtPct, check: (gw) => gw >= 1, ratio: false },
       { label: 'Ack p50', target: '', pick: (r) => r.publish.ack.p50, format: fmtMs },
       { label: 'Ack p95', target: '', pick: (r) => r.publish.ack.p95, format: fmtMs },
@@ -193,8 +241,11 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
     '',
     ...table(saturation, [
       {
-        label: 'Throughput (acked)', target: '>= 0.9x floor', pick: (r) => r.publish.throughput,
-        format: (n) => `${fmtInt(n)} msg/s`, check: (gw, base) => !Number.isNaN(base) && gw >= 0.9 * base,
+        label: 'Throughput (acked)',
+        target: '>= 0.9x floor',
+        pick: (r) => r.publish.throughput,
+        format: (n) => `${fmtInt(n)} msg/s`,
+        check: (gw, base) => !Number.isNaN(base) && gw >= 0.9 * base,
       },
       { label: 'Success rate', target: '100%', pick: (r) => r.publish.successRate, format: fmtPct, check: (gw) => gw >= 1, ratio: false },
       { label: 'Ack p50', target: '', pick: (r) => r.publish.ack.p50, format: fmtMs },
@@ -203,18 +254,27 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
     '',
     ...cpuTable(saturation, '<= 1.2x floor'),
     '',
-    ...(saturation2.gateway.length === 0 ? [] : [
-      `## Saturation with GATEWAY_PROCESSES=2 (same load; against the floor's saturation runs above)`,
-      '',
-      ...table({ ...saturation2, baseline: saturation.baseline }, [
-        { label: 'Throughput (acked)', target: 'reported', pick: (r) => r.publish.throughput, format: (n) => `${fmtInt(n)} msg/s` },
-        { label: 'Success rate', target: '100%', pick: (r) => r.publish.successRate, format: fmtPct, check: (gw) => gw >= 1, ratio: false },
-        { label: 'Ack p99', target: '', pick: (r) => r.publish.ack.p99, format: fmtMs },
-      ]),
-      '',
-      ...cpuTable({ ...saturation2, baselineCpu: saturation.baselineCpu ?? [] }, 'reported'),
-      '',
-    ]),
+    ...(saturation2.gateway.length === 0
+      ? []
+      : [
+          `## Saturation with GATEWAY_PROCESSES=2 (same load; against the floor's saturation runs above)`,
+          '',
+          ...table({ ...saturation2, baseline: saturation.baseline }, [
+            { label: 'Throughput (acked)', target: 'reported', pick: (r) => r.publish.throughput, format: (n) => `${fmtInt(n)} msg/s` },
+            {
+              label: 'Success rate',
+              target: '100%',
+              pick: (r) => r.publish.successRate,
+              format: fmtPct,
+              check: (gw) => gw >= 1,
+              ratio: false,
+            },
+            { label: 'Ack p99', target: '', pick: (r) => r.publish.ack.p99, format: fmtMs },
+          ]),
+          '',
+          ...cpuTable({ ...saturation2, baselineCpu: saturation.baselineCpu ?? [] }, 'reported'),
+          '',
+        ]),
     '## Every run',
     '',
     ...runsTable('Seed', seed),
@@ -223,18 +283,33 @@ export function renderBenchmarks(ctx: BenchContext, seed: ScenarioRuns, saturati
     ...(saturation2.gateway.length === 0 ? [] : ['', ...runsTable('Saturation (2 gateway processes)', { ...saturation2, baseline: [] })]),
   ];
   for (const p of profiles) {
-    out.push('', `## Where the gateway's time goes: ${p.label}`, '',
-      `CPU profile (\`node --cpu-prof\`): busy ${fmtInt(p.busyMs)} ms of ${fmtInt(p.totalMs)} ms. Top functions by self time:`, '',
-      '| Self time | Share of busy | Function |', '|---:|---:|---|',
-      ...p.top.map((l) => `| ${fmtInt(l.ms)} ms | ${fmtPct(l.share)} | \`${l.name}\` |`));
+    out.push(
+      '',
+      `## Where the gateway's time goes: ${p.label}`,
+      '',
+      `CPU profile (\`node --cpu-prof\`): busy ${fmtInt(p.busyMs)} ms of ${fmtInt(p.totalMs)} ms. Top functions by self time:`,
+      '',
+      '| Self time | Share of busy | Function |',
+      '|---:|---:|---|',
+      ...p.top.map((l) => `| ${fmtInt(l.ms)} ms | ${fmtPct(l.share)} | \`${l.name}\` |`),
+    );
   }
-  out.push('', '## Reproduce', '', '```bash', ctx.command, '```', '',
+  out.push(
+    '',
+    '## Reproduce',
+    '',
+    '```bash',
+    ctx.command,
+    '```',
+    '',
     'Variables: `BENCH_DURATION` (seconds per seed run, default 60), `BENCH_SATURATION_DURATION` (default half of it),',
     '`BENCH_RUNS` (default 3), `BENCH_CLIENTS` (500), `BENCH_RATE` (20), `BENCH_WINDOW` (publishes in flight per client at saturation, 1), `BENCH_PROFILE=1`',
     '(CPU-profile the gateway and workers; profiles and logs are kept), `BENCH_WARMUP` (seconds of unmeasured load',
     'before each measured run, default 5), `BENCH_SCENARIOS` (`seed,saturation,saturation-2p`), `BENCH_BASELINE=0` (skip the',
     'floor), `BENCH_OUTPUT` (default docs/benchmarks.md), `BENCH_PUBLISH_MODE=handled` (the `chat:*` namespace in',
     '`publish_mode: "handled"`, so acks wait for the worker\'s handler; default `append`).',
-    'Memory and CPU per idle connection, gateway against a bare ws server: `npm run bench:memory` (docs/loadtest.md).', '');
+    'Memory and CPU per idle connection, gateway against a bare ws server: `npm run bench:memory` (docs/loadtest.md).',
+    '',
+  );
   return out.join('\n');
 }

@@ -87,8 +87,16 @@ async function measure(cluster: RedisCluster, sharded: boolean): Promise<Result>
     while (published + failed < due) {
       const channel = channels[(published + failed) % channels.length]!;
       const now = Number(process.hrtime.bigint() / 1000n) / 1000;
-      const p = publisher.publish(channel, Buffer.from(String(now), 'latin1'), { history: { size: 100, ttlMs: 60_000 } })
-        .then(() => { published++; }, () => { failed++; })
+      const p = publisher
+        .publish(channel, Buffer.from(String(now), 'latin1'), { history: { size: 100, ttlMs: 60_000 } })
+        .then(
+          () => {
+            published++;
+          },
+          () => {
+            failed++;
+          },
+        )
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size > 2000) await Promise.race(inFlight);
@@ -102,12 +110,16 @@ async function measure(cluster: RedisCluster, sharded: boolean): Promise<Result>
   for (const b of [...brokers, publisher]) await b.close();
   for (const c of conns) c.disconnect();
   latencies.sort((a, b) => a - b);
-  const at = (q: number): number => Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
+  const at = (q: number): number =>
+    Math.round((latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0) * 100) / 100;
   return {
     mode: sharded ? 'sharded (SPUBLISH/SSUBSCRIBE)' : 'classic (PUBLISH/SUBSCRIBE)',
-    published, failed, delivered,
+    published,
+    failed,
+    delivered,
     deliveriesPerSec: Math.round(delivered / elapsed),
-    p50Ms: at(0.5), p99Ms: at(0.99),
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
     redisCpuMs: Math.round(cpu),
     cpuUsPerPublication: Math.round((cpu * 1000) / Math.max(1, published)),
     cpuUsPerDelivery: Math.round((cpu * 1000) / Math.max(1, delivered)),
@@ -116,7 +128,9 @@ async function measure(cluster: RedisCluster, sharded: boolean): Promise<Result>
 
 const cluster = await RedisCluster.start({ replicas: 1 });
 try {
-  console.log(`Redis Cluster 3 masters + 3 replicas, ${channelCount} channels, ${subscriberCount} subscriber brokers, ${rate} publications/s with history for ${seconds} s`);
+  console.log(
+    `Redis Cluster 3 masters + 3 replicas, ${channelCount} channels, ${subscriberCount} subscriber brokers, ${rate} publications/s with history for ${seconds} s`,
+  );
   const results: Result[] = [];
   for (const sharded of [false, true, false, true]) results.push(await measure(cluster, sharded));
   console.table(results);

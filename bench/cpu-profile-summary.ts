@@ -2,10 +2,21 @@
 
 import { readFileSync } from 'node:fs';
 
-interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
-export interface ProfileLine { name: string; ms: number; share: number }
+export interface ProfileLine {
+  name: string;
+  ms: number;
+  share: number;
+}
 
 /** `node_modules/ws/lib/sender.js` -> `ws/lib/sender.js`; project files relative to the working directory. */
 function shortUrl(url: string): string {
@@ -37,7 +48,9 @@ export function summarizeCpuProfile(path: string, limit = 15): { busyMs: number;
     selfUs.set(key, (selfUs.get(key) ?? 0) + dt);
   });
   const busyUs = totalUs - idleUs;
-  const top = [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, limit)
+  const top = [...selfUs]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, limit)
     .map(([name, us]) => ({ name, ms: us / 1000, share: busyUs > 0 ? us / busyUs : 0 }));
   return { busyMs: busyUs / 1000, totalMs: totalUs / 1000, top };
 }

@@ -40,9 +40,11 @@ function open(i: number): Promise<void> {
 }
 
 let next = 0;
-await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (next < count) await open(offset + next++);
-}));
+await Promise.all(
+  Array.from({ length: CONCURRENCY }, async () => {
+    while (next < count) await open(offset + next++);
+  }),
+);
 console.log(`ready ${count - failed} ${failed}`);
 process.on('SIGTERM', () => {
   for (const ws of sockets) ws.terminate();

@@ -9,7 +9,8 @@ import { pathToFileURL } from 'node:url';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const script = process.argv[2];
-if (gc === undefined || process.send === undefined || script === undefined) throw new Error('run with --expose-gc, an IPC channel and the server module as argument');
+if (gc === undefined || process.send === undefined || script === undefined)
+  throw new Error('run with --expose-gc, an IPC channel and the server module as argument');
 
 process.on('message', (msg: unknown) => {
   if (msg !== 'heap') return;

@@ -53,7 +53,11 @@ function measure(name: string, fn: () => unknown): void {
     ops += 1000;
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  console.log(`${name.padEnd(44)} ${Math.round(ops / seconds).toLocaleString('en-US').padStart(12)} ops/s`);
+  console.log(
+    `${name.padEnd(44)} ${Math.round(ops / seconds)
+      .toLocaleString('en-US')
+      .padStart(12)} ops/s`,
+  );
 }
 
 function bench(codec: Codec, publish: Buffer): void {

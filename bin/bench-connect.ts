@@ -51,15 +51,27 @@ async function main(): Promise<void> {
   const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
   const gateway = spawn(process.execPath, ['--import', 'tsx', 'bin/gateway.ts'], {
     env: {
-      ...env, HOST: '127.0.0.1', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
-      CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET, CONFIG_FILE: configFile, LOG_LEVEL: 'warn', EMBEDDED_WORKERS: '1',
+      ...env,
+      HOST: '127.0.0.1',
+      WEBSOCKET_PORT: String(ws),
+      HTTP_PORT: String(http),
+      METRICS_PORT: String(metrics),
+      CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET,
+      CONFIG_FILE: configFile,
+      LOG_LEVEL: 'warn',
+      EMBEDDED_WORKERS: '1',
       CLIENT_STALE_TIMEOUT: '30s',
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
     const deadline = Date.now() + 30_000;
-    while ((await fetch(`http://127.0.0.1:${http}/ready`).then((r) => r.status, () => 0)) !== 200) {
+    while (
+      (await fetch(`http://127.0.0.1:${http}/ready`).then(
+        (r) => r.status,
+        () => 0,
+      )) !== 200
+    ) {
       if (Date.now() > deadline) throw new Error('gateway did not become ready');
       await sleep(100);
     }
@@ -71,17 +83,23 @@ async function main(): Promise<void> {
       RS256: Array.from({ length: CONNECTIONS }, (_, i) => rs256({ sub: `bench-${i}`, exp }, pem)),
     };
     // Unmeasured warm-up so the first scenario does not pay the JIT alone.
-    await measureConnectRate(url, 'warm-up', [...tokens.HS256.slice(0, 200), ...tokens.RS256.slice(0, 200)], { concurrency: CONCURRENCY, timeoutMs: 10_000 });
+    await measureConnectRate(url, 'warm-up', [...tokens.HS256.slice(0, 200), ...tokens.RS256.slice(0, 200)], {
+      concurrency: CONCURRENCY,
+      timeoutMs: 10_000,
+    });
     const results: ConnectRateResult[] = [];
     for (let run = 0; run < RUNS; run++) {
       for (const label of run % 2 === 0 ? (['HS256', 'RS256'] as const) : (['RS256', 'HS256'] as const)) {
         const r = await measureConnectRate(url, label, tokens[label], { concurrency: CONCURRENCY, timeoutMs: 10_000 });
         results.push(r);
-        console.log(`${label} run ${run + 1}: ${r.connected}/${r.attempted} connected, ${r.connectsPerSecond.toFixed(0)} connects/s, `
-          + `p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, failures ${JSON.stringify(r.failures)}`);
+        console.log(
+          `${label} run ${run + 1}: ${r.connected}/${r.attempted} connected, ${r.connectsPerSecond.toFixed(0)} connects/s, ` +
+            `p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, failures ${JSON.stringify(r.failures)}`,
+        );
       }
     }
-    if (OUTPUT !== undefined) writeFileSync(OUTPUT, `${JSON.stringify({ connections: CONNECTIONS, concurrency: CONCURRENCY, results }, null, 2)}\n`);
+    if (OUTPUT !== undefined)
+      writeFileSync(OUTPUT, `${JSON.stringify({ connections: CONNECTIONS, concurrency: CONCURRENCY, results }, null, 2)}\n`);
   } finally {
     gateway.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });

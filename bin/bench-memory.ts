@@ -25,8 +25,15 @@ const WARMUP = Math.min(1000, CONNECTIONS);
 const log = (m: string): void => console.error(`[bench:memory] ${m}`);
 const children = new Set<ChildProcess>();
 
-interface Heap { heapUsed: number; rss: number }
-interface Measured { proc: ChildProcess; url: string; heap(): Promise<Heap> }
+interface Heap {
+  heapUsed: number;
+  rss: number;
+}
+interface Measured {
+  proc: ChildProcess;
+  url: string;
+  heap(): Promise<Heap>;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -45,8 +52,14 @@ async function waitForPort(port: number, proc: ChildProcess, what: string): Prom
     if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = new Socket();
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => { s.destroy(); resolve(false); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => {
+        s.destroy();
+        resolve(false);
+      });
       s.connect(port, '127.0.0.1');
     });
     if (ok) return;
@@ -71,16 +84,21 @@ async function stop(proc: ChildProcess): Promise<void> {
 }
 
 async function startMeasured(script: string, port: number, extra: Record<string, string>): Promise<Measured> {
-  const proc = track(spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/measured-child.ts', script], {
-    env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  }));
+  const proc = track(
+    spawn(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/measured-child.ts', script], {
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    }),
+  );
   await waitForPort(port, proc, script);
   return {
-    proc, url: `ws://127.0.0.1:${port}/connection/websocket`,
-    heap: () => new Promise((resolve) => {
-      proc.once('message', (m) => resolve(m as Heap));
-      proc.send('heap');
-    }),
+    proc,
+    url: `ws://127.0.0.1:${port}/connection/websocket`,
+    heap: () =>
+      new Promise((resolve) => {
+        proc.once('message', (m) => resolve(m as Heap));
+        proc.send('heap');
+      }),
   };
 }
 
@@ -89,26 +107,42 @@ async function openIdle(url: string, n: number): Promise<{ procs: ChildProcess[]
   const procs: ChildProcess[] = [];
   const ready: Promise<number>[] = [];
   for (let offset = 0; offset < n; offset += PER_CLIENT) {
-    const proc = track(spawn(process.execPath, ['--import', 'tsx', 'bench/idle-clients.ts'], {
-      env: { ...env, IDLE_URL: url, IDLE_CONNECTIONS: String(Math.min(PER_CLIENT, n - offset)), IDLE_OFFSET: String(offset), IDLE_TOTAL: String(n), IDLE_SOURCES: String(SOURCES) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }));
+    const proc = track(
+      spawn(process.execPath, ['--import', 'tsx', 'bench/idle-clients.ts'], {
+        env: {
+          ...env,
+          IDLE_URL: url,
+          IDLE_CONNECTIONS: String(Math.min(PER_CLIENT, n - offset)),
+          IDLE_OFFSET: String(offset),
+          IDLE_TOTAL: String(n),
+          IDLE_SOURCES: String(SOURCES),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
     procs.push(proc);
-    ready.push(new Promise((resolve, reject) => {
-      let out = '';
-      proc.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const m = /ready (\d+) (\d+)/.exec(out);
-        if (m !== null) resolve(Number(m[1]));
-      });
-      proc.once('exit', (code) => reject(new Error(`idle clients exited with ${code}`)));
-    }));
+    ready.push(
+      new Promise((resolve, reject) => {
+        let out = '';
+        proc.stdout?.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /ready (\d+) (\d+)/.exec(out);
+          if (m !== null) resolve(Number(m[1]));
+        });
+        proc.once('exit', (code) => reject(new Error(`idle clients exited with ${code}`)));
+      }),
+    );
   }
   const counts = await Promise.all(ready);
   return { procs, ok: counts.reduce((a, b) => a + b, 0) };
 }
 
-interface Result { heapPerConn: number; rssPerConn: number; cpuUsPerConnMinute: number; ok: number }
+interface Result {
+  heapPerConn: number;
+  rssPerConn: number;
+  cpuUsPerConnMinute: number;
+  ok: number;
+}
 
 async function measure(server: Measured): Promise<Result> {
   const warm = await openIdle(server.url, WARMUP);
@@ -125,15 +159,20 @@ async function measure(server: Measured): Promise<Result> {
   await Promise.all(idle.procs.map(stop));
   const n = Math.max(1, idle.ok);
   return {
-    heapPerConn: (held.heapUsed - start.heapUsed) / n, rssPerConn: (held.rss - start.rss) / n,
-    cpuUsPerConnMinute: (cpu / n) * (60 / IDLE_S), ok: idle.ok,
+    heapPerConn: (held.heapUsed - start.heapUsed) / n,
+    rssPerConn: (held.rss - start.rss) / n,
+    cpuUsPerConnMinute: (cpu / n) * (60 / IDLE_S),
+    ok: idle.ok,
   };
 }
 
 async function main(): Promise<void> {
-  if (CONNECTIONS + 100 > 20_000) log(`note: ${CONNECTIONS} connections need an open-files limit above ${CONNECTIONS + 100} in the server process (\`ulimit -n\`)`);
+  if (CONNECTIONS + 100 > 20_000)
+    log(`note: ${CONNECTIONS} connections need an open-files limit above ${CONNECTIONS + 100} in the server process (\`ulimit -n\`)`);
   const redisPort = await freePort();
-  const redis = track(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
+  const redis = track(
+    spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }),
+  );
   await waitForPort(redisPort, redis, 'redis-server');
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const product: Result[] = [];
@@ -141,8 +180,13 @@ async function main(): Promise<void> {
   for (let run = 1; run <= RUNS; run++) {
     const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
     const gateway = await startMeasured('bin/gateway.ts', ws, {
-      REDIS_URL: redisUrl, REDIS_PREFIX: `mem${randomBytes(3).toString('hex')}`, LOG_LEVEL: 'warn', HOST: '127.0.0.1',
-      WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: `mem${randomBytes(3).toString('hex')}`,
+      LOG_LEVEL: 'warn',
+      HOST: '127.0.0.1',
+      WEBSOCKET_PORT: String(ws),
+      HTTP_PORT: String(http),
+      METRICS_PORT: String(metrics),
     });
     try {
       product.push(await measure(gateway));
@@ -151,7 +195,9 @@ async function main(): Promise<void> {
     }
     const port = await freePort();
     const baseline = await startMeasured('bench/baseline-server.ts', port, {
-      BASELINE_PORT: String(port), REDIS_URL: redisUrl, REDIS_PREFIX: `memb${randomBytes(3).toString('hex')}`,
+      BASELINE_PORT: String(port),
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: `memb${randomBytes(3).toString('hex')}`,
     });
     try {
       bare.push(await measure(baseline));

@@ -46,7 +46,9 @@ const children = new Set<ChildProcess>();
 /** The built-in channel rules (config.example.json) with `publish_mode` set on chat, as a CONFIG_FILE in the work directory. */
 function channelConfigFile(): Record<string, string> {
   if (PUBLISH_MODE === 'append') return {};
-  const doc = JSON.parse(readFileSync('config.example.json', 'utf8')) as { channel: { without_namespace: Record<string, unknown>; namespaces: Record<string, unknown>[] } };
+  const doc = JSON.parse(readFileSync('config.example.json', 'utf8')) as {
+    channel: { without_namespace: Record<string, unknown>; namespaces: Record<string, unknown>[] };
+  };
   doc.channel.without_namespace['publish_mode'] = PUBLISH_MODE;
   for (const ns of doc.channel.namespaces) if (ns['name'] === 'chat') ns['publish_mode'] = PUBLISH_MODE;
   const path = join(work, 'channels.json');
@@ -72,8 +74,14 @@ async function waitForPort(port: number, what: string, proc: ChildProcess): Prom
     if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode} (log in ${work})`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = new Socket();
-      s.once('connect', () => { s.destroy(); resolve(true); });
-      s.once('error', () => { s.destroy(); resolve(false); });
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => {
+        s.destroy();
+        resolve(false);
+      });
       s.connect(port, '127.0.0.1');
     });
     if (ok) return;
@@ -100,8 +108,12 @@ async function stop(proc: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-const tsx = (script: string, profileDir?: string): string[] =>
-  [...(profileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []), '--import', 'tsx', script];
+const tsx = (script: string, profileDir?: string): string[] => [
+  ...(profileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+  '--import',
+  'tsx',
+  script,
+];
 
 /** The worker entry point the repository has, if any. */
 function workerScript(): string | null {
@@ -110,7 +122,11 @@ function workerScript(): string | null {
 }
 
 /** A server under test: its URL, its processes by name (for CPU), and how to stop them. */
-interface Server { url: string; pids: Map<string, number>; stop(): Promise<void> }
+interface Server {
+  url: string;
+  pids: Map<string, number>;
+  stop(): Promise<void>;
+}
 
 function pidsOf(named: [string, ChildProcess][]): Map<string, number> {
   return new Map(named.flatMap(([name, proc]) => (proc.pid === undefined ? [] : [[name, proc.pid] as [string, number]])));
@@ -121,18 +137,32 @@ async function startGateway(redisUrl: string, label: string, processes: number, 
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...channelConfigFile() };
   const gateway = start(`gateway-${label}`, process.execPath, tsx('bin/gateway.ts', profileDir), {
-    ...common, HOST: '127.0.0.1', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
+    ...common,
+    HOST: '127.0.0.1',
+    WEBSOCKET_PORT: String(ws),
+    HTTP_PORT: String(http),
+    METRICS_PORT: String(metrics),
     GATEWAY_PROCESSES: String(processes),
   });
   await waitForPort(ws, 'gateway', gateway);
   const script = workerScript();
-  const workers = script === null ? [] : [0, 1].map((i) =>
-    start(`worker-${i}-${label}`, process.execPath, tsx(script, profileDir === undefined ? undefined : `${profileDir}-worker-${i}`), { ...common, WORKER_ID: `worker-${i}`, WORKER_METRICS_PORT: '0' }));
+  const workers =
+    script === null
+      ? []
+      : [0, 1].map((i) =>
+          start(`worker-${i}-${label}`, process.execPath, tsx(script, profileDir === undefined ? undefined : `${profileDir}-worker-${i}`), {
+            ...common,
+            WORKER_ID: `worker-${i}`,
+            WORKER_METRICS_PORT: '0',
+          }),
+        );
   if (workers.length > 0) await sleep(1500);
   return {
     url: `ws://127.0.0.1:${ws}/connection/websocket`,
     pids: pidsOf([['gateway', gateway], ...workers.map((w, i): [string, ChildProcess] => [`worker ${i}`, w])]),
-    stop: async () => { await Promise.all([gateway, ...workers].map(stop)); },
+    stop: async () => {
+      await Promise.all([gateway, ...workers].map(stop));
+    },
   };
 }
 
@@ -140,18 +170,26 @@ async function startGateway(redisUrl: string, label: string, processes: number, 
 async function startBaseline(redisUrl: string, label: string): Promise<Server> {
   const port = await freePort();
   const prefix = `base${randomBytes(3).toString('hex')}`;
-  const workers = [0, 1].map((i) => start(`baseline-worker-${i}-${label}`, process.execPath, tsx('bench/baseline-worker.ts'), {
-    REDIS_URL: redisUrl, REDIS_PREFIX: prefix, BASELINE_STREAM: String(i),
-  }));
+  const workers = [0, 1].map((i) =>
+    start(`baseline-worker-${i}-${label}`, process.execPath, tsx('bench/baseline-worker.ts'), {
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      BASELINE_STREAM: String(i),
+    }),
+  );
   const proc = start(`baseline-${label}`, process.execPath, tsx('bench/baseline-server.ts'), {
-    BASELINE_PORT: String(port), REDIS_URL: redisUrl, REDIS_PREFIX: prefix,
+    BASELINE_PORT: String(port),
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
   });
   await waitForPort(port, 'baseline server', proc);
   await sleep(500);
   return {
     url: `ws://127.0.0.1:${port}/connection/websocket`,
     pids: pidsOf([['gateway', proc], ...workers.map((w, i): [string, ChildProcess] => [`worker ${i}`, w])]),
-    stop: async () => { await Promise.all([proc, ...workers].map(stop)); },
+    stop: async () => {
+      await Promise.all([proc, ...workers].map(stop));
+    },
   };
 }
 
@@ -166,7 +204,12 @@ async function warmUp(url: string, label: string, vars: Record<string, string>):
  * start to its exit, connection set-up included): the server's processes, Redis, and the load
  * generator (reaped child).
  */
-async function measuredLoadTest(server: Server, redisPid: number, label: string, vars: Record<string, string>): Promise<{ report: LoadTestReport; cpu: CpuRun }> {
+async function measuredLoadTest(
+  server: Server,
+  redisPid: number,
+  label: string,
+  vars: Record<string, string>,
+): Promise<{ report: LoadTestReport; cpu: CpuRun }> {
   const window = new CpuWindow(new Map([...server.pids, ['redis', redisPid]]));
   window.start();
   const report = await loadTest(server.url, label, vars);
@@ -177,7 +220,11 @@ async function measuredLoadTest(server: Server, redisPid: number, label: string,
 async function loadTest(url: string, label: string, vars: Record<string, string>): Promise<LoadTestReport> {
   const output = join(work, `report-${label}.json`);
   const proc = start(`loadtest-${label}`, process.execPath, tsx('bin/loadtest.ts'), {
-    GATEWAY_URL: url, OUTPUT: output, MIN_SUCCESS_RATE: '0', PROGRESS_INTERVAL: '5s', ...vars,
+    GATEWAY_URL: url,
+    OUTPUT: output,
+    MIN_SUCCESS_RATE: '0',
+    PROGRESS_INTERVAL: '5s',
+    ...vars,
   });
   const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
   if (code !== 0 || !existsSync(output)) throw new Error(`load test ${label} exited with ${code} (log in ${work})`);
@@ -185,8 +232,10 @@ async function loadTest(url: string, label: string, vars: Record<string, string>
 }
 
 function summary(r: LoadTestReport): string {
-  return `${Math.round(r.publish.throughput)} msg/s, success ${(r.publish.successRate * 100).toFixed(2)}%, ack p50 ${r.publish.ack.p50.toFixed(2)} `
-    + `p99 ${r.publish.ack.p99.toFixed(2)} ms, e2e p99 ${r.delivery.latency.p99.toFixed(2)} ms, send lag p99 ${r.publish.sendLag.p99.toFixed(2)} ms`;
+  return (
+    `${Math.round(r.publish.throughput)} msg/s, success ${(r.publish.successRate * 100).toFixed(2)}%, ack p50 ${r.publish.ack.p50.toFixed(2)} ` +
+    `p99 ${r.publish.ack.p99.toFixed(2)} ms, e2e p99 ${r.delivery.latency.p99.toFixed(2)} ms, send lag p99 ${r.publish.sendLag.p99.toFixed(2)} ms`
+  );
 }
 
 function versionOf(command: string, args: string[]): string {
@@ -197,13 +246,27 @@ function versionOf(command: string, args: string[]): string {
 /** The benchmark's script, step by step in the order it runs (longer than ~60 lines on purpose: read top to bottom). */
 async function main(): Promise<void> {
   const redisPort = await freePort();
-  const redis = start('redis', 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work], {});
+  const redis = start(
+    'redis',
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work],
+    {},
+  );
   await waitForPort(redisPort, 'redis-server', redis);
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   const script = workerScript();
-  const startLoad = loadavg().map((n) => n.toFixed(2)).join(' ');
+  const startLoad = loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' ');
   const seedVars = { NUM_CLIENTS: String(CLIENTS), RATE: String(RATE), DURATION: String(SEED_S), CHANNELS: String(CHANNELS) };
-  const satVars = { NUM_CLIENTS: String(CLIENTS), RATE: '0', DURATION: String(SATURATION_S), WINDOW: String(WINDOW), CHANNELS: String(CHANNELS), SUBSCRIBERS: '0' };
+  const satVars = {
+    NUM_CLIENTS: String(CLIENTS),
+    RATE: '0',
+    DURATION: String(SATURATION_S),
+    WINDOW: String(WINDOW),
+    CHANNELS: String(CHANNELS),
+    SUBSCRIBERS: '0',
+  };
   const fresh = (): ScenarioRuns => ({ gateway: [], baseline: [], gatewayCpu: [], baselineCpu: [] });
   const seed = fresh();
   const saturation = fresh();
@@ -211,7 +274,9 @@ async function main(): Promise<void> {
   const profiles: BenchProfile[] = [];
   const redisPid = redis.pid ?? 0;
   const scenarios = [
-    ['seed', seed, seedVars, 1], ['saturation', saturation, satVars, 1], ['saturation-2p', saturation2, satVars, 2],
+    ['seed', seed, seedVars, 1],
+    ['saturation', saturation, satVars, 1],
+    ['saturation-2p', saturation2, satVars, 2],
   ] as const;
   for (let run = 1; run <= RUNS; run++) {
     for (const [name, runs, vars, processes] of scenarios) {
@@ -248,28 +313,40 @@ async function main(): Promise<void> {
   }
   await stop(redis);
   const cpuList = cpus();
-  const markdown = renderBenchmarks({
-    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-    machine: [
-      `CPU: ${cpuList[0]?.model ?? 'unknown'}, ${cpuList.length} cores; memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${type()} ${release()}`,
-      `Node ${process.version}; ${versionOf('redis-server', ['--version']).split(' ').slice(0, 3).join(' ')}; load average at start ${startLoad}`,
-    ],
-    setup: [
-      'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set; a group of two for `saturation-2p`), '
-        + (script === null ? 'no worker processes (no worker entry point in the repository yet: publishes end in the gateway\'s pipeline)' : `two worker processes (\`${script}\`)`)
-        + ', one load-tester process (raw `ws` connections, JSON protocol), and the floor: the bare full loop, `bench/baseline-server.ts`'
-        + ' (ws; XADD sticky into 2 streams; pub/sub to its subscribers) with two `bench/baseline-worker.ts` (XREADGROUP, one Lua call'
-        + ' INCR offset + XADD history + PUBLISH per message, XACK).'
-        + (PUBLISH_MODE === 'handled' ? ' The load tester\'s `chat:*` namespace is in `publish_mode: "handled"`: a publish is acknowledged once a worker\'s handler returned.' : ''),
-      'CPU per message: utime + stime from /proc of every process (gateway with its forked processes, each worker, Redis, the load'
-        + ' generator) from the load generator\'s start to its exit (connection set-up included), divided by the acknowledged publishes.',
-      'Product and floor are each started fresh for every run; runs alternate product, floor. Each fresh server '
-        + (WARMUP_S > 0 ? `first gets ${WARMUP_S} s of the same load, not measured (JIT warm-up, caches), as a long-running server would be warm.` : 'is measured from its first message (no warm-up).'),
-    ],
-    seed: { clients: CLIENTS, rate: RATE, durationS: SEED_S, channels: CHANNELS, subscribers: SUBSCRIBERS },
-    saturation: { clients: CLIENTS, window: WINDOW, durationS: SATURATION_S },
-    command: `${PUBLISH_MODE === 'handled' ? 'BENCH_PUBLISH_MODE=handled ' : ''}BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''}${env.BENCH_SCENARIOS === undefined ? '' : ` BENCH_SCENARIOS=${[...SCENARIOS].join(',')}`} npm run bench`,
-  }, seed, saturation, profiles, saturation2);
+  const markdown = renderBenchmarks(
+    {
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      machine: [
+        `CPU: ${cpuList[0]?.model ?? 'unknown'}, ${cpuList.length} cores; memory ${(totalmem() / 2 ** 30).toFixed(1)} GiB; ${type()} ${release()}`,
+        `Node ${process.version}; ${versionOf('redis-server', ['--version']).split(' ').slice(0, 3).join(' ')}; load average at start ${startLoad}`,
+      ],
+      setup: [
+        'Everything on this machine: redis-server (no persistence), one gateway process (REDIS_URL set; a group of two for `saturation-2p`), ' +
+          (script === null
+            ? "no worker processes (no worker entry point in the repository yet: publishes end in the gateway's pipeline)"
+            : `two worker processes (\`${script}\`)`) +
+          ', one load-tester process (raw `ws` connections, JSON protocol), and the floor: the bare full loop, `bench/baseline-server.ts`' +
+          ' (ws; XADD sticky into 2 streams; pub/sub to its subscribers) with two `bench/baseline-worker.ts` (XREADGROUP, one Lua call' +
+          ' INCR offset + XADD history + PUBLISH per message, XACK).' +
+          (PUBLISH_MODE === 'handled'
+            ? ' The load tester\'s `chat:*` namespace is in `publish_mode: "handled"`: a publish is acknowledged once a worker\'s handler returned.'
+            : ''),
+        'CPU per message: utime + stime from /proc of every process (gateway with its forked processes, each worker, Redis, the load' +
+          " generator) from the load generator's start to its exit (connection set-up included), divided by the acknowledged publishes.",
+        'Product and floor are each started fresh for every run; runs alternate product, floor. Each fresh server ' +
+          (WARMUP_S > 0
+            ? `first gets ${WARMUP_S} s of the same load, not measured (JIT warm-up, caches), as a long-running server would be warm.`
+            : 'is measured from its first message (no warm-up).'),
+      ],
+      seed: { clients: CLIENTS, rate: RATE, durationS: SEED_S, channels: CHANNELS, subscribers: SUBSCRIBERS },
+      saturation: { clients: CLIENTS, window: WINDOW, durationS: SATURATION_S },
+      command: `${PUBLISH_MODE === 'handled' ? 'BENCH_PUBLISH_MODE=handled ' : ''}BENCH_DURATION=${SEED_S} BENCH_RUNS=${RUNS}${PROFILE ? ' BENCH_PROFILE=1' : ''}${env.BENCH_SCENARIOS === undefined ? '' : ` BENCH_SCENARIOS=${[...SCENARIOS].join(',')}`} npm run bench`,
+    },
+    seed,
+    saturation,
+    profiles,
+    saturation2,
+  );
   writeFileSync(OUTPUT, markdown);
   console.log(summaryTable(seed, saturation, saturation2).join('\n'));
   log(`wrote ${OUTPUT}`);

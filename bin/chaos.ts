@@ -11,8 +11,20 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  ChaosNode, ChaosOptionsError, ChaosPublisher, ChaosRedis, ChaosSubscriber, HandledLog, HandledReader, checkPipeline, freePort,
-  parseChaosOptions, planFaults, quantile, runNodeScript, type Fault,
+  ChaosNode,
+  ChaosOptionsError,
+  ChaosPublisher,
+  ChaosRedis,
+  ChaosSubscriber,
+  HandledLog,
+  HandledReader,
+  checkPipeline,
+  freePort,
+  parseChaosOptions,
+  planFaults,
+  quantile,
+  runNodeScript,
+  type Fault,
 } from '../src/chaos/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,10 +38,18 @@ const SUBSCRIBERS = 4;
 const CHANNEL_RULES = {
   channel: {
     without_namespace: null,
-    namespaces: [{
-      name: 'chaos', history_size: 5000, history_ttl: '10m', force_recovery: true, publish_data: 'json',
-      allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_subscriber: true,
-    }],
+    namespaces: [
+      {
+        name: 'chaos',
+        history_size: 5000,
+        history_ttl: '10m',
+        force_recovery: true,
+        publish_data: 'json',
+        allow_subscribe_for_client: true,
+        allow_publish_for_client: true,
+        allow_history_for_subscriber: true,
+      },
+    ],
   },
 };
 
@@ -56,15 +76,32 @@ async function main(): Promise<number> {
   const redis = await ChaosRedis.start(join(dir, 'redis'));
   const base = { ...process.env, REDIS_URL: redis.url, REDIS_PREFIX: 'rm', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
   const wsPorts = await Promise.all(Array.from({ length: GATEWAYS }, () => freePort()));
-  const gateways = wsPorts.map((port, i) => new ChaosNode({
-    name: `gateway-${i}`, script: join(here, 'gateway.ts'), readyLine: 'gateway listening', logDir: dir,
-    env: { ...base, WEBSOCKET_PORT: String(port), HTTP_PORT: '0', METRICS_PORT: '0', CONFIG_FILE: configPath, NODE_ID: `chaos-gw-${i}` },
-  }));
+  const gateways = wsPorts.map(
+    (port, i) =>
+      new ChaosNode({
+        name: `gateway-${i}`,
+        script: join(here, 'gateway.ts'),
+        readyLine: 'gateway listening',
+        logDir: dir,
+        env: {
+          ...base,
+          WEBSOCKET_PORT: String(port),
+          HTTP_PORT: '0',
+          METRICS_PORT: '0',
+          CONFIG_FILE: configPath,
+          NODE_ID: `chaos-gw-${i}`,
+        },
+      }),
+  );
   let nextWorker = 0;
-  const newWorker = (): ChaosNode => new ChaosNode({
-    name: `w${nextWorker}`, script: join(here, 'chaos-worker.ts'), readyLine: 'consuming', logDir: dir,
-    env: { ...base, WORKER_ID: `w${nextWorker++}`, WORKER_METRICS_PORT: 'off', CHAOS_HANDLED_KEY: HANDLED_KEY, CONFIG_FILE: configPath },
-  });
+  const newWorker = (): ChaosNode =>
+    new ChaosNode({
+      name: `w${nextWorker}`,
+      script: join(here, 'chaos-worker.ts'),
+      readyLine: 'consuming',
+      logDir: dir,
+      env: { ...base, WORKER_ID: `w${nextWorker++}`, WORKER_METRICS_PORT: 'off', CHAOS_HANDLED_KEY: HANDLED_KEY, CONFIG_FILE: configPath },
+    });
   const workers: ChaosNode[] = Array.from({ length: WORKERS }, newWorker);
   const retired: ChaosNode[] = [];
   everything.push(...gateways, ...workers);
@@ -76,10 +113,20 @@ async function main(): Promise<number> {
   const reader = new HandledReader(redis.url, HANDLED_KEY, handled);
   reader.start();
   const urls = wsPorts.map((p) => `ws://127.0.0.1:${p}/connection/websocket`);
-  const publishers = Array.from({ length: PUBLISHERS }, (_, i) =>
-    new ChaosPublisher(`p${i}`, urls, i, CHANNELS, options.rate / PUBLISHERS / CHANNELS.length));
-  const subscribers = Array.from({ length: SUBSCRIBERS }, (_, i) =>
-    new ChaosSubscriber(`s${i}`, urls, i, CHANNELS.filter((_, c) => c % 2 === i % 2)));
+  const publishers = Array.from(
+    { length: PUBLISHERS },
+    (_, i) => new ChaosPublisher(`p${i}`, urls, i, CHANNELS, options.rate / PUBLISHERS / CHANNELS.length),
+  );
+  const subscribers = Array.from(
+    { length: SUBSCRIBERS },
+    (_, i) =>
+      new ChaosSubscriber(
+        `s${i}`,
+        urls,
+        i,
+        CHANNELS.filter((_, c) => c % 2 === i % 2),
+      ),
+  );
   await Promise.all(subscribers.map((s) => s.start()));
   await Promise.all(publishers.map((p) => p.start()));
   const startedAt = Date.now();
@@ -186,23 +233,43 @@ async function main(): Promise<number> {
   }
 
   const subs = subscribers.map(({ id, check: c }) => ({
-    id, delivered: c.delivered, duplicates: c.duplicates, silentGaps: c.silentGaps, recoveredTrue: c.recoveredTrue,
-    recoveredFalse: c.recoveredFalse, unsubscribes: c.unsubscribes, unpositioned: c.unpositioned, examples: c.examples,
+    id,
+    delivered: c.delivered,
+    duplicates: c.duplicates,
+    silentGaps: c.silentGaps,
+    recoveredTrue: c.recoveredTrue,
+    recoveredFalse: c.recoveredFalse,
+    unsubscribes: c.unsubscribes,
+    unpositioned: c.unpositioned,
+    examples: c.examples,
   }));
   const sum = (f: (s: (typeof subs)[number]) => number): number => subs.reduce((n, s) => n + f(s), 0);
   const takeoverP50 = quantile(handled.takeoverMs, 0.5);
   const takeoverP99 = quantile(handled.takeoverMs, 0.99);
   const report = {
-    durationMs: trafficMs, rateTarget: options.rate, redis: { appendonly: true, appendfsync: 'always' },
-    acked: pipeline.acked, publishFailed: publishers.reduce((n, p) => n + p.failed, 0),
+    durationMs: trafficMs,
+    rateTarget: options.rate,
+    redis: { appendonly: true, appendfsync: 'always' },
+    acked: pipeline.acked,
+    publishFailed: publishers.reduce((n, p) => n + p.failed, 0),
     ackedPerSecond: Math.round(pipeline.acked / (trafficMs / 1000)),
-    lost: pipeline.lost, lostExamples: pipeline.lostExamples,
-    orderViolations: pipeline.orderViolations, orderViolationExamples: pipeline.violations,
-    handlings: handled.records, duplicateHandlings: handled.duplicates, handlingsPerWorker: Object.fromEntries(handled.perWorker),
-    deliveries: sum((s) => s.delivered), duplicateDeliveries: sum((s) => s.duplicates), silentGaps: sum((s) => s.silentGaps) + tailGaps,
-    recoveredTrue: sum((s) => s.recoveredTrue), recoveredFalse: sum((s) => s.recoveredFalse),
+    lost: pipeline.lost,
+    lostExamples: pipeline.lostExamples,
+    orderViolations: pipeline.orderViolations,
+    orderViolationExamples: pipeline.violations,
+    handlings: handled.records,
+    duplicateHandlings: handled.duplicates,
+    handlingsPerWorker: Object.fromEntries(handled.perWorker),
+    deliveries: sum((s) => s.delivered),
+    duplicateDeliveries: sum((s) => s.duplicates),
+    silentGaps: sum((s) => s.silentGaps) + tailGaps,
+    recoveredTrue: sum((s) => s.recoveredTrue),
+    recoveredFalse: sum((s) => s.recoveredFalse),
     subscriberExamples: subs.flatMap((s) => s.examples.map((e) => `${s.id} ${e}`)).slice(0, 20),
-    takeovers: handled.takeoverMs.length, takeoverNotObserved, takeoverP50Ms: takeoverP50, takeoverP99Ms: takeoverP99,
+    takeovers: handled.takeoverMs.length,
+    takeoverNotObserved,
+    takeoverP50Ms: takeoverP50,
+    takeoverP99Ms: takeoverP99,
     takeoverMaxMs: handled.takeoverMs.length === 0 ? null : Math.max(...handled.takeoverMs),
     faults: timeline.reduce<Record<string, number>>((m, f) => ({ ...m, [f.kind]: (m[f.kind] ?? 0) + 1 }), {}),
     timeline,
@@ -217,30 +284,42 @@ async function main(): Promise<number> {
   writeFileSync(resolve(options.output), `${JSON.stringify({ ...report, broken }, null, 2)}\n`);
 
   const lines = [
-    '', `chaos run: ${(trafficMs / 1000).toFixed(0)} s, target ${options.rate} msg/s, Redis AOF appendfsync always`,
+    '',
+    `chaos run: ${(trafficMs / 1000).toFixed(0)} s, target ${options.rate} msg/s, Redis AOF appendfsync always`,
     `  acknowledged   ${report.acked} (${report.ackedPerSecond}/s), ${report.publishFailed} publishes failed (not acknowledged, not counted)`,
     `  lost           ${report.lost}`,
     `  order          ${report.orderViolations} violations (first handlings vs acknowledgement order, per publisher and channel)`,
     `  handlings      ${report.handlings}, of them ${report.duplicateHandlings} duplicates (redelivered)`,
     `  subscribers    ${report.deliveries} deliveries, ${report.duplicateDeliveries} duplicates, ${report.silentGaps} silent gaps, recovered true ${report.recoveredTrue} / false ${report.recoveredFalse}`,
     `  takeover       ${report.takeovers} measured, p50 ${takeoverP50 ?? '-'} ms, p99 ${takeoverP99 ?? '-'} ms, max ${report.takeoverMaxMs ?? '-'} ms, ${takeoverNotObserved} not seen within 10 s`,
-    `  faults         ${Object.entries(report.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  faults         ${Object.entries(report.faults)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     broken.length === 0 ? '  result         every guarantee held' : `  BROKEN         ${broken.join('; ')}`,
-    `  report         ${resolve(options.output)}`, '',
+    `  report         ${resolve(options.output)}`,
+    '',
   ];
   process.stdout.write(lines.join('\n'));
 
   await Promise.all([...publishers, ...subscribers].map((c) => c.close()));
   await reader.close();
-  await Promise.all([...gateways, ...workers, ...retired].map(async (p) => { await p.kill9(); p.close(); }));
+  await Promise.all(
+    [...gateways, ...workers, ...retired].map(async (p) => {
+      await p.kill9();
+      p.close();
+    }),
+  );
   await redis.stop();
   if (broken.length === 0) rmSync(dir, { recursive: true, force: true });
   else log(`process logs kept in ${dir}`);
   return broken.length === 0 ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), async (err: unknown) => {
-  console.error(err instanceof ChaosOptionsError ? err.message : err);
-  await killAll().catch(() => {});
-  process.exit(2);
-});
+main().then(
+  (code) => process.exit(code),
+  async (err: unknown) => {
+    console.error(err instanceof ChaosOptionsError ? err.message : err);
+    await killAll().catch(() => {});
+    process.exit(2);
+  },
+);

@@ -8,21 +8,31 @@ import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import {
-  formatReport, LoadTestOptionsError, parseLoadTestOptions, runLoadTest, serveShard,
-  type ShardMessage, type ShardPort, type ShardSpec,
+  formatReport,
+  LoadTestOptionsError,
+  parseLoadTestOptions,
+  runLoadTest,
+  serveShard,
+  type ShardMessage,
+  type ShardPort,
+  type ShardSpec,
 } from '../src/loadtest/index.js';
 
 function processPort(send: (message: ShardMessage) => void, target: NodeJS.EventEmitter): ShardPort {
   return {
     send,
-    onMessage: (listener) => { target.on('message', (message: ShardMessage) => listener(message)); },
+    onMessage: (listener) => {
+      target.on('message', (message: ShardMessage) => listener(message));
+    },
   };
 }
 
 async function runChild(shardVar: string): Promise<void> {
   const [index, count] = shardVar.split('/').map(Number) as [number, number];
   const options = parseLoadTestOptions(process.env, process.env.LOADTEST_RUN_ID ?? 'child');
-  const send = (message: ShardMessage): void => { process.send?.(message); };
+  const send = (message: ShardMessage): void => {
+    process.send?.(message);
+  };
   await serveShard(options, { index, count }, processPort(send, process));
   process.disconnect?.();
 }
@@ -42,9 +52,14 @@ async function runParent(): Promise<number> {
     });
     return processPort((message) => child.send(message), child);
   };
-  const rate = options.ratePerClient > 0 ? `${options.ratePerClient.toFixed(2)} msg/s per client` : `closed loop, ${options.window} in flight per client`;
-  console.error(`loadtest ${runId}: ${options.numClients} clients, ${rate}, ${(options.durationMs / 1000).toFixed(1)} s, `
-    + `${options.channels} channels x ${options.subscribersPerChannel} subscribers, ${options.protocol}, ${options.workers} process(es) -> ${options.url}`);
+  const rate =
+    options.ratePerClient > 0
+      ? `${options.ratePerClient.toFixed(2)} msg/s per client`
+      : `closed loop, ${options.window} in flight per client`;
+  console.error(
+    `loadtest ${runId}: ${options.numClients} clients, ${rate}, ${(options.durationMs / 1000).toFixed(1)} s, ` +
+      `${options.channels} channels x ${options.subscribersPerChannel} subscribers, ${options.protocol}, ${options.workers} process(es) -> ${options.url}`,
+  );
   const tty = process.stderr.isTTY;
   const report = await runLoadTest(options, {
     launch,

@@ -9,7 +9,10 @@ import { openRedisConnection, redisTargetOf, type RedisConnection, PipelineKeys,
 
 /** An operator mistake (ERR_OPERATOR_COMMAND): printed as one line, exit code 2 (usage) or 1 (refused). */
 export class CommandError extends RealtimeError {
-  constructor(message: string, readonly exitCode = 1) {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
     super(ErrorCodes.OPERATOR_COMMAND, message);
   }
 }
@@ -23,7 +26,10 @@ interface Connected {
 async function connect(name: string): Promise<Connected> {
   const config = loadOrExit(() => loadConfig(withDotEnv(process.env)));
   const target = redisTargetOf(config);
-  if (target === null) throw new CommandError('REDIS_URL (or REDIS_SENTINELS) is not set: these commands act on the Redis of gateways and workers (embedded mode keeps nothing to act on)');
+  if (target === null)
+    throw new CommandError(
+      'REDIS_URL (or REDIS_SENTINELS) is not set: these commands act on the Redis of gateways and workers (embedded mode keeps nothing to act on)',
+    );
   const redis = openRedisConnection(target, { role: 'worker', name });
   redis.on('error', () => {});
   await redis.connect();
@@ -52,9 +58,11 @@ export async function retireWorker(args: readonly string[]): Promise<void> {
     const members = (await registry.members()).map((m) => m.id);
     if (!members.includes(id)) {
       const orphan = (await registry.orphans()).some((o) => o.id === id);
-      throw new CommandError(orphan
-        ? `${id} is already retired from pool ${pool}; its stream is being drained`
-        : `no worker ${id} in pool ${pool} (members: ${members.length === 0 ? 'none' : members.join(', ')}; set WORKER_POOL for another pool)`);
+      throw new CommandError(
+        orphan
+          ? `${id} is already retired from pool ${pool}; its stream is being drained`
+          : `no worker ${id} in pool ${pool} (members: ${members.length === 0 ? 'none' : members.join(', ')}; set WORKER_POOL for another pool)`,
+      );
     }
     await registry.deregister(id);
     console.log(`${id} retired from pool ${pool}: its channels move to the pool's other workers; a live worker drains its stream`);
@@ -71,9 +79,10 @@ interface DeadLetterArgs {
   to: string | undefined;
 }
 
-const deadLettersUsage = 'usage: realtime-message dead-letters list|replay|purge --worker <id> [--id <entry-id>]... [--count <n>] [--to <worker-id>]\n'
-  + '  list: prints up to --count (default 100) dead letters as JSON lines; replay: moves the given (or all) dead letters back\n'
-  + '  to the stream of --worker (or --to), same message id; purge: deletes the given (or all) dead letters';
+const deadLettersUsage =
+  'usage: realtime-message dead-letters list|replay|purge --worker <id> [--id <entry-id>]... [--count <n>] [--to <worker-id>]\n' +
+  '  list: prints up to --count (default 100) dead letters as JSON lines; replay: moves the given (or all) dead letters back\n' +
+  '  to the stream of --worker (or --to), same message id; purge: deletes the given (or all) dead letters';
 
 function parseDeadLetterArgs(args: readonly string[]): DeadLetterArgs {
   const [action, ...rest] = args;
@@ -98,8 +107,22 @@ function parseDeadLetterArgs(args: readonly string[]): DeadLetterArgs {
 function deadLetterLine(d: DeadLetter): string {
   const m = d.message;
   return JSON.stringify({
-    entryId: d.entryId, sourceEntryId: d.sourceEntryId, deadAt: new Date(d.deadAt).toISOString(), attempts: d.attempts, error: d.error,
-    message: m === null ? null : { id: m.id, kind: m.kind, channel: m.channel, user: m.user, data: m.data, ...(m.dataEncoding === undefined ? {} : { dataEncoding: m.dataEncoding }) },
+    entryId: d.entryId,
+    sourceEntryId: d.sourceEntryId,
+    deadAt: new Date(d.deadAt).toISOString(),
+    attempts: d.attempts,
+    error: d.error,
+    message:
+      m === null
+        ? null
+        : {
+            id: m.id,
+            kind: m.kind,
+            channel: m.channel,
+            user: m.user,
+            data: m.data,
+            ...(m.dataEncoding === undefined ? {} : { dataEncoding: m.dataEncoding }),
+          },
   });
 }
 
@@ -116,7 +139,9 @@ export async function deadLetters(args: readonly string[]): Promise<void> {
       console.error(`${total} dead letter(s) for ${a.worker}${total > a.count ? ` (first ${a.count} shown; --count for more)` : ''}`);
     } else if (a.action === 'replay') {
       const moved = await queue.replayDeadLetters(a.worker, which, a.to ?? a.worker);
-      console.log(`${moved} dead letter(s) of ${a.worker} replayed into the stream of ${a.to ?? a.worker} (same message ids: handlers de-duplicate by them)`);
+      console.log(
+        `${moved} dead letter(s) of ${a.worker} replayed into the stream of ${a.to ?? a.worker} (same message ids: handlers de-duplicate by them)`,
+      );
     } else {
       console.log(`${await queue.purgeDeadLetters(a.worker, which)} dead letter(s) of ${a.worker} deleted`);
     }

@@ -13,19 +13,34 @@ import { createReconnectClient } from '../src/client/index.js';
 import { signToken } from '../src/gateway/index.js';
 
 const env = process.env;
-const urls = (env.GATEWAY_URL ?? 'ws://localhost:8000/connection/websocket').split(',').map((u) => u.trim()).filter((u) => u !== '');
+const urls = (env.GATEWAY_URL ?? 'ws://localhost:8000/connection/websocket')
+  .split(',')
+  .map((u) => u.trim())
+  .filter((u) => u !== '');
 const channel = env.CHANNEL ?? 'chat';
 const userName = env.USER_NAME ?? `demo-${randomBytes(2).toString('hex')}`;
 const publishEveryMs = Number(env.PUBLISH_INTERVAL_MS ?? 3000);
 const statsEveryMs = Number(env.STATS_INTERVAL_MS ?? 10_000);
-const token = env.TOKEN ?? (env.TOKEN_SECRET !== undefined && env.TOKEN_SECRET !== ''
-  ? signToken({ sub: userName, exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, env.TOKEN_SECRET)
-  : undefined);
+const token =
+  env.TOKEN ??
+  (env.TOKEN_SECRET !== undefined && env.TOKEN_SECRET !== ''
+    ? signToken({ sub: userName, exp: Math.floor(Date.now() / 1000) + 24 * 3600 }, env.TOKEN_SECRET)
+    : undefined);
 
 const stats = {
-  startedAt: Date.now(), connects: 0, reconnects: 0, attempts: 0, disconnects: 0,
-  live: 0, recovered: 0, published: 0, publishFailed: 0, recoveries: 0, unrecovered: 0,
-  lastDowntimeMs: 0, downSince: 0,
+  startedAt: Date.now(),
+  connects: 0,
+  reconnects: 0,
+  attempts: 0,
+  disconnects: 0,
+  live: 0,
+  recovered: 0,
+  published: 0,
+  publishFailed: 0,
+  recoveries: 0,
+  unrecovered: 0,
+  lastDowntimeMs: 0,
+  downSince: 0,
 };
 const time = (): string => new Date().toISOString().slice(11, 23);
 const say = (message: string): void => console.log(`${time()} ${message}`);
@@ -82,23 +97,31 @@ client.on('publication', ({ data, offset, recovered, info }) => {
 function printStats(): void {
   const upS = ((Date.now() - stats.startedAt) / 1000).toFixed(0);
   const down = stats.downSince > 0 ? `, offline for ${Date.now() - stats.downSince} ms` : '';
-  say(`stats: up ${upS}s, state ${client.state}, connects ${stats.connects}, reconnects ${stats.reconnects}`
-    + ` (attempts ${stats.attempts}, last downtime ${stats.lastDowntimeMs} ms${down}), disconnects ${stats.disconnects},`
-    + ` messages ${stats.live} live + ${stats.recovered} recovered, recoveries ${stats.recoveries} ok / ${stats.unrecovered} failed,`
-    + ` published ${stats.published} (${stats.publishFailed} failed)`);
+  say(
+    `stats: up ${upS}s, state ${client.state}, connects ${stats.connects}, reconnects ${stats.reconnects}` +
+      ` (attempts ${stats.attempts}, last downtime ${stats.lastDowntimeMs} ms${down}), disconnects ${stats.disconnects},` +
+      ` messages ${stats.live} live + ${stats.recovered} recovered, recoveries ${stats.recoveries} ok / ${stats.unrecovered} failed,` +
+      ` published ${stats.published} (${stats.publishFailed} failed)`,
+  );
 }
 
 let counter = 0;
-const publishTimer = publishEveryMs > 0 ? setInterval(() => {
-  if (client.state !== 'connected') return;
-  counter++;
-  client.publish(channel, { text: `hello #${counter} from ${userName}` })
-    .then(() => { stats.published++; })
-    .catch((err: unknown) => {
-      stats.publishFailed++;
-      say(`publish failed: ${(err as { message?: string }).message ?? String(err)}`);
-    });
-}, publishEveryMs) : null;
+const publishTimer =
+  publishEveryMs > 0
+    ? setInterval(() => {
+        if (client.state !== 'connected') return;
+        counter++;
+        client
+          .publish(channel, { text: `hello #${counter} from ${userName}` })
+          .then(() => {
+            stats.published++;
+          })
+          .catch((err: unknown) => {
+            stats.publishFailed++;
+            say(`publish failed: ${(err as { message?: string }).message ?? String(err)}`);
+          });
+      }, publishEveryMs)
+    : null;
 const statsTimer = setInterval(printStats, statsEveryMs);
 
 say(`reconnect demo: user ${userName}, channel ${channel}, gateways ${urls.join(', ')}${token !== undefined ? ', with token' : ''}`);

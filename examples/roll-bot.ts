@@ -23,7 +23,10 @@ const bot: MessageHandler = async (msg, ctx) => {
   ctx.publishNoWait(msg.channel, msg.data, { info });
   const answer = roll((JSON.parse(msg.data) as { text: string }).text);
   // The same message id on a redelivery: a bot that must not answer twice would remember msg.id.
-  if (answer !== null) ctx.publishNoWait(msg.channel, JSON.stringify({ text: `@${msg.user || 'anonymous'} ${answer}` }), { info: { user: 'dice-bot', client: '' } });
+  if (answer !== null)
+    ctx.publishNoWait(msg.channel, JSON.stringify({ text: `@${msg.user || 'anonymous'} ${answer}` }), {
+      info: { user: 'dice-bot', client: '' },
+    });
   return undefined;
 };
 

@@ -2,7 +2,15 @@
 // works end to end. Run: WORKER_ID=worker-0 npm run worker (REDIS_URL must point at the gateway's Redis).
 // In embedded mode (no REDIS_URL) the gateway runs this same handler in-process.
 import { pathToFileURL } from 'node:url';
-import { createWorkerLogger, messageData, runWorker, withDotEnv, type ClientInfo, type Logger, type MessageHandler } from 'realtime-message/worker';
+import {
+  createWorkerLogger,
+  messageData,
+  runWorker,
+  withDotEnv,
+  type ClientInfo,
+  type Logger,
+  type MessageHandler,
+} from 'realtime-message/worker';
 
 const encoder = new TextEncoder();
 

@@ -28,9 +28,17 @@ for (const file of files) {
   const line = (pos) => source.getLineAndCharacterOfPosition(pos).line;
   const visit = (node) => {
     if (ts.isAsExpression(node) && !(ts.isTypeReferenceNode(node.type) && node.type.typeName.getText(source) === 'const')) casts++;
-    if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node) || ts.isArrowFunction(node) || ts.isFunctionExpression(node)
-      || ts.isConstructorDeclaration(node) || ts.isGetAccessor(node)) && node.body !== undefined) {
-      const label = node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : '<anonymous>');
+    if (
+      (ts.isFunctionDeclaration(node) ||
+        ts.isMethodDeclaration(node) ||
+        ts.isArrowFunction(node) ||
+        ts.isFunctionExpression(node) ||
+        ts.isConstructorDeclaration(node) ||
+        ts.isGetAccessor(node)) &&
+      node.body !== undefined
+    ) {
+      const label =
+        node.name?.getText(source) ?? (ts.isVariableDeclaration(node.parent) ? node.parent.name.getText(source) : '<anonymous>');
       functions.push([line(node.end) - line(node.getStart(source)) + 1, `${name}:${line(node.getStart(source)) + 1} ${label}`]);
     }
     ts.forEachChild(node, visit);
@@ -40,8 +48,18 @@ for (const file of files) {
 sizes.sort((a, b) => b[0] - a[0]);
 functions.sort((a, b) => b[0] - a[0]);
 console.log(`files: ${files.length}`);
-console.log(`largest files: ${sizes.slice(0, 5).map(([n, f]) => `${f} (${n})`).join(', ')}`);
+console.log(
+  `largest files: ${sizes
+    .slice(0, 5)
+    .map(([n, f]) => `${f} (${n})`)
+    .join(', ')}`,
+);
 console.log(`files over 400 lines: ${sizes.filter(([n]) => n > 400).length}`);
-console.log(`longest functions: ${functions.slice(0, 5).map(([n, f]) => `${f} (${n})`).join(', ')}`);
+console.log(
+  `longest functions: ${functions
+    .slice(0, 5)
+    .map(([n, f]) => `${f} (${n})`)
+    .join(', ')}`,
+);
 console.log(`functions over 60 lines: ${functions.filter(([n]) => n > 60).length}`);
 console.log(`as casts (not as const): ${casts}`);

@@ -24,7 +24,8 @@ export function parseChaosOptions(env: Readonly<Record<string, string | undefine
   const problems: string[] = [];
   const durationText = env.CHAOS_DURATION?.trim() || '10m';
   const durationMs = parseDuration(durationText);
-  if (durationMs === null || durationMs < 20_000) problems.push(`CHAOS_DURATION: must be a duration of at least 20s (got ${JSON.stringify(durationText)})`);
+  if (durationMs === null || durationMs < 20_000)
+    problems.push(`CHAOS_DURATION: must be a duration of at least 20s (got ${JSON.stringify(durationText)})`);
   const rateText = env.CHAOS_RATE?.trim() || '100';
   const rate = /^\d+$/.test(rateText) ? Number(rateText) : Number.NaN;
   if (!(rate >= 1 && rate <= 100_000)) problems.push(`CHAOS_RATE: must be an integer from 1 to 100000 (got ${JSON.stringify(rateText)})`);

@@ -18,7 +18,13 @@ export class SubscriberCheck {
   readonly examples: string[] = [];
   private readonly state = new Map<string, { offset: number | null; epoch: string | null }>();
 
-  subscribed(ctx: { channel: string; resubscribe: boolean; recovered: boolean; wasRecovering: boolean; streamPosition?: { offset: number; epoch: string } }): void {
+  subscribed(ctx: {
+    channel: string;
+    resubscribe: boolean;
+    recovered: boolean;
+    wasRecovering: boolean;
+    streamPosition?: { offset: number; epoch: string };
+  }): void {
     const pos = ctx.streamPosition;
     const st = this.state.get(ctx.channel);
     if (!ctx.resubscribe || st === undefined) {
@@ -27,7 +33,8 @@ export class SubscriberCheck {
     }
     if (ctx.recovered) {
       this.recoveredTrue++;
-      if (pos !== undefined && st.epoch !== null && pos.epoch !== st.epoch) this.fail(`${ctx.channel}: recovered: true with a new epoch ${st.epoch} -> ${pos.epoch}`);
+      if (pos !== undefined && st.epoch !== null && pos.epoch !== st.epoch)
+        this.fail(`${ctx.channel}: recovered: true with a new epoch ${st.epoch} -> ${pos.epoch}`);
       return;
     }
     // Told: what was missed is not coming. The client continues from the current top.
@@ -165,8 +172,15 @@ export interface PublisherRecords {
 }
 
 /** Every acknowledged publish handled at least once, and first handlings in acknowledgement order per publisher and channel. */
-export function checkPipeline(publishers: readonly PublisherRecords[], handled: HandledLog): {
-  acked: number; lost: number; lostExamples: string[]; orderViolations: number; violations: OrderViolation[];
+export function checkPipeline(
+  publishers: readonly PublisherRecords[],
+  handled: HandledLog,
+): {
+  acked: number;
+  lost: number;
+  lostExamples: string[];
+  orderViolations: number;
+  violations: OrderViolation[];
 } {
   let acked = 0;
   let lost = 0;
@@ -187,7 +201,8 @@ export function checkPipeline(publishers: readonly PublisherRecords[], handled: 
         }
         if (idx < maxIndex) {
           orderViolations++;
-          if (violations.length < 20) violations.push({ publisher: p.id, channel, seq: s, before: maxSeq, ts: handled.firstHandledAt(maxIndex) ?? 0 });
+          if (violations.length < 20)
+            violations.push({ publisher: p.id, channel, seq: s, before: maxSeq, ts: handled.firstHandledAt(maxIndex) ?? 0 });
         } else {
           maxIndex = idx;
           maxSeq = s;

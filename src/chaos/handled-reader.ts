@@ -23,13 +23,19 @@ export class HandledReader {
   private timer: NodeJS.Timeout | null = null;
   private busy: Promise<void> = Promise.resolve();
 
-  constructor(url: string, private readonly key: string, private readonly log: HandledLog) {
+  constructor(
+    url: string,
+    private readonly key: string,
+    private readonly log: HandledLog,
+  ) {
     this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
     this.redis.on('error', () => {});
   }
 
   start(intervalMs = 100): void {
-    this.timer = setInterval(() => { void this.readOnce().catch(() => 0); }, intervalMs);
+    this.timer = setInterval(() => {
+      void this.readOnce().catch(() => 0);
+    }, intervalMs);
   }
 
   /**
@@ -39,7 +45,10 @@ export class HandledReader {
    */
   readOnce(): Promise<number> {
     const run = this.busy.then(() => this.readAll());
-    this.busy = run.then(() => undefined, () => undefined);
+    this.busy = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -47,7 +56,7 @@ export class HandledReader {
     let total = 0;
     for (;;) {
       // The counter is the truth (a trim whose reply was lost still counts).
-      this.trimmed = Number(await this.redis.get(`${this.key}:trimmed`) ?? '0');
+      this.trimmed = Number((await this.redis.get(`${this.key}:trimmed`)) ?? '0');
       const from = this.consumed - this.trimmed;
       const lines = await this.redis.lrange(this.key, from, from + 4999);
       for (const line of lines) {

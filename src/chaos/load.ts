@@ -19,8 +19,13 @@ function client(urls: readonly string[], first: number, name: string): Reconnect
   // Each client starts on its own gateway and moves to the next one on every reconnect attempt.
   const rotated = [...urls.slice(first % urls.length), ...urls.slice(0, first % urls.length)];
   return createReconnectClient({
-    url: rotated, websocket: WebSocket, name,
-    minReconnectDelay: 100, maxReconnectDelay: 2000, timeout: 5000, maxServerPingDelay: 5000,
+    url: rotated,
+    websocket: WebSocket,
+    name,
+    minReconnectDelay: 100,
+    maxReconnectDelay: 2000,
+    timeout: 5000,
+    maxServerPingDelay: 5000,
   });
 }
 
@@ -36,8 +41,13 @@ export class ChaosPublisher {
   private loops: Promise<void>[] = [];
   private readonly client: ReconnectClient;
 
-  constructor(readonly id: string, urls: readonly string[], index: number, private readonly channels: readonly string[],
-    private readonly ratePerChannel: number) {
+  constructor(
+    readonly id: string,
+    urls: readonly string[],
+    index: number,
+    private readonly channels: readonly string[],
+    private readonly ratePerChannel: number,
+  ) {
     this.client = client(urls, index, `chaos-${id}`);
     for (const c of channels) this.acked.set(c, []);
   }
@@ -93,7 +103,12 @@ export class ChaosSubscriber {
   readonly check = new SubscriberCheck();
   private readonly client: ReconnectClient;
 
-  constructor(readonly id: string, urls: readonly string[], index: number, private readonly channels: readonly string[]) {
+  constructor(
+    readonly id: string,
+    urls: readonly string[],
+    index: number,
+    private readonly channels: readonly string[],
+  ) {
     this.client = client(urls, index, `chaos-${id}`);
   }
 
@@ -103,7 +118,11 @@ export class ChaosSubscriber {
         subscribed: (ctx) => this.check.subscribed(ctx),
         publication: (ctx) => {
           const data = ctx.data as Partial<ChaosMessage>;
-          this.check.publication(channel, ctx.offset, typeof data.p === 'string' && typeof data.s === 'number' ? `${data.p}:${data.s}` : '?');
+          this.check.publication(
+            channel,
+            ctx.offset,
+            typeof data.p === 'string' && typeof data.s === 'number' ? `${data.p}:${data.s}` : '?',
+          );
         },
         unsubscribed: (ctx) => this.check.unsubscribed(ctx.channel, ctx.code),
       });

@@ -28,8 +28,14 @@ export async function freePort(): Promise<number> {
 export async function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = new Socket();
-    s.once('connect', () => { s.destroy(); resolve(true); });
-    s.once('error', () => { s.destroy(); resolve(false); });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => {
+      s.destroy();
+      resolve(false);
+    });
     s.connect(port, '127.0.0.1');
   });
 }
@@ -48,7 +54,11 @@ async function killAndWait(child: ChildProcess | null, signal: NodeJS.Signals): 
  */
 export class ChaosRedis {
   private proc: ChildProcess | null = null;
-  private constructor(readonly port: number, private readonly dir: string, private readonly log: WriteStream) {}
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly log: WriteStream,
+  ) {}
 
   static async start(dir: string): Promise<ChaosRedis> {
     mkdirSync(dir, { recursive: true });
@@ -67,10 +77,26 @@ export class ChaosRedis {
 
   /** Starts (again) on the same port and directory, so the AOF is replayed; resolves once Redis answers. */
   async restart(): Promise<void> {
-    const proc = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', 'yes', '--appendfsync', 'always', '--protected-mode', 'no',
-    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'yes',
+        '--appendfsync',
+        'always',
+        '--protected-mode',
+        'no',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     proc.stdout.pipe(this.log, { end: false });
     proc.stderr.pipe(this.log, { end: false });
     this.proc = proc;
@@ -134,7 +160,8 @@ export class ChaosNode {
   /** Starts the process and resolves once it printed its ready line (rejects if it exits first or after 60 s). */
   async start(): Promise<void> {
     const proc = spawn(process.execPath, ['--import', 'tsx', this.o.script, ...(this.o.args ?? [])], {
-      env: this.o.env, stdio: ['ignore', 'pipe', 'pipe'],
+      env: this.o.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
     proc.stderr.pipe(this.log, { end: false });
@@ -151,7 +178,10 @@ export class ChaosNode {
         resolve();
       };
       proc.stdout.on('data', onData);
-      proc.once('exit', (code, signal) => { clearTimeout(timer); reject(new Error(`${this.o.name} exited (${code ?? signal}) before ready`)); });
+      proc.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`${this.o.name} exited (${code ?? signal}) before ready`));
+      });
     });
   }
 
@@ -196,11 +226,19 @@ export class ChaosNode {
 }
 
 /** Runs a node script to completion (e.g. `realtime-message worker retire <id>`); resolves with its exit code and output. */
-export async function runNodeScript(script: string, args: string[], env: Record<string, string | undefined>): Promise<{ code: number; output: string }> {
+export async function runNodeScript(
+  script: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ code: number; output: string }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  proc.stdout.on('data', (c: Buffer) => { output += c.toString(); });
-  proc.stderr.on('data', (c: Buffer) => { output += c.toString(); });
-  const [code] = await once(proc, 'exit') as [number | null];
+  proc.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  proc.stderr.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const [code] = (await once(proc, 'exit')) as [number | null];
   return { code: code ?? 1, output };
 }

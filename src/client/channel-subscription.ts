@@ -27,9 +27,18 @@ export interface PublicationEvent {
   recovered: boolean;
 }
 
-export interface UnsubscribedEvent { channel: string; code: number; reason: string }
+export interface UnsubscribedEvent {
+  channel: string;
+  code: number;
+  reason: string;
+}
 
-export interface SubscriptionErrorEvent { channel: string; type: string; code: number; message: string }
+export interface SubscriptionErrorEvent {
+  channel: string;
+  type: string;
+  code: number;
+  message: string;
+}
 
 /** Callbacks for one channel; all optional. */
 export interface SubscriptionHandlers {
@@ -113,7 +122,9 @@ export class ChannelSubscription {
     await this.subscription.publish(data);
   }
 
-  history(options: { limit?: number; since?: { offset: number; epoch: string }; reverse?: boolean } = {}): ReturnType<Subscription['history']> {
+  history(
+    options: { limit?: number; since?: { offset: number; epoch: string }; reverse?: boolean } = {},
+  ): ReturnType<Subscription['history']> {
     return this.subscription.history(options);
   }
 
@@ -144,7 +155,9 @@ export class ChannelSubscription {
         // centrifuge delivers the recovered publications synchronously right after this event
         // and dispatches the next server message only after that, in a later microtask.
         this.deliveringRecovered = true;
-        queueMicrotask(() => { this.deliveringRecovered = false; });
+        queueMicrotask(() => {
+          this.deliveringRecovered = false;
+        });
       }
       this.handlers.subscribed?.(event);
       this.sink.subscribed(event);

@@ -9,7 +9,11 @@ import type { Options as CentrifugeOptions } from 'centrifuge';
 import { Centrifuge as ProtobufCentrifuge } from 'centrifuge/build/protobuf';
 import { failoverWebSocket, type WebSocketConstructor, type WebSocketLike } from './failover-websocket.js';
 import {
-  ChannelSubscription, type PublicationEvent, type SubscribedEvent, type SubscribeOptions, type SubscriptionHandlers,
+  ChannelSubscription,
+  type PublicationEvent,
+  type SubscribedEvent,
+  type SubscribeOptions,
+  type SubscriptionHandlers,
   type UnsubscribedEvent,
 } from './channel-subscription.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -68,7 +72,9 @@ export interface ReconnectClientEvents {
   publication: PublicationEvent;
 }
 
-interface WebSocketGlobal { WebSocket?: WebSocketConstructor }
+interface WebSocketGlobal {
+  WebSocket?: WebSocketConstructor;
+}
 
 export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
   /** The underlying centrifuge client, for what this wrapper does not cover. */
@@ -90,17 +96,26 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
   constructor(options: ReconnectClientOptions) {
     super();
     this.endpoints = typeof options.url === 'string' ? [options.url] : [...options.url];
-    if (this.endpoints.length === 0) throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, 'reconnect client: at least one url is required');
+    if (this.endpoints.length === 0)
+      throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, 'reconnect client: at least one url is required');
     for (const url of this.endpoints) {
-      if (!/^wss?:\/\//.test(url)) throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, `reconnect client: not a ws:// or wss:// url: ${url}`);
+      if (!/^wss?:\/\//.test(url))
+        throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, `reconnect client: not a ws:// or wss:// url: ${url}`);
     }
     this.userHeaders = { ...options.headers };
     this.debugEnabled = options.debug === true;
     const base = options.websocket ?? (globalThis as WebSocketGlobal).WebSocket;
     if (base === undefined) {
-      throw new RealtimeError(ErrorCodes.CLIENT_INVALID_OPTIONS, 'reconnect client: no global WebSocket; pass the `ws` package as `websocket`');
+      throw new RealtimeError(
+        ErrorCodes.CLIENT_INVALID_OPTIONS,
+        'reconnect client: no global WebSocket; pass the `ws` package as `websocket`',
+      );
     }
-    const websocket = failoverWebSocket(base, () => this.beginAttempt(), (socket) => this.trackSocket(socket));
+    const websocket = failoverWebSocket(
+      base,
+      () => this.beginAttempt(),
+      (socket) => this.trackSocket(socket),
+    );
     const config: Partial<CentrifugeOptions> = {
       websocket,
       minReconnectDelay: options.minReconnectDelay ?? 500,
@@ -119,7 +134,7 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
     if (options.name !== undefined) config.name = options.name;
     if (options.version !== undefined) config.version = options.version;
     // Both builds share one API; the protobuf one is declared separately, hence the cast.
-    const Client = options.protocol === 'protobuf' ? ProtobufCentrifuge as unknown as typeof Centrifuge : Centrifuge;
+    const Client = options.protocol === 'protobuf' ? (ProtobufCentrifuge as unknown as typeof Centrifuge) : Centrifuge;
     // centrifuge opens every socket through `websocket`, which ignores this URL and picks the endpoint.
     this.centrifuge = new Client(this.endpoints[0] as string, config);
     this.listen();
@@ -163,7 +178,8 @@ export class ReconnectClient extends TypedEmitter<ReconnectClientEvents> {
    */
   subscribe(channel: string, handlers: SubscriptionHandlers = {}, options: SubscribeOptions = {}): ChannelSubscription {
     if (this.closed) throw new RealtimeError(ErrorCodes.CLIENT_CLOSED, 'reconnect client: closed');
-    if (this.subs.has(channel)) throw new RealtimeError(ErrorCodes.CLIENT_ALREADY_SUBSCRIBED, `reconnect client: already subscribed to ${channel}`);
+    if (this.subs.has(channel))
+      throw new RealtimeError(ErrorCodes.CLIENT_ALREADY_SUBSCRIBED, `reconnect client: already subscribed to ${channel}`);
     const sub = new ChannelSubscription(this.centrifuge, channel, handlers, options, {
       subscribed: (ctx) => this.emit('subscribed', ctx),
       unsubscribed: (ctx) => this.emit('unsubscribed', ctx),

@@ -18,13 +18,27 @@ export interface FileReader {
 }
 
 export const TOKEN_KEYS = [
-  'hmac_secret_key', 'rsa_public_key', 'ecdsa_public_key', 'jwks_public_endpoint', 'audience', 'issuer',
-  'audience_regex', 'issuer_regex', 'user_id_claim',
+  'hmac_secret_key',
+  'rsa_public_key',
+  'ecdsa_public_key',
+  'jwks_public_endpoint',
+  'audience',
+  'issuer',
+  'audience_regex',
+  'issuer_regex',
+  'user_id_claim',
 ] as const;
 
 export const EMPTY_TOKEN_VERIFICATION: TokenVerification = {
-  hmacSecretKey: null, rsaPublicKey: null, ecdsaPublicKey: null, jwksPublicEndpoint: null, audience: null, issuer: null,
-  audienceRegex: null, issuerRegex: null, userIdClaim: null,
+  hmacSecretKey: null,
+  rsaPublicKey: null,
+  ecdsaPublicKey: null,
+  jwksPublicEndpoint: null,
+  audience: null,
+  issuer: null,
+  audienceRegex: null,
+  issuerRegex: null,
+  userIdClaim: null,
 };
 
 function regexOption(r: FileReader, value: unknown, path: string): string | null {
@@ -72,8 +86,14 @@ function optionalString(r: FileReader, value: unknown, path: string): string | n
 }
 
 /** Reads a `client.token`-shaped object (`extra`: further keys allowed, e.g. `enabled`). */
-export function readTokenVerification(r: FileReader, value: unknown, path: string, extra: readonly string[] = []): {
-  settings: Partial<TokenVerification>; obj: Record<string, unknown> | null;
+export function readTokenVerification(
+  r: FileReader,
+  value: unknown,
+  path: string,
+  extra: readonly string[] = [],
+): {
+  settings: Partial<TokenVerification>;
+  obj: Record<string, unknown> | null;
 } {
   const obj = r.object(value, path, [...TOKEN_KEYS, ...extra]);
   const settings: Partial<TokenVerification> = {};
@@ -81,7 +101,8 @@ export function readTokenVerification(r: FileReader, value: unknown, path: strin
   if (obj['hmac_secret_key'] !== undefined) settings.hmacSecretKey = optionalString(r, obj['hmac_secret_key'], `${path}.hmac_secret_key`);
   if (obj['rsa_public_key'] !== undefined) settings.rsaPublicKey = pemKey(r, obj['rsa_public_key'], `${path}.rsa_public_key`, 'rsa');
   if (obj['ecdsa_public_key'] !== undefined) settings.ecdsaPublicKey = pemKey(r, obj['ecdsa_public_key'], `${path}.ecdsa_public_key`, 'ec');
-  if (obj['jwks_public_endpoint'] !== undefined) settings.jwksPublicEndpoint = httpUrl(r, obj['jwks_public_endpoint'], `${path}.jwks_public_endpoint`);
+  if (obj['jwks_public_endpoint'] !== undefined)
+    settings.jwksPublicEndpoint = httpUrl(r, obj['jwks_public_endpoint'], `${path}.jwks_public_endpoint`);
   if (obj['audience'] !== undefined) settings.audience = optionalString(r, obj['audience'], `${path}.audience`);
   if (obj['issuer'] !== undefined) settings.issuer = optionalString(r, obj['issuer'], `${path}.issuer`);
   if (obj['audience_regex'] !== undefined) settings.audienceRegex = regexOption(r, obj['audience_regex'], `${path}.audience_regex`);
@@ -121,7 +142,7 @@ export function readProxy(r: FileReader, value: unknown, path: string, withEnabl
     r.report(`${path}.endpoint`, 'is required: the http(s) URL of your backend handler');
     return null;
   }
-  const timeoutMs = obj['timeout'] === undefined ? 1000 : r.duration(obj['timeout'], `${path}.timeout`) ?? 1000;
+  const timeoutMs = obj['timeout'] === undefined ? 1000 : (r.duration(obj['timeout'], `${path}.timeout`) ?? 1000);
   let httpHeaders: string[] = [];
   const headers = obj['http_headers'];
   if (headers !== undefined) {
@@ -133,7 +154,8 @@ export function readProxy(r: FileReader, value: unknown, path: string, withEnabl
   let statusTransforms: ProxyStatusTransform[] = [];
   if (obj['http'] !== undefined) {
     const http = r.object(obj['http'], `${path}.http`, ['static_headers', 'status_to_code_transforms']);
-    if (http?.['status_to_code_transforms'] !== undefined) statusTransforms = readTransforms(r, http['status_to_code_transforms'], `${path}.http.status_to_code_transforms`);
+    if (http?.['status_to_code_transforms'] !== undefined)
+      statusTransforms = readTransforms(r, http['status_to_code_transforms'], `${path}.http.status_to_code_transforms`);
     const fixed = http?.['static_headers'];
     if (fixed !== undefined) {
       const map = r.object(fixed, `${path}.http.static_headers`, Object.keys(fixed as object));
@@ -165,8 +187,8 @@ function readTransforms(r: FileReader, value: unknown, path: string): ProxyStatu
       if (e !== null && code !== undefined) {
         transform.toError = {
           code,
-          message: e['message'] === undefined ? '' : r.string(e['message'], `${at}.to_error.message`) ?? '',
-          temporary: e['temporary'] === undefined ? false : r.bool(e['temporary'], `${at}.to_error.temporary`) ?? false,
+          message: e['message'] === undefined ? '' : (r.string(e['message'], `${at}.to_error.message`) ?? ''),
+          temporary: e['temporary'] === undefined ? false : (r.bool(e['temporary'], `${at}.to_error.temporary`) ?? false),
         };
       }
     }
@@ -174,7 +196,10 @@ function readTransforms(r: FileReader, value: unknown, path: string): ProxyStatu
       const d = r.object(t['to_disconnect'], `${at}.to_disconnect`, ['code', 'reason']);
       const code = d === null ? undefined : r.int(d['code'], `${at}.to_disconnect.code`, 3000, 4999);
       if (d !== null && code !== undefined) {
-        transform.toDisconnect = { code, reason: d['reason'] === undefined ? '' : r.string(d['reason'], `${at}.to_disconnect.reason`) ?? '' };
+        transform.toDisconnect = {
+          code,
+          reason: d['reason'] === undefined ? '' : (r.string(d['reason'], `${at}.to_disconnect.reason`) ?? ''),
+        };
       }
     }
     if ((transform.toError === undefined) === (transform.toDisconnect === undefined)) {
@@ -187,7 +212,13 @@ function readTransforms(r: FileReader, value: unknown, path: string): ProxyStatu
 }
 
 export const EMPTY_PROXIES: ProxyConfig = {
-  connect: null, refresh: null, subscribe: null, publish: null, subRefresh: null, rpc: null, rpcProxyEnabled: false,
+  connect: null,
+  refresh: null,
+  subscribe: null,
+  publish: null,
+  subRefresh: null,
+  rpc: null,
+  rpcProxyEnabled: false,
 };
 
 /** `channel.proxy`: subscribe, publish and sub_refresh proxies (enabled per namespace). */
@@ -214,6 +245,7 @@ export function readRpc(r: FileReader, value: unknown, out: Partial<ProxyConfig>
   if (obj['proxy'] !== undefined) out.rpc = readProxy(r, obj['proxy'], 'rpc.proxy', false);
   if (obj['without_namespace'] !== undefined) {
     const wn = r.object(obj['without_namespace'], 'rpc.without_namespace', ['proxy_enabled']);
-    if (wn?.['proxy_enabled'] !== undefined) out.rpcProxyEnabled = r.bool(wn['proxy_enabled'], 'rpc.without_namespace.proxy_enabled') ?? false;
+    if (wn?.['proxy_enabled'] !== undefined)
+      out.rpcProxyEnabled = r.bool(wn['proxy_enabled'], 'rpc.without_namespace.proxy_enabled') ?? false;
   }
 }

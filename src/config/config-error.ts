@@ -4,7 +4,10 @@ import { ErrorCodes, RealtimeError } from '../errors/index.js';
 export class ConfigError extends RealtimeError {
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(ErrorCodes.CONFIG_INVALID, `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      ErrorCodes.CONFIG_INVALID,
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.problems = Object.freeze([...problems]);
   }
 }

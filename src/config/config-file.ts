@@ -4,12 +4,14 @@
  * Every problem is pushed to `problems` (unknown keys included) instead of thrown.
  */
 
-import {
-  readAllowedOrigins, readChannelProxies, readClientProxies, readRpc, readTokenVerification,
-} from './access-file-options.js';
+import { readAllowedOrigins, readChannelProxies, readClientProxies, readRpc, readTokenVerification } from './access-file-options.js';
 import type { ChannelConfig, ChannelOptions, Namespace, ProxyConfig, TokenVerification } from './config.js';
 import {
-  DEFAULT_CHANNEL_MAX_LENGTH, DEFAULT_HISTORY_META_TTL_MS, DEFAULT_NAMESPACE_BOUNDARY, EMPTY_CHANNEL_OPTIONS, MAX_HISTORY_META_TTL_MS,
+  DEFAULT_CHANNEL_MAX_LENGTH,
+  DEFAULT_HISTORY_META_TTL_MS,
+  DEFAULT_NAMESPACE_BOUNDARY,
+  EMPTY_CHANNEL_OPTIONS,
+  MAX_HISTORY_META_TTL_MS,
 } from './default-channels.js';
 import { MAX_DURATION_MS, parseDuration } from './parse-duration.js';
 import { readSentinelFileSection, type RedisSentinelFileSettings } from './redis-sentinel-options.js';
@@ -163,8 +165,14 @@ export function parseConfigFile(text: string, problems: string[]): ConfigFileSet
 
 function readClient(r: Reader, value: unknown, out: ConfigFileSettings): void {
   const client = r.object(value, 'client', [
-    'insecure', 'token', 'allow_anonymous_connect_without_token',
-    'subscription_token', 'allowed_origins', 'user_connection_limit', 'connection_rate_limit', 'proxy',
+    'insecure',
+    'token',
+    'allow_anonymous_connect_without_token',
+    'subscription_token',
+    'allowed_origins',
+    'user_connection_limit',
+    'connection_rate_limit',
+    'proxy',
     'disallow_anonymous_connection_tokens',
   ]);
   if (client === null) return;
@@ -212,7 +220,13 @@ function readClientAccess(r: Reader, client: JsonObject, out: ConfigFileSettings
 
 function readChannel(r: Reader, value: unknown, out: ConfigFileSettings): ChannelConfig | null {
   const channel = r.object(value, 'channel', [
-    'without_namespace', 'without_namespace_channels', 'namespaces', 'namespace_boundary', 'max_length', 'history_meta_ttl', 'proxy',
+    'without_namespace',
+    'without_namespace_channels',
+    'namespaces',
+    'namespace_boundary',
+    'max_length',
+    'history_meta_ttl',
+    'proxy',
   ]);
   if (channel === null) return null;
   if (channel['proxy'] !== undefined) readChannelProxies(r, channel['proxy'], (out.proxies ??= {}));

@@ -24,7 +24,15 @@ export interface LoadConfigOptions {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** Variables whose values must never appear in an error message. */
-const SECRET_VARS = new Set(['REDIS_URL', 'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY', 'HTTP_API_KEY', 'ADMIN_PASSWORD', 'ADMIN_SECRET', 'REDIS_PASSWORD', 'REDIS_SENTINEL_PASSWORD']);
+const SECRET_VARS = new Set([
+  'REDIS_URL',
+  'CENTRIFUGO_TOKEN_HMAC_SECRET_KEY',
+  'HTTP_API_KEY',
+  'ADMIN_PASSWORD',
+  'ADMIN_SECRET',
+  'REDIS_PASSWORD',
+  'REDIS_SENTINEL_PASSWORD',
+]);
 const TOKEN = /^[A-Za-z0-9_.:-]+$/;
 
 /** Reads one variable at a time; unset and empty values mean "use the default". */
@@ -117,7 +125,8 @@ function readRedisUrl(r: EnvReader, cluster: boolean): string | null {
 /** REDIS_SHARDED_PUBSUB: sharded pub/sub spreads channels over the shards of a cluster, so it needs one. */
 function readShardedPubSub(r: EnvReader, cluster: boolean): boolean {
   const sharded = r.bool('REDIS_SHARDED_PUBSUB', false);
-  if (sharded && !cluster) r.problems.push('REDIS_SHARDED_PUBSUB: true requires REDIS_CLUSTER=true (sharded pub/sub is a Redis Cluster feature)');
+  if (sharded && !cluster)
+    r.problems.push('REDIS_SHARDED_PUBSUB: true requires REDIS_CLUSTER=true (sharded pub/sub is a Redis Cluster feature)');
   return sharded;
 }
 
@@ -157,7 +166,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   }
 
   const file = readConfigFile(r, options);
-  const redisSentinel = readRedisSentinel(r, file.redisSentinel ?? {}, { redisUrlSet: r.raw('REDIS_URL') !== undefined, cluster: redisCluster });
+  const redisSentinel = readRedisSentinel(r, file.redisSentinel ?? {}, {
+    redisUrlSet: r.raw('REDIS_URL') !== undefined,
+    cluster: redisCluster,
+  });
   const envSecret = r.raw('CENTRIFUGO_TOKEN_HMAC_SECRET_KEY');
   const secret = envSecret ?? file.tokenHmacSecretKey ?? null;
   const channel = file.channel ?? defaultChannelConfig();
@@ -172,12 +184,17 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     redisSentinel,
     redisShardedPubSub,
     // Set but empty is the one exception to "empty means default": no prefix (the seed's key names).
-    redisPrefix: env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
+    redisPrefix:
+      env['REDIS_PREFIX'] !== undefined && env['REDIS_PREFIX'].trim() === '' ? '' : r.token('REDIS_PREFIX', 'rm', 'a key prefix'),
     host,
     websocketPort: r.int('WEBSOCKET_PORT', 8000, 0, 65_535),
     httpPort: r.int('HTTP_PORT', 3000, 0, 65_535),
     metricsPort: r.int('METRICS_PORT', 2112, 0, 65_535),
-    nodeId: r.token('NODE_ID', `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`, 'a node id'),
+    nodeId: r.token(
+      'NODE_ID',
+      `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      'a node id',
+    ),
     routeCacheTtlMs: r.duration('ROUTE_CACHE_TTL', 30_000, 0),
     httpApiKey: r.raw('HTTP_API_KEY') ?? file.httpApiKey ?? null,
     logLevel: r.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
@@ -215,7 +232,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     proxies: proxyConfig(r, file),
   };
   if (file.channel === undefined) checkBuiltIn(r, channel);
-  const ports = [['WEBSOCKET_PORT', config.websocketPort], ['HTTP_PORT', config.httpPort], ['METRICS_PORT', config.metricsPort]] as const;
+  const ports = [
+    ['WEBSOCKET_PORT', config.websocketPort],
+    ['HTTP_PORT', config.httpPort],
+    ['METRICS_PORT', config.metricsPort],
+  ] as const;
   for (const [i, [name, port]] of ports.entries()) {
     const clash = ports.slice(i + 1).find(([, other]) => other === port && port !== 0);
     if (clash !== undefined) r.problems.push(`${name}: must differ from ${clash[0]} (both ${port})`);
@@ -227,14 +248,22 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
 /** GATEWAY_PROCESSES over `gateway_processes`; `auto` is the number of CPUs; refused in embedded mode. */
 function gatewayProcesses(r: EnvReader, file: ConfigFileSettings, embedded: boolean): number {
   const v = r.raw('GATEWAY_PROCESSES');
-  const asked = v === undefined ? file.gatewayProcesses ?? 1
-    : v.toLowerCase() === 'auto' ? 'auto' : /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_GATEWAY_PROCESSES ? Number(v) : null;
+  const asked =
+    v === undefined
+      ? (file.gatewayProcesses ?? 1)
+      : v.toLowerCase() === 'auto'
+        ? 'auto'
+        : /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= MAX_GATEWAY_PROCESSES
+          ? Number(v)
+          : null;
   if (asked === null) {
     r.fail('GATEWAY_PROCESSES', `must be auto or an integer from 1 to ${MAX_GATEWAY_PROCESSES}`);
     return 1;
   }
   if (embedded && asked !== 1) {
-    r.problems.push(`GATEWAY_PROCESSES: ${asked} needs REDIS_URL; embedded mode's in-memory engine lives in one process (unset GATEWAY_PROCESSES or set it to 1, or set REDIS_URL)`);
+    r.problems.push(
+      `GATEWAY_PROCESSES: ${asked} needs REDIS_URL; embedded mode's in-memory engine lives in one process (unset GATEWAY_PROCESSES or set it to 1, or set REDIS_URL)`,
+    );
     return 1;
   }
   return asked === 'auto' ? availableParallelism() : asked;
@@ -242,17 +271,22 @@ function gatewayProcesses(r: EnvReader, file: ConfigFileSettings, embedded: bool
 
 function tokenConfig(secret: string | null, file: ConfigFileSettings): Config['tokens'] {
   const connection: TokenVerification = { ...EMPTY_TOKEN_VERIFICATION, ...file.token, hmacSecretKey: secret };
-  const subscription: TokenVerification = file.subscriptionToken === undefined
-    ? connection
-    : { ...EMPTY_TOKEN_VERIFICATION, ...file.subscriptionToken };
+  const subscription: TokenVerification =
+    file.subscriptionToken === undefined ? connection : { ...EMPTY_TOKEN_VERIFICATION, ...file.subscriptionToken };
   return { disallowAnonymousConnectionTokens: file.disallowAnonymousConnectionTokens ?? false, connection, subscription };
 }
 
 function proxyConfig(r: EnvReader, file: ConfigFileSettings): ProxyConfig {
   const proxies: ProxyConfig = { ...EMPTY_PROXIES, ...file.proxies };
-  if (proxies.rpcProxyEnabled && proxies.rpc === null) r.problems.push('CONFIG_FILE rpc.without_namespace.proxy_enabled: requires rpc.proxy.endpoint');
+  if (proxies.rpcProxyEnabled && proxies.rpc === null)
+    r.problems.push('CONFIG_FILE rpc.without_namespace.proxy_enabled: requires rpc.proxy.endpoint');
   const namespaces = [...(file.channel?.namespaces ?? []), ...(file.channel?.withoutNamespace ? [file.channel.withoutNamespace] : [])];
-  const need = (flag: 'subscribeProxyEnabled' | 'publishProxyEnabled' | 'subRefreshProxyEnabled', proxy: keyof ProxyConfig, option: string, path: string): void => {
+  const need = (
+    flag: 'subscribeProxyEnabled' | 'publishProxyEnabled' | 'subRefreshProxyEnabled',
+    proxy: keyof ProxyConfig,
+    option: string,
+    path: string,
+  ): void => {
     if (namespaces.some((ns) => ns[flag]) && proxies[proxy] === null) r.problems.push(`CONFIG_FILE ${option}: requires ${path}.endpoint`);
   };
   need('subscribeProxyEnabled', 'subscribe', 'subscribe_proxy_enabled', 'channel.proxy.subscribe');

@@ -78,7 +78,10 @@ function objectAt(value: unknown, path: string, allowed: readonly string[], prob
 /** Parses `host:port[,host:port…]` (`[v6]:port`; a missing port is 26379); null if any entry is malformed. */
 export function parseSentinelList(text: string): SentinelAddress[] | null {
   const out: SentinelAddress[] = [];
-  for (const entry of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+  for (const entry of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')) {
     const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/@]+))(?::(\d{1,5}))?$/.exec(entry);
     if (m === null) return null;
     const port = m[3] === undefined ? DEFAULT_SENTINEL_PORT : Number(m[3]);
@@ -92,7 +95,11 @@ export function parseSentinelList(text: string): SentinelAddress[] | null {
  * The Sentinel configuration, or null when no sentinels are given. Every variable is read (the
  * documentation test counts them); all problems go to `r.problems`.
  */
-export function readRedisSentinel(r: SentinelEnvReader, file: RedisSentinelFileSettings, other: OtherRedisSettings): RedisSentinelConfig | null {
+export function readRedisSentinel(
+  r: SentinelEnvReader,
+  file: RedisSentinelFileSettings,
+  other: OtherRedisSettings,
+): RedisSentinelConfig | null {
   const list = r.raw('REDIS_SENTINELS') ?? file.sentinels;
   const masterName = r.raw('REDIS_SENTINEL_MASTER_NAME') ?? file.masterName ?? null;
   const sentinelUser = r.raw('REDIS_SENTINEL_USER') ?? file.sentinelUser ?? null;
@@ -101,11 +108,20 @@ export function readRedisSentinel(r: SentinelEnvReader, file: RedisSentinelFileS
   const password = r.raw('REDIS_PASSWORD') ?? file.password ?? null;
   if (list === undefined) {
     const orphans: Array<[string, string | null]> = [
-      ['REDIS_SENTINEL_MASTER_NAME', masterName], ['REDIS_SENTINEL_USER', sentinelUser], ['REDIS_SENTINEL_PASSWORD', sentinelPassword],
+      ['REDIS_SENTINEL_MASTER_NAME', masterName],
+      ['REDIS_SENTINEL_USER', sentinelUser],
+      ['REDIS_SENTINEL_PASSWORD', sentinelPassword],
     ];
-    for (const [name, v] of orphans) if (v !== null) r.problems.push(`${name}: applies only with REDIS_SENTINELS (the sentinels to ask for the master)`);
-    for (const [name, v] of [['REDIS_USER', user], ['REDIS_PASSWORD', password]] as const) {
-      if (v !== null) r.problems.push(`${name}: is the Sentinel-managed master's credential and needs REDIS_SENTINELS; without Sentinel put it in REDIS_URL (redis://user:password@host:port)`);
+    for (const [name, v] of orphans)
+      if (v !== null) r.problems.push(`${name}: applies only with REDIS_SENTINELS (the sentinels to ask for the master)`);
+    for (const [name, v] of [
+      ['REDIS_USER', user],
+      ['REDIS_PASSWORD', password],
+    ] as const) {
+      if (v !== null)
+        r.problems.push(
+          `${name}: is the Sentinel-managed master's credential and needs REDIS_SENTINELS; without Sentinel put it in REDIS_URL (redis://user:password@host:port)`,
+        );
     }
     return null;
   }
@@ -115,15 +131,21 @@ export function readRedisSentinel(r: SentinelEnvReader, file: RedisSentinelFileS
     else r.fail('REDIS_SENTINELS', LIST_HELP);
   }
   if (masterName === null) {
-    r.problems.push('REDIS_SENTINEL_MASTER_NAME: required with REDIS_SENTINELS (the name the sentinels monitor, as in `sentinel monitor <name> <host> <port> <quorum>`)');
+    r.problems.push(
+      'REDIS_SENTINEL_MASTER_NAME: required with REDIS_SENTINELS (the name the sentinels monitor, as in `sentinel monitor <name> <host> <port> <quorum>`)',
+    );
   } else if (/\s/.test(masterName)) {
     r.problems.push('REDIS_SENTINEL_MASTER_NAME: must not contain spaces');
   }
   if (other.cluster) {
-    r.problems.push('REDIS_SENTINELS: cannot be combined with REDIS_CLUSTER=true (Sentinel watches one master and its replicas; a Redis Cluster fails over by itself)');
+    r.problems.push(
+      'REDIS_SENTINELS: cannot be combined with REDIS_CLUSTER=true (Sentinel watches one master and its replicas; a Redis Cluster fails over by itself)',
+    );
   }
   if (other.redisUrlSet) {
-    r.problems.push("REDIS_URL and REDIS_SENTINELS: set only one (with Sentinel the master's address comes from the sentinels; give its credentials in REDIS_USER and REDIS_PASSWORD)");
+    r.problems.push(
+      "REDIS_URL and REDIS_SENTINELS: set only one (with Sentinel the master's address comes from the sentinels; give its credentials in REDIS_USER and REDIS_PASSWORD)",
+    );
   }
   if (sentinels === null || masterName === null) return null;
   return { sentinels, masterName, sentinelUser, sentinelPassword, user, password };

@@ -42,7 +42,9 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     if (v === undefined) return def;
     const n = /^\d+$/.test(v) ? Number(v) : Number.NaN;
     if (Number.isSafeInteger(n) && n >= min && n <= max) return n;
-    problems.push(`${name}: must be an integer from ${min} to ${max}${name === 'WORKER_METRICS_PORT' ? ' or off' : ''} (got ${JSON.stringify(v)})`);
+    problems.push(
+      `${name}: must be an integer from ${min} to ${max}${name === 'WORKER_METRICS_PORT' ? ' or off' : ''} (got ${JSON.stringify(v)})`,
+    );
     return def;
   };
   const duration = (name: string, def: number, minMs: number): number => {
@@ -54,9 +56,11 @@ export function loadWorkerConfig(env: Readonly<Record<string, string | undefined
     return def;
   };
   const workerId = raw('WORKER_ID') ?? 'worker-0';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerId)) problems.push(`WORKER_ID: must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(workerId)})`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerId))
+    problems.push(`WORKER_ID: must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(workerId)})`);
   const workerPool = raw('WORKER_POOL') ?? 'default';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerPool)) problems.push(`WORKER_POOL: must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(workerPool)})`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(workerPool))
+    problems.push(`WORKER_POOL: must be 1-64 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(workerPool)})`);
   const config: WorkerConfig = {
     workerId,
     workerPool,

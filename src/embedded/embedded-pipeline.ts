@@ -35,15 +35,27 @@ export class EmbeddedPipeline implements MessagePipeline {
   constructor(options: EmbeddedPipelineOptions) {
     const queue = this.queue;
     this.pipeline = createMemoryPipeline({
-      nodeId: options.nodeId, queue, registry: this.registry,
+      nodeId: options.nodeId,
+      queue,
+      registry: this.registry,
       ...(options.routeCacheTtlMs === undefined ? {} : { routeCacheTtlMs: options.routeCacheTtlMs }),
     });
     const publisher = options.publisher;
-    this.workers = Array.from({ length: options.workers }, (_, i) => createWorker({
-      id: `embedded-${i}`, queue, registry: this.registry, handler: options.handler, logger: options.logger,
-      ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
-      publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
-    }));
+    this.workers = Array.from({ length: options.workers }, (_, i) =>
+      createWorker({
+        id: `embedded-${i}`,
+        queue,
+        registry: this.registry,
+        handler: options.handler,
+        logger: options.logger,
+        ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+        publisher: {
+          publish: async (channel, data, opts) => {
+            await publisher.publish(channel, data, opts ?? {});
+          },
+        },
+      }),
+    );
   }
 
   /** Number of workers currently registered. */

@@ -28,6 +28,7 @@ export function resolveMetaTtlMs(options: HistoryOptions): number {
 
 /** Rejects history options the brokers cannot honour. */
 export function checkHistoryOptions(options: HistoryOptions): void {
-  if (!Number.isInteger(options.size) || options.size <= 0) throw new RangeError(`history size must be a positive integer, got ${options.size}`);
+  if (!Number.isInteger(options.size) || options.size <= 0)
+    throw new RangeError(`history size must be a positive integer, got ${options.size}`);
   if (!Number.isFinite(options.ttlMs) || options.ttlMs <= 0) throw new RangeError(`history ttl must be > 0 ms, got ${options.ttlMs}`);
 }

@@ -6,7 +6,11 @@
 import { channelOwner, resolveChannel, userLimitedAllows, validateChannelName, type ResolvedChannel } from '../config/index.js';
 import { DisconnectError, Disconnects, Errors, ReplyError, type Bytes, type ChannelName } from '../protocol/index.js';
 import {
-  InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError, TokenMismatchError, verifySubscribeToken,
+  InvalidTokenError,
+  TokenExpiredError,
+  TokenKeysUnavailableError,
+  TokenMismatchError,
+  verifySubscribeToken,
   type SubscriptionOverride,
 } from './auth/index.js';
 import type { Connection } from './connection.js';
@@ -68,7 +72,11 @@ export async function verifySubscriptionToken(session: Connection, channel: Chan
  * token decides first; without one, a namespace with `subscribe_proxy_enabled` asks the backend.
  */
 export async function authorizeSubscribe(
-  session: Connection, channel: ChannelName, resolved: ResolvedChannel, token: string, data?: Bytes,
+  session: Connection,
+  channel: ChannelName,
+  resolved: ResolvedChannel,
+  token: string,
+  data?: Bytes,
 ): Promise<SubscribeGrant> {
   if (token !== '') return verifySubscriptionToken(session, channel, token);
   if (resolved.options.subscribeProxyEnabled && session.ctx.proxies.has('subscribe')) {

@@ -32,7 +32,8 @@ export class ChannelCreationBudget {
     const now = performance.now();
     this.tokens = Math.min(this.ratePerSecond, this.tokens + ((now - this.at) * this.ratePerSecond) / 1000);
     this.at = now;
-    if (this.tokens < 1) throw new ReplyError(Errors.tooManyRequests, `too many new channels: at most ${this.ratePerSecond} a second per connection`);
+    if (this.tokens < 1)
+      throw new ReplyError(Errors.tooManyRequests, `too many new channels: at most ${this.ratePerSecond} a second per connection`);
     this.tokens -= 1;
     recent.set(channel, true);
     if (recent.size > RECENT_CHANNELS) recent.delete(recent.keys().next().value as ChannelName);

@@ -3,10 +3,23 @@
 import { resolveChannel, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter } from '../engine/index.js';
 import {
-  DisconnectError, Disconnects, Errors, ReplyError, parsedDataOf,
-  type Bytes, type HistoryRequest, type HistoryResult, type PresenceRequest, type PresenceResult,
-  type PresenceStatsRequest, type PresenceStatsResult, type PublishRequest, type PublishResult, type RPCRequest,
-  type RPCResult, type SendRequest,
+  DisconnectError,
+  Disconnects,
+  Errors,
+  ReplyError,
+  parsedDataOf,
+  type Bytes,
+  type HistoryRequest,
+  type HistoryResult,
+  type PresenceRequest,
+  type PresenceResult,
+  type PresenceStatsRequest,
+  type PresenceStatsResult,
+  type PublishRequest,
+  type PublishResult,
+  type RPCRequest,
+  type RPCResult,
+  type SendRequest,
 } from '../protocol/index.js';
 import type { StreamMessage } from '../queue/index.js';
 import { authorizeHistory, authorizePresence, authorizePublish, resolveOrThrow } from './channel-access.js';
@@ -86,18 +99,27 @@ export function startPublish(session: Connection, req: PublishRequest): Promise<
 }
 
 /** Validates the payload under the namespace's rules and hands it to the pipeline; settles once it is appended. */
-function submitChecked(session: Connection, channel: string, resolved: ResolvedChannel, data: Bytes | undefined, parsed: unknown): Promise<void> {
+function submitChecked(
+  session: Connection,
+  channel: string,
+  resolved: ResolvedChannel,
+  data: Bytes | undefined,
+  parsed: unknown,
+): Promise<void> {
   const o = resolved.options;
   if (o.historySize > 0 && o.historyTtlMs > 0 && !session.subscriptions.has(channel)) session.newChannels.admit(channel);
   const payload = publishPayload(o.publishData, data, session.ctx.config.client.maxTextLength, parsed);
   const message = baseMessage(session, 'publish', channel, payload.data);
   if (payload.dataEncoding !== undefined) message.dataEncoding = payload.dataEncoding;
   const started = performance.now();
-  return submitPublication(session.ctx.pipeline, message, resolved.options, session.ctx.config.client.rpcTimeoutMs).then(() => {
-    session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
-  }, (err: unknown) => {
-    throw temporaryFailure(session, err, 'publish');
-  });
+  return submitPublication(session.ctx.pipeline, message, resolved.options, session.ctx.config.client.rpcTimeoutMs).then(
+    () => {
+      session.ctx.metrics.publishAppendDuration.observe((performance.now() - started) / 1000);
+    },
+    (err: unknown) => {
+      throw temporaryFailure(session, err, 'publish');
+    },
+  );
 }
 
 export async function handlePresence(session: Connection, req: PresenceRequest): Promise<PresenceResult> {
@@ -124,7 +146,8 @@ export async function handleHistory(session: Connection, req: HistoryRequest): P
   if (!Number.isInteger(limit) || limit < -1) throw new ReplyError(Errors.badRequest, 'history limit must be -1, 0 or a positive integer');
   const filter: HistoryFilter = { limit };
   if (req.reverse === true) {
-    if (req.since !== undefined && req.since.offset === 0) throw new ReplyError(Errors.badRequest, 'reverse history needs since.offset > 0');
+    if (req.since !== undefined && req.since.offset === 0)
+      throw new ReplyError(Errors.badRequest, 'reverse history needs since.offset > 0');
     filter.reverse = true;
   }
   if (req.since !== undefined) filter.since = { offset: req.since.offset, epoch: req.since.epoch };

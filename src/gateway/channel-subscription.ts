@@ -25,7 +25,11 @@ export interface SubscriptionOwner {
 
 export type SubscriptionStatus = 'subscribing' | 'subscribed' | 'removed';
 
-interface BufferedPublication { pub: Publication; epoch: string; push: EncodedPush }
+interface BufferedPublication {
+  pub: Publication;
+  epoch: string;
+  push: EncodedPush;
+}
 
 export class ChannelSubscription {
   status: SubscriptionStatus = 'subscribing';

@@ -19,7 +19,10 @@ export class CleanupLane {
   private inFlight = 0;
   private readonly failureLog = new LogThrottle(1000);
 
-  constructor(private readonly logger: Logger, private readonly concurrency = CLEANUP_CONCURRENCY) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly concurrency = CLEANUP_CONCURRENCY,
+  ) {}
 
   /** Tasks started or waiting. */
   get pending(): number {
@@ -34,15 +37,17 @@ export class CleanupLane {
 
   private start(what: string, channel: string, task: Task): void {
     this.inFlight++;
-    task().catch((err: unknown) => {
-      const held = this.failureLog.pass();
-      if (held !== null) this.logger.warn({ err, channel, similarLinesHeld: held }, `${what} failed`);
-    }).finally(() => {
-      this.inFlight--;
-      const next = this.waiting.shift();
-      if (next !== undefined) this.start(next.what, next.channel, next.task);
-      // A drained queue gives its backing store back (shift() keeps the capacity a burst grew it to).
-      else if (this.inFlight === 0) this.waiting = [];
-    });
+    task()
+      .catch((err: unknown) => {
+        const held = this.failureLog.pass();
+        if (held !== null) this.logger.warn({ err, channel, similarLinesHeld: held }, `${what} failed`);
+      })
+      .finally(() => {
+        this.inFlight--;
+        const next = this.waiting.shift();
+        if (next !== undefined) this.start(next.what, next.channel, next.task);
+        // A drained queue gives its backing store back (shift() keeps the capacity a burst grew it to).
+        else if (this.inFlight === 0) this.waiting = [];
+      });
   }
 }

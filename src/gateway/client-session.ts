@@ -8,8 +8,18 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import {
-  DisconnectError, Disconnects, Unsubscribes, codecFor,
-  type Bytes, type ChannelName, type ClientInfo, type Codec, type DisconnectCode, type ProtocolType, type Reply, type UserId,
+  DisconnectError,
+  Disconnects,
+  Unsubscribes,
+  codecFor,
+  type Bytes,
+  type ChannelName,
+  type ClientInfo,
+  type Codec,
+  type DisconnectCode,
+  type ProtocolType,
+  type Reply,
+  type UserId,
 } from '../protocol/index.js';
 import type { ChannelSubscription } from './channel-subscription.js';
 import { CommandDispatcher, type DispatchedConnection, type SessionState } from './command-dispatch.js';
@@ -73,12 +83,16 @@ export class ClientSession implements DispatchedConnection {
     this.codec = codecFor(transport.protocol);
     this.ping = this.codec.encodeReply({});
     this.newChannels = new ChannelCreationBudget(client.channelCreateRateLimit);
-    this.inbox = new CommandInbox({
-      commandRateLimit: client.commandRateLimit,
-      inboxMaxSize: client.inboxMaxSize,
-      pause: () => transport.pauseReading(),
-      resume: () => transport.resumeReading(),
-    }, this.codec, new CommandDispatcher(this));
+    this.inbox = new CommandInbox(
+      {
+        commandRateLimit: client.commandRateLimit,
+        inboxMaxSize: client.inboxMaxSize,
+        pause: () => transport.pauseReading(),
+        resume: () => transport.resumeReading(),
+      },
+      this.codec,
+      new CommandDispatcher(this),
+    );
     this.writer = new OutgoingWriter(transport, {
       maxQueueBytes: client.queueMaxSize,
       onOverflow: () => {
@@ -95,26 +109,41 @@ export class ClientSession implements DispatchedConnection {
       onClosed: (code) => this.handleSocketClosed(code),
       onError: (err) => ctx.logger.debug({ err: err.message, client: this.id, transport: transport.name }, 'transport error'),
     });
-    this.timers = new SessionTimers({
-      staleTimeoutMs: client.staleTimeoutMs,
-      pingIntervalMs: client.pingIntervalMs,
-      pongTimeoutMs: client.pongTimeoutMs,
-      unidirectional: transport.unidirectional,
-    }, { sendPing: () => this.writer.enqueue(this.ping), close: (code) => this.close(code) });
+    this.timers = new SessionTimers(
+      {
+        staleTimeoutMs: client.staleTimeoutMs,
+        pingIntervalMs: client.pingIntervalMs,
+        pongTimeoutMs: client.pongTimeoutMs,
+        unidirectional: transport.unidirectional,
+      },
+      { sendPing: () => this.writer.enqueue(this.ping), close: (code) => this.close(code) },
+    );
     this.transportMetrics.connections.inc();
   }
 
-  get user(): UserId { return this.identity.user; }
+  get user(): UserId {
+    return this.identity.user;
+  }
   /** Connection info from the token, as JSON bytes. */
-  get connInfo(): Bytes | undefined { return this.identity.connInfo; }
+  get connInfo(): Bytes | undefined {
+    return this.identity.connInfo;
+  }
   /** `meta` from the token or connect proxy (JSON text), sent to proxies only. */
-  get meta(): Bytes | undefined { return this.identity.meta; }
+  get meta(): Bytes | undefined {
+    return this.identity.meta;
+  }
   /** Authenticated by the connect proxy: expiry is extended through the refresh proxy, not by the client. */
-  get authByProxy(): boolean { return this.identity.authByProxy; }
+  get authByProxy(): boolean {
+    return this.identity.authByProxy;
+  }
   /** Unix ms at which the connection expires unless refreshed; 0: never. */
-  get expireAtMs(): number { return this.identity.expireAtMs; }
+  get expireAtMs(): number {
+    return this.identity.expireAtMs;
+  }
   /** Headers of the transport request that some proxy forwards (lower-case names). */
-  get transportHeaders(): Readonly<Record<string, string>> { return this.identity.transportHeaders; }
+  get transportHeaders(): Readonly<Record<string, string>> {
+    return this.identity.transportHeaders;
+  }
 
   get state(): SessionState {
     return this.lifecycle;
@@ -287,7 +316,8 @@ export class ClientSession implements DispatchedConnection {
     if (this.lifecycle !== 'connected') return;
     for (const sub of this.subscriptions.values()) {
       if (sub.status !== 'subscribed' || !sub.presence) continue;
-      this.ctx.presence.addPresence(sub.channel, this.id, this.clientInfo(sub.chanInfo), this.ctx.presenceTtlMs)
+      this.ctx.presence
+        .addPresence(sub.channel, this.id, this.clientInfo(sub.chanInfo), this.ctx.presenceTtlMs)
         .catch((err: unknown) => this.ctx.logger.warn({ err, channel: sub.channel }, 'presence refresh failed'));
     }
   }

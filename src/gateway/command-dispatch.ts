@@ -6,10 +6,25 @@
  */
 
 import { performance } from 'node:perf_hooks';
-import { DisconnectError, Disconnects, Errors, ReplyError, type Command, type ConnectRequest, type DisconnectCode } from '../protocol/index.js';
+import {
+  DisconnectError,
+  Disconnects,
+  Errors,
+  ReplyError,
+  type Command,
+  type ConnectRequest,
+  type DisconnectCode,
+} from '../protocol/index.js';
 import { LogThrottle } from '../log/index.js';
 import {
-  handleHistory, handlePresence, handlePresenceStats, handlePublish, handleRpc, handleSend, needsPublishProxy, startPublish,
+  handleHistory,
+  handlePresence,
+  handlePresenceStats,
+  handlePublish,
+  handleRpc,
+  handleSend,
+  needsPublishProxy,
+  startPublish,
 } from './channel-handlers.js';
 import { methodOf, type CommandRunner, type Method } from './command-inbox.js';
 import { publishMetrics, type PublishMetrics } from './command-metrics.js';
@@ -40,16 +55,26 @@ const commandFailureLog = new LogThrottle(1000);
 /** Calls the handler of every command but connect and send. */
 async function runHandler(conn: Connection, method: Exclude<Method, 'connect' | 'send'>, cmd: Command): Promise<HandlerOutcome> {
   switch (method) {
-    case 'subscribe': return handleSubscribe(conn, cmd.subscribe ?? {});
-    case 'unsubscribe': return { reply: { unsubscribe: await handleUnsubscribe(conn, cmd.unsubscribe ?? {}) } };
-    case 'publish': return { reply: { publish: await handlePublish(conn, cmd.publish ?? {}) } };
-    case 'presence': return { reply: { presence: await handlePresence(conn, cmd.presence ?? {}) } };
-    case 'presence_stats': return { reply: { presence_stats: await handlePresenceStats(conn, cmd.presence_stats ?? {}) } };
-    case 'history': return { reply: { history: await handleHistory(conn, cmd.history ?? {}) } };
-    case 'rpc': return { reply: { rpc: await handleRpc(conn, cmd.rpc ?? {}) } };
-    case 'refresh': return handleRefresh(conn, cmd.refresh ?? {});
-    case 'sub_refresh': return { reply: { sub_refresh: await handleSubRefresh(conn, cmd.sub_refresh ?? {}) } };
-    case 'ping': throw new ReplyError(Errors.notAvailable);
+    case 'subscribe':
+      return handleSubscribe(conn, cmd.subscribe ?? {});
+    case 'unsubscribe':
+      return { reply: { unsubscribe: await handleUnsubscribe(conn, cmd.unsubscribe ?? {}) } };
+    case 'publish':
+      return { reply: { publish: await handlePublish(conn, cmd.publish ?? {}) } };
+    case 'presence':
+      return { reply: { presence: await handlePresence(conn, cmd.presence ?? {}) } };
+    case 'presence_stats':
+      return { reply: { presence_stats: await handlePresenceStats(conn, cmd.presence_stats ?? {}) } };
+    case 'history':
+      return { reply: { history: await handleHistory(conn, cmd.history ?? {}) } };
+    case 'rpc':
+      return { reply: { rpc: await handleRpc(conn, cmd.rpc ?? {}) } };
+    case 'refresh':
+      return handleRefresh(conn, cmd.refresh ?? {});
+    case 'sub_refresh':
+      return { reply: { sub_refresh: await handleSubRefresh(conn, cmd.sub_refresh ?? {}) } };
+    case 'ping':
+      throw new ReplyError(Errors.notAvailable);
   }
 }
 
@@ -69,8 +94,12 @@ export class CommandDispatcher implements CommandRunner {
   }
 
   canPipeline(cmd: Command): boolean {
-    return cmd.publish !== undefined && this.conn.state === 'connected' && methodOf(cmd) === 'publish'
-      && !needsPublishProxy(this.conn, cmd.publish);
+    return (
+      cmd.publish !== undefined &&
+      this.conn.state === 'connected' &&
+      methodOf(cmd) === 'publish' &&
+      !needsPublishProxy(this.conn, cmd.publish)
+    );
   }
 
   /**
@@ -96,24 +125,29 @@ export class CommandDispatcher implements CommandRunner {
       settled();
       return;
     }
-    appended.then(() => {
-      if (conn.state !== 'closed') conn.sendReply({ id, publish: {} });
-      publishDone(m, started, 'ok');
-      settled();
-    }, (err: unknown) => {
-      publishDone(m, started, this.handleError('publish', id, err));
-      settled();
-    });
+    appended.then(
+      () => {
+        if (conn.state !== 'closed') conn.sendReply({ id, publish: {} });
+        publishDone(m, started, 'ok');
+        settled();
+      },
+      (err: unknown) => {
+        publishDone(m, started, this.handleError('publish', id, err));
+        settled();
+      },
+    );
   }
 
   async run(cmd: Command): Promise<void> {
     const conn = this.conn;
     const method = methodOf(cmd);
     const id = cmd.id ?? 0;
-    const misuse = method === undefined || conn.state === 'failed'
-      || (conn.state === 'new' && method !== 'connect')
-      || (conn.state === 'connected' && method === 'connect')
-      || (id === 0 && method !== 'send');
+    const misuse =
+      method === undefined ||
+      conn.state === 'failed' ||
+      (conn.state === 'new' && method !== 'connect') ||
+      (conn.state === 'connected' && method === 'connect') ||
+      (id === 0 && method !== 'send');
     if (misuse) {
       conn.close(Disconnects.badRequest);
       return;
@@ -131,7 +165,8 @@ export class CommandDispatcher implements CommandRunner {
       if (conn.state === 'closed') return;
       if (outcome.changes !== undefined) conn.apply(outcome.changes);
       // Unidirectional clients get the connect result as their first push, not as a reply.
-      if (method === 'connect' && conn.transport.unidirectional) conn.sendReply({ push: { connect: outcome.reply.connect ?? { client: conn.id } } });
+      if (method === 'connect' && conn.transport.unidirectional)
+        conn.sendReply({ push: { connect: outcome.reply.connect ?? { client: conn.id } } });
       else conn.sendReply({ ...outcome.reply, id });
       if (method === 'connect') conn.connectReplied();
       outcome.afterReply?.();

@@ -12,8 +12,18 @@ export type Method = Exclude<keyof Command, 'id'>;
 
 /** Request fields in protocol field-number order: the first one present names the command. */
 const METHODS: readonly Method[] = [
-  'connect', 'subscribe', 'unsubscribe', 'publish', 'presence', 'presence_stats', 'history', 'ping', 'send', 'rpc',
-  'refresh', 'sub_refresh',
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'presence',
+  'presence_stats',
+  'history',
+  'ping',
+  'send',
+  'rpc',
+  'refresh',
+  'sub_refresh',
 ];
 
 export function methodOf(cmd: Command): Method | undefined {
@@ -60,10 +70,21 @@ export class CommandInbox {
   private rateTokens: number;
   private rateAt = performance.now();
 
-  constructor(private readonly options: CommandInboxOptions, private readonly codec: Codec, private readonly runner: CommandRunner) {
+  constructor(
+    private readonly options: CommandInboxOptions,
+    private readonly codec: Codec,
+    private readonly runner: CommandRunner,
+  ) {
     this.rateTokens = options.commandRateLimit;
     this.maxCommands = Math.max(64, options.commandRateLimit);
-    this.budget = new InboxBudget(options.inboxMaxSize, { pause: () => { options.pause(); }, resume: () => { options.resume(); } });
+    this.budget = new InboxBudget(options.inboxMaxSize, {
+      pause: () => {
+        options.pause();
+      },
+      resume: () => {
+        options.resume();
+      },
+    });
   }
 
   /** True while the received commands held reach CLIENT_INBOX_MAX_SIZE. */

@@ -5,12 +5,24 @@
  */
 
 import {
-  DisconnectError, Disconnects, Errors, ReplyError,
-  type Bytes, type ConnectRequest, type ConnectResult, type RefreshRequest, type RefreshResult, type UserId,
+  DisconnectError,
+  Disconnects,
+  Errors,
+  ReplyError,
+  type Bytes,
+  type ConnectRequest,
+  type ConnectResult,
+  type RefreshRequest,
+  type RefreshResult,
+  type UserId,
 } from '../protocol/index.js';
 import {
-  InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError, verifyConnectToken,
-  type ConnectTokenClaims, type ServerSideSubscription,
+  InvalidTokenError,
+  TokenExpiredError,
+  TokenKeysUnavailableError,
+  verifyConnectToken,
+  type ConnectTokenClaims,
+  type ServerSideSubscription,
 } from './auth/index.js';
 import type { Connection, ConnectionChanges, HandlerOutcome } from './connection.js';
 import { subscribeServerSide } from './server-side-subscriptions.js';
@@ -50,7 +62,10 @@ async function verify(session: Connection, token: string, nowMs: number): Promis
 }
 
 async function credentials(
-  session: Connection, req: ConnectRequest, transportHeaders: Readonly<Record<string, string>>, nowMs: number,
+  session: Connection,
+  req: ConnectRequest,
+  transportHeaders: Readonly<Record<string, string>>,
+  nowMs: number,
 ): Promise<Credentials> {
   const { config, tokens, proxies } = session.ctx;
   const token = req.token ?? '';
@@ -142,7 +157,7 @@ export async function authenticateConnect(session: Connection, req: ConnectReque
 export async function completeConnect(session: Connection, req: ConnectRequest, auth: AuthenticatedConnect): Promise<HandlerOutcome> {
   const { config, metrics, logger, version, admission } = session.ctx;
   const uni = session.transport.unidirectional;
-  const subs = uni ? [...auth.subs, ...await requestedUniSubscriptions(session, req, auth.subs)] : auth.subs;
+  const subs = uni ? [...auth.subs, ...(await requestedUniSubscriptions(session, req, auth.subs))] : auth.subs;
   const serverSide = subs.length > 0 ? await subscribeServerSide(session, subs, req.subs) : null;
   // Checked again now that nothing awaits before markConnected counts this connection, so two
   // connects of one user in flight together cannot both take the last slot.

@@ -17,7 +17,10 @@ export class EncodedPush {
   private variants: Map<unknown, EncodedPush> | undefined;
 
   /** `protobufReply` is what protobuf connections receive when it differs from `reply` (delta publications); omitted: the same. */
-  constructor(readonly reply: Reply, private readonly protobufReply: Reply = reply) {}
+  constructor(
+    readonly reply: Reply,
+    private readonly protobufReply: Reply = reply,
+  ) {}
 
   /** The encoded message for this codec's protocol; throws what the codec threw (the same error every time). */
   encode(codec: Codec): Buffer {

@@ -120,7 +120,8 @@ function closeServer(server: Server): Promise<void> {
 function tokenVerifiers(config: Config): GatewayContext['tokens'] {
   const jwks = new JwksCache();
   const connection = new TokenVerifier(config.tokens.connection, jwks);
-  const subscription = config.tokens.subscription === config.tokens.connection ? connection : new TokenVerifier(config.tokens.subscription, jwks);
+  const subscription =
+    config.tokens.subscription === config.tokens.connection ? connection : new TokenVerifier(config.tokens.subscription, jwks);
   return { connection, subscription };
 }
 
@@ -165,8 +166,14 @@ export class Gateway implements LocalNode {
     this.pipeline = new DrainingPipeline(options.pipeline);
     this.readinessState = new Readiness(options.readiness ?? null, logger);
     this.ctx = {
-      config, logger, metrics: options.metrics, broker: options.broker, presence: options.presence,
-      pipeline: this.pipeline, hub: this.hub, cleanup: new CleanupLane(logger),
+      config,
+      logger,
+      metrics: options.metrics,
+      broker: options.broker,
+      presence: options.presence,
+      pipeline: this.pipeline,
+      hub: this.hub,
+      cleanup: new CleanupLane(logger),
       expiredCloseDelayMs: options.expiredCloseDelayMs ?? 25_000,
       presenceTtlMs: options.presenceTtlMs ?? config.client.presenceTtlMs,
       version: options.version ?? '0.0.0',
@@ -186,9 +193,13 @@ export class Gateway implements LocalNode {
         return false;
       },
     });
-    const forwarder = options.emulationBus === undefined ? null : new EmulationForwarder({
-      bus: options.emulationBus, ...(options.emulationNodes !== undefined ? { nodes: options.emulationNodes } : {}),
-    });
+    const forwarder =
+      options.emulationBus === undefined
+        ? null
+        : new EmulationForwarder({
+            bus: options.emulationBus,
+            ...(options.emulationNodes !== undefined ? { nodes: options.emulationNodes } : {}),
+          });
     const host: TransportHost = {
       ctx: this.ctx,
       openSession: (transport, req) => this.openSession(transport, req),
@@ -294,9 +305,12 @@ export class Gateway implements LocalNode {
     await this.control?.start();
     if (this.state !== 'starting') return;
     await listen(this.wsServer, config.websocketPort, config.host);
-    this.presenceTimer = setInterval(() => {
-      this.local.refreshPresence();
-    }, Math.max(1000, this.ctx.presenceTtlMs / 3));
+    this.presenceTimer = setInterval(
+      () => {
+        this.local.refreshPresence();
+      },
+      Math.max(1000, this.ctx.presenceTtlMs / 3),
+    );
     this.presenceTimer.unref();
     this.state = 'running';
   }
@@ -314,8 +328,10 @@ export class Gateway implements LocalNode {
     if (!this.ctx.admission.takeConnectionToken()) return rejectUpgrade(socket, '503 Service Unavailable');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const query = url.searchParams;
-      const protocol: ProtocolType = ws.protocol === PROTOBUF_SUBPROTOCOL
-        || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf' ? 'protobuf' : 'json';
+      const protocol: ProtocolType =
+        ws.protocol === PROTOBUF_SUBPROTOCOL || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf'
+          ? 'protobuf'
+          : 'json';
       // Unidirectional WebSocket speaks JSON only (Centrifugo's uni_websocket).
       this.openSession(uni ? new WebSocketTransport(ws, 'json', 'uni_websocket') : new WebSocketTransport(ws, protocol), req);
     });
@@ -361,7 +377,10 @@ export class Gateway implements LocalNode {
     const drained = await this.pipeline.drain(deadline);
     // Replies of the calls that just settled are written in the callers' continuations.
     await new Promise((r) => setImmediate(r));
-    logger.info({ inFlight: pending, drained, clients: this.local.size }, 'shutdown: in-flight client messages settled; closing clients with 3001');
+    logger.info(
+      { inFlight: pending, drained, clients: this.local.size },
+      'shutdown: in-flight client messages settled; closing clients with 3001',
+    );
     this.local.closeAll(Disconnects.shutdown);
     while (this.transports.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.drainTimedOut = !drained || this.transports.size > 0;
@@ -369,12 +388,20 @@ export class Gateway implements LocalNode {
     this.wsServer.closeAllConnections();
     await wsClosed;
     const parts: [string, () => Promise<void>][] = [
-      ['control plane', async () => { await this.control?.close(); }],
-      ['listeners', async () => {
-        const servers = [this.httpServer, this.metricsServer].map(closeServer);
-        for (const server of [this.httpServer, this.metricsServer]) server.closeAllConnections();
-        await Promise.all(servers);
-      }],
+      [
+        'control plane',
+        async () => {
+          await this.control?.close();
+        },
+      ],
+      [
+        'listeners',
+        async () => {
+          const servers = [this.httpServer, this.metricsServer].map(closeServer);
+          for (const server of [this.httpServer, this.metricsServer]) server.closeAllConnections();
+          await Promise.all(servers);
+        },
+      ],
       ['pipeline', () => this.pipeline.close()],
       ['broker', () => this.options.broker.close()],
       ['presence', () => this.options.presence.close()],

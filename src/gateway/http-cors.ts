@@ -19,7 +19,10 @@ export function corsHeaders(req: IncomingMessage): Record<string, string> {
 /** Answers a preflight OPTIONS: the methods of the transports and the headers the page asked for. */
 export function answerPreflight(req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): void {
   const headers: Record<string, string> = {
-    ...cors, 'access-control-allow-methods': 'GET, POST, OPTIONS', 'access-control-max-age': '600', 'content-length': '0',
+    ...cors,
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-max-age': '600',
+    'content-length': '0',
   };
   const asked = req.headers['access-control-request-headers'];
   if (typeof asked === 'string' && asked !== '' && asked !== 'null') headers['access-control-allow-headers'] = asked;

@@ -43,10 +43,13 @@ function probe(req: IncomingMessage, res: ServerResponse, source: HealthSource, 
     return true;
   }
   if (path !== '/ready') return false;
-  source.readiness().then((report) => sendJson(res, report.ready ? 200 : 503, report), (err: unknown) => {
-    logger.error({ err }, 'readiness check failed');
-    sendJson(res, 503, { ready: false, error: 'readiness check failed' });
-  });
+  source.readiness().then(
+    (report) => sendJson(res, report.ready ? 200 : 503, report),
+    (err: unknown) => {
+      logger.error({ err }, 'readiness check failed');
+      sendJson(res, 503, { ready: false, error: 'readiness check failed' });
+    },
+  );
   return true;
 }
 
@@ -55,7 +58,8 @@ export function createHttpServer(source: HealthSource, logger: Logger, routes: r
   return createServer((req, res) => {
     void (async () => {
       if (probe(req, res, source, logger)) return undefined;
-      if (routes.length > 0 && !source.accepting) return sendJson(res, 503, { error: 'not accepting requests (starting or shutting down)' });
+      if (routes.length > 0 && !source.accepting)
+        return sendJson(res, 503, { error: 'not accepting requests (starting or shutting down)' });
       for (const route of routes) if (await route(req, res)) return undefined;
       return sendJson(res, 404, { error: 'not found' });
     })().catch((err: unknown) => {

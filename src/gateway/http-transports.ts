@@ -80,8 +80,15 @@ function protocolOf(req: IncomingMessage): ProtocolType {
 }
 
 /** Opens a stream transport on `res` and hands it the first frame of commands. */
-function startStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, name: HttpResponseTransportName,
-  protocol: ProtocolType, frame: Buffer, cors: Record<string, string>): void {
+function startStream(
+  host: TransportHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  name: HttpResponseTransportName,
+  protocol: ProtocolType,
+  frame: Buffer,
+  cors: Record<string, string>,
+): void {
   if (!host.takeConnectionToken()) return answer(res, 503, cors, 'too many new connections (client.connection_rate_limit)');
   const transport = new HttpResponseTransport(req, res, name, protocol, cors);
   const session = host.openSession(transport, req);
@@ -90,7 +97,8 @@ function startStream(host: TransportHost, req: IncomingMessage, res: ServerRespo
 }
 
 async function httpStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
-  if (req.method !== 'POST') return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'http_stream needs a POST with the connect command as body');
+  if (req.method !== 'POST')
+    return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'http_stream needs a POST with the connect command as body');
   const body = await readBody(req, host.ctx.config.client.messageSizeLimit);
   if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
   startStream(host, req, res, 'http_stream', protocolOf(req), body, cors);
@@ -98,7 +106,12 @@ async function httpStream(host: TransportHost, req: IncomingMessage, res: Server
 }
 
 /** The first frame of an SSE request: the `cf_connect` query parameter of a GET, or a POST body; null when answered already. */
-async function sseConnectFrame(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<Buffer | null> {
+async function sseConnectFrame(
+  host: TransportHost,
+  req: IncomingMessage,
+  res: ServerResponse,
+  cors: Record<string, string>,
+): Promise<Buffer | null> {
   let frame: Buffer;
   if (req.method === 'GET') {
     const connect = new URL(req.url ?? '/', 'http://localhost').searchParams.get(CONNECT_QUERY_PARAM);
@@ -138,7 +151,8 @@ async function uniSse(host: TransportHost, req: IncomingMessage, res: ServerResp
 
 /** `/connection/uni_http_stream`: a POST of the ConnectRequest JSON; pushes as JSON lines. */
 async function uniHttpStream(host: TransportHost, req: IncomingMessage, res: ServerResponse, cors: Record<string, string>): Promise<void> {
-  if (req.method !== 'POST') return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'uni_http_stream needs a POST with the connect request as body');
+  if (req.method !== 'POST')
+    return answer(res, 405, { ...cors, allow: 'POST, OPTIONS' }, 'uni_http_stream needs a POST with the connect request as body');
   const body = await readBody(req, host.ctx.config.client.messageSizeLimit);
   if (body === null) return answer(res, 413, cors, 'request body larger than client.message_size_limit');
   startStream(host, req, res, 'uni_http_stream', 'json', uniConnectFrame(body), cors);
@@ -169,7 +183,8 @@ async function emulation(host: TransportHost, req: IncomingMessage, res: ServerR
   const session = host.emulationSession(emu.session);
   // The inbox byte bound cannot pause an HTTP client: past it the request is refused, and the
   // client (which closes its transport on a 5xx) reconnects, as a WebSocket client would wait.
-  if (session?.inboxFull === true) return answer(res, 503, { ...cors, 'retry-after': '1' }, 'too many commands in flight (CLIENT_INBOX_MAX_SIZE)');
+  if (session?.inboxFull === true)
+    return answer(res, 503, { ...cors, 'retry-after': '1' }, 'too many commands in flight (CLIENT_INBOX_MAX_SIZE)');
   if (session !== undefined) {
     // A request of another protocol than the stream's is the client's mistake: the frame will not decode.
     session.handleFrame(emu.data);

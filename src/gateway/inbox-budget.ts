@@ -16,7 +16,10 @@ export class InboxBudget {
   private paused = false;
 
   /** `maxBytes`: the bound; one frame is always accepted, so a connection holds at most maxBytes plus one frame. */
-  constructor(private readonly maxBytes: number, private readonly flow: ReadFlow) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly flow: ReadFlow,
+  ) {}
 
   /** Bytes held now. */
   get bytes(): number {

@@ -5,8 +5,15 @@ export { createHttpApi, httpApiDisabledWarning, type HttpApiDeps, type HttpApiHa
 export type { HttpRouteHandler } from './http-endpoints.js';
 export { validatePublishData, codePointLength, duplicateTopLevelKey, MAX_JSON_DEPTH } from './publish-validation.js';
 export {
-  signToken, verifyConnectToken, verifySubscribeToken, TokenVerifier, JwksCache,
-  TokenExpiredError, InvalidTokenError, TokenMismatchError, TokenKeysUnavailableError,
+  signToken,
+  verifyConnectToken,
+  verifySubscribeToken,
+  TokenVerifier,
+  JwksCache,
+  TokenExpiredError,
+  InvalidTokenError,
+  TokenMismatchError,
+  TokenKeysUnavailableError,
 } from './auth/index.js';
 export type { ConnectTokenClaims, SubscribeTokenClaims, JwtClaims } from './auth/index.js';
 export { HTTP_STREAM_PATH, SSE_PATH, EMULATION_PATH, UNI_HTTP_STREAM_PATH, UNI_SSE_PATH } from './http-transports.js';

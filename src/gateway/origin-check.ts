@@ -67,6 +67,7 @@ export function describeOriginPolicy(config: OriginPolicyConfig): string {
   if (list === null) {
     return 'client.allowed_origins is not set: browsers may connect only from a page whose origin matches the Host they connect to; requests without Origin are allowed';
   }
-  if (list.includes('*')) return 'client.allowed_origins is "*": browsers from any origin may connect (cross-site WebSocket hijacking is possible with cookies)';
+  if (list.includes('*'))
+    return 'client.allowed_origins is "*": browsers from any origin may connect (cross-site WebSocket hijacking is possible with cookies)';
   return `client.allowed_origins: browsers may connect from ${list.length} origin pattern(s); other origins get 403`;
 }

@@ -11,7 +11,12 @@ import type { MessagePipeline, StreamMessage, SubmitOptions } from '../queue/ind
 type SubmittedMessage = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
 
 /** Issues the append before returning (appends leave in command order); the promise is the reply. */
-export function submitPublication(pipeline: MessagePipeline, message: SubmittedMessage, options: ChannelOptions, rpcTimeoutMs: number): Promise<void> {
+export function submitPublication(
+  pipeline: MessagePipeline,
+  message: SubmittedMessage,
+  options: ChannelOptions,
+  rpcTimeoutMs: number,
+): Promise<void> {
   if (options.publishMode !== 'handled') {
     return options.workerPool === 'default' ? pipeline.submit(message) : pipeline.submit(message, { pool: options.workerPool });
   }

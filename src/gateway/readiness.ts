@@ -51,8 +51,12 @@ export class Readiness {
       workers = redis === 'unreachable' ? 0 : await this.workerCount(checks);
     }
     const processes = checks?.processes?.() ?? null;
-    const ready = !state.starting && !state.shuttingDown && redis !== 'unreachable' && workers > 0
-      && (processes === null || processes.up >= processes.of);
+    const ready =
+      !state.starting &&
+      !state.shuttingDown &&
+      redis !== 'unreachable' &&
+      workers > 0 &&
+      (processes === null || processes.up >= processes.of);
     const report: ReadinessReport = { ready, checks: { redis, workers, shuttingDown: state.shuttingDown } };
     if (processes !== null) report.checks.processes = processes;
     if (state.starting) report.checks.starting = true;

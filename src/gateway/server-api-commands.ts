@@ -27,21 +27,24 @@ export function subscribeSession(session: Connection, command: SubscribeCommand)
   if (command.override !== undefined) grant.override = command.override;
   const since = command.recoverSince;
   const req = since === undefined ? {} : { recover: true, offset: since.offset, epoch: since.epoch };
-  negotiateSubscription(session, channel, resolved, grant, req, true).then((negotiated) => {
-    if (session.closed) return;
-    const r = negotiated.result;
-    const push: Push = { channel, subscribe: {} };
-    const sub = push.subscribe!;
-    if (r.recoverable === true) sub.recoverable = true;
-    if (r.positioned === true) sub.positioned = true;
-    if (r.epoch !== undefined) sub.epoch = r.epoch;
-    if (r.offset !== undefined) sub.offset = r.offset;
-    if (r.data !== undefined) sub.data = r.data;
-    session.sendReply({ push });
-    // Recovered publications (recover_since) follow the subscribe push, before live ones.
-    for (const pub of r.publications ?? []) session.sendReply({ push: { channel, pub } });
-    negotiated.activate();
-  }, (err: unknown) => logger.warn({ err, channel, client: session.id }, 'server API subscribe failed for a connection'));
+  negotiateSubscription(session, channel, resolved, grant, req, true).then(
+    (negotiated) => {
+      if (session.closed) return;
+      const r = negotiated.result;
+      const push: Push = { channel, subscribe: {} };
+      const sub = push.subscribe!;
+      if (r.recoverable === true) sub.recoverable = true;
+      if (r.positioned === true) sub.positioned = true;
+      if (r.epoch !== undefined) sub.epoch = r.epoch;
+      if (r.offset !== undefined) sub.offset = r.offset;
+      if (r.data !== undefined) sub.data = r.data;
+      session.sendReply({ push });
+      // Recovered publications (recover_since) follow the subscribe push, before live ones.
+      for (const pub of r.publications ?? []) session.sendReply({ push: { channel, pub } });
+      negotiated.activate();
+    },
+    (err: unknown) => logger.warn({ err, channel, client: session.id }, 'server API subscribe failed for a connection'),
+  );
   return true;
 }
 

@@ -33,7 +33,9 @@ function grantOf(s: ServerSideSubscription): SubscribeGrant {
  * limit), having undone the subscriptions already made, so the connect fails as a whole.
  */
 export async function subscribeServerSide(
-  session: Connection, subs: readonly ServerSideSubscription[], requested: Readonly<Record<ChannelName, SubscribeRequest>> | undefined,
+  session: Connection,
+  subs: readonly ServerSideSubscription[],
+  requested: Readonly<Record<ChannelName, SubscribeRequest>> | undefined,
 ): Promise<ServerSideOutcome> {
   const { config } = session.ctx;
   const done: NegotiatedSubscription[] = [];
@@ -55,5 +57,10 @@ export async function subscribeServerSide(
     for (const sub of [...session.subscriptions.values()]) if (sub.serverSide) session.removeSubscription(sub);
     throw err;
   }
-  return { results, activate: () => { for (const n of done) n.activate(); } };
+  return {
+    results,
+    activate: () => {
+      for (const n of done) n.activate();
+    },
+  };
 }

@@ -35,10 +35,13 @@ export function armExpiry(actions: ExpiryActions): NodeJS.Timeout | null {
   const untilExpiry = Math.max(0, at - Date.now());
   const refresh = actions.refresh;
   if (refresh !== undefined) return setTimeout(refresh, Math.min(untilExpiry, MAX_TIMEOUT_MS));
-  return setTimeout(() => {
-    if (Date.now() >= actions.expireAtMs()) actions.expired();
-    else actions.rearm();
-  }, Math.min(untilExpiry + actions.graceMs, MAX_TIMEOUT_MS));
+  return setTimeout(
+    () => {
+      if (Date.now() >= actions.expireAtMs()) actions.expired();
+      else actions.rearm();
+    },
+    Math.min(untilExpiry + actions.graceMs, MAX_TIMEOUT_MS),
+  );
 }
 
 /** What the timers need from their connection. */
@@ -65,7 +68,10 @@ export class SessionTimers {
   private staleTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly options: SessionTimerOptions, private readonly conn: TimedConnection) {
+  constructor(
+    private readonly options: SessionTimerOptions,
+    private readonly conn: TimedConnection,
+  ) {
     this.staleTimer = setTimeout(() => conn.close(Disconnects.stale), options.staleTimeoutMs);
   }
 

@@ -6,9 +6,19 @@
 import { validateChannelName, type ResolvedChannel } from '../config/index.js';
 import { historyOptionsFor, type HistoryFilter, type HistoryPage } from '../engine/index.js';
 import {
-  DisconnectError, Disconnects, Errors, ReplyError, Unsubscribes,
-  type ChannelName, type StreamPosition, type SubRefreshRequest, type SubRefreshResult, type SubscribeRequest, type SubscribeResult,
-  type UnsubscribeRequest, type UnsubscribeResult,
+  DisconnectError,
+  Disconnects,
+  Errors,
+  ReplyError,
+  Unsubscribes,
+  type ChannelName,
+  type StreamPosition,
+  type SubRefreshRequest,
+  type SubRefreshResult,
+  type SubscribeRequest,
+  type SubscribeResult,
+  type UnsubscribeRequest,
+  type UnsubscribeResult,
 } from '../protocol/index.js';
 import { authorizeSubscribe, verifySubscriptionToken, type SubscribeGrant } from './channel-access.js';
 import { resolveOrThrow } from './channel-access.js';
@@ -68,12 +78,14 @@ function scheduleSubscriptionExpiry(session: Connection, sub: ChannelSubscriptio
   sub.expiryTimer = armExpiry({
     expireAtMs: () => sub.expireAtMs,
     graceMs: session.ctx.expiredCloseDelayMs,
-    ...(refreshedByProxy(session, sub) ? {
-      refresh: () => {
-        sub.expiryTimer = null;
-        void refreshSubscriptionThroughProxy(session, sub);
-      },
-    } : {}),
+    ...(refreshedByProxy(session, sub)
+      ? {
+          refresh: () => {
+            sub.expiryTimer = null;
+            void refreshSubscriptionThroughProxy(session, sub);
+          },
+        }
+      : {}),
     expired: () => {
       sub.expiryTimer = null;
       session.unsubscribeWithPush(sub, Unsubscribes.expired);
@@ -94,7 +106,8 @@ export async function handleSubscribe(session: Connection, req: SubscribeRequest
   if (session.subscriptions.size >= config.client.channelLimit) throw new ReplyError(Errors.limitExceeded);
   const resolved = resolveOrThrow(session, channel);
   if (req.tf !== undefined) {
-    if (resolved.options.allowTagsFilter !== true) throw new ReplyError(Errors.badRequest, 'tags filter not allowed in this namespace (set allow_tags_filter)');
+    if (resolved.options.allowTagsFilter !== true)
+      throw new ReplyError(Errors.badRequest, 'tags filter not allowed in this namespace (set allow_tags_filter)');
     if (req.delta === 'fossil') throw new ReplyError(Errors.badRequest, 'a tags filter and delta compression exclude each other');
     const problem = validateTagsFilter(req.tf);
     if (problem !== null) throw new ReplyError(Errors.badRequest, problem);
@@ -117,7 +130,12 @@ export interface NegotiatedSubscription {
  * presence; publications flow once `activate` runs.
  */
 export async function negotiateSubscription(
-  session: Connection, channel: ChannelName, resolved: ResolvedChannel, grant: SubscribeGrant, req: SubscribeRequest, serverSide: boolean,
+  session: Connection,
+  channel: ChannelName,
+  resolved: ResolvedChannel,
+  grant: SubscribeGrant,
+  req: SubscribeRequest,
+  serverSide: boolean,
 ): Promise<NegotiatedSubscription> {
   const { hub, broker, presence, presenceTtlMs } = session.ctx;
   const sub = newSubscription(session, channel, resolved, grant, req, serverSide);
@@ -168,7 +186,12 @@ export async function negotiateSubscription(
 
 /** The subscription with its negotiated features (not yet registered). */
 function newSubscription(
-  session: Connection, channel: ChannelName, resolved: ResolvedChannel, grant: SubscribeGrant, req: SubscribeRequest, serverSide: boolean,
+  session: Connection,
+  channel: ChannelName,
+  resolved: ResolvedChannel,
+  grant: SubscribeGrant,
+  req: SubscribeRequest,
+  serverSide: boolean,
 ): ChannelSubscription {
   // A token's or proxy's `override` replaces these five namespace options for this subscription only.
   const o = grant.override === undefined ? resolved.options : { ...resolved.options, ...grant.override };
@@ -201,7 +224,13 @@ function historyFilter(sub: ChannelSubscription, req: SubscribeRequest): History
  * without a gap, the missed publications (filtered, as deltas for a delta subscription). A gap
  * with FLAG_REJECT_UNRECOVERED fails the subscribe with 112.
  */
-function positionResult(session: Connection, sub: ChannelSubscription, req: SubscribeRequest, page: HistoryPage, result: SubscribeResult): void {
+function positionResult(
+  session: Connection,
+  sub: ChannelSubscription,
+  req: SubscribeRequest,
+  page: HistoryPage,
+  result: SubscribeResult,
+): void {
   result.positioned = true;
   result.epoch = page.position.epoch;
   result.offset = page.position.offset;
@@ -239,7 +268,8 @@ function activate(session: Connection, sub: ChannelSubscription, position: Strea
   const o = sub.options;
   if (o.joinLeave || o.forcePushJoinLeave) {
     sub.joinAnnounced = true;
-    session.ctx.broker.publishJoin(sub.channel, session.clientInfo(sub.chanInfo))
+    session.ctx.broker
+      .publishJoin(sub.channel, session.clientInfo(sub.chanInfo))
       .catch((err: unknown) => session.ctx.logger.warn({ err, channel: sub.channel }, 'join failed'));
   }
 }

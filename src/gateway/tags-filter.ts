@@ -51,20 +51,34 @@ function leaf(n: FilterNode, tags: Readonly<Record<string, string>>): boolean {
   const value = present ? (tags[key] as string) : undefined;
   const val = n.val ?? '';
   switch (n.cmp) {
-    case 'ex': return present;
-    case 'nex': return !present;
-    case 'eq': return value === val;
-    case 'neq': return value !== val;
-    case 'in': return value !== undefined && (n.vals ?? []).includes(value);
-    case 'nin': return value === undefined || !(n.vals ?? []).includes(value);
-    case 'sw': return value !== undefined && value.startsWith(val);
-    case 'ew': return value !== undefined && value.endsWith(val);
-    case 'ct': return value !== undefined && value.includes(val);
-    case 'lt': return value !== undefined && numeric(value, val, (x, y) => x < y);
-    case 'lte': return value !== undefined && numeric(value, val, (x, y) => x <= y);
-    case 'gt': return value !== undefined && numeric(value, val, (x, y) => x > y);
-    case 'gte': return value !== undefined && numeric(value, val, (x, y) => x >= y);
-    default: return false;
+    case 'ex':
+      return present;
+    case 'nex':
+      return !present;
+    case 'eq':
+      return value === val;
+    case 'neq':
+      return value !== val;
+    case 'in':
+      return value !== undefined && (n.vals ?? []).includes(value);
+    case 'nin':
+      return value === undefined || !(n.vals ?? []).includes(value);
+    case 'sw':
+      return value !== undefined && value.startsWith(val);
+    case 'ew':
+      return value !== undefined && value.endsWith(val);
+    case 'ct':
+      return value !== undefined && value.includes(val);
+    case 'lt':
+      return value !== undefined && numeric(value, val, (x, y) => x < y);
+    case 'lte':
+      return value !== undefined && numeric(value, val, (x, y) => x <= y);
+    case 'gt':
+      return value !== undefined && numeric(value, val, (x, y) => x > y);
+    case 'gte':
+      return value !== undefined && numeric(value, val, (x, y) => x >= y);
+    default:
+      return false;
   }
 }
 
@@ -74,10 +88,15 @@ export function matchesTagsFilter(filter: FilterNode, tags: Readonly<Record<stri
   const op = filter.op ?? '';
   const nodes = filter.nodes ?? [];
   switch (op) {
-    case '': return leaf(filter, t);
-    case 'and': return nodes.every((n) => matchesTagsFilter(n, t));
-    case 'or': return nodes.some((n) => matchesTagsFilter(n, t));
-    case 'not': return nodes[0] !== undefined && !matchesTagsFilter(nodes[0], t);
-    default: return false;
+    case '':
+      return leaf(filter, t);
+    case 'and':
+      return nodes.every((n) => matchesTagsFilter(n, t));
+    case 'or':
+      return nodes.some((n) => matchesTagsFilter(n, t));
+    case 'not':
+      return nodes[0] !== undefined && !matchesTagsFilter(nodes[0], t);
+    default:
+      return false;
   }
 }

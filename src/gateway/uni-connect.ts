@@ -18,7 +18,9 @@ import type { Connection } from './connection.js';
  * Throws the subscribe's error (102, 103, ...): the connect fails as a whole.
  */
 export async function requestedUniSubscriptions(
-  session: Connection, req: ConnectRequest, granted: readonly ServerSideSubscription[],
+  session: Connection,
+  req: ConnectRequest,
+  granted: readonly ServerSideSubscription[],
 ): Promise<ServerSideSubscription[]> {
   const have = new Set(granted.map((s) => s.channel));
   const out: ServerSideSubscription[] = [];
@@ -37,11 +39,15 @@ export function uniConnectDisconnect(err: ReplyError): DisconnectCode {
   if (err.temporary) return Disconnects.internal;
   switch (err.code) {
     case Errors.tokenExpired.code:
-    case Errors.expired.code: return Disconnects.connectionExpired;
+    case Errors.expired.code:
+      return Disconnects.connectionExpired;
     case Errors.unauthorized.code:
     case Errors.permissionDenied.code:
-    case Errors.unknownChannel.code: return Disconnects.permissionDenied;
-    case Errors.limitExceeded.code: return Disconnects.connectionLimit;
-    default: return Disconnects.badRequest;
+    case Errors.unknownChannel.code:
+      return Disconnects.permissionDenied;
+    case Errors.limitExceeded.code:
+      return Disconnects.connectionLimit;
+    default:
+      return Disconnects.badRequest;
   }
 }

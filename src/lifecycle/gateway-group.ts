@@ -82,7 +82,10 @@ export class GatewayGroup {
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
     const failed = codes.filter((c) => c !== 0).length;
-    this.options.logger.info({ processes: codes.length, failed }, failed === 0 ? 'gateway group stopped' : 'gateway group stopped; some processes did not stop cleanly');
+    this.options.logger.info(
+      { processes: codes.length, failed },
+      failed === 0 ? 'gateway group stopped' : 'gateway group stopped; some processes did not stop cleanly',
+    );
     return failed === 0 ? 0 : 1;
   }
 
@@ -130,11 +133,17 @@ export class GatewayGroup {
     this.crashes.push(now);
     while (this.crashes.length > 0 && (this.crashes[0] ?? now) < now - RESTART_WINDOW_MS) this.crashes.shift();
     if (this.crashes.length > MAX_RESTARTS) {
-      logger.fatal({ ...how, crashes: this.crashes.length, windowMs: RESTART_WINDOW_MS }, `gateway processes exited unexpectedly more than ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s; stopping the group`);
+      logger.fatal(
+        { ...how, crashes: this.crashes.length, windowMs: RESTART_WINDOW_MS },
+        `gateway processes exited unexpectedly more than ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s; stopping the group`,
+      );
       this.endGroup(1);
       return;
     }
-    logger.error(how, `gateway process exited unexpectedly; restarting it in ${RESTART_DELAY_MS} ms (its clients reconnect to the other processes)`);
+    logger.error(
+      how,
+      `gateway process exited unexpectedly; restarting it in ${RESTART_DELAY_MS} ms (its clients reconnect to the other processes)`,
+    );
     this.metrics.restartsTotal.inc();
     setTimeout(() => {
       if (!this.stopping) this.fork(member.index, member.generation + 1);
@@ -188,10 +197,18 @@ export class GatewayGroup {
   /** Asks every serving process for its readiness; a process that does not answer in time counts as not ready. */
   async readiness(): Promise<GroupReadiness> {
     const { asked, got } = await this.ask((id) => ({ rm: 'readiness?', id }));
-    const members = asked.map((m) => ({ index: m.index, pid: m.process.process.pid, report: (got.get(m.process.id) as MemberReadiness | undefined) ?? { ready: false } }));
+    const members = asked.map((m) => ({
+      index: m.index,
+      pid: m.process.process.pid,
+      report: (got.get(m.process.id) as MemberReadiness | undefined) ?? { ready: false },
+    }));
     const readyCount = members.filter((m) => m.report.ready).length;
     const ready = !this.stopping && readyCount === this.options.processes;
-    return { ready, checks: { processes: { up: asked.length, of: this.options.processes, ready: readyCount }, shuttingDown: this.stopping }, members };
+    return {
+      ready,
+      checks: { processes: { up: asked.length, of: this.options.processes, ready: readyCount }, shuttingDown: this.stopping },
+      members,
+    };
   }
 
   private probe(req: IncomingMessage, res: ServerResponse): boolean {
@@ -204,10 +221,13 @@ export class GatewayGroup {
       send(this.stopping ? 503 : 200, { status: this.stopping ? 'shutting down' : 'ok' });
       return true;
     }
-    this.readiness().then((report) => send(report.ready ? 200 : 503, report), (err: unknown) => {
-      this.options.logger.error({ err }, 'group readiness check failed');
-      send(503, { ready: false, error: 'readiness check failed' });
-    });
+    this.readiness().then(
+      (report) => send(report.ready ? 200 : 503, report),
+      (err: unknown) => {
+        this.options.logger.error({ err }, 'group readiness check failed');
+        send(503, { ready: false, error: 'readiness check failed' });
+      },
+    );
     return true;
   }
 }

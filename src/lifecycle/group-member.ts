@@ -19,7 +19,10 @@ export class GroupMember {
   private up = 0;
   private of: number;
 
-  constructor(private readonly options: GroupMemberOptions, processes: number) {
+  constructor(
+    private readonly options: GroupMemberOptions,
+    processes: number,
+  ) {
     this.of = processes;
   }
 

@@ -7,10 +7,7 @@ export interface MemberReadiness {
 }
 
 /** Primary → process. */
-export type PrimaryMessage =
-  | { rm: 'group'; up: number; of: number }
-  | { rm: 'readiness?'; id: number }
-  | { rm: 'metrics?'; id: number };
+export type PrimaryMessage = { rm: 'group'; up: number; of: number } | { rm: 'readiness?'; id: number } | { rm: 'metrics?'; id: number };
 
 /** Process → primary. */
 export type MemberMessage =

@@ -39,10 +39,13 @@ export function handleStopSignals(options: StopSignalsOptions): StopSignals {
       process.exit(1);
     }, options.forceAfterMs);
     force.unref();
-    options.stop(reason).then((code) => process.exit(code), (err: unknown) => {
-      logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
+    options.stop(reason).then(
+      (code) => process.exit(code),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   for (const signal of options.signals ?? ['SIGTERM', 'SIGINT']) process.on(signal, () => stop(signal));
   return {

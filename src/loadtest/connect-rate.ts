@@ -38,7 +38,11 @@ function connectOnce(url: string, token: string, timeoutMs: number, latency: Lat
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
     ws.once('open', () => ws.send(JSON.stringify({ id: 1, connect: { token } })));
     ws.on('message', (data: Buffer) => {
-      const reply = JSON.parse(data.toString('utf8').split('\n')[0] ?? '{}') as { id?: number; connect?: unknown; error?: { code: number } };
+      const reply = JSON.parse(data.toString('utf8').split('\n')[0] ?? '{}') as {
+        id?: number;
+        connect?: unknown;
+        error?: { code: number };
+      };
       if (reply.id !== 1) return;
       finish(reply.connect !== undefined ? null : `error ${reply.error?.code ?? '?'}`);
     });
@@ -50,7 +54,10 @@ function connectOnce(url: string, token: string, timeoutMs: number, latency: Lat
 
 /** Runs the connects with at most `concurrency` in flight and summarises them. */
 export async function measureConnectRate(
-  url: string, label: string, tokens: readonly string[], options: { concurrency: number; timeoutMs: number },
+  url: string,
+  label: string,
+  tokens: readonly string[],
+  options: { concurrency: number; timeoutMs: number },
 ): Promise<ConnectRateResult> {
   const latency = new LatencyHistogram();
   const failures: Record<string, number> = {};
@@ -68,7 +75,11 @@ export async function measureConnectRate(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, tokens.length)) }, lane));
   const durationS = (performance.now() - started) / 1000;
   return {
-    label, attempted: tokens.length, connected, failures, durationS,
+    label,
+    attempted: tokens.length,
+    connected,
+    failures,
+    durationS,
     connectsPerSecond: durationS > 0 ? connected / durationS : 0,
     latency: latency.summary(),
   };

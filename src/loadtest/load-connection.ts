@@ -54,12 +54,20 @@ export class LoadConnection {
     this.ws = ws;
     ws.binaryType = 'nodebuffer';
     ws.on('message', (data: Buffer) => this.onFrame(data));
-    ws.on('error', () => { /* reported through close */ });
+    ws.on('error', () => {
+      /* reported through close */
+    });
     ws.on('close', (code, reason) => this.onClosed(code, reason.toString()));
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
-      ws.once('open', () => { clearTimeout(timer); resolve(); });
-      ws.once('close', (code) => { clearTimeout(timer); reject(new Error(`closed ${code}`)); });
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.once('close', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`closed ${code}`));
+      });
     });
     const reply = await this.call((id) => this.wire.connect(id, token, name), timeoutMs);
     if (reply.errorCode !== 0) throw new Error(`connect error ${reply.errorCode}`);
@@ -103,7 +111,10 @@ export class LoadConnection {
         this.waiters.delete(id);
         reject(new Error('timeout'));
       }, timeoutMs);
-      this.waiters.set(id, (reply) => { clearTimeout(timer); resolve(reply); });
+      this.waiters.set(id, (reply) => {
+        clearTimeout(timer);
+        resolve(reply);
+      });
       ws.send(encode(id));
     });
   }

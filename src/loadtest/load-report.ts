@@ -130,10 +130,17 @@ export function formatReport(report: LoadTestReport): string {
   lines.push(row('end to end', d.latency));
   lines.push(row('send lag (generator)', p.sendLag));
   lines.push('');
-  lines.push(`connections: ${int(report.connections.ok)}/${int(report.connections.attempted)} ok; errors: ${tallyText(report.connections.errors)}`);
-  lines.push(`publishes: ${int(p.scheduled)} scheduled, ${int(p.sent)} sent, ${int(p.acked)} acked, ${int(p.failed)} failed; errors: ${tallyText(p.errors)}`);
+  lines.push(
+    `connections: ${int(report.connections.ok)}/${int(report.connections.attempted)} ok; errors: ${tallyText(report.connections.errors)}`,
+  );
+  lines.push(
+    `publishes: ${int(p.scheduled)} scheduled, ${int(p.sent)} sent, ${int(p.acked)} acked, ${int(p.failed)} failed; errors: ${tallyText(p.errors)}`,
+  );
   lines.push(`offered: ${p.offeredRate > 0 ? `${int(p.offeredRate)} msg/s` : 'closed loop'}; window ${report.windowSeconds.toFixed(1)} s`);
-  lines.push(`deliveries: ${int(d.received)}/${int(d.expected)} (${pct(d.ratio)}), ${int(d.throughput)} msg/s` + (d.foreign > 0 ? `, ${int(d.foreign)} foreign` : ''));
+  lines.push(
+    `deliveries: ${int(d.received)}/${int(d.expected)} (${pct(d.ratio)}), ${int(d.throughput)} msg/s` +
+      (d.foreign > 0 ? `, ${int(d.foreign)} foreign` : ''),
+  );
   lines.push(`disconnects during run: ${tallyText(report.disconnects)}`);
   lines.push(report.passed ? 'PASS' : `FAIL: success rate ${pct(p.successRate)} below ${pct(Number(report.options.minSuccessRate))}`);
   return lines.join('\n');
@@ -142,15 +149,25 @@ export function formatReport(report: LoadTestReport): string {
 /** One status line: totals, the rate since the previous line, running ack p99. */
 export function formatProgress(elapsedMs: number, current: ShardProgress, previous: ShardProgress | null, intervalMs: number): string {
   const rate = previous === null ? 0 : ((current.acked - previous.acked) * 1000) / intervalMs;
-  return `[${(elapsedMs / 1000).toFixed(1)}s] conns ${current.publishersConnected}+${current.subscribersConnected}`
-    + ` | sent ${int(current.sent)} acked ${int(current.acked)} (${int(rate)}/s) failed ${int(current.failed)}`
-    + ` in-flight ${int(current.inFlight)} | recv ${int(current.received)} | ack p99 ${ms(current.ackP99)}`;
+  return (
+    `[${(elapsedMs / 1000).toFixed(1)}s] conns ${current.publishersConnected}+${current.subscribersConnected}` +
+    ` | sent ${int(current.sent)} acked ${int(current.acked)} (${int(rate)}/s) failed ${int(current.failed)}` +
+    ` in-flight ${int(current.inFlight)} | recv ${int(current.received)} | ack p99 ${ms(current.ackP99)}`
+  );
 }
 
 /** Adds up progress snapshots of several processes (p99: the worst). */
 export function sumProgress(parts: readonly ShardProgress[]): ShardProgress {
   const total: ShardProgress = {
-    publishersConnected: 0, subscribersConnected: 0, scheduled: 0, sent: 0, acked: 0, failed: 0, received: 0, inFlight: 0, ackP99: 0,
+    publishersConnected: 0,
+    subscribersConnected: 0,
+    scheduled: 0,
+    sent: 0,
+    acked: 0,
+    failed: 0,
+    received: 0,
+    inFlight: 0,
+    ackP99: 0,
   };
   for (const p of parts) {
     total.publishersConnected += p.publishersConnected;

@@ -12,7 +12,10 @@ import { loadWireFor } from './load-wire.js';
 import { ShardRecorder, tally } from './shard-result.js';
 
 /** Which share of the connections this process drives: global index % count === index. */
-export interface ShardSpec { index: number; count: number }
+export interface ShardSpec {
+  index: number;
+  count: number;
+}
 
 export interface ShardProgress {
   publishersConnected: number;
@@ -34,11 +37,20 @@ interface Publisher {
 }
 
 /** Stamp every load-test message carries in its data, next to `text`. */
-interface MessageStamp { ts: number; c: number; s: number; r: string }
+interface MessageStamp {
+  ts: number;
+  c: number;
+  s: number;
+  r: string;
+}
 
 function isStamp(value: unknown): value is MessageStamp {
-  return typeof value === 'object' && value !== null && typeof (value as MessageStamp).ts === 'number'
-    && typeof (value as MessageStamp).r === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as MessageStamp).ts === 'number' &&
+    typeof (value as MessageStamp).r === 'string'
+  );
 }
 
 /** Finds the stamp in a delivered publication, also when a worker wrapped the original message. */
@@ -63,7 +75,10 @@ export class LoadShard {
   private closing = false;
   private closedLoopDeadline = 0;
 
-  constructor(private readonly options: LoadTestOptions, private readonly spec: ShardSpec) {
+  constructor(
+    private readonly options: LoadTestOptions,
+    private readonly spec: ShardSpec,
+  ) {
     this.textJson = JSON.stringify('x'.repeat(options.textBytes));
   }
 

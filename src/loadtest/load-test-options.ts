@@ -110,7 +110,7 @@ export function parseLoadTestOptions(env: LoadTestEnv, runId: string): LoadTestO
     // Closed loop: DURATION bounds the run, the message count does not apply.
     messagesPerClient = 0;
   } else if (set('RATE') && !set('MESSAGES_PER_CLIENT') && set('DURATION')) {
-    messagesPerClient = Math.max(1, Math.round(ratePerClient * durationMs / 1000));
+    messagesPerClient = Math.max(1, Math.round((ratePerClient * durationMs) / 1000));
   } else if (set('RATE')) {
     durationMs = (messagesPerClient / ratePerClient) * 1000;
   } else {

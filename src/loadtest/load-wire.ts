@@ -38,8 +38,15 @@ export interface LoadWire {
 
 function emptyReply(): WireReply {
   return {
-    id: 0, errorCode: 0, errorMessage: '', client: '', pubChannel: '', pubData: undefined,
-    disconnectCode: 0, disconnectReason: '', ping: false,
+    id: 0,
+    errorCode: 0,
+    errorMessage: '',
+    client: '',
+    pubChannel: '',
+    pubData: undefined,
+    disconnectCode: 0,
+    disconnectReason: '',
+    ping: false,
   };
 }
 
@@ -148,7 +155,11 @@ function putVarint(buf: Buffer, pos: number, n: number): number {
 /** Reads protobuf fields of one message; unknown fields are skipped. */
 class FieldReader {
   pos: number;
-  constructor(readonly buf: Buffer, start: number, readonly end: number) {
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    readonly end: number,
+  ) {
     this.pos = start;
   }
 
@@ -186,7 +197,7 @@ function readProtoError(buf: Buffer, start: number, end: number, reply: WireRepl
   const r = new FieldReader(buf, start, end);
   while (r.pos < end) {
     const key = r.varint();
-    if (key === (1 << 3)) reply.errorCode = r.varint();
+    if (key === 1 << 3) reply.errorCode = r.varint();
     else if (key === ((2 << 3) | 2)) {
       const [s, e] = r.span();
       reply.errorMessage = buf.toString('utf8', s, e);
@@ -217,7 +228,7 @@ function readProtoPush(buf: Buffer, start: number, end: number, reply: WireReply
       const dr = new FieldReader(buf, ds, de);
       while (dr.pos < de) {
         const dk = dr.varint();
-        if (dk === (1 << 3)) reply.disconnectCode = dr.varint();
+        if (dk === 1 << 3) reply.disconnectCode = dr.varint();
         else if (dk === ((2 << 3) | 2)) {
           const [s, e] = dr.span();
           reply.disconnectReason = buf.toString('utf8', s, e);

@@ -44,7 +44,9 @@ function localShard(options: LoadTestOptions): ShardHandle {
   const shard = new LoadShard(options, { index: 0, count: 1 });
   const prepared = shard.prepare();
   let startResult!: (startAt: number) => void;
-  const startAt = new Promise<number>((resolve) => { startResult = resolve; });
+  const startAt = new Promise<number>((resolve) => {
+    startResult = resolve;
+  });
   const result = (async () => {
     await prepared;
     try {
@@ -62,7 +64,9 @@ function remoteShard(port: ShardPort): ShardHandle {
   let onPrepared!: () => void;
   let onResult!: (result: ShardResult) => void;
   let onFailed!: (error: Error) => void;
-  const prepared = new Promise<void>((resolve) => { onPrepared = resolve; });
+  const prepared = new Promise<void>((resolve) => {
+    onPrepared = resolve;
+  });
   const result = new Promise<ShardResult>((resolve, reject) => {
     onResult = resolve;
     onFailed = reject;
@@ -79,9 +83,10 @@ function remoteShard(port: ShardPort): ShardHandle {
 export async function runLoadTest(options: LoadTestOptions, hooks: RunHooks = {}): Promise<LoadTestReport> {
   const startedAt = new Date();
   const launch = hooks.launch;
-  const shards: ShardHandle[] = options.workers > 1 && launch !== undefined
-    ? Array.from({ length: options.workers }, (_, index) => remoteShard(launch({ index, count: options.workers })))
-    : [localShard(options)];
+  const shards: ShardHandle[] =
+    options.workers > 1 && launch !== undefined
+      ? Array.from({ length: options.workers }, (_, index) => remoteShard(launch({ index, count: options.workers })))
+      : [localShard(options)];
   const rampStarted = now();
   let previous: ShardProgress | null = null;
   let runStartedAt = rampStarted;
@@ -106,9 +111,14 @@ export async function runLoadTest(options: LoadTestOptions, hooks: RunHooks = {}
 export async function serveShard(options: LoadTestOptions, spec: ShardSpec, port: ShardPort): Promise<void> {
   const shard = new LoadShard(options, spec);
   const startAt = new Promise<number>((resolve) => {
-    port.onMessage((message) => { if (message.type === 'start') resolve(message.startAt); });
+    port.onMessage((message) => {
+      if (message.type === 'start') resolve(message.startAt);
+    });
   });
-  const timer = setInterval(() => port.send({ type: 'progress', progress: shard.progress() }), Math.max(250, options.progressIntervalMs / 2));
+  const timer = setInterval(
+    () => port.send({ type: 'progress', progress: shard.progress() }),
+    Math.max(250, options.progressIntervalMs / 2),
+  );
   try {
     await shard.prepare();
     port.send({ type: 'prepared' });

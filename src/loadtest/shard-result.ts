@@ -60,10 +60,19 @@ export class ShardRecorder {
 
   toResult(): ShardResult {
     return {
-      connect: { attempted: this.connectAttempted, ok: this.connectOk, errors: { ...this.connectErrors }, histogram: this.connectHistogram.encode() },
+      connect: {
+        attempted: this.connectAttempted,
+        ok: this.connectOk,
+        errors: { ...this.connectErrors },
+        histogram: this.connectHistogram.encode(),
+      },
       publish: {
-        scheduled: this.scheduled, sent: this.sent, acked: this.acked, errors: { ...this.publishErrors },
-        ackHistogram: this.ackHistogram.encode(), sendLagHistogram: this.sendLagHistogram.encode(),
+        scheduled: this.scheduled,
+        sent: this.sent,
+        acked: this.acked,
+        errors: { ...this.publishErrors },
+        ackHistogram: this.ackHistogram.encode(),
+        sendLagHistogram: this.sendLagHistogram.encode(),
       },
       delivery: { received: this.received, histogram: this.deliveryHistogram.encode(), foreign: this.foreign },
       disconnects: { ...this.disconnects },
@@ -102,7 +111,10 @@ export function mergeShardResults(results: readonly ShardResult[]): ShardResult 
     publish: { scheduled: 0, sent: 0, acked: 0, errors: {}, ackHistogram: '', sendLagHistogram: '' },
     delivery: { received: 0, histogram: '', foreign: 0 },
     disconnects: {},
-    firstSendAt: 0, lastSendAt: 0, lastAckAt: 0, lastDeliveryAt: 0,
+    firstSendAt: 0,
+    lastSendAt: 0,
+    lastAckAt: 0,
+    lastDeliveryAt: 0,
   };
   for (const r of results) {
     merged.connect.attempted += r.connect.attempted;

@@ -50,12 +50,15 @@ export function createMetricsServer(options: MetricsServerOptions): Server {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
     }
-    source.metrics().then((text) => {
-      res.writeHead(200, { 'content-type': source.contentType }).end(text);
-    }, (err: unknown) => {
-      logger.error({ err }, 'metrics collection failed');
-      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal server error"}');
-    });
+    source.metrics().then(
+      (text) => {
+        res.writeHead(200, { 'content-type': source.contentType }).end(text);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'metrics collection failed');
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal server error"}');
+      },
+    );
   });
 }
 

@@ -12,7 +12,11 @@
 
 import type { Error as ProtocolError } from './types.js';
 
-export interface ErrorCode { readonly code: number; readonly message: string; readonly temporary: boolean }
+export interface ErrorCode {
+  readonly code: number;
+  readonly message: string;
+  readonly temporary: boolean;
+}
 
 export const Errors = {
   internal: { code: 100, message: 'internal server error', temporary: true },
@@ -32,7 +36,10 @@ export const Errors = {
 
 export type ErrorName = keyof typeof Errors;
 
-export interface DisconnectCode { readonly code: number; readonly reason: string }
+export interface DisconnectCode {
+  readonly code: number;
+  readonly reason: string;
+}
 
 export const Disconnects = {
   shutdown: { code: 3001, reason: 'shutdown' },
@@ -59,7 +66,10 @@ export const Disconnects = {
 
 export type DisconnectName = keyof typeof Disconnects;
 
-export interface UnsubscribeCode { readonly code: number; readonly reason: string }
+export interface UnsubscribeCode {
+  readonly code: number;
+  readonly reason: string;
+}
 
 export const Unsubscribes = {
   server: { code: 2000, reason: 'server unsubscribe' },
@@ -87,9 +97,7 @@ export class ReplyError extends globalThis.Error {
   }
 
   toProtocol(): ProtocolError {
-    return this.temporary
-      ? { code: this.code, message: this.message, temporary: true }
-      : { code: this.code, message: this.message };
+    return this.temporary ? { code: this.code, message: this.message, temporary: true } : { code: this.code, message: this.message };
   }
 }
 

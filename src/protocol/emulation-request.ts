@@ -29,12 +29,14 @@ function decodeJson(body: Buffer): EmulationRequest {
   } catch {
     throw new ProtocolDecodeError('emulation request is not JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ProtocolDecodeError('emulation request is not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new ProtocolDecodeError('emulation request is not an object');
   const v = value as Record<string, unknown>;
   const node = v['node'] ?? '';
   const session = v['session'] ?? '';
   const data = v['data'];
-  if (typeof node !== 'string' || typeof session !== 'string') throw new ProtocolDecodeError('emulation request node and session must be strings');
+  if (typeof node !== 'string' || typeof session !== 'string')
+    throw new ProtocolDecodeError('emulation request node and session must be strings');
   if (typeof data !== 'string') throw new ProtocolDecodeError('emulation request data must be a string of encoded commands');
   return { node, session, data: Buffer.from(data, 'utf8') };
 }
@@ -46,10 +48,20 @@ function decodeProtobuf(body: Buffer): EmulationRequest {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: expectWire(key, WIRE_LEN); req.node = r.string(end); break;
-      case 2: expectWire(key, WIRE_LEN); req.session = r.string(end); break;
-      case 3: expectWire(key, WIRE_LEN); req.data = r.bytes(end); break;
-      default: r.skip(key, end);
+      case 1:
+        expectWire(key, WIRE_LEN);
+        req.node = r.string(end);
+        break;
+      case 2:
+        expectWire(key, WIRE_LEN);
+        req.session = r.string(end);
+        break;
+      case 3:
+        expectWire(key, WIRE_LEN);
+        req.data = r.bytes(end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return req;

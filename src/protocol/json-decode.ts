@@ -73,10 +73,8 @@ function int(v: unknown, min: number, max: number, path: readonly string[], key:
   return v;
 }
 
-const uint32 = (v: unknown, path: readonly string[], key: string): number =>
-  int(v, 0, 0xffffffff, path, key, 'an integer in [0, 2^32-1]');
-const int32 = (v: unknown, path: readonly string[], key: string): number =>
-  int(v, -0x80000000, 0x7fffffff, path, key, 'a 32-bit integer');
+const uint32 = (v: unknown, path: readonly string[], key: string): number => int(v, 0, 0xffffffff, path, key, 'an integer in [0, 2^32-1]');
+const int32 = (v: unknown, path: readonly string[], key: string): number => int(v, -0x80000000, 0x7fffffff, path, key, 'a 32-bit integer');
 const uint64 = (v: unknown, path: readonly string[], key: string): number =>
   int(v, 0, Number.MAX_SAFE_INTEGER, path, key, 'a non-negative safe integer');
 const int64 = (v: unknown, path: readonly string[], key: string): number =>
@@ -90,9 +88,18 @@ function obj(v: unknown, path: readonly string[], key: string): JsonObject {
 /** Paths of the request objects from the command root, used for raw `data` lookups and error messages. */
 const ROOT: readonly string[] = [];
 const P = {
-  connect: ['connect'], subscribe: ['subscribe'], unsubscribe: ['unsubscribe'], publish: ['publish'],
-  presence: ['presence'], presence_stats: ['presence_stats'], history: ['history'], ping: ['ping'], send: ['send'],
-  rpc: ['rpc'], refresh: ['refresh'], sub_refresh: ['sub_refresh'],
+  connect: ['connect'],
+  subscribe: ['subscribe'],
+  unsubscribe: ['unsubscribe'],
+  publish: ['publish'],
+  presence: ['presence'],
+  presence_stats: ['presence_stats'],
+  history: ['history'],
+  ping: ['ping'],
+  send: ['send'],
+  rpc: ['rpc'],
+  refresh: ['refresh'],
+  sub_refresh: ['sub_refresh'],
 } as const satisfies Record<string, readonly string[]>;
 
 // Members are visited in the parsed object's own order; `null` counts as absent, as in the Go decoder, and
@@ -103,26 +110,58 @@ function decodeCommand(o: JsonObject, line: Buffer): Command {
     const v = o[key];
     if (v === null) continue;
     switch (key) {
-      case 'id': cmd.id = uint32(v, ROOT, key); break;
-      case 'connect': cmd.connect = decodeConnect(obj(v, ROOT, key), P.connect, line); break;
-      case 'subscribe': cmd.subscribe = decodeSubscribe(obj(v, ROOT, key), P.subscribe, line); break;
-      case 'unsubscribe': cmd.unsubscribe = decodeSimple(obj(v, ROOT, key), P.unsubscribe, line); break;
-      case 'publish': cmd.publish = decodeSimple(obj(v, ROOT, key), P.publish, line); break;
-      case 'presence': cmd.presence = decodeSimple(obj(v, ROOT, key), P.presence, line); break;
-      case 'presence_stats': cmd.presence_stats = decodeSimple(obj(v, ROOT, key), P.presence_stats, line); break;
-      case 'history': cmd.history = decodeHistory(obj(v, ROOT, key), P.history); break;
-      case 'ping': obj(v, ROOT, key); cmd.ping = {}; break;
-      case 'send': cmd.send = decodeSimple(obj(v, ROOT, key), P.send, line); break;
-      case 'rpc': cmd.rpc = decodeSimple(obj(v, ROOT, key), P.rpc, line); break;
-      case 'refresh': cmd.refresh = decodeSimple(obj(v, ROOT, key), P.refresh, line); break;
-      case 'sub_refresh': cmd.sub_refresh = decodeSimple(obj(v, ROOT, key), P.sub_refresh, line); break;
+      case 'id':
+        cmd.id = uint32(v, ROOT, key);
+        break;
+      case 'connect':
+        cmd.connect = decodeConnect(obj(v, ROOT, key), P.connect, line);
+        break;
+      case 'subscribe':
+        cmd.subscribe = decodeSubscribe(obj(v, ROOT, key), P.subscribe, line);
+        break;
+      case 'unsubscribe':
+        cmd.unsubscribe = decodeSimple(obj(v, ROOT, key), P.unsubscribe, line);
+        break;
+      case 'publish':
+        cmd.publish = decodeSimple(obj(v, ROOT, key), P.publish, line);
+        break;
+      case 'presence':
+        cmd.presence = decodeSimple(obj(v, ROOT, key), P.presence, line);
+        break;
+      case 'presence_stats':
+        cmd.presence_stats = decodeSimple(obj(v, ROOT, key), P.presence_stats, line);
+        break;
+      case 'history':
+        cmd.history = decodeHistory(obj(v, ROOT, key), P.history);
+        break;
+      case 'ping':
+        obj(v, ROOT, key);
+        cmd.ping = {};
+        break;
+      case 'send':
+        cmd.send = decodeSimple(obj(v, ROOT, key), P.send, line);
+        break;
+      case 'rpc':
+        cmd.rpc = decodeSimple(obj(v, ROOT, key), P.rpc, line);
+        break;
+      case 'refresh':
+        cmd.refresh = decodeSimple(obj(v, ROOT, key), P.refresh, line);
+        break;
+      case 'sub_refresh':
+        cmd.sub_refresh = decodeSimple(obj(v, ROOT, key), P.sub_refresh, line);
+        break;
     }
   }
   return cmd;
 }
 
 /** The small requests share their few members: channel, token, method (strings) and data (raw bytes). */
-interface SimpleRequest { channel?: string; token?: string; method?: string; data?: Buffer }
+interface SimpleRequest {
+  channel?: string;
+  token?: string;
+  method?: string;
+  data?: Buffer;
+}
 
 function decodeSimple(o: JsonObject, path: readonly string[], line: Buffer): SimpleRequest {
   const req: SimpleRequest = {};
@@ -139,8 +178,14 @@ function decodeSimple(o: JsonObject, path: readonly string[], line: Buffer): Sim
 }
 
 const SIMPLE_FIELDS = {
-  unsubscribe: ['channel'], publish: ['channel', 'data'], presence: ['channel'], presence_stats: ['channel'],
-  send: ['data'], rpc: ['data', 'method'], refresh: ['token'], sub_refresh: ['channel', 'token'],
+  unsubscribe: ['channel'],
+  publish: ['channel', 'data'],
+  presence: ['channel'],
+  presence_stats: ['channel'],
+  send: ['data'],
+  rpc: ['data', 'method'],
+  refresh: ['token'],
+  sub_refresh: ['channel', 'token'],
 } as Partial<Record<string, readonly string[]>>;
 
 function decodeConnect(o: JsonObject, path: readonly string[], line: Buffer): ConnectRequest {
@@ -149,10 +194,18 @@ function decodeConnect(o: JsonObject, path: readonly string[], line: Buffer): Co
     const v = o[key];
     if (v === null) continue;
     switch (key) {
-      case 'token': req.token = str(v, path, key); break;
-      case 'data': req.data = rawValueAt(line, [...path, key]); break;
-      case 'name': req.name = str(v, path, key); break;
-      case 'version': req.version = str(v, path, key); break;
+      case 'token':
+        req.token = str(v, path, key);
+        break;
+      case 'data':
+        req.data = rawValueAt(line, [...path, key]);
+        break;
+      case 'name':
+        req.name = str(v, path, key);
+        break;
+      case 'version':
+        req.version = str(v, path, key);
+        break;
       case 'subs': {
         // The parsed object is fresh and only ours: replace its values in place (safe even for a "__proto__" key).
         const subs = obj(v, path, key) as Record<string, unknown>;
@@ -186,19 +239,45 @@ function decodeSubscribe(o: JsonObject, path: readonly string[], line: Buffer): 
     const v = o[key];
     if (v === null) continue;
     switch (key) {
-      case 'channel': req.channel = str(v, path, key); break;
-      case 'token': req.token = str(v, path, key); break;
-      case 'recover': req.recover = bool(v, path, key); break;
-      case 'epoch': req.epoch = str(v, path, key); break;
-      case 'offset': req.offset = uint64(v, path, key); break;
-      case 'data': req.data = rawValueAt(line, [...path, key]); break;
-      case 'positioned': req.positioned = bool(v, path, key); break;
-      case 'recoverable': req.recoverable = bool(v, path, key); break;
-      case 'join_leave': req.join_leave = bool(v, path, key); break;
-      case 'delta': req.delta = str(v, path, key); break;
-      case 'flag': req.flag = int64(v, path, key); break;
-      case 'type': req.type = int32(v, path, key); break;
-      case 'tf': req.tf = decodeFilter(obj(v, path, key), [...path, key], 0); break;
+      case 'channel':
+        req.channel = str(v, path, key);
+        break;
+      case 'token':
+        req.token = str(v, path, key);
+        break;
+      case 'recover':
+        req.recover = bool(v, path, key);
+        break;
+      case 'epoch':
+        req.epoch = str(v, path, key);
+        break;
+      case 'offset':
+        req.offset = uint64(v, path, key);
+        break;
+      case 'data':
+        req.data = rawValueAt(line, [...path, key]);
+        break;
+      case 'positioned':
+        req.positioned = bool(v, path, key);
+        break;
+      case 'recoverable':
+        req.recoverable = bool(v, path, key);
+        break;
+      case 'join_leave':
+        req.join_leave = bool(v, path, key);
+        break;
+      case 'delta':
+        req.delta = str(v, path, key);
+        break;
+      case 'flag':
+        req.flag = int64(v, path, key);
+        break;
+      case 'type':
+        req.type = int32(v, path, key);
+        break;
+      case 'tf':
+        req.tf = decodeFilter(obj(v, path, key), [...path, key], 0);
+        break;
     }
   }
   return req;
@@ -214,10 +293,18 @@ function decodeFilter(o: JsonObject, path: readonly string[], depth: number): Fi
     const v = o[key];
     if (v === null) continue;
     switch (key) {
-      case 'op': node.op = str(v, path, key); break;
-      case 'key': node.key = str(v, path, key); break;
-      case 'cmp': node.cmp = str(v, path, key); break;
-      case 'val': node.val = str(v, path, key); break;
+      case 'op':
+        node.op = str(v, path, key);
+        break;
+      case 'key':
+        node.key = str(v, path, key);
+        break;
+      case 'cmp':
+        node.cmp = str(v, path, key);
+        break;
+      case 'val':
+        node.val = str(v, path, key);
+        break;
       case 'vals':
         if (!Array.isArray(v)) fail(path, key, 'an array of strings');
         node.vals = v.map((x, i) => str(x, [...path, key], String(i)));
@@ -237,9 +324,15 @@ function decodeHistory(o: JsonObject, path: readonly string[]): HistoryRequest {
     const v = o[key];
     if (v === null) continue;
     switch (key) {
-      case 'channel': req.channel = str(v, path, key); break;
-      case 'limit': req.limit = int32(v, path, key); break;
-      case 'reverse': req.reverse = bool(v, path, key); break;
+      case 'channel':
+        req.channel = str(v, path, key);
+        break;
+      case 'limit':
+        req.limit = int32(v, path, key);
+        break;
+      case 'reverse':
+        req.reverse = bool(v, path, key);
+        break;
       case 'since': {
         const since = obj(v, path, key);
         const sincePath = [...path, key];

@@ -6,15 +6,7 @@
 import { ByteWriter } from './byte-writer.js';
 import { clampUint32 } from './proto-wire.js';
 import { InappropriateProtocolError } from './codec-errors.js';
-import type {
-  ClientInfo,
-  ConnectResult,
-  HistoryResult,
-  Publication,
-  Push,
-  Reply,
-  SubscribeResult,
-} from './types.js';
+import type { ClientInfo, ConnectResult, HistoryResult, Publication, Push, Reply, SubscribeResult } from './types.js';
 
 const w = new ByteWriter();
 const LF = 0x0a;

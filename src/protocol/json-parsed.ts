@@ -4,7 +4,9 @@
  */
 
 /** A request decoded from JSON may carry its data's parsed value under this member (not part of the protocol types). */
-interface WithParsedData { parsedData?: unknown }
+interface WithParsedData {
+  parsedData?: unknown;
+}
 
 /** Records `value` as what the request's raw `data` parses to (non-enumerable: the decoded request still equals its protocol shape). */
 export function rememberParsedData(request: object, value: unknown): void {

@@ -40,20 +40,48 @@ function decodeCommand(r: ProtoReader, end: number): Command {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: expectWire(key, WIRE_VARINT); cmd.id = r.uint32(end); break;
-      case 4: cmd.connect = message(r, key, end, decodeConnect); break;
-      case 5: cmd.subscribe = message(r, key, end, decodeSubscribe); break;
-      case 6: cmd.unsubscribe = message(r, key, end, decodeChannelOnly); break;
-      case 7: cmd.publish = message(r, key, end, decodePublish); break;
-      case 8: cmd.presence = message(r, key, end, decodeChannelOnly); break;
-      case 9: cmd.presence_stats = message(r, key, end, decodeChannelOnly); break;
-      case 10: cmd.history = message(r, key, end, decodeHistory); break;
-      case 11: cmd.ping = message(r, key, end, decodeEmpty); break;
-      case 12: cmd.send = message(r, key, end, decodeDataOnly); break;
-      case 13: cmd.rpc = message(r, key, end, decodeRpc); break;
-      case 14: cmd.refresh = message(r, key, end, decodeTokenOnly); break;
-      case 15: cmd.sub_refresh = message(r, key, end, decodeSubRefresh); break;
-      default: r.skip(key, end);
+      case 1:
+        expectWire(key, WIRE_VARINT);
+        cmd.id = r.uint32(end);
+        break;
+      case 4:
+        cmd.connect = message(r, key, end, decodeConnect);
+        break;
+      case 5:
+        cmd.subscribe = message(r, key, end, decodeSubscribe);
+        break;
+      case 6:
+        cmd.unsubscribe = message(r, key, end, decodeChannelOnly);
+        break;
+      case 7:
+        cmd.publish = message(r, key, end, decodePublish);
+        break;
+      case 8:
+        cmd.presence = message(r, key, end, decodeChannelOnly);
+        break;
+      case 9:
+        cmd.presence_stats = message(r, key, end, decodeChannelOnly);
+        break;
+      case 10:
+        cmd.history = message(r, key, end, decodeHistory);
+        break;
+      case 11:
+        cmd.ping = message(r, key, end, decodeEmpty);
+        break;
+      case 12:
+        cmd.send = message(r, key, end, decodeDataOnly);
+        break;
+      case 13:
+        cmd.rpc = message(r, key, end, decodeRpc);
+        break;
+      case 14:
+        cmd.refresh = message(r, key, end, decodeTokenOnly);
+        break;
+      case 15:
+        cmd.sub_refresh = message(r, key, end, decodeSubRefresh);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return cmd;
@@ -88,21 +116,30 @@ function decodeConnect(r: ProtoReader, end: number): ConnectRequest {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: req.token = str(r, key, end); break;
-      case 2: req.data = bytes(r, key, end); break;
+      case 1:
+        req.token = str(r, key, end);
+        break;
+      case 2:
+        req.data = bytes(r, key, end);
+        break;
       case 3: {
         const [k, v] = message(r, key, end, (rr, e) => mapEntry(rr, e, subscribeValue, emptySubscribe));
         setEntry((req.subs ??= {}), k, v);
         break;
       }
-      case 4: req.name = str(r, key, end); break;
-      case 5: req.version = str(r, key, end); break;
+      case 4:
+        req.name = str(r, key, end);
+        break;
+      case 5:
+        req.version = str(r, key, end);
+        break;
       case 6: {
         const [k, v] = message(r, key, end, (rr, e) => mapEntry(rr, e, decodeStringValue, emptyString));
         setEntry((req.headers ??= {}), k, v);
         break;
       }
-      default: r.skip(key, end);
+      default:
+        r.skip(key, end);
     }
   }
   return req;
@@ -113,20 +150,50 @@ function decodeSubscribe(r: ProtoReader, end: number): SubscribeRequest {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: req.channel = str(r, key, end); break;
-      case 2: req.token = str(r, key, end); break;
-      case 3: req.recover = bool(r, key, end); break;
-      case 6: req.epoch = str(r, key, end); break;
-      case 7: expectWire(key, WIRE_VARINT); req.offset = r.uint64(end); break;
-      case 8: req.data = bytes(r, key, end); break;
-      case 9: req.positioned = bool(r, key, end); break;
-      case 10: req.recoverable = bool(r, key, end); break;
-      case 11: req.join_leave = bool(r, key, end); break;
-      case 12: req.delta = str(r, key, end); break;
-      case 13: req.tf = message(r, key, end, (rr, e) => decodeFilter(rr, e, 0)); break;
-      case 14: expectWire(key, WIRE_VARINT); req.flag = r.int64(end); break;
-      case 15: expectWire(key, WIRE_VARINT); req.type = r.int32(end); break;
-      default: r.skip(key, end);
+      case 1:
+        req.channel = str(r, key, end);
+        break;
+      case 2:
+        req.token = str(r, key, end);
+        break;
+      case 3:
+        req.recover = bool(r, key, end);
+        break;
+      case 6:
+        req.epoch = str(r, key, end);
+        break;
+      case 7:
+        expectWire(key, WIRE_VARINT);
+        req.offset = r.uint64(end);
+        break;
+      case 8:
+        req.data = bytes(r, key, end);
+        break;
+      case 9:
+        req.positioned = bool(r, key, end);
+        break;
+      case 10:
+        req.recoverable = bool(r, key, end);
+        break;
+      case 11:
+        req.join_leave = bool(r, key, end);
+        break;
+      case 12:
+        req.delta = str(r, key, end);
+        break;
+      case 13:
+        req.tf = message(r, key, end, (rr, e) => decodeFilter(rr, e, 0));
+        break;
+      case 14:
+        expectWire(key, WIRE_VARINT);
+        req.flag = r.int64(end);
+        break;
+      case 15:
+        expectWire(key, WIRE_VARINT);
+        req.type = r.int32(end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return req;
@@ -141,13 +208,26 @@ function decodeFilter(r: ProtoReader, end: number, depth: number): FilterNode {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: node.op = str(r, key, end); break;
-      case 2: node.key = str(r, key, end); break;
-      case 3: node.cmp = str(r, key, end); break;
-      case 4: node.val = str(r, key, end); break;
-      case 5: (node.vals ??= []).push(str(r, key, end)); break;
-      case 6: (node.nodes ??= []).push(message(r, key, end, (rr, e) => decodeFilter(rr, e, depth + 1))); break;
-      default: r.skip(key, end);
+      case 1:
+        node.op = str(r, key, end);
+        break;
+      case 2:
+        node.key = str(r, key, end);
+        break;
+      case 3:
+        node.cmp = str(r, key, end);
+        break;
+      case 4:
+        node.val = str(r, key, end);
+        break;
+      case 5:
+        (node.vals ??= []).push(str(r, key, end));
+        break;
+      case 6:
+        (node.nodes ??= []).push(message(r, key, end, (rr, e) => decodeFilter(rr, e, depth + 1)));
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return node;
@@ -168,9 +248,14 @@ function decodePublish(r: ProtoReader, end: number): PublishRequest {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: req.channel = str(r, key, end); break;
-      case 2: req.data = bytes(r, key, end); break;
-      default: r.skip(key, end);
+      case 1:
+        req.channel = str(r, key, end);
+        break;
+      case 2:
+        req.data = bytes(r, key, end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return req;
@@ -181,11 +266,21 @@ function decodeHistory(r: ProtoReader, end: number): HistoryRequest {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: req.channel = str(r, key, end); break;
-      case 7: expectWire(key, WIRE_VARINT); req.limit = r.int32(end); break;
-      case 8: req.since = message(r, key, end, decodeStreamPosition); break;
-      case 9: req.reverse = bool(r, key, end); break;
-      default: r.skip(key, end);
+      case 1:
+        req.channel = str(r, key, end);
+        break;
+      case 7:
+        expectWire(key, WIRE_VARINT);
+        req.limit = r.int32(end);
+        break;
+      case 8:
+        req.since = message(r, key, end, decodeStreamPosition);
+        break;
+      case 9:
+        req.reverse = bool(r, key, end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return req;
@@ -196,9 +291,15 @@ function decodeStreamPosition(r: ProtoReader, end: number): StreamPosition {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: expectWire(key, WIRE_VARINT); pos.offset = r.uint64(end); break;
-      case 2: pos.epoch = str(r, key, end); break;
-      default: r.skip(key, end);
+      case 1:
+        expectWire(key, WIRE_VARINT);
+        pos.offset = r.uint64(end);
+        break;
+      case 2:
+        pos.epoch = str(r, key, end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return pos;
@@ -224,9 +325,14 @@ function decodeRpc(r: ProtoReader, end: number): RPCRequest {
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: req.data = bytes(r, key, end); break;
-      case 2: req.method = str(r, key, end); break;
-      default: r.skip(key, end);
+      case 1:
+        req.data = bytes(r, key, end);
+        break;
+      case 2:
+        req.method = str(r, key, end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return req;
@@ -247,9 +353,14 @@ function decodeSubRefresh(r: ProtoReader, end: number): { channel?: string; toke
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: req.channel = str(r, key, end); break;
-      case 2: req.token = str(r, key, end); break;
-      default: r.skip(key, end);
+      case 1:
+        req.channel = str(r, key, end);
+        break;
+      case 2:
+        req.token = str(r, key, end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return req;
@@ -292,9 +403,14 @@ function mapEntry<V>(
   while (r.pos < end) {
     const key = r.tag(end);
     switch (key >>> 3) {
-      case 1: k = str(r, key, end); break;
-      case 2: v = decodeValue(r, key, end); break;
-      default: r.skip(key, end);
+      case 1:
+        k = str(r, key, end);
+        break;
+      case 2:
+        v = decodeValue(r, key, end);
+        break;
+      default:
+        r.skip(key, end);
     }
   }
   return [k, v ?? zero()];

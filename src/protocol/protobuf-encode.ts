@@ -1,15 +1,7 @@
 /** Protobuf encoding of server replies; zero values are omitted (proto3), sub-messages are written when set. */
 
 import { ProtoWriter, WIRE_LEN } from './proto-wire.js';
-import type {
-  ClientInfo,
-  ConnectResult,
-  HistoryResult,
-  Publication,
-  Push,
-  Reply,
-  SubscribeResult,
-} from './types.js';
+import type { ClientInfo, ConnectResult, HistoryResult, Publication, Push, Reply, SubscribeResult } from './types.js';
 
 const w = new ProtoWriter();
 

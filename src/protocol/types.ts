@@ -85,10 +85,19 @@ export interface SubscribeRequest {
   type?: number;
 }
 
-export interface UnsubscribeRequest { channel?: ChannelName }
-export interface PublishRequest { channel?: ChannelName; data?: Bytes }
-export interface PresenceRequest { channel?: ChannelName }
-export interface PresenceStatsRequest { channel?: ChannelName }
+export interface UnsubscribeRequest {
+  channel?: ChannelName;
+}
+export interface PublishRequest {
+  channel?: ChannelName;
+  data?: Bytes;
+}
+export interface PresenceRequest {
+  channel?: ChannelName;
+}
+export interface PresenceStatsRequest {
+  channel?: ChannelName;
+}
 export interface HistoryRequest {
   channel?: ChannelName;
   /** 0/omitted: no publications, only the stream top; -1: all; N > 0: up to N. */
@@ -96,11 +105,23 @@ export interface HistoryRequest {
   since?: StreamPosition;
   reverse?: boolean;
 }
-export interface PingRequest { [key: string]: never }
-export interface SendRequest { data?: Bytes }
-export interface RPCRequest { data?: Bytes; method?: string }
-export interface RefreshRequest { token?: string }
-export interface SubRefreshRequest { channel?: ChannelName; token?: string }
+export interface PingRequest {
+  [key: string]: never;
+}
+export interface SendRequest {
+  data?: Bytes;
+}
+export interface RPCRequest {
+  data?: Bytes;
+  method?: string;
+}
+export interface RefreshRequest {
+  token?: string;
+}
+export interface SubRefreshRequest {
+  channel?: ChannelName;
+  token?: string;
+}
 
 /** One client command. `id` is 0/omitted for `send` and for pongs (a command with no request). */
 export interface Command {
@@ -151,22 +172,56 @@ export interface SubscribeResult {
   id?: number;
 }
 
-export interface UnsubscribeResult { [key: string]: never }
-export interface PublishResult { [key: string]: never }
-export interface PresenceResult { presence: Record<ClientId, ClientInfo> }
-export interface PresenceStatsResult { num_clients: number; num_users: number }
-export interface HistoryResult { publications: Publication[]; epoch: string; offset: number }
-export interface PingResult { [key: string]: never }
-export interface RPCResult { data?: Bytes }
-export interface RefreshResult { client?: ClientId; version?: string; expires?: boolean; ttl?: number }
-export interface SubRefreshResult { expires?: boolean; ttl?: number }
+export interface UnsubscribeResult {
+  [key: string]: never;
+}
+export interface PublishResult {
+  [key: string]: never;
+}
+export interface PresenceResult {
+  presence: Record<ClientId, ClientInfo>;
+}
+export interface PresenceStatsResult {
+  num_clients: number;
+  num_users: number;
+}
+export interface HistoryResult {
+  publications: Publication[];
+  epoch: string;
+  offset: number;
+}
+export interface PingResult {
+  [key: string]: never;
+}
+export interface RPCResult {
+  data?: Bytes;
+}
+export interface RefreshResult {
+  client?: ClientId;
+  version?: string;
+  expires?: boolean;
+  ttl?: number;
+}
+export interface SubRefreshResult {
+  expires?: boolean;
+  ttl?: number;
+}
 
 // ---- pushes ----
 
-export interface Join { info: ClientInfo }
-export interface Leave { info: ClientInfo }
-export interface Unsubscribe { code: number; reason: string }
-export interface Message { data: Bytes }
+export interface Join {
+  info: ClientInfo;
+}
+export interface Leave {
+  info: ClientInfo;
+}
+export interface Unsubscribe {
+  code: number;
+  reason: string;
+}
+export interface Message {
+  data: Bytes;
+}
 export interface Subscribe {
   recoverable?: boolean;
   epoch?: string;
@@ -174,7 +229,11 @@ export interface Subscribe {
   positioned?: boolean;
   data?: Bytes;
 }
-export interface Disconnect { code: number; reason: string; reconnect?: boolean }
+export interface Disconnect {
+  code: number;
+  reason: string;
+  reconnect?: boolean;
+}
 
 /** An asynchronous server -> client message, carried in `Reply.push` with no id. */
 export interface Push {

@@ -28,17 +28,20 @@ export class DeadlineSweep {
       (this.groups[0] as Guarded[]).push(entry);
       this.watched++;
       this.timer ??= setInterval(() => this.sweep(), this.limitMs / quarters);
-      operation.then((value) => {
-        if (entry.settled) return;
-        entry.settled = true;
-        this.watched--;
-        resolve(value);
-      }, (err: unknown) => {
-        if (entry.settled) return;
-        entry.settled = true;
-        this.watched--;
-        reject(err);
-      });
+      operation.then(
+        (value) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          this.watched--;
+          resolve(value);
+        },
+        (err: unknown) => {
+          if (entry.settled) return;
+          entry.settled = true;
+          this.watched--;
+          reject(err);
+        },
+      );
     });
   }
 

@@ -10,8 +10,16 @@ import type { StreamMessage, WorkerId } from './message.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
 import { StreamLockLostError } from './stream-lock-lost.js';
 
-interface MemEntry { id: string; ms: number; seq: number; message: StreamMessage }
-interface Pending { consumer: string; deliveries: number }
+interface MemEntry {
+  id: string;
+  ms: number;
+  seq: number;
+  message: StreamMessage;
+}
+interface Pending {
+  consumer: string;
+  deliveries: number;
+}
 
 class MemStream {
   entries: MemEntry[] = [];
@@ -143,14 +151,18 @@ export class MemoryStreamQueue implements StreamQueue {
   async readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]> {
     const s = this.group(worker);
     const [ams, aseq] = afterEntryId === '0' ? [0, 0] : parseId(afterEntryId);
-    const ids = [...s.pending].filter(([id, p]) => {
-      const [ms, seq] = parseId(id);
-      return p.consumer === consumer && compareId(ms, seq, ams, aseq) > 0;
-    }).map(([id]) => id).sort((a, b) => {
-      const [ams2, aseq2] = parseId(a);
-      const [bms, bseq] = parseId(b);
-      return compareId(ams2, aseq2, bms, bseq);
-    }).slice(0, count);
+    const ids = [...s.pending]
+      .filter(([id, p]) => {
+        const [ms, seq] = parseId(id);
+        return p.consumer === consumer && compareId(ms, seq, ams, aseq) > 0;
+      })
+      .map(([id]) => id)
+      .sort((a, b) => {
+        const [ams2, aseq2] = parseId(a);
+        const [bms, bseq] = parseId(b);
+        return compareId(ams2, aseq2, bms, bseq);
+      })
+      .slice(0, count);
     return ids.map((id) => {
       const p = s.pending.get(id);
       if (p !== undefined) p.deliveries++;
@@ -177,8 +189,12 @@ export class MemoryStreamQueue implements StreamQueue {
     const e = s.entries.find((x) => x.id === entryId);
     const now = Date.now();
     s.dead.push({
-      entryId: `${now}-${this.deadSeq++}`, sourceEntryId: entryId, message: e === undefined ? null : { ...e.message },
-      error, attempts, deadAt: now,
+      entryId: `${now}-${this.deadSeq++}`,
+      sourceEntryId: entryId,
+      message: e === undefined ? null : { ...e.message },
+      error,
+      attempts,
+      deadAt: now,
     });
     if (s.dead.length > this.deadLetterMaxLen) s.dead.shift();
     s.pending.delete(entryId);
@@ -206,10 +222,13 @@ export class MemoryStreamQueue implements StreamQueue {
   async readDeadLetters(worker: WorkerId, count: number, afterEntryId?: string): Promise<DeadLetter[]> {
     const dead = this.streams.get(worker)?.dead ?? [];
     const [ams, aseq] = afterEntryId === undefined ? [-1, -1] : parseId(afterEntryId);
-    return dead.filter((d) => {
-      const [ms, seq] = parseId(d.entryId);
-      return compareId(ms, seq, ams, aseq) > 0;
-    }).slice(0, count).map((d) => ({ ...d }));
+    return dead
+      .filter((d) => {
+        const [ms, seq] = parseId(d.entryId);
+        return compareId(ms, seq, ams, aseq) > 0;
+      })
+      .slice(0, count)
+      .map((d) => ({ ...d }));
   }
 
   async countDeadLetters(worker: WorkerId): Promise<number> {

@@ -9,8 +9,18 @@ import { decodeStreamEntry, encodeStreamEntry } from './stream-entry.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
 import { isLockLostReply, StreamLockLostError } from './stream-lock-lost.js';
 import {
-  consumerGroup, duplicateConnection, LuaScript, replyArray, replyFieldMap, replyInteger, replyReadOneStream, replyString, replyStreamEntries,
-  type PipelineKeys, type RedisConnection, type StreamEntryReply,
+  consumerGroup,
+  duplicateConnection,
+  LuaScript,
+  replyArray,
+  replyFieldMap,
+  replyInteger,
+  replyReadOneStream,
+  replyString,
+  replyStreamEntries,
+  type PipelineKeys,
+  type RedisConnection,
+  type StreamEntryReply,
 } from '../redis/index.js';
 
 export interface RedisStreamQueueOptions {
@@ -51,7 +61,6 @@ const entryIdPattern = /^\d{1,20}-\d{1,20}$/;
 
 /** Most entries counted when Redis does not know a group's lag. */
 const lagCountLimit = 10_000;
-
 
 export class RedisStreamQueue implements StreamQueue {
   private readonly redis: RedisConnection;
@@ -127,12 +136,17 @@ export class RedisStreamQueue implements StreamQueue {
     const args = fenced
       ? [this.maxLen, JSON.stringify(batch.entries), JSON.stringify(batch.lastKeys), batch.worker, lastAppendTtlMs]
       : [this.maxLen, JSON.stringify(batch.entries)];
-    this.scripts.appendMessages.run(this.redis, [batch.key], args).then((ids) => {
-      const list = replyArray(ids, 'append-messages');
-      waiters.forEach((w, i) => { w.resolve(replyString(list[i], 'append-messages')); });
-    }, (err: unknown) => {
-      for (const w of waiters) w.reject(err);
-    });
+    this.scripts.appendMessages.run(this.redis, [batch.key], args).then(
+      (ids) => {
+        const list = replyArray(ids, 'append-messages');
+        waiters.forEach((w, i) => {
+          w.resolve(replyString(list[i], 'append-messages'));
+        });
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
   }
 
   /**
@@ -171,9 +185,10 @@ export class RedisStreamQueue implements StreamQueue {
     if (holder !== undefined) return this.readNewFenced(worker, consumer, count, blockMs, holder);
     const key = this.keys.workerStream(worker);
     const conn = blockMs > 0 ? this.reader(worker) : this.redis;
-    const raw: unknown = blockMs > 0
-      ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
-      : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>');
+    const raw: unknown =
+      blockMs > 0
+        ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
+        : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>');
     return toEntries(replyReadOneStream(raw, 'XREADGROUP'), () => 1);
   }
 
@@ -207,15 +222,20 @@ export class RedisStreamQueue implements StreamQueue {
   async readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]> {
     const key = this.keys.workerStream(worker);
     const start = afterEntryId === '0' ? '0' : afterEntryId;
-    const first = replyReadOneStream(await this.redis.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, start), 'XREADGROUP');
+    const first = replyReadOneStream(
+      await this.redis.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, start),
+      'XREADGROUP',
+    );
     if (first.length === 0) return [];
     const from = first[0]?.[0] ?? '-';
     const to = first[first.length - 1]?.[0] ?? '+';
     const details = replyArray(await this.redis.xpending(key, consumerGroup, from, to, first.length, consumer), 'XPENDING');
-    const deliveries = new Map(details.map((d) => {
-      const row = replyArray(d, 'XPENDING');
-      return [String(row[0]), replyInteger(row[3], 'XPENDING')];
-    }));
+    const deliveries = new Map(
+      details.map((d) => {
+        const row = replyArray(d, 'XPENDING');
+        return [String(row[0]), replyInteger(row[3], 'XPENDING')];
+      }),
+    );
     return toEntries(first, (id) => deliveries.get(id) ?? 1);
   }
 
@@ -227,7 +247,11 @@ export class RedisStreamQueue implements StreamQueue {
       do {
         let raw: unknown;
         try {
-          raw = await this.scripts.claimPendingFenced.run(this.redis, [key, this.keys.streamLock(worker)], [consumerGroup, consumer, cursor, holder]);
+          raw = await this.scripts.claimPendingFenced.run(
+            this.redis,
+            [key, this.keys.streamLock(worker)],
+            [consumerGroup, consumer, cursor, holder],
+          );
         } catch (err) {
           if (isLockLostReply(err)) throw new StreamLockLostError(worker);
           throw err;
@@ -252,8 +276,11 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async moveToDeadLetter(worker: WorkerId, entryId: string, error: string, attempts: number): Promise<void> {
-    await this.scripts.moveToDeadLetter.run(this.redis, [this.keys.workerStream(worker), this.keys.deadLetterStream(worker)],
-      [consumerGroup, entryId, error, attempts, Date.now(), this.deadLetterMaxLen]);
+    await this.scripts.moveToDeadLetter.run(
+      this.redis,
+      [this.keys.workerStream(worker), this.keys.deadLetterStream(worker)],
+      [consumerGroup, entryId, error, attempts, Date.now(), this.deadLetterMaxLen],
+    );
   }
 
   async trimAcknowledged(worker: WorkerId): Promise<void> {
@@ -262,10 +289,7 @@ export class RedisStreamQueue implements StreamQueue {
 
   async streamInfo(worker: WorkerId): Promise<StreamInfo> {
     const key = this.keys.workerStream(worker);
-    const [lenRes, groupsRes] = await Promise.all([
-      this.redis.xlen(key),
-      this.redis.xinfo('GROUPS', key).catch((): unknown[] => []),
-    ]);
+    const [lenRes, groupsRes] = await Promise.all([this.redis.xlen(key), this.redis.xinfo('GROUPS', key).catch((): unknown[] => [])]);
     const length = lenRes;
     for (const g of replyArray(groupsRes, 'XINFO GROUPS')) {
       const info = replyFieldMap(g, 'XINFO GROUPS');
@@ -290,8 +314,12 @@ export class RedisStreamQueue implements StreamQueue {
       const f = new Map<string, string>();
       for (let i = 0; i + 1 < fields.length; i += 2) f.set(fields[i] ?? '', fields[i + 1] ?? '');
       return {
-        entryId, sourceEntryId: f.get('source_id') ?? '', message: decodeStreamEntry(fields),
-        error: f.get('error') ?? '', attempts: Number(f.get('attempts') ?? 0), deadAt: Number(f.get('dead_at') ?? 0),
+        entryId,
+        sourceEntryId: f.get('source_id') ?? '',
+        message: decodeStreamEntry(fields),
+        error: f.get('error') ?? '',
+        attempts: Number(f.get('attempts') ?? 0),
+        deadAt: Number(f.get('dead_at') ?? 0),
       };
     });
   }
@@ -305,7 +333,7 @@ export class RedisStreamQueue implements StreamQueue {
     let moved = 0;
     for (const batch of await this.deadLetterBatches(worker, entryIds)) {
       for (const id of batch) {
-        if (await this.scripts.replayDeadLetter.run(this.redis, keys, [id]) !== null) moved++;
+        if ((await this.scripts.replayDeadLetter.run(this.redis, keys, [id])) !== null) moved++;
       }
     }
     return moved;
@@ -334,7 +362,10 @@ export class RedisStreamQueue implements StreamQueue {
     const batches: string[][] = [];
     let from = '-';
     for (let seen = 0; seen < total;) {
-      const ids = replyStreamEntries(await this.redis.xrange(key, from, '+', 'COUNT', Math.min(deadLetterPage, total - seen)), 'XRANGE').map(([id]) => id);
+      const ids = replyStreamEntries(
+        await this.redis.xrange(key, from, '+', 'COUNT', Math.min(deadLetterPage, total - seen)),
+        'XRANGE',
+      ).map(([id]) => id);
       if (ids.length === 0) break;
       batches.push(ids);
       seen += ids.length;
@@ -344,7 +375,7 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async claimStream(worker: WorkerId, holder: string, ttlMs: number): Promise<boolean> {
-    return await this.scripts.claimStream.run(this.redis, [this.keys.streamLock(worker)], [holder, ttlMs]) === 1;
+    return (await this.scripts.claimStream.run(this.redis, [this.keys.streamLock(worker)], [holder, ttlMs])) === 1;
   }
 
   async releaseStream(worker: WorkerId, holder: string): Promise<void> {
@@ -352,7 +383,7 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async dropDrainedStream(worker: WorkerId): Promise<boolean> {
-    return await this.scripts.dropDrainedStream.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup]) === 1;
+    return (await this.scripts.dropDrainedStream.run(this.redis, [this.keys.workerStream(worker)], [consumerGroup])) === 1;
   }
 
   async stopReading(worker: WorkerId): Promise<void> {
@@ -402,8 +433,11 @@ export class RedisStreamQueue implements StreamQueue {
     if (reader === undefined) {
       // No resend after a reconnect: the consumer must see the failure and re-read its pending list.
       reader = duplicateConnection(this.redis, {
-        enableAutoPipelining: false, enableOfflineQueue: true, maxRetriesPerRequest: 1,
-        autoResendUnfulfilledCommands: false, commandTimeout: undefined,
+        enableAutoPipelining: false,
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: 1,
+        autoResendUnfulfilledCommands: false,
+        commandTimeout: undefined,
       });
       reader.on('error', () => {});
       this.readers.set(worker, reader);
@@ -414,7 +448,9 @@ export class RedisStreamQueue implements StreamQueue {
 
 function toEntries(entries: StreamEntryReply[], deliveries: (entryId: string) => number): QueueEntry[] {
   return entries.map(([entryId, fields]) => ({
-    entryId, message: fields === null ? null : decodeStreamEntry(fields), deliveries: deliveries(entryId),
+    entryId,
+    message: fields === null ? null : decodeStreamEntry(fields),
+    deliveries: deliveries(entryId),
   }));
 }
 

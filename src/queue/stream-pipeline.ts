@@ -78,14 +78,18 @@ export class StreamPipeline implements MessagePipeline {
     this.deadlines = new DeadlineSweep(this.submitTimeoutMs);
     this.onStart = options.onStart;
     this.onClose = options.onClose;
-    const routerOf = (registry: WorkerRegistry): ChannelRouter => new ChannelRouter({
-      registry, cacheTtlMs: options.routeCacheTtlMs,
-      ...(options.routeCacheCounter === undefined ? {} : { cacheCounter: options.routeCacheCounter }),
-    });
+    const routerOf = (registry: WorkerRegistry): ChannelRouter =>
+      new ChannelRouter({
+        registry,
+        cacheTtlMs: options.routeCacheTtlMs,
+        ...(options.routeCacheCounter === undefined ? {} : { cacheCounter: options.routeCacheCounter }),
+      });
     this.router = routerOf(options.registry);
-    this.poolRouters = options.pools === undefined ? null
-      : new Map([...options.pools].filter(([pool]) => pool !== defaultPool).map(([pool, registry]) => [pool, routerOf(registry)]));
-    this.poolRegistries = [...options.pools ?? []].filter(([pool]) => pool !== defaultPool).map(([, registry]) => registry);
+    this.poolRouters =
+      options.pools === undefined
+        ? null
+        : new Map([...options.pools].filter(([pool]) => pool !== defaultPool).map(([pool, registry]) => [pool, routerOf(registry)]));
+    this.poolRegistries = [...(options.pools ?? [])].filter(([pool]) => pool !== defaultPool).map(([, registry]) => registry);
   }
 
   /** The router of `pool`; undefined when the pool is not one this pipeline routes to. */
@@ -126,16 +130,29 @@ export class StreamPipeline implements MessagePipeline {
     const full = this.stamp(message);
     if (options?.verdictTimeoutMs === undefined) return this.append(full, options?.pool);
     full.replyTo = this.nodeId;
-    return this.awaitReply(full, options.verdictTimeoutMs, options.pool, () => new PipelineError('verdict_timeout',
-      `publish not handled within ${options.verdictTimeoutMs} ms; it stays queued and will still be handled (message id ${full.id})`))
-      .then(() => undefined);
+    return this.awaitReply(
+      full,
+      options.verdictTimeoutMs,
+      options.pool,
+      () =>
+        new PipelineError(
+          'verdict_timeout',
+          `publish not handled within ${options.verdictTimeoutMs} ms; it stays queued and will still be handled (message id ${full.id})`,
+        ),
+    ).then(() => undefined);
   }
 
   /** The message with its id, node and accept time (built field by field: object spread is slow on this path). */
   private stamp(m: PipelineInput): StreamMessage {
     const full: StreamMessage = {
-      id: randomUUID(), kind: m.kind, channel: m.channel, data: m.data, user: m.user, client: m.client,
-      node: this.nodeId, ts: Date.now(),
+      id: randomUUID(),
+      kind: m.kind,
+      channel: m.channel,
+      data: m.data,
+      user: m.user,
+      client: m.client,
+      node: this.nodeId,
+      ts: Date.now(),
     };
     if (m.connInfo !== undefined) full.connInfo = m.connInfo;
     if (m.method !== undefined) full.method = m.method;
@@ -187,16 +204,22 @@ export class StreamPipeline implements MessagePipeline {
     if (router === undefined) return Promise.reject(new PipelineError('no_workers', `no worker pool ${JSON.stringify(pool)} configured`));
     const worker = router.cachedRoute(message.channel);
     if (worker !== undefined) return this.appendTo(worker, message);
-    return router.route(message.channel).then((w) => this.appendTo(w, message), (err: unknown) => {
-      if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
-      throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
-    });
+    return router.route(message.channel).then(
+      (w) => this.appendTo(w, message),
+      (err: unknown) => {
+        if (err instanceof NoWorkersError) throw new PipelineError('no_workers', 'no worker registered', { cause: err });
+        throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+      },
+    );
   }
 
   private appendTo(worker: WorkerId, message: StreamMessage): Promise<void> {
-    return this.deadlines.guard(this.queue.appendMessage(worker, message)).then(() => undefined, (err: unknown) => {
-      throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
-    });
+    return this.deadlines.guard(this.queue.appendMessage(worker, message)).then(
+      () => undefined,
+      (err: unknown) => {
+        throw new PipelineError('unavailable', 'message pipeline unavailable', { cause: err });
+      },
+    );
   }
 
   private handleReply(reply: RpcReply): void {
@@ -234,18 +257,33 @@ export interface RedisPipelineOptions {
 /** A pipeline on Redis owning its producer connection (auto-pipelined, fails fast while Redis is down). */
 export function createRedisPipeline(options: RedisPipelineOptions): StreamPipeline {
   const target = options.redisSentinel === undefined ? { url: options.redisUrl } : { url: '', sentinel: options.redisSentinel };
-  const redis = openRedisConnection(target, { role: 'producer', commandTimeoutMs: options.submitTimeoutMs ?? 2000, name: `gateway:${options.nodeId}` });
+  const redis = openRedisConnection(target, {
+    role: 'producer',
+    commandTimeoutMs: options.submitTimeoutMs ?? 2000,
+    name: `gateway:${options.nodeId}`,
+  });
   redis.on('error', () => {});
   const { queue, registry, pools } = composeRedisPipeline({
-    redis, prefix: options.prefix, hashTags: options.hashTags ?? false, pools: options.pools ?? [],
+    redis,
+    prefix: options.prefix,
+    hashTags: options.hashTags ?? false,
+    pools: options.pools ?? [],
     ...(options.maxLen === undefined ? {} : { maxLen: options.maxLen }),
   });
   return new StreamPipeline({
-    queue, registry, pools, nodeId: options.nodeId, routeCacheTtlMs: options.routeCacheTtlMs,
+    queue,
+    registry,
+    pools,
+    nodeId: options.nodeId,
+    routeCacheTtlMs: options.routeCacheTtlMs,
     ...(options.submitTimeoutMs === undefined ? {} : { submitTimeoutMs: options.submitTimeoutMs }),
     ...(options.routeCacheCounter === undefined ? {} : { routeCacheCounter: options.routeCacheCounter }),
-    onStart: async () => { await connectRedis(redis); },
-    onClose: async () => { redis.disconnect(); },
+    onStart: async () => {
+      await connectRedis(redis);
+    },
+    onClose: async () => {
+      redis.disconnect();
+    },
   });
 }
 

@@ -66,8 +66,12 @@ function roleOptions(options: OpenRedisOptions): ConnectionOptions {
   const name = options.name === undefined ? {} : { connectionName: options.name };
   if (options.role === 'producer') {
     return {
-      ...name, enableOfflineQueue: false, enableAutoPipelining: true, maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false, commandTimeout: options.commandTimeoutMs || 2000,
+      ...name,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: options.commandTimeoutMs || 2000,
     };
   }
   if (options.role === 'subscriber') {
@@ -139,15 +143,20 @@ function clusterOptions(options: ConnectionOptions, nodeOptions: NodeOptions): C
 }
 
 function parseSeeds(seedUrls: string): { nodes: ClusterNode[]; nodeOptions: NodeOptions } {
-  const urls = seedUrls.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const urls = seedUrls
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (urls.length === 0) throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster: no seed URL');
   const nodes: ClusterNode[] = [];
   let nodeOptions: NodeOptions = {};
   urls.forEach((text, i) => {
     const u = new URL(text);
-    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster: seed URLs must be redis:// or rediss://');
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
+      throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster: seed URLs must be redis:// or rediss://');
     const db = u.pathname.replace(/^\//, '');
-    if (db !== '' && db !== '0') throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster has only database 0: remove the /db from REDIS_URL');
+    if (db !== '' && db !== '0')
+      throw new RedisLayerError('INVALID_TARGET', 'Redis Cluster has only database 0: remove the /db from REDIS_URL');
     nodes.push({ host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port === '' ? 6379 : Number(u.port) });
     if (i === 0) {
       nodeOptions = {
@@ -227,7 +236,8 @@ export function duplicateConnection(conn: RedisConnection, overrides: Connection
   if (conn instanceof ClusterConnection) return conn.duplicateWith(overrides);
   if (conn instanceof Cluster) {
     // Only a ClusterConnection knows how to split the options between the cluster and its nodes.
-    if (Object.keys(overrides).length > 0) throw new RedisLayerError('UNSUPPORTED_CLIENT', 'duplicating a plain ioredis Cluster with options: open it with openRedisCluster');
+    if (Object.keys(overrides).length > 0)
+      throw new RedisLayerError('UNSUPPORTED_CLIENT', 'duplicating a plain ioredis Cluster with options: open it with openRedisCluster');
     return conn.duplicate();
   }
   return conn.duplicate(overrides);

@@ -62,8 +62,9 @@ function scriptDir(): string {
 /** A script's text with every `-- #include <lib>` line replaced by `lua/lib/<lib>.lua`. */
 function readScript(name: string): string {
   const dir = scriptDir();
-  return readFileSync(join(dir, `${name}.lua`), 'utf8')
-    .replace(/^-- #include ([a-z0-9-]+)$/gm, (_line, lib: string) => readFileSync(join(dir, 'lib', `${lib}.lua`), 'utf8'));
+  return readFileSync(join(dir, `${name}.lua`), 'utf8').replace(/^-- #include ([a-z0-9-]+)$/gm, (_line, lib: string) =>
+    readFileSync(join(dir, 'lib', `${lib}.lua`), 'utf8'),
+  );
 }
 
 function isNoScript(err: unknown): boolean {

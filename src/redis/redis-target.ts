@@ -23,6 +23,8 @@ export function describeRedisTarget(target: RedisTarget): string {
     const s = target.sentinel;
     return `sentinel master ${s.masterName} via ${s.sentinels.map((a) => `${a.host}:${a.port}`).join(',')}`;
   }
-  return target.url.split(',').map((u) => u.replace(/\/\/[^@/]*@/, '//')).join(',');
+  return target.url
+    .split(',')
+    .map((u) => u.replace(/\/\/[^@/]*@/, '//'))
+    .join(',');
 }
-

@@ -33,7 +33,10 @@ export type BaseOptions = Omit<RedisOptions, 'replyMapping'>;
 
 // A write on a demoted master fails with READONLY: reconnect, so ioredis asks the sentinels again.
 // Workers (2) also resend the failed command; gateway producers (1) let it fail and the client retry.
-const readonlyReconnect = (resend: boolean) => (err: Error): boolean | 1 | 2 => (err.message.startsWith('READONLY') ? (resend ? 2 : 1) : false);
+const readonlyReconnect =
+  (resend: boolean) =>
+  (err: Error): boolean | 1 | 2 =>
+    err.message.startsWith('READONLY') ? (resend ? 2 : 1) : false;
 
 /**
  * Creates a connection to the master of `target.masterName` with `base` (a role's options, see

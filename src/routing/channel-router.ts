@@ -91,17 +91,20 @@ export class ChannelRouter {
     if (this.loading !== null) return this.loading;
     const generation = this.generation;
     const startedAt = Date.now();
-    const loading = this.options.registry.members().then((members) => {
-      const set = new RendezvousSet(members.map((m) => m.id));
-      // An announcement that arrived while loading may not be reflected: keep it uncached then.
-      if (generation === this.generation) {
-        this.set = set;
-        this.loadedAt = startedAt;
-      }
-      return set;
-    }).finally(() => {
-      if (this.loading === loading) this.loading = null;
-    });
+    const loading = this.options.registry
+      .members()
+      .then((members) => {
+        const set = new RendezvousSet(members.map((m) => m.id));
+        // An announcement that arrived while loading may not be reflected: keep it uncached then.
+        if (generation === this.generation) {
+          this.set = set;
+          this.loadedAt = startedAt;
+        }
+        return set;
+      })
+      .finally(() => {
+        if (this.loading === loading) this.loading = null;
+      });
     this.loading = loading;
     return loading;
   }

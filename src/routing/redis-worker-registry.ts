@@ -55,7 +55,8 @@ export class RedisWorkerRegistry implements WorkerRegistry {
 
   async register(id: WorkerId): Promise<void> {
     validateWorkerId(id);
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .zadd(this.keys.workers(this.pool), Date.now(), id)
       .zrem(this.keys.orphans(this.pool), id)
       .publish(this.keys.workersChanged(this.pool), id)
@@ -68,7 +69,8 @@ export class RedisWorkerRegistry implements WorkerRegistry {
 
   async deregister(id: WorkerId): Promise<void> {
     validateWorkerId(id);
-    await this.redis.multi()
+    await this.redis
+      .multi()
       .zrem(this.keys.workers(this.pool), id)
       .zadd(this.keys.orphans(this.pool), Date.now(), id)
       .publish(this.keys.workersChanged(this.pool), id)

@@ -34,29 +34,40 @@ export async function listWorkers(sources: WorkerSources): Promise<WorkerRow[]> 
   const rows: Row[] = [];
   for (const [pool, registry] of sources.pools) {
     const [members, orphans] = await Promise.all([registry.members(), registry.orphans()]);
-    for (const m of members) rows.push({ id: m.id, pool, state: now - m.atMs > sources.deadAfterMs ? 'silent' : 'alive', sinceMs: now - m.atMs });
+    for (const m of members)
+      rows.push({ id: m.id, pool, state: now - m.atMs > sources.deadAfterMs ? 'silent' : 'alive', sinceMs: now - m.atMs });
     for (const o of orphans) rows.push({ id: o.id, pool, state: 'retired', sinceMs: now - o.atMs });
   }
   rows.sort((a, b) => a.pool.localeCompare(b.pool) || a.id.localeCompare(b.id));
-  return Promise.all(rows.map(async (row): Promise<WorkerRow> => {
-    const [stream, dead] = await Promise.all([
-      sources.queue.streamInfo(row.id).catch(() => null),
-      sources.queue.countDeadLetters(row.id).catch(() => null),
-    ]);
-    return { ...row, stream, deadLetters: dead };
-  }));
+  return Promise.all(
+    rows.map(async (row): Promise<WorkerRow> => {
+      const [stream, dead] = await Promise.all([
+        sources.queue.streamInfo(row.id).catch(() => null),
+        sources.queue.countDeadLetters(row.id).catch(() => null),
+      ]);
+      return { ...row, stream, deadLetters: dead };
+    }),
+  );
 }
 
-export interface ChannelRow { channel: string; subscribers: number }
+export interface ChannelRow {
+  channel: string;
+  subscribers: number;
+}
 
 /**
  * Channels with subscribers on this node matching `search` (a substring), busiest first. Only
  * this gateway's clients are counted.
  */
-export function searchChannels(local: ReadonlyMap<string, number>, search: string, limit: number): { channels: ChannelRow[]; total: number } {
+export function searchChannels(
+  local: ReadonlyMap<string, number>,
+  search: string,
+  limit: number,
+): { channels: ChannelRow[]; total: number } {
   const needle = search.toLowerCase();
   const rows: ChannelRow[] = [];
-  for (const [channel, subscribers] of local) if (needle === '' || channel.toLowerCase().includes(needle)) rows.push({ channel, subscribers });
+  for (const [channel, subscribers] of local)
+    if (needle === '' || channel.toLowerCase().includes(needle)) rows.push({ channel, subscribers });
   rows.sort((a, b) => b.subscribers - a.subscribers || a.channel.localeCompare(b.channel));
   return { channels: rows.slice(0, limit), total: rows.length };
 }

@@ -16,7 +16,16 @@ import type { LoginLimiter } from './login-limiter.js';
 export const ADMIN_API_PREFIX = '/admin/api/';
 
 /** Server API methods the admin UI may call. */
-export const ADMIN_CALLABLE = ['info', 'publish', 'history', 'presence', 'presence_stats', 'disconnect', 'unsubscribe', 'channels'] as const;
+export const ADMIN_CALLABLE = [
+  'info',
+  'publish',
+  'history',
+  'presence',
+  'presence_stats',
+  'disconnect',
+  'unsubscribe',
+  'channels',
+] as const;
 
 export interface AdminRoutesOptions {
   sessions: AdminSessions;
@@ -32,8 +41,17 @@ export interface AdminRoutesOptions {
   logger: Logger;
 }
 
-interface Ctx { req: IncomingMessage; res: ServerResponse; options: AdminRoutesOptions; rest: string }
-interface Route { method: 'GET' | 'POST'; session: boolean; handle(ctx: Ctx): Promise<void> }
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  options: AdminRoutesOptions;
+  rest: string;
+}
+interface Route {
+  method: 'GET' | 'POST';
+  session: boolean;
+  handle(ctx: Ctx): Promise<void>;
+}
 
 function clientAddress(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
@@ -41,7 +59,8 @@ function clientAddress(req: IncomingMessage): string {
 
 async function callMethod(options: AdminRoutesOptions, name: string, body: Record<string, unknown>, raw: Buffer): Promise<string> {
   const method = API_METHODS.get(name);
-  if (method === undefined || !(ADMIN_CALLABLE as readonly string[]).includes(name)) throw new HttpProblem(404, `no such method: ${name.slice(0, 64)}`);
+  if (method === undefined || !(ADMIN_CALLABLE as readonly string[]).includes(name))
+    throw new HttpProblem(404, `no such method: ${name.slice(0, 64)}`);
   try {
     return `{"result":${await method({ deps: options.api, request: new ApiRequest(body), raw })}}`;
   } catch (err) {
@@ -59,7 +78,12 @@ function workerParam(value: string | null): string {
 }
 
 function stringList(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > 1000 || !value.every((v) => typeof v === 'string' && ENTRY_ID.test(v))) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    value.length > 1000 ||
+    !value.every((v) => typeof v === 'string' && ENTRY_ID.test(v))
+  ) {
     throw new HttpProblem(400, 'entryIds must be "all" or a list of 1 to 1000 entry ids');
   }
   return value as string[];
@@ -67,7 +91,8 @@ function stringList(value: unknown): string[] {
 
 const ROUTES: Readonly<Record<string, Route>> = {
   login: {
-    method: 'POST', session: false,
+    method: 'POST',
+    session: false,
     async handle({ req, res, options }) {
       const client = clientAddress(req);
       const wait = options.limiter.retryAfterSeconds(client);
@@ -85,40 +110,50 @@ const ROUTES: Readonly<Record<string, Route>> = {
     },
   },
   logout: {
-    method: 'POST', session: false,
+    method: 'POST',
+    session: false,
     async handle({ res, options }) {
       sendJson(res, 200, { ok: true }, { 'set-cookie': options.sessions.clearCookie() });
     },
   },
   session: {
-    method: 'GET', session: false,
+    method: 'GET',
+    session: false,
     async handle({ req, res, options }) {
       sendJson(res, 200, { authenticated: await options.sessions.authenticated(req) });
     },
   },
   overview: {
-    method: 'GET', session: true,
+    method: 'GET',
+    session: true,
     async handle({ res, options }) {
       const info = await callMethod(options, 'info', {}, Buffer.from('{}'));
       const counters = await readCounters(options.metrics);
-      sendJsonText(res, 200, `{"mode":${JSON.stringify(options.mode)},"nodeId":${JSON.stringify(options.nodeId)},"at":${Date.now()},"counters":${JSON.stringify(counters)},"info":${info}}`);
+      sendJsonText(
+        res,
+        200,
+        `{"mode":${JSON.stringify(options.mode)},"nodeId":${JSON.stringify(options.nodeId)},"at":${Date.now()},"counters":${JSON.stringify(counters)},"info":${info}}`,
+      );
     },
   },
   workers: {
-    method: 'GET', session: true,
+    method: 'GET',
+    session: true,
     async handle({ res, options }) {
       sendJson(res, 200, { workers: await listWorkers(options.workers) });
     },
   },
   channels: {
-    method: 'GET', session: true,
+    method: 'GET',
+    session: true,
     async handle({ req, res, options }) {
       const q = queryOf(req);
       sendJson(res, 200, { scope: 'node', ...searchChannels(options.localChannels(), (q.get('search') ?? '').slice(0, 255), 200) });
     },
   },
   'dead-letters': {
-    method: 'GET', session: true,
+    method: 'GET',
+    session: true,
     async handle({ req, res, options, rest }) {
       const q = queryOf(req);
       const worker = workerParam(q.get('worker'));
@@ -129,8 +164,15 @@ const ROUTES: Readonly<Record<string, Route>> = {
         return sendJson(res, 200, {
           total: await options.workers.queue.countDeadLetters(worker),
           deadLetters: letters.map((d) => ({
-            entryId: d.entryId, sourceEntryId: d.sourceEntryId, error: d.error, attempts: d.attempts, deadAt: d.deadAt,
-            channel: d.message?.channel ?? null, kind: d.message?.kind ?? null, user: d.message?.user ?? null, data: d.message?.data ?? null,
+            entryId: d.entryId,
+            sourceEntryId: d.sourceEntryId,
+            error: d.error,
+            attempts: d.attempts,
+            deadAt: d.deadAt,
+            channel: d.message?.channel ?? null,
+            kind: d.message?.kind ?? null,
+            user: d.message?.user ?? null,
+            data: d.message?.data ?? null,
           })),
         });
       }
@@ -138,11 +180,12 @@ const ROUTES: Readonly<Record<string, Route>> = {
     },
   },
   'dead-letters-action': {
-    method: 'POST', session: true,
+    method: 'POST',
+    session: true,
     async handle({ req, res, options, rest }) {
       const { body } = await readJsonObject(req);
       const worker = workerParam(typeof body['worker'] === 'string' ? body['worker'] : null);
-      const ids = body['entryIds'] === 'all' ? 'all' as const : stringList(body['entryIds']);
+      const ids = body['entryIds'] === 'all' ? ('all' as const) : stringList(body['entryIds']);
       const queue = options.workers.queue;
       if (rest === 'replay') {
         const moved = await queue.replayDeadLetters(worker, ids);
@@ -158,7 +201,8 @@ const ROUTES: Readonly<Record<string, Route>> = {
     },
   },
   call: {
-    method: 'POST', session: true,
+    method: 'POST',
+    session: true,
     async handle({ req, res, options, rest }) {
       const { body, raw } = await readJsonObject(req);
       sendJsonText(res, 200, await callMethod(options, rest, body, raw));

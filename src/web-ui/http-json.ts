@@ -8,7 +8,10 @@ export const MAX_WEB_BODY_BYTES = 64 * 1024;
 
 /** A request the web UI refuses (ERR_WEB_UI_REQUEST): answered with `status` and the message. */
 export class HttpProblem extends RealtimeError {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(ErrorCodes.WEB_UI_REQUEST, message);
   }
 }
@@ -16,15 +19,21 @@ export class HttpProblem extends RealtimeError {
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store', ...headers,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+    ...headers,
   });
   res.end(text);
 }
 
 /** Sends raw JSON text that is already a valid JSON document. */
 export function sendJsonText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    'cache-control': 'no-store',
+  });
   res.end(text);
 }
 

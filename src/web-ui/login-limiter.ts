@@ -15,7 +15,10 @@ export interface LoginLimiterOptions {
   now?: () => number;
 }
 
-interface Window { startedAt: number; failures: number }
+interface Window {
+  startedAt: number;
+  failures: number;
+}
 
 export class LoginLimiter {
   private readonly windows = new Map<string, Window>();

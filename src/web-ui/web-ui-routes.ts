@@ -28,28 +28,52 @@ export interface WebUiOptions {
  */
 function signalsChannel(channel: Config['channel']): string {
   const ns = channel.namespaces.find((n) => n.name === 'typing');
-  const usable = ns !== undefined && ns.allowSubscribeForClient && (ns.allowPublishForSubscriber || ns.allowPublishForClient)
-    && ns.historySize === 0 && !ns.userOwned;
+  const usable =
+    ns !== undefined &&
+    ns.allowSubscribeForClient &&
+    (ns.allowPublishForSubscriber || ns.allowPublishForClient) &&
+    ns.historySize === 0 &&
+    !ns.userOwned;
   return usable ? `typing${channel.namespaceBoundary}{room}` : DEFAULT_SIGNALS_CHANNEL;
 }
 
 export function createWebUiRoutes(options: WebUiOptions): HttpRouteHandler[] {
   const { config, logger } = options;
   const web = config.web;
-  const routes: HttpRouteHandler[] = [createStaticSite({ root: options.root, chatDemo: web.chatDemo, admin: web.adminPassword !== null, logger })];
+  const routes: HttpRouteHandler[] = [
+    createStaticSite({ root: options.root, chatDemo: web.chatDemo, admin: web.adminPassword !== null, logger }),
+  ];
   if (web.chatDemo) {
-    routes.push(createDemoRoutes({
-      tokenSecret: config.client.tokenHmacSecretKey, devTokens: web.chatDemoTokens, logger, signalsChannel: signalsChannel(config.channel),
-    }));
+    routes.push(
+      createDemoRoutes({
+        tokenSecret: config.client.tokenHmacSecretKey,
+        devTokens: web.chatDemoTokens,
+        logger,
+        signalsChannel: signalsChannel(config.channel),
+      }),
+    );
   }
   if (web.adminPassword !== null) {
-    routes.push(createAdminRoutes({
-      sessions: new AdminSessions({ password: web.adminPassword, secret: web.adminSecret }),
-      limiter: new LoginLimiter(),
-      api: options.api, workers: options.workers, localChannels: options.localChannels, metrics: options.metrics,
-      mode: config.redisSentinel !== null ? 'redis-sentinel' : config.redisUrl === null ? 'embedded' : config.redisCluster ? 'redis-cluster' : 'redis',
-      nodeId: config.nodeId, logger: logger.child({ component: 'admin' }),
-    }));
+    routes.push(
+      createAdminRoutes({
+        sessions: new AdminSessions({ password: web.adminPassword, secret: web.adminSecret }),
+        limiter: new LoginLimiter(),
+        api: options.api,
+        workers: options.workers,
+        localChannels: options.localChannels,
+        metrics: options.metrics,
+        mode:
+          config.redisSentinel !== null
+            ? 'redis-sentinel'
+            : config.redisUrl === null
+              ? 'embedded'
+              : config.redisCluster
+                ? 'redis-cluster'
+                : 'redis',
+        nodeId: config.nodeId,
+        logger: logger.child({ component: 'admin' }),
+      }),
+    );
   }
   return routes;
 }

@@ -139,7 +139,7 @@ class StreamWorker implements Worker {
 
   private async renewLocks(): Promise<void> {
     for (const stream of [...this.consumers.keys()]) {
-      if (!await this.queue.claimStream(stream, this.token, this.lockTtlMs) && !this.stopping.has(stream)) {
+      if (!(await this.queue.claimStream(stream, this.token, this.lockTtlMs)) && !this.stopping.has(stream)) {
         this.logger.warn({ stream }, 'stream lock lost, stopping its consumer');
         this.stopInBackground(stream);
       }
@@ -157,8 +157,13 @@ class StreamWorker implements Worker {
       if (beat !== undefined && now - beat < this.deadAfterMs) {
         this.logger.info({ stream }, 'owner is back, handing its stream back');
         this.stopInBackground(stream);
-      } else if (deregisteredAt !== undefined && now - deregisteredAt >= this.orphanGraceMs && consumer.caughtUp
-        && consumer.lastEmptyReadAt > 0 && await this.queue.dropDrainedStream(stream)) {
+      } else if (
+        deregisteredAt !== undefined &&
+        now - deregisteredAt >= this.orphanGraceMs &&
+        consumer.caughtUp &&
+        consumer.lastEmptyReadAt > 0 &&
+        (await this.queue.dropDrainedStream(stream))
+      ) {
         await this.registry.forgetOrphan(stream);
         this.logger.info({ stream }, 'orphan stream drained and removed');
         this.stopInBackground(stream);
@@ -185,15 +190,21 @@ class StreamWorker implements Worker {
   }
 
   private async tryConsume(stream: WorkerId, why: 'own' | 'takeover' | 'orphan', silentMs?: number): Promise<void> {
-    if (this.closing || !await this.queue.claimStream(stream, this.token, this.lockTtlMs)) return;
+    if (this.closing || !(await this.queue.claimStream(stream, this.token, this.lockTtlMs))) return;
     if (why !== 'own') {
       this.o.metrics?.takeoversTotal.inc();
       this.logger.warn({ stream, why, silentMs }, 'taking over stream');
     }
     const consumer = new StreamConsumer({
-      queue: this.queue, stream, consumer: this.id, holder: this.token,
-      batchSize: this.o.batchSize || 100, concurrency: this.o.concurrency || 16,
-      blockMs: this.heartbeatMs, trimIntervalMs: 1000, logger: this.logger,
+      queue: this.queue,
+      stream,
+      consumer: this.id,
+      holder: this.token,
+      batchSize: this.o.batchSize || 100,
+      concurrency: this.o.concurrency || 16,
+      blockMs: this.heartbeatMs,
+      trimIntervalMs: 1000,
+      logger: this.logger,
       process: (entry, c) => this.process(entry, c),
       onRedisError: () => this.o.metrics?.redisErrorsTotal.inc(),
     });
@@ -260,7 +271,10 @@ class StreamWorker implements Worker {
         metrics?.endToEndDuration.observe(Math.max(0, latencyMs) / 1000);
         this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });
         if (issued.length === 0) return 'ack';
-        consumer.ackWhenStored(entry.entryId, Promise.all(issued).then(() => undefined));
+        consumer.ackWhenStored(
+          entry.entryId,
+          Promise.all(issued).then(() => undefined),
+        );
         return 'settled';
       } catch (err) {
         if (err instanceof ClientError) {
@@ -276,7 +290,8 @@ class StreamWorker implements Worker {
           // The caller waits now; a later retry would answer nobody.
           if (!replied() && msg.replyTo !== undefined) {
             const e = err instanceof ReplyError ? err : new ReplyError(Errors.internal);
-            await this.queue.sendReply(msg.replyTo, { id: msg.id, error: { code: e.code, message: e.message, temporary: e.temporary } })
+            await this.queue
+              .sendReply(msg.replyTo, { id: msg.id, error: { code: e.code, message: e.message, temporary: e.temporary } })
               .catch(() => undefined);
           }
           this.logger.warn({ err, entryId: entry.entryId, method: msg.method }, 'rpc handler failed');
@@ -300,13 +315,19 @@ class StreamWorker implements Worker {
    * acknowledged once they are stored) and whether the handler answered an rpc itself.
    */
   private handlerContext(
-    msg: StreamMessage, entry: QueueEntry, consumer: StreamConsumer, attempt: number,
+    msg: StreamMessage,
+    entry: QueueEntry,
+    consumer: StreamConsumer,
+    attempt: number,
   ): { ctx: WorkerContext; issued: Promise<void>[]; replied: () => boolean } {
     let replied = false;
     const issued: Promise<void>[] = [];
     const bytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? encoder.encode(data) : data);
     const ctx: WorkerContext = {
-      workerId: this.id, stream: consumer.stream, entryId: entry.entryId, attempt,
+      workerId: this.id,
+      stream: consumer.stream,
+      entryId: entry.entryId,
+      attempt,
       publish: (channel, data, opts) => this.o.publisher.publish(channel, bytes(data), opts),
       publishNoWait: (channel, data, opts) => {
         const p = this.o.publisher.publish(channel, bytes(data), opts);

@@ -17,7 +17,7 @@ export async function loadHandlerModule(path: string, cwd: string = process.cwd(
   const url = pathToFileURL(resolve(cwd, path)).href;
   let mod: { default?: unknown };
   try {
-    mod = await import(url) as { default?: unknown };
+    mod = (await import(url)) as { default?: unknown };
   } catch (err) {
     throw new HandlerModuleError(`cannot load handler module ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }

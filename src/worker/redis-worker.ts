@@ -43,7 +43,12 @@ class RedisWorker implements Worker {
     const redis = openRedisConnection(target, { role: 'worker', name: `worker:${this.id}` });
     redis.on('error', () => {});
     this.redis = redis;
-    const parts = composeRedisPipeline({ redis, prefix: prefix ?? '', hashTags: hashTags ?? false, ...(pool === undefined ? {} : { pool }) });
+    const parts = composeRedisPipeline({
+      redis,
+      prefix: prefix ?? '',
+      hashTags: hashTags ?? false,
+      ...(pool === undefined ? {} : { pool }),
+    });
     this.queue = parts.queue;
     this.worker = createWorker({ ...workerOptions, queue: parts.queue, registry: parts.registry });
   }

@@ -36,7 +36,12 @@ export interface RunningWorker {
  * `/metrics` and `/health` on HOST:WORKER_METRICS_PORT, once it listens; a port that cannot be
  * bound is one error line and no server, so nothing claims a port it does not serve.
  */
-async function startMetricsServer(registry: Registry, host: string, port: number, logger: Logger): Promise<{ server: Server; port: number } | null> {
+async function startMetricsServer(
+  registry: Registry,
+  host: string,
+  port: number,
+  logger: Logger,
+): Promise<{ server: Server; port: number } | null> {
   const server = createMetricsServer({ source: registry, logger });
   try {
     const bound = await listenMetricsServer(server, host, port);
@@ -44,8 +49,12 @@ async function startMetricsServer(registry: Registry, host: string, port: number
     return { server, port: bound };
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on ${host}:${port} (${err.code ?? err.message})`;
-    logger.error({ host, port, code: err.code }, `worker metrics are off: ${why} (set WORKER_METRICS_PORT to a free port, 0 for any free port, or off)`);
+    const why =
+      err.code === 'EADDRINUSE' ? `port ${port} is already in use` : `cannot listen on ${host}:${port} (${err.code ?? err.message})`;
+    logger.error(
+      { host, port, code: err.code },
+      `worker metrics are off: ${why} (set WORKER_METRICS_PORT to a free port, 0 for any free port, or off)`,
+    );
     return null;
   }
 }
@@ -69,14 +78,18 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
   const target = redisTargetOf(config);
   if (target === null) {
-    logger.fatal('REDIS_URL (or REDIS_SENTINELS) is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)');
+    logger.fatal(
+      'REDIS_URL (or REDIS_SENTINELS) is not set: a separate worker process needs Redis (in embedded mode the gateway runs workers in-process)',
+    );
     process.exit(1);
   }
   const registry = new Registry();
   collectProcessMetrics(registry);
   const metrics = new WorkerMetrics(registry);
-  const metricsServer = workerConfig.workerMetricsPort === null ? null
-    : await startMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
+  const metricsServer =
+    workerConfig.workerMetricsPort === null
+      ? null
+      : await startMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
 
   const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
   redis.on('error', () => {});
@@ -90,25 +103,54 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
   const queueConn = openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` });
   queueConn.on('error', () => {});
   await connectRedis(queueConn);
-  const { keys, queue, registry: poolRegistry } = composeRedisPipeline({
-    redis: queueConn, prefix: config.redisPrefix, hashTags: config.redisCluster, pool: workerConfig.workerPool,
+  const {
+    keys,
+    queue,
+    registry: poolRegistry,
+  } = composeRedisPipeline({
+    redis: queueConn,
+    prefix: config.redisPrefix,
+    hashTags: config.redisCluster,
+    pool: workerConfig.workerPool,
   });
   const worker = createWorker({
-    id: workerConfig.workerId, handler, logger, metrics, queue, registry: poolRegistry,
-    publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
-    concurrency: workerConfig.concurrency, batchSize: workerConfig.batchSize, maxAttempts: workerConfig.maxAttempts,
-    heartbeatMs: workerConfig.heartbeatMs, deadAfterMs: workerConfig.deadAfterMs, retireAfterMs: workerConfig.retireAfterMs,
+    id: workerConfig.workerId,
+    handler,
+    logger,
+    metrics,
+    queue,
+    registry: poolRegistry,
+    publisher: {
+      publish: async (channel, data, opts) => {
+        await publisher.publish(channel, data, opts ?? {});
+      },
+    },
+    concurrency: workerConfig.concurrency,
+    batchSize: workerConfig.batchSize,
+    maxAttempts: workerConfig.maxAttempts,
+    heartbeatMs: workerConfig.heartbeatMs,
+    deadAfterMs: workerConfig.deadAfterMs,
+    retireAfterMs: workerConfig.retireAfterMs,
     orphanGraceMs: workerConfig.orphanGraceMs,
     ...options.worker,
   });
   await worker.start();
   const metricsHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${metricsHost}:${metricsServer.port}/metrics`;
-  logger.info({ metricsPort: metricsServer?.port ?? null, pool: workerConfig.workerPool, cluster: config.redisCluster, sentinel: config.redisSentinel !== null },
-    `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`);
+  logger.info(
+    {
+      metricsPort: metricsServer?.port ?? null,
+      pool: workerConfig.workerPool,
+      cluster: config.redisCluster,
+      sentinel: config.redisSentinel !== null,
+    },
+    `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`,
+  );
 
   handleStopSignals({
-    logger, forceAfterMs: config.shutdownTimeoutMs + 5000, message: 'shutting down: finishing in-flight messages',
+    logger,
+    forceAfterMs: config.shutdownTimeoutMs + 5000,
+    message: 'shutting down: finishing in-flight messages',
     stop: async () => {
       await worker.close();
       await queue.close();

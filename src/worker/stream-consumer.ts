@@ -85,11 +85,16 @@ export class StreamConsumer {
    * in the broker); if it rejects, the entry stays pending and the pending list is read again.
    */
   ackWhenStored(entryId: string, stored: Promise<void>): void {
-    const done = stored.then(() => this.ack(entryId), (err: unknown) => {
-      this.o.onRedisError();
-      this.o.logger.warn({ err, stream: this.stream, entryId }, 'publication of a handled entry failed; re-reading pending entries');
-      this.rereadPending = true;
-    }).finally(() => this.storing.delete(done));
+    const done = stored
+      .then(
+        () => this.ack(entryId),
+        (err: unknown) => {
+          this.o.onRedisError();
+          this.o.logger.warn({ err, stream: this.stream, entryId }, 'publication of a handled entry failed; re-reading pending entries');
+          this.rereadPending = true;
+        },
+      )
+      .finally(() => this.storing.delete(done));
     this.storing.add(done);
   }
 
@@ -99,7 +104,7 @@ export class StreamConsumer {
 
   private async run(entry: QueueEntry): Promise<boolean> {
     if (this.stopping) return false;
-    if (!await this.handOff(entry)) return false;
+    if (!(await this.handOff(entry))) return false;
     let outcome: EntryOutcome;
     try {
       outcome = await this.o.process(entry, this);
@@ -128,7 +133,10 @@ export class StreamConsumer {
         this.o.onRedisError();
       }
       if (Date.now() - started >= handOffMaxWaitMs) {
-        this.o.logger.warn({ stream: this.stream, entryId: entry.entryId, after }, 'hand-off: the channel\'s previous entry was not handled in time; going on (order may break)');
+        this.o.logger.warn(
+          { stream: this.stream, entryId: entry.entryId, after },
+          "hand-off: the channel's previous entry was not handled in time; going on (order may break)",
+        );
         return true;
       }
       await sleep(delay);
@@ -174,7 +182,9 @@ export class StreamConsumer {
   private async readNewWithDeadline(): Promise<QueueEntry[]> {
     const { queue, stream, consumer, batchSize, blockMs, holder } = this.o;
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'lost'>((resolve) => { timer = setTimeout(() => resolve('lost'), blockMs + readGraceMs); });
+    const deadline = new Promise<'lost'>((resolve) => {
+      timer = setTimeout(() => resolve('lost'), blockMs + readGraceMs);
+    });
     const read = queue.readNew(stream, consumer, batchSize, blockMs, holder);
     try {
       const result = await Promise.race([read, deadline]);

@@ -9,7 +9,17 @@ import { PipelineKeys } from '../../src/redis/index.js';
 const fixture = useRedisServer();
 
 function msg(channel: string, n: number, extra: Partial<StreamMessage> = {}): StreamMessage {
-  return { id: randomUUID(), kind: 'publish', channel, data: JSON.stringify({ n }), user: 'u1', client: 'c1', node: 'g1', ts: Date.now(), ...extra };
+  return {
+    id: randomUUID(),
+    kind: 'publish',
+    channel,
+    data: JSON.stringify({ n }),
+    user: 'u1',
+    client: 'c1',
+    node: 'g1',
+    ts: Date.now(),
+    ...extra,
+  };
 }
 
 const factories: [string, () => StreamQueue][] = [
@@ -26,9 +36,18 @@ for (const [name, make] of factories) {
       const m2 = msg('user:7', 2, { kind: 'rpc', method: 'getTime', replyTo: 'node-1' });
       const ids = [await q.appendMessage('w1', m1), await q.appendMessage('w1', m2)];
       const got = await q.readNew('w1', 'w1', 10, 0);
-      assert.deepEqual(got.map((e) => e.entryId), ids);
-      assert.deepEqual(got.map((e) => e.message), [m1, m2]);
-      assert.deepEqual(got.map((e) => e.deliveries), [1, 1]);
+      assert.deepEqual(
+        got.map((e) => e.entryId),
+        ids,
+      );
+      assert.deepEqual(
+        got.map((e) => e.message),
+        [m1, m2],
+      );
+      assert.deepEqual(
+        got.map((e) => e.deliveries),
+        [1, 1],
+      );
       assert.deepEqual(await q.readNew('w1', 'w1', 10, 0), []);
       assert.deepEqual(await q.streamInfo('w1'), { length: 2, lag: 0, pending: 2 });
       await q.close();
@@ -39,7 +58,10 @@ for (const [name, make] of factories) {
       await q.ensureGroup('w1');
       assert.equal(await q.claimStream('w1', 'old', 60_000), true);
       const a = await q.appendMessage('w1', msg('chat', 1));
-      assert.deepEqual((await q.readNew('w1', 'w1', 10, 0, 'old')).map((e) => e.entryId), [a]);
+      assert.deepEqual(
+        (await q.readNew('w1', 'w1', 10, 0, 'old')).map((e) => e.entryId),
+        [a],
+      );
       // The old holder's lock expires (a Redis outage, a pause) and another worker takes the stream.
       await q.releaseStream('w1', 'old');
       assert.equal(await q.claimStream('w1', 'new', 60_000), true);
@@ -48,13 +70,23 @@ for (const [name, make] of factories) {
       await assert.rejects(q.readNew('w1', 'w1', 10, 50, 'old'), { name: 'StreamLockLostError' });
       await assert.rejects(q.claimPending('w1', 'w1', 'old'), { name: 'StreamLockLostError' });
       assert.equal(await q.claimPending('w1', 'w2', 'new'), 1, 'the new holder gets what the old one had read');
-      assert.deepEqual((await q.readPending('w1', 'w2', '0', 10)).map((e) => e.entryId), [a]);
-      assert.deepEqual((await q.readNew('w1', 'w2', 10, 0, 'new')).map((e) => e.entryId), [b], 'and what it had not');
+      assert.deepEqual(
+        (await q.readPending('w1', 'w2', '0', 10)).map((e) => e.entryId),
+        [a],
+      );
+      assert.deepEqual(
+        (await q.readNew('w1', 'w2', 10, 0, 'new')).map((e) => e.entryId),
+        [b],
+        'and what it had not',
+      );
       // A fenced blocking read wakes for an entry appended while it waits.
       const reading = q.readNew('w1', 'w2', 10, 5000, 'new');
       await new Promise((r) => setTimeout(r, 50));
       const c = await q.appendMessage('w1', msg('chat', 3));
-      assert.deepEqual((await reading).map((e) => e.entryId), [c]);
+      assert.deepEqual(
+        (await reading).map((e) => e.entryId),
+        [c],
+      );
       assert.deepEqual(await q.readNew('w1', 'w2', 10, 100, 'new'), [], 'nothing new: waits, then returns empty');
       await q.stopReading('w1');
       await q.close();
@@ -107,14 +139,26 @@ for (const [name, make] of factories) {
       const first = await q.readNew('w1', 'w1', 10, 0);
       await q.ackMessages('w1', [first[0]!.entryId, first[2]!.entryId]);
       const pending = await q.readPending('w1', 'w1', '0', 10);
-      assert.deepEqual(pending.map((e) => e.entryId), [first[1]!.entryId, first[3]!.entryId, first[4]!.entryId]);
-      assert.deepEqual(pending.map((e) => e.deliveries), [2, 2, 2]);
+      assert.deepEqual(
+        pending.map((e) => e.entryId),
+        [first[1]!.entryId, first[3]!.entryId, first[4]!.entryId],
+      );
+      assert.deepEqual(
+        pending.map((e) => e.deliveries),
+        [2, 2, 2],
+      );
       const page = await q.readPending('w1', 'w1', first[3]!.entryId, 10);
-      assert.deepEqual(page.map((e) => e.entryId), [first[4]!.entryId]);
+      assert.deepEqual(
+        page.map((e) => e.entryId),
+        [first[4]!.entryId],
+      );
       assert.deepEqual(await q.readPending('w1', 'w2', '0', 10), []);
       assert.equal(await q.claimPending('w1', 'w2'), 3);
       const claimed = await q.readPending('w1', 'w2', '0', 10);
-      assert.deepEqual(claimed.map((e) => e.message?.data), ['{"n":1}', '{"n":3}', '{"n":4}']);
+      assert.deepEqual(
+        claimed.map((e) => e.message?.data),
+        ['{"n":1}', '{"n":3}', '{"n":4}'],
+      );
       assert.deepEqual(await q.readPending('w1', 'w1', '0', 10), []);
       await q.close();
     });
@@ -147,7 +191,10 @@ for (const [name, make] of factories) {
       assert.equal(await q.countDeadLetters('nobody'), 0);
       const first = await q.readDeadLetters('w1', 2);
       const rest = await q.readDeadLetters('w1', 10, first[1]!.entryId);
-      assert.deepEqual([...first, ...rest].map((d) => d.message?.id), sent.map((m) => m.id));
+      assert.deepEqual(
+        [...first, ...rest].map((d) => d.message?.id),
+        sent.map((m) => m.id),
+      );
 
       assert.equal(await q.replayDeadLetters('w1', [first[0]!.entryId, 'no-such-id']), 1);
       assert.equal(await q.countDeadLetters('w1'), 3);
@@ -158,10 +205,16 @@ for (const [name, make] of factories) {
 
       assert.equal(await q.replayDeadLetters('w1', [rest[1]!.entryId], 'w2'), 1);
       await q.ensureGroup('w2');
-      assert.deepEqual((await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.id), [sent[3]!.id]);
+      assert.deepEqual(
+        (await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.id),
+        [sent[3]!.id],
+      );
 
       assert.equal(await q.purgeDeadLetters('w1', [first[1]!.entryId]), 1);
-      assert.deepEqual((await q.readDeadLetters('w1', 10)).map((d) => d.message?.id), [sent[2]!.id]);
+      assert.deepEqual(
+        (await q.readDeadLetters('w1', 10)).map((d) => d.message?.id),
+        [sent[2]!.id],
+      );
       assert.equal(await q.replayDeadLetters('w1', 'all'), 1);
       assert.equal(await q.countDeadLetters('w1'), 0);
       await q.moveToDeadLetter('w1', again.entryId, 'Error: again', 1);
@@ -176,7 +229,10 @@ for (const [name, make] of factories) {
       for (let i = 0; i < 300; i++) await q.appendMessage('w1', msg('chat', i));
       const read = await q.readNew('w1', 'w1', 250, 0);
       // Ack all but #120; 250..299 are not even delivered.
-      await q.ackMessages('w1', read.filter((_, i) => i !== 120).map((e) => e.entryId));
+      await q.ackMessages(
+        'w1',
+        read.filter((_, i) => i !== 120).map((e) => e.entryId),
+      );
       await q.trimAcknowledged('w1');
       const info = await q.streamInfo('w1');
       assert.ok(info.length <= 300 && info.length >= 180, `length ${info.length}`);
@@ -193,7 +249,10 @@ for (const [name, make] of factories) {
       await q.ensureGroup('w1');
       for (let i = 0; i < 500; i++) await q.appendMessage('w1', msg('chat', i));
       const read = await q.readNew('w1', 'w1', 500, 0);
-      await q.ackMessages('w1', read.map((e) => e.entryId));
+      await q.ackMessages(
+        'w1',
+        read.map((e) => e.entryId),
+      );
       await q.trimAcknowledged('w1');
       // Approximate trimming (Redis) keeps at most one partial radix node.
       assert.ok((await q.streamInfo('w1')).length <= 101);
@@ -245,7 +304,9 @@ for (const [name, make] of factories) {
       const q = make();
       const got: string[] = [];
       const off = await q.subscribeReplies('node-a', (r) => got.push(r.error === undefined ? r.id : `${r.id}!${r.error.code}`));
-      const sent = Array.from({ length: 20 }, (_, i) => q.sendReply('node-a', i === 7 ? { id: 'm7', error: { code: 403, message: 'no' } } : { id: `m${i}` }));
+      const sent = Array.from({ length: 20 }, (_, i) =>
+        q.sendReply('node-a', i === 7 ? { id: 'm7', error: { code: 403, message: 'no' } } : { id: `m${i}` }),
+      );
       await Promise.all(sent);
       await q.sendReply('node-a', { id: 'later' });
       for (let i = 0; i < 100 && got.length < 21; i++) await new Promise((r) => setTimeout(r, 10));
@@ -257,7 +318,7 @@ for (const [name, make] of factories) {
 }
 
 void describe('RedisStreamQueue hand-off fence', () => {
-  void it('marks a channel\'s message with the entry it follows when the channel moved to another stream', async () => {
+  void it("marks a channel's message with the entry it follows when the channel moved to another stream", async () => {
     const q = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` }) });
     await q.ensureGroup('w1');
     await q.ensureGroup('w2');
@@ -270,19 +331,32 @@ void describe('RedisStreamQueue hand-off fence', () => {
     const onW1 = await q.readNew('w1', 'w1', 10, 0);
     const onW2 = await q.readNew('w2', 'w2', 10, 0);
     assert.ok(first < last);
-    assert.deepEqual(onW1.map((e) => e.message?.after), [undefined, undefined, undefined], 'same stream: no fence');
-    assert.deepEqual(onW2.map((e) => e.message?.after), [{ worker: 'w1', entryId: last }, undefined, undefined],
-      'the first message after the move waits for the last one on the old stream; later ones follow it on the same stream');
+    assert.deepEqual(
+      onW1.map((e) => e.message?.after),
+      [undefined, undefined, undefined],
+      'same stream: no fence',
+    );
+    assert.deepEqual(
+      onW2.map((e) => e.message?.after),
+      [{ worker: 'w1', entryId: last }, undefined, undefined],
+      'the first message after the move waits for the last one on the old stream; later ones follow it on the same stream',
+    );
     await q.close();
   });
 
   void it('adds no fence with Cluster keys (hash tags)', async () => {
-    const q = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}`, hashTags: true }) });
+    const q = new RedisStreamQueue({
+      redis: fixture.redis,
+      keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}`, hashTags: true }),
+    });
     await q.ensureGroup('w1');
     await q.ensureGroup('w2');
     await q.appendMessage('w1', msg('chat:a', 1));
     await q.appendMessage('w2', msg('chat:a', 2));
-    assert.deepEqual((await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.after), [undefined]);
+    assert.deepEqual(
+      (await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.after),
+      [undefined],
+    );
     await q.close();
   });
 });

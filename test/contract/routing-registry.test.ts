@@ -3,7 +3,14 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { useRedisServer } from '../helpers/redis-server.js';
-import { ChannelRouter, MemoryWorkerRegistry, NoWorkersError, RedisWorkerRegistry, RendezvousSet, type WorkerRegistry } from '../../src/routing/index.js';
+import {
+  ChannelRouter,
+  MemoryWorkerRegistry,
+  NoWorkersError,
+  RedisWorkerRegistry,
+  RendezvousSet,
+  type WorkerRegistry,
+} from '../../src/routing/index.js';
 import { PipelineKeys } from '../../src/redis/index.js';
 
 const fixture = useRedisServer();
@@ -17,11 +24,20 @@ const waitFor = async (cond: () => boolean, ms = 2000): Promise<void> => {
 };
 
 for (const [name, make] of [
-  ['memory', () => { const r = new MemoryWorkerRegistry(); return [r, r] as const; }],
-  ['redis', () => {
-    const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
-    return [new RedisWorkerRegistry({ redis: fixture.redis, keys }), new RedisWorkerRegistry({ redis: fixture.redis, keys })] as const;
-  }],
+  [
+    'memory',
+    () => {
+      const r = new MemoryWorkerRegistry();
+      return [r, r] as const;
+    },
+  ],
+  [
+    'redis',
+    () => {
+      const keys = new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` });
+      return [new RedisWorkerRegistry({ redis: fixture.redis, keys }), new RedisWorkerRegistry({ redis: fixture.redis, keys })] as const;
+    },
+  ],
 ] as [string, () => readonly [WorkerRegistry, WorkerRegistry]][]) {
   void describe(`WorkerRegistry contract: ${name}`, () => {
     void it('keeps members with heartbeats, turns deregistered ones into orphans, and announces changes to other processes', async () => {
@@ -39,12 +55,26 @@ for (const [name, make] of [
       assert.ok((await b.members()).find((m) => m.id === 'w1')!.atMs > before);
       await a.deregister('w1');
       await waitFor(() => changes >= 3);
-      assert.deepEqual((await b.members()).map((m) => m.id), ['w2']);
-      assert.deepEqual((await b.orphans()).map((m) => m.id), ['w1']);
+      assert.deepEqual(
+        (await b.members()).map((m) => m.id),
+        ['w2'],
+      );
+      assert.deepEqual(
+        (await b.orphans()).map((m) => m.id),
+        ['w1'],
+      );
       await a.heartbeat('w1');
-      assert.deepEqual((await b.members()).map((m) => m.id), ['w2'], 'a heartbeat does not re-add a deregistered worker');
+      assert.deepEqual(
+        (await b.members()).map((m) => m.id),
+        ['w2'],
+        'a heartbeat does not re-add a deregistered worker',
+      );
       await a.register('w1');
-      assert.deepEqual((await b.orphans()).map((m) => m.id), [], 'a returning worker is no orphan');
+      assert.deepEqual(
+        (await b.orphans()).map((m) => m.id),
+        [],
+        'a returning worker is no orphan',
+      );
       await a.deregister('w1');
       await a.forgetOrphan('w1');
       assert.deepEqual(await b.orphans(), []);

@@ -73,9 +73,14 @@ export class FailoverRig {
       const publisher = new ChannelPublisher(broker, loadConfig({}).channel);
       const queue = new RedisStreamQueue({ redis: wconn, keys });
       const registry = new RedisWorkerRegistry({ redis: wconn, keys });
-      this.closers.push(() => queue.close(), () => registry.close());
+      this.closers.push(
+        () => queue.close(),
+        () => registry.close(),
+      );
       const worker = createWorker({
-        id, queue, registry,
+        id,
+        queue,
+        registry,
         handler: async (msg) => {
           if (msg.kind !== 'publish') return undefined;
           const data = messageData(msg);
@@ -84,22 +89,36 @@ export class FailoverRig {
           push(this.handled, msg.channel, text);
           return undefined;
         },
-        publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
-        heartbeatMs: 200, maxAttempts: 1000, backoff: () => 50, logger: silent,
+        publisher: {
+          publish: async (channel, data, opts) => {
+            await publisher.publish(channel, data, opts ?? {});
+          },
+        },
+        heartbeatMs: 200,
+        maxAttempts: 1000,
+        backoff: () => 50,
+        logger: silent,
       });
       await worker.start();
       this.workers.push(worker);
     }
     for (const nodeId of ['fgw-a', 'fgw-b']) {
       const [engine, subscriber, queueConn] = [await this.open('producer'), await this.open('subscriber'), await this.open('producer')];
-      this.gateways.push(await startTestGateway({ NODE_ID: nodeId, REDIS_PREFIX: prefix }, {
-        broker: new RedisBroker({ redis: engine, subscriber, prefix, sharded }),
-        presence: new RedisPresenceManager({ redis: engine, prefix }),
-        pipeline: new StreamPipeline({
-          queue: new RedisStreamQueue({ redis: queueConn, keys }),
-          registry: new RedisWorkerRegistry({ redis: queueConn, keys }), nodeId, routeCacheTtlMs: 1000,
-        }),
-      }));
+      this.gateways.push(
+        await startTestGateway(
+          { NODE_ID: nodeId, REDIS_PREFIX: prefix },
+          {
+            broker: new RedisBroker({ redis: engine, subscriber, prefix, sharded }),
+            presence: new RedisPresenceManager({ redis: engine, prefix }),
+            pipeline: new StreamPipeline({
+              queue: new RedisStreamQueue({ redis: queueConn, keys }),
+              registry: new RedisWorkerRegistry({ redis: queueConn, keys }),
+              nodeId,
+              routeCacheTtlMs: 1000,
+            }),
+          },
+        ),
+      );
     }
     await this.subscribeAll();
   }
@@ -113,7 +132,9 @@ export class FailoverRig {
       const seen: Seen[] = [];
       this.seen.set(channel, seen);
       const sub: Subscription = client.newSubscription(channel);
-      sub.on('publication', (ctx: PublicationContext) => seen.push({ kind: 'pub', text: (ctx.data as { text: string }).text, offset: ctx.offset ?? 0 }));
+      sub.on('publication', (ctx: PublicationContext) =>
+        seen.push({ kind: 'pub', text: (ctx.data as { text: string }).text, offset: ctx.offset ?? 0 }),
+      );
       sub.on('subscribed', (ctx) => {
         subscribed++;
         seen.push({ kind: 'subscribed', recovered: ctx.recovered, wasRecovering: ctx.wasRecovering });
@@ -201,7 +222,14 @@ export interface TrafficReport {
  */
 export function checkTraffic(rig: FailoverRig): TrafficReport {
   const report: TrafficReport = {
-    acked: rig.ackedCount(), handled: 0, failedPublishes: rig.failedPublishes, lost: [], silentGaps: [], notRecovered: 0, recovered: 0, duplicates: 0,
+    acked: rig.ackedCount(),
+    handled: 0,
+    failedPublishes: rig.failedPublishes,
+    lost: [],
+    silentGaps: [],
+    notRecovered: 0,
+    recovered: 0,
+    duplicates: 0,
   };
   for (const [channel, acked] of rig.acked) {
     const handled = rig.handled.get(channel) ?? [];
@@ -217,9 +245,15 @@ export function checkTraffic(rig: FailoverRig): TrafficReport {
     let first = true;
     for (const event of rig.seen.get(channel) ?? []) {
       if (event.kind === 'subscribed') {
-        if (first) { first = false; continue; }
+        if (first) {
+          first = false;
+          continue;
+        }
         if (event.recovered) report.recovered++;
-        else { report.notRecovered++; excused = true; }
+        else {
+          report.notRecovered++;
+          excused = true;
+        }
         continue;
       }
       const at = index.get(event.text);

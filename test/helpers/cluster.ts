@@ -13,14 +13,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  Centrifuge, type ConnectedContext, type Options, type PublicationContext, type SubscribedContext, type SubscribingContext, type Subscription,
-  type SubscriptionErrorContext, type UnsubscribedContext,
+  Centrifuge,
+  type ConnectedContext,
+  type Options,
+  type PublicationContext,
+  type SubscribedContext,
+  type SubscribingContext,
+  type Subscription,
+  type SubscriptionErrorContext,
+  type UnsubscribedContext,
 } from 'centrifuge';
 import type { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import {
-  ChannelPublisher, ControlPlane, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager, type LocalNode,
+  ChannelPublisher,
+  ControlPlane,
+  RedisBroker,
+  RedisControlBus,
+  RedisNodeRegistry,
+  RedisPresenceManager,
+  type LocalNode,
 } from '../../src/engine/index.js';
 import { Gateway, WEBSOCKET_PATH } from '../../src/gateway/index.js';
 import { DirectPipeline } from './direct-pipeline.js';
@@ -52,8 +65,11 @@ export const CLUSTER_CHANNELS = {
 
 function openNamespace(): Record<string, boolean> {
   return {
-    allow_subscribe_for_client: true, allow_publish_for_client: true, allow_publish_for_subscriber: true,
-    allow_history_for_subscriber: true, allow_presence_for_subscriber: true,
+    allow_subscribe_for_client: true,
+    allow_publish_for_client: true,
+    allow_publish_for_subscriber: true,
+    allow_history_for_subscriber: true,
+    allow_presence_for_subscriber: true,
   };
 }
 
@@ -98,8 +114,16 @@ export interface ClusterGateway {
 
 export async function startClusterGateway(o: ClusterGatewayOptions): Promise<ClusterGateway> {
   const config = loadConfig({
-    HOST: '127.0.0.1', WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent',
-    REDIS_URL: o.redisUrl, REDIS_PREFIX: o.prefix, NODE_ID: o.nodeId, HTTP_API_KEY: API_KEY, ...o.env,
+    HOST: '127.0.0.1',
+    WEBSOCKET_PORT: '0',
+    HTTP_PORT: '0',
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'silent',
+    REDIS_URL: o.redisUrl,
+    REDIS_PREFIX: o.prefix,
+    NODE_ID: o.nodeId,
+    HTTP_API_KEY: API_KEY,
+    ...o.env,
   });
   const logger = o.logger ?? createLogger({ level: config.logLevel, name: o.nodeId });
   const redis = openRedis(o.redisUrl, { role: 'producer', name: `gateway:${o.nodeId}` });
@@ -110,15 +134,24 @@ export async function startClusterGateway(o: ClusterGatewayOptions): Promise<Clu
   const publisher = new ChannelPublisher(broker, config.channel);
   const registry = new Registry();
   const metrics = new GatewayMetrics(registry);
-  const pipeline: MessagePipeline = o.pipeline === 'direct'
-    ? new DirectPipeline(publisher)
-    : createRedisPipeline({
-      redisUrl: o.redisUrl, prefix: o.prefix, nodeId: o.nodeId, routeCacheTtlMs: config.routeCacheTtlMs,
-      routeCacheCounter: metrics.routeCacheTotal,
-    });
+  const pipeline: MessagePipeline =
+    o.pipeline === 'direct'
+      ? new DirectPipeline(publisher)
+      : createRedisPipeline({
+          redisUrl: o.redisUrl,
+          prefix: o.prefix,
+          nodeId: o.nodeId,
+          routeCacheTtlMs: config.routeCacheTtlMs,
+          routeCacheCounter: metrics.routeCacheTotal,
+        });
   const api = createHttpApi({
-    config, logger, publisher, broker, presence,
-    control: new RedisControlBus({ redis, prefix: o.prefix }), nodes: new RedisNodeRegistry({ redis, prefix: o.prefix }),
+    config,
+    logger,
+    publisher,
+    broker,
+    presence,
+    control: new RedisControlBus({ redis, prefix: o.prefix }),
+    nodes: new RedisNodeRegistry({ redis, prefix: o.prefix }),
   });
   let controlSub: Redis | null = null;
   if (o.controlPlane === true) {
@@ -129,13 +162,23 @@ export async function startClusterGateway(o: ClusterGatewayOptions): Promise<Clu
   const bus = new RedisControlBus({ redis, prefix: o.prefix, ...(controlSub !== null ? { subscriber: controlSub } : {}) });
   const nodeRegistry = new RedisNodeRegistry({ redis, prefix: o.prefix });
   const gateway = new Gateway({
-    config, logger, registry, metrics, broker, presence, pipeline, httpRoutes: [api],
+    config,
+    logger,
+    registry,
+    metrics,
+    broker,
+    presence,
+    pipeline,
+    httpRoutes: [api],
     ...(o.presenceTtlMs !== undefined ? { presenceTtlMs: o.presenceTtlMs } : {}),
-    ...(o.controlPlane === true ? {
-      emulationBus: bus,
-      emulationNodes: nodeRegistry,
-      controlPlane: (local: LocalNode) => new ControlPlane({ nodeId: o.nodeId, version: 'test', bus, registry: nodeRegistry, local, logger }),
-    } : {}),
+    ...(o.controlPlane === true
+      ? {
+          emulationBus: bus,
+          emulationNodes: nodeRegistry,
+          controlPlane: (local: LocalNode) =>
+            new ControlPlane({ nodeId: o.nodeId, version: 'test', bus, registry: nodeRegistry, local, logger }),
+        }
+      : {}),
   });
   await gateway.start();
   const { websocket, http, metrics: metricsPort } = gateway.ports;
@@ -144,7 +187,13 @@ export async function startClusterGateway(o: ClusterGatewayOptions): Promise<Clu
     wsUrl: `ws://127.0.0.1:${websocket}${WEBSOCKET_PATH}`,
     httpUrl: `http://127.0.0.1:${http}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}`,
-    gateway, config, registry, redis, broker, presence, pipeline,
+    gateway,
+    config,
+    registry,
+    redis,
+    broker,
+    presence,
+    pipeline,
     close: async () => {
       await gateway.close();
       controlSub?.disconnect();
@@ -191,7 +240,11 @@ export class TestCluster {
   private backendRedis!: Redis;
   private readonly configFile = writeClusterConfigFile();
 
-  private constructor(readonly redis: RedisServer, readonly prefix: string, private readonly o: TestClusterOptions) {}
+  private constructor(
+    readonly redis: RedisServer,
+    readonly prefix: string,
+    private readonly o: TestClusterOptions,
+  ) {}
 
   static async start(o: TestClusterOptions = {}): Promise<TestCluster> {
     const redis = await RedisServer.start(o.redisArgs ?? []);
@@ -228,8 +281,11 @@ export class TestCluster {
 
   async addGateway(): Promise<ClusterGateway> {
     const gw = await startClusterGateway({
-      redisUrl: this.redis.url, prefix: this.prefix, nodeId: `gw${this.gateways.length}`,
-      env: { CONFIG_FILE: this.configFile.path }, pipeline: (this.o.workers ?? 1) > 0 ? 'stream' : 'direct',
+      redisUrl: this.redis.url,
+      prefix: this.prefix,
+      nodeId: `gw${this.gateways.length}`,
+      env: { CONFIG_FILE: this.configFile.path },
+      pipeline: (this.o.workers ?? 1) > 0 ? 'stream' : 'direct',
       ...(this.o.presenceTtlMs !== undefined ? { presenceTtlMs: this.o.presenceTtlMs } : {}),
       ...(this.o.controlPlane === true ? { controlPlane: true } : {}),
     });
@@ -240,9 +296,17 @@ export class TestCluster {
   async addWorker(id: string): Promise<Worker> {
     const publisher = this.publisher;
     const worker = createRedisWorker({
-      id, redisUrl: this.redis.url, prefix: this.prefix, handler: this.o.handler ?? echoHandler,
-      publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
-      heartbeatMs: 200, deadAfterMs: 1000,
+      id,
+      redisUrl: this.redis.url,
+      prefix: this.prefix,
+      handler: this.o.handler ?? echoHandler,
+      publisher: {
+        publish: async (channel, data, opts) => {
+          await publisher.publish(channel, data, opts ?? {});
+        },
+      },
+      heartbeatMs: 200,
+      deadAfterMs: 1000,
     });
     await worker.start();
     this.workers.push(worker);
@@ -306,10 +370,11 @@ export async function spawnClusterGateway(options: Omit<ClusterGatewayOptions, '
   const child = spawn(process.execPath, ['--import', 'tsx', processScript, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [chunk] = await once(child.stdout, 'data') as [Buffer];
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   const ports = JSON.parse(chunk.toString()) as { wsUrl: string; metricsUrl: string };
   return {
-    child, ...ports,
+    child,
+    ...ports,
     killHard: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -369,9 +434,11 @@ export async function scrape(metricsUrl: string): Promise<Map<string, MetricFami
 /** POST /api/<method> with the cluster's key; resolves with the parsed JSON body. */
 export async function apiCall(httpUrl: string, method: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${httpUrl}/api/${method}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: JSON.stringify(body),
   });
-  return await res.json() as Record<string, unknown>;
+  return (await res.json()) as Record<string, unknown>;
 }
 
 /** What a subscribed test client has seen on one channel. */
@@ -400,9 +467,24 @@ export interface WatchedSubscription {
 export async function watchChannel(url: string, channel: string, options: Partial<Options> = {}): Promise<WatchedSubscription> {
   const router = new Router(url);
   const client = new Centrifuge(url, {
-    websocket: router.WebSocket, minReconnectDelay: 100, maxReconnectDelay: 300, timeout: 4000, ...options,
+    websocket: router.WebSocket,
+    minReconnectDelay: 100,
+    maxReconnectDelay: 300,
+    timeout: 4000,
+    ...options,
   });
-  const w: WatchedSubscription = { client, sub: client.newSubscription(channel), router, pubs: [], subscribed: [], subscribedAt: [], unsubscribed: [], subscribing: [], errors: [], clientIds: [] };
+  const w: WatchedSubscription = {
+    client,
+    sub: client.newSubscription(channel),
+    router,
+    pubs: [],
+    subscribed: [],
+    subscribedAt: [],
+    unsubscribed: [],
+    subscribing: [],
+    errors: [],
+    clientIds: [],
+  };
   w.sub.on('publication', (p: PublicationContext) => w.pubs.push({ data: p.data, offset: p.offset }));
   w.sub.on('subscribed', (ctx: SubscribedContext) => {
     w.subscribed.push(ctx);

@@ -148,7 +148,13 @@ export function engineContract(makeFactory: () => EngineFactory): void {
       await b.publishJoin(ch, info);
       await b.publishLeave(ch, info);
       await h.until(() => h.events.length === 2, 'join and leave');
-      assert.deepEqual(h.events.map((e) => [e.type, e.channel]), [['join', ch], ['leave', ch]]);
+      assert.deepEqual(
+        h.events.map((e) => [e.type, e.channel]),
+        [
+          ['join', ch],
+          ['leave', ch],
+        ],
+      );
       const join = h.events[0]!;
       assert.ok(join.type === 'join');
       assert.equal(join.info.user, 'u');
@@ -162,15 +168,27 @@ export function engineContract(makeFactory: () => EngineFactory): void {
       const ch = uniqueChannel('concurrent');
       await receiver.subscribe(ch);
       const perPublisher = 40;
-      const positions = await Promise.all(publishers.flatMap((p, n) =>
-        Array.from({ length: perPublisher }, (_, i) => p.publish(ch, bytes(`${n}:${i}`), { history: HISTORY }))));
+      const positions = await Promise.all(
+        publishers.flatMap((p, n) =>
+          Array.from({ length: perPublisher }, (_, i) => p.publish(ch, bytes(`${n}:${i}`), { history: HISTORY })),
+        ),
+      );
       const total = perPublisher * publishers.length;
-      assert.deepEqual(positions.map((p) => p.offset).sort((a, b) => a - b), Array.from({ length: total }, (_, i) => i + 1));
+      assert.deepEqual(
+        positions.map((p) => p.offset).sort((a, b) => a - b),
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
       assert.equal(new Set(positions.map((p) => p.epoch)).size, 1);
       await h.until(() => h.pubs(ch).length === total, 'all publications');
-      assert.deepEqual(h.pubs(ch).map((p) => p.offset), Array.from({ length: total }, (_, i) => i + 1));
+      assert.deepEqual(
+        h.pubs(ch).map((p) => p.offset),
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
       const page = await receiver.history(ch, { limit: -1 }, HISTORY);
-      assert.deepEqual(page.publications.map((p) => p.offset), Array.from({ length: total }, (_, i) => i + 1));
+      assert.deepEqual(
+        page.publications.map((p) => p.offset),
+        Array.from({ length: total }, (_, i) => i + 1),
+      );
       assert.deepEqual(page.position, { offset: total, epoch: positions[0]!.epoch });
     });
   });
@@ -235,8 +253,14 @@ export function engineContract(makeFactory: () => EngineFactory): void {
       const small: HistoryOptions = { size: 3, ttlMs: 60_000 };
       for (let i = 1; i <= 5; i++) await b.publish(ch, bytes(String(i)), { history: small });
       const page = await b.history(ch, { limit: -1 }, small);
-      assert.deepEqual(page.publications.map((p) => p.offset), [3, 4, 5]);
-      assert.deepEqual(page.publications.map((p) => text(p.data)), ['3', '4', '5']);
+      assert.deepEqual(
+        page.publications.map((p) => p.offset),
+        [3, 4, 5],
+      );
+      assert.deepEqual(
+        page.publications.map((p) => text(p.data)),
+        ['3', '4', '5'],
+      );
       assert.equal(page.position.offset, 5);
     });
 

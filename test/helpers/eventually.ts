@@ -16,7 +16,11 @@ export async function eventually(check: () => boolean | Promise<boolean>, option
   const { timeoutMs = 5000, what = 'condition', intervalMs = 10, ignoreErrors = false } = options;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const done = ignoreErrors ? await Promise.resolve().then(check).catch(() => false) : await check();
+    const done = ignoreErrors
+      ? await Promise.resolve()
+          .then(check)
+          .catch(() => false)
+      : await check();
     if (done) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, intervalMs));

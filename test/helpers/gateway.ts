@@ -57,20 +57,35 @@ export interface TestGateway {
 /** Starts a gateway with `env` over test defaults (ports 0, host 127.0.0.1, LOG_LEVEL silent). */
 export async function startTestGateway(env: Record<string, string> = {}, parts: TestGatewayParts = {}): Promise<TestGateway> {
   const file = parts.configFile;
-  const config = loadConfig({
-    HOST: '127.0.0.1', WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'silent',
-    ...(file !== undefined ? { CONFIG_FILE: 'test-config.json' } : {}), ...env,
-  }, file !== undefined ? { readFile: () => JSON.stringify(file) } : {});
+  const config = loadConfig(
+    {
+      HOST: '127.0.0.1',
+      WEBSOCKET_PORT: '0',
+      HTTP_PORT: '0',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...(file !== undefined ? { CONFIG_FILE: 'test-config.json' } : {}),
+      ...env,
+    },
+    file !== undefined ? { readFile: () => JSON.stringify(file) } : {},
+  );
   const logger = parts.logger ?? createLogger({ level: config.logLevel, name: 'gateway-test' });
   const registry = new Registry();
   const broker = parts.broker ?? new MemoryBroker({ logger });
   const presence = parts.presence ?? new MemoryPresenceManager();
   const publisher = new ChannelPublisher(broker, config.channel);
-  const pipeline = typeof parts.pipeline === 'function'
-    ? parts.pipeline({ broker, config, publisher })
-    : parts.pipeline ?? new DirectPipeline(publisher);
+  const pipeline =
+    typeof parts.pipeline === 'function'
+      ? parts.pipeline({ broker, config, publisher })
+      : (parts.pipeline ?? new DirectPipeline(publisher));
   const gateway = new Gateway({
-    config, logger, registry, metrics: new GatewayMetrics(registry), broker, presence, pipeline,
+    config,
+    logger,
+    registry,
+    metrics: new GatewayMetrics(registry),
+    broker,
+    presence,
+    pipeline,
     ...(parts.httpRoutes !== undefined ? { httpRoutes: parts.httpRoutes } : {}),
     ...(parts.expiredCloseDelayMs !== undefined ? { expiredCloseDelayMs: parts.expiredCloseDelayMs } : {}),
   });
@@ -80,7 +95,13 @@ export async function startTestGateway(env: Record<string, string> = {}, parts: 
     wsUrl: `ws://127.0.0.1:${websocket}${WEBSOCKET_PATH}`,
     httpUrl: `http://127.0.0.1:${http}`,
     metricsUrl: `http://127.0.0.1:${metrics}`,
-    gateway, config, broker, presence, pipeline, publisher, registry,
+    gateway,
+    config,
+    broker,
+    presence,
+    pipeline,
+    publisher,
+    registry,
     close: () => gateway.close(),
   };
 }
@@ -165,7 +186,10 @@ export function rawConnect(url: string, options: { protobuf?: boolean } = {}): R
     ws.once('close', (code: number, reason: Buffer) => resolve({ code, reason: reason.toString('utf8') }));
   });
   return {
-    ws, frames, opened, closed,
+    ws,
+    frames,
+    opened,
+    closed,
     send: (frame) => ws.send(frame, { binary: typeof frame !== 'string' }),
     nextFrame: (timeoutMs = 4000) => {
       const queued = frames[read];
@@ -230,18 +254,31 @@ export function spawnProcess(command: string, args: readonly string[], env: Reco
   proc.stdout.on('data', onData({ rest: '' }));
   proc.stderr.on('data', onData({ rest: '' }));
   let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => {
-    exitCode = code;
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    proc.once('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
   return {
-    proc, lines, exited,
+    proc,
+    lines,
+    exited,
     waitForLine: (match, timeoutMs = 15_000) => {
       const seen = lines.find((l) => match.test(l));
       if (seen !== undefined) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for a line matching ${match}; last lines:\n${lines.slice(-10).join('\n')}`)), timeoutMs);
-        waiters.push({ match, resolve: (line) => { clearTimeout(timer); resolve(line); } });
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for a line matching ${match}; last lines:\n${lines.slice(-10).join('\n')}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
       });
     },
     stop: (signal = 'SIGTERM') => {
@@ -265,16 +302,25 @@ export interface GatewayProcess extends TsProcess {
 export async function spawnGateway(env: Record<string, string> = {}, options: { wait?: boolean } = {}): Promise<GatewayProcess> {
   const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
   const child = spawnTs('bin/gateway.ts', {
-    HOST: '127.0.0.1', LOG_LEVEL: 'info', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics), ...env,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    WEBSOCKET_PORT: String(ws),
+    HTTP_PORT: String(http),
+    METRICS_PORT: String(metrics),
+    ...env,
   });
   const gw: GatewayProcess = {
     ...child,
-    wsUrl: `ws://127.0.0.1:${ws}${WEBSOCKET_PATH}`, httpUrl: `http://127.0.0.1:${http}`, metricsUrl: `http://127.0.0.1:${metrics}`,
+    wsUrl: `ws://127.0.0.1:${ws}${WEBSOCKET_PATH}`,
+    httpUrl: `http://127.0.0.1:${http}`,
+    metricsUrl: `http://127.0.0.1:${metrics}`,
   };
   if (options.wait !== false) {
     await Promise.race([
       gw.waitForLine(/gateway listening/, 30_000),
-      gw.exited.then((code) => { throw new Error(`gateway exited with ${code}:\n${gw.lines.join('\n')}`); }),
+      gw.exited.then((code) => {
+        throw new Error(`gateway exited with ${code}:\n${gw.lines.join('\n')}`);
+      }),
     ]);
   }
   return gw;

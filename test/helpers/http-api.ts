@@ -66,26 +66,35 @@ export interface ApiResponse {
 
 /** node:http server on 127.0.0.1:0 serving the API, with 418 for paths the API declines. */
 export class ApiServer {
-  private constructor(private readonly server: Server, readonly port: number) {}
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
 
   static async start(handler: HttpApiHandler): Promise<ApiServer> {
     const server = createServer((req, res) => {
-      handler(req, res).then((handled) => {
-        if (!handled) {
-          res.writeHead(418, { 'content-type': 'text/plain' });
-          res.end('not the api');
-        }
-      }, (err: unknown) => {
-        res.writeHead(500);
-        res.end(String(err));
-      });
+      handler(req, res).then(
+        (handled) => {
+          if (!handled) {
+            res.writeHead(418, { 'content-type': 'text/plain' });
+            res.end('not the api');
+          }
+        },
+        (err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        },
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return new ApiServer(server, (server.address() as AddressInfo).port);
   }
 
   /** Sends a raw request; `body` is written as given (a string or bytes, chunked when `chunked`). */
-  call(path: string, options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {}): Promise<ApiResponse> {
+  call(
+    path: string,
+    options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; chunked?: boolean } = {},
+  ): Promise<ApiResponse> {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string> = { ...options.headers };
       if (options.body !== undefined && options.chunked !== true) headers['content-length'] = String(Buffer.byteLength(options.body));
@@ -104,7 +113,9 @@ export class ApiServer {
         });
       });
       // The server may close after answering 413 before the whole body is written.
-      req.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err); });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err);
+      });
       if (options.body !== undefined) req.write(options.body);
       req.end();
     });

@@ -8,7 +8,10 @@ import { connect } from 'node:net';
 import { WEBSOCKET_PATH } from '../../src/gateway/index.js';
 import { freePort } from './redis-server.js';
 
-export interface HeapReport { heapUsed: number; rss: number }
+export interface HeapReport {
+  heapUsed: number;
+  rss: number;
+}
 
 export interface MeasuredGateway {
   wsUrl: string;
@@ -41,13 +44,24 @@ export async function spawnMeasuredGateway(env: Record<string, string>, options:
   const proc = spawn(argv[0]!, argv.slice(1), {
     cwd: new URL('../../', import.meta.url).pathname,
     env: {
-      ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'info', WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics), ...env,
+      ...process.env,
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      WEBSOCKET_PORT: String(ws),
+      HTTP_PORT: String(http),
+      METRICS_PORT: String(metrics),
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   const lines: string[] = [];
   const onData = (chunk: Buffer): void => {
-    lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== ''),
+    );
   };
   proc.stdout?.on('data', onData);
   proc.stderr?.on('data', onData);
@@ -58,10 +72,11 @@ export async function spawnMeasuredGateway(env: Record<string, string>, options:
     if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`measured gateway did not start:\n${lines.slice(-10).join('\n')}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  const request = (msg: string): Promise<HeapReport> => new Promise((resolve) => {
-    proc.once('message', (m) => resolve(m as HeapReport));
-    proc.send(msg);
-  });
+  const request = (msg: string): Promise<HeapReport> =>
+    new Promise((resolve) => {
+      proc.once('message', (m) => resolve(m as HeapReport));
+      proc.send(msg);
+    });
   return {
     wsUrl: `ws://127.0.0.1:${ws}${WEBSOCKET_PATH}`,
     metricsUrl: `http://127.0.0.1:${metrics}`,

@@ -110,7 +110,10 @@ export class RedisCluster {
 
   /** Ports of the current masters that serve slots. */
   async masterPorts(): Promise<number[]> {
-    return (await this.nodes()).filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0).map((n) => n.port).sort((a, b) => a - b);
+    return (await this.nodes())
+      .filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0)
+      .map((n) => n.port)
+      .sort((a, b) => a - b);
   }
 
   /** Port of a replica of the master on `masterPort`. */
@@ -129,7 +132,11 @@ export class RedisCluster {
   async failover(replicaPort: number): Promise<void> {
     const reply = (await cli(replicaPort, 'cluster', 'failover')).trim();
     if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replicaPort}: ${reply}`);
-    await waitFor(`${replicaPort} promoted`, async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')), 20_000);
+    await waitFor(
+      `${replicaPort} promoted`,
+      async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')),
+      20_000,
+    );
   }
 
   /** SIGKILL of the node on `port`: it vanishes without a goodbye (and stays down). */
@@ -146,14 +153,29 @@ export class RedisCluster {
    */
   async waitHealthy(timeoutMs = 20_000): Promise<void> {
     for (const port of this.runningPorts()) {
-      await waitFor(`cluster_state:ok on ${port}`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'), timeoutMs);
+      await waitFor(
+        `cluster_state:ok on ${port}`,
+        async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'),
+        timeoutMs,
+      );
     }
-    await waitFor('one view of the masters', async () => {
-      const views = await Promise.all(this.runningPorts().map(async (p) => JSON.stringify(
-        (await this.nodes(p)).filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0).map((n) => [n.port, n.slots]).sort(),
-      )));
-      return new Set(views).size === 1;
-    }, timeoutMs);
+    await waitFor(
+      'one view of the masters',
+      async () => {
+        const views = await Promise.all(
+          this.runningPorts().map(async (p) =>
+            JSON.stringify(
+              (await this.nodes(p))
+                .filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0)
+                .map((n) => [n.port, n.slots])
+                .sort(),
+            ),
+          ),
+        );
+        return new Set(views).size === 1;
+      },
+      timeoutMs,
+    );
     if (this.replicas > 0) await this.waitReplicasInSync(timeoutMs, false);
   }
 
@@ -162,20 +184,24 @@ export class RedisCluster {
    * traffic) has reached its master's replication offset.
    */
   async waitReplicasInSync(timeoutMs = 20_000, caughtUp = true): Promise<void> {
-    await waitFor('replicas in sync', async () => {
-      const nodes = await this.nodes();
-      const running = new Set(this.runningPorts());
-      for (const replica of nodes.filter((n) => n.role === 'replica' && running.has(n.port))) {
-        const master = nodes.find((n) => n.id === replica.masterId);
-        if (master === undefined || !running.has(master.port)) continue;
-        const info = await cli(replica.port, 'info', 'replication');
-        if (!info.includes('master_link_status:up')) return false;
-        if (!caughtUp) continue;
-        const masterOffset = field(await cli(master.port, 'info', 'replication'), 'master_repl_offset');
-        if (field(info, 'slave_repl_offset') < masterOffset) return false;
-      }
-      return true;
-    }, timeoutMs);
+    await waitFor(
+      'replicas in sync',
+      async () => {
+        const nodes = await this.nodes();
+        const running = new Set(this.runningPorts());
+        for (const replica of nodes.filter((n) => n.role === 'replica' && running.has(n.port))) {
+          const master = nodes.find((n) => n.id === replica.masterId);
+          if (master === undefined || !running.has(master.port)) continue;
+          const info = await cli(replica.port, 'info', 'replication');
+          if (!info.includes('master_link_status:up')) return false;
+          if (!caughtUp) continue;
+          const masterOffset = field(await cli(master.port, 'info', 'replication'), 'master_repl_offset');
+          if (field(info, 'slave_repl_offset') < masterOffset) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+    );
   }
 
   private runningPorts(): number[] {
@@ -202,17 +228,39 @@ export class RedisCluster {
     for (const port of this.ports) {
       const dir = join(this.dir, String(port));
       mkdirSync(dir);
-      const proc = spawn('redis-server', [
-        '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
-        '--cluster-node-timeout', '2000', '--save', '', '--appendonly', 'no', '--dir', dir, '--protected-mode', 'no',
-        ...this.extraArgs,
-      ], { stdio: 'ignore' });
+      const proc = spawn(
+        'redis-server',
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          'nodes.conf',
+          '--cluster-node-timeout',
+          '2000',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--dir',
+          dir,
+          '--protected-mode',
+          'no',
+          ...this.extraArgs,
+        ],
+        { stdio: 'ignore' },
+      );
       this.procs.set(port, proc);
     }
     for (const port of this.ports) await waitFor(`node ${port} up`, async () => (await cli(port, 'ping')).trim() === 'PONG');
-    await run('redis-cli', [
-      '--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(this.replicas), '--cluster-yes',
-    ], { timeout: 30_000 });
+    await run(
+      'redis-cli',
+      ['--cluster', 'create', ...this.ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(this.replicas), '--cluster-yes'],
+      { timeout: 30_000 },
+    );
     for (const port of this.ports) {
       await waitFor(`cluster_state:ok on ${port}`, async () => (await cli(port, 'cluster', 'info')).includes('cluster_state:ok'), 30_000);
     }
@@ -248,25 +296,29 @@ function field(info: string, name: string): number {
 }
 
 function parseNodes(text: string): ClusterNodeInfo[] {
-  return text.trim().split('\n').filter((l) => l !== '').map((line) => {
-    const parts = line.split(' ');
-    const addr = parts[1] ?? '';
-    const flags = (parts[2] ?? '').split(',');
-    const slots: [number, number][] = [];
-    for (const range of parts.slice(8)) {
-      if (range.startsWith('[')) continue;
-      const [from, to] = range.split('-').map(Number);
-      if (from === undefined || Number.isNaN(from)) continue;
-      slots.push([from, to ?? from]);
-    }
-    return {
-      id: parts[0] ?? '',
-      port: Number(addr.slice(addr.lastIndexOf(':') + 1).split('@')[0]),
-      role: flags.includes('master') ? 'master' : 'replica',
-      masterId: parts[3] === '-' ? '' : (parts[3] ?? ''),
-      failing: flags.includes('fail') || flags.includes('fail?'),
-      connected: parts[7] === 'connected',
-      slots,
-    };
-  });
+  return text
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((line) => {
+      const parts = line.split(' ');
+      const addr = parts[1] ?? '';
+      const flags = (parts[2] ?? '').split(',');
+      const slots: [number, number][] = [];
+      for (const range of parts.slice(8)) {
+        if (range.startsWith('[')) continue;
+        const [from, to] = range.split('-').map(Number);
+        if (from === undefined || Number.isNaN(from)) continue;
+        slots.push([from, to ?? from]);
+      }
+      return {
+        id: parts[0] ?? '',
+        port: Number(addr.slice(addr.lastIndexOf(':') + 1).split('@')[0]),
+        role: flags.includes('master') ? 'master' : 'replica',
+        masterId: parts[3] === '-' ? '' : (parts[3] ?? ''),
+        failing: flags.includes('fail') || flags.includes('fail?'),
+        connected: parts[7] === 'connected',
+        slots,
+      };
+    });
 }

@@ -44,7 +44,12 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
 }
 
 function kvLines(info: string): Map<string, string> {
-  return new Map(info.split(/\r?\n/).filter((l) => l.includes(':')).map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]));
+  return new Map(
+    info
+      .split(/\r?\n/)
+      .filter((l) => l.includes(':'))
+      .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
+  );
 }
 
 /** The running set; every process is its own `redis-server`. */
@@ -91,7 +96,7 @@ export class RedisSentinelSet {
       await this.startData(node, master.port);
     }
     await waitFor('replicas in sync', 15_000, async () => {
-      const info = kvLines(await this.command(master.port, this.o.password, ['INFO', 'replication']) as string);
+      const info = kvLines((await this.command(master.port, this.o.password, ['INFO', 'replication'])) as string);
       const online = [...info.entries()].filter(([k, v]) => /^slave\d+$/.test(k) && v.includes('state=online')).length;
       return online >= replicas ? true : null;
     });
@@ -103,7 +108,7 @@ export class RedisSentinelSet {
     }
     await waitFor('sentinels aware of every replica and sentinel', 20_000, async () => {
       for (const s of this.sentinels) {
-        const reply = await this.sentinelCommand(s.port, ['SENTINEL', 'MASTER', this.masterName]) as string[];
+        const reply = (await this.sentinelCommand(s.port, ['SENTINEL', 'MASTER', this.masterName])) as string[];
         const fields = new Map<string, string>();
         for (let i = 0; i + 1 < reply.length; i += 2) fields.set(reply[i] as string, reply[i + 1] as string);
         if (Number(fields.get('num-slaves')) < replicas || Number(fields.get('num-other-sentinels')) < count - 1) return null;
@@ -115,7 +120,9 @@ export class RedisSentinelSet {
   private spawnNode(node: Node, args: string[]): Promise<void> {
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     node.proc = proc;
-    proc.once('exit', () => { if (node.proc === proc) node.proc = null; });
+    proc.once('exit', () => {
+      if (node.proc === proc) node.proc = null;
+    });
     return waitFor(`redis-server on ${node.port}`, 10_000, async () => {
       if (node.proc === null) throw new Error(`redis-server on ${node.port} exited during start-up`);
       return (await canConnect(node.port)) ? true : null;
@@ -125,30 +132,61 @@ export class RedisSentinelSet {
   private async startData(node: Node, masterPort: number | null): Promise<void> {
     const auth = this.o.password === undefined ? [] : ['--requirepass', this.o.password, '--masterauth', this.o.password];
     await this.spawnNode(node, [
-      '--port', String(node.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no',
-      '--dir', this.dir, '--dbfilename', `dump-${node.port}.rdb`, '--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0',
-      ...auth, ...(masterPort === null ? [] : ['--replicaof', '127.0.0.1', String(masterPort)]),
+      '--port',
+      String(node.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--protected-mode',
+      'no',
+      '--dir',
+      this.dir,
+      '--dbfilename',
+      `dump-${node.port}.rdb`,
+      '--repl-diskless-sync',
+      'yes',
+      '--repl-diskless-sync-delay',
+      '0',
+      ...auth,
+      ...(masterPort === null ? [] : ['--replicaof', '127.0.0.1', String(masterPort)]),
     ]);
   }
 
   private async startSentinel(node: Node, masterPort: number, quorum: number): Promise<void> {
     const name = this.masterName;
     const conf = join(this.dir, `sentinel-${node.port}.conf`);
-    writeFileSync(conf, [
-      `port ${node.port}`, 'bind 127.0.0.1', 'protected-mode no', `dir ${this.dir}`,
-      `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${quorum}`,
-      `sentinel down-after-milliseconds ${name} ${this.o.downAfterMs ?? 1000}`,
-      `sentinel failover-timeout ${name} 5000`,
-      `sentinel parallel-syncs ${name} 2`,
-      ...(this.o.password === undefined ? [] : [`sentinel auth-pass ${name} ${this.o.password}`]),
-      ...(this.o.sentinelPassword === undefined ? [] : [`requirepass ${this.o.sentinelPassword}`]),
-      '',
-    ].join('\n'));
+    writeFileSync(
+      conf,
+      [
+        `port ${node.port}`,
+        'bind 127.0.0.1',
+        'protected-mode no',
+        `dir ${this.dir}`,
+        `sentinel monitor ${name} 127.0.0.1 ${masterPort} ${quorum}`,
+        `sentinel down-after-milliseconds ${name} ${this.o.downAfterMs ?? 1000}`,
+        `sentinel failover-timeout ${name} 5000`,
+        `sentinel parallel-syncs ${name} 2`,
+        ...(this.o.password === undefined ? [] : [`sentinel auth-pass ${name} ${this.o.password}`]),
+        ...(this.o.sentinelPassword === undefined ? [] : [`requirepass ${this.o.sentinelPassword}`]),
+        '',
+      ].join('\n'),
+    );
     await this.spawnNode(node, [conf, '--sentinel']);
   }
 
   private async command(port: number, password: string | undefined, args: [string, ...string[]]): Promise<unknown> {
-    const conn = new Redis({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null, ...(password === undefined ? {} : { password }) });
+    const conn = new Redis({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      retryStrategy: () => null,
+      ...(password === undefined ? {} : { password }),
+    });
     conn.on('error', () => {});
     try {
       await conn.connect();
@@ -166,7 +204,8 @@ export class RedisSentinelSet {
   async masterPort(): Promise<number> {
     for (const s of this.sentinels) {
       if (s.proc === null) continue;
-      const reply = await this.sentinelCommand(s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName]).catch(() => null) as string[] | null;
+      const reply = (await this.sentinelCommand(s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName]).catch(() => null)) as
+        string[] | null;
       if (reply !== null && reply[1] !== undefined) return Number(reply[1]);
     }
     throw new Error('sentinel set: no sentinel answers');
@@ -174,7 +213,11 @@ export class RedisSentinelSet {
 
   /** A direct connection to the master (for assertions; the caller closes it). */
   async masterConnection(): Promise<Redis> {
-    const conn = new Redis({ host: '127.0.0.1', port: await this.masterPort(), ...(this.o.password === undefined ? {} : { password: this.o.password }) });
+    const conn = new Redis({
+      host: '127.0.0.1',
+      port: await this.masterPort(),
+      ...(this.o.password === undefined ? {} : { password: this.o.password }),
+    });
     conn.on('error', () => {});
     return conn;
   }
@@ -215,8 +258,14 @@ export class RedisSentinelSet {
     for (const s of this.sentinels) {
       await this.sentinelCommand(s.port, ['SENTINEL', 'REMOVE', this.masterName]);
       await this.sentinelCommand(s.port, ['SENTINEL', 'MONITOR', this.masterName, '127.0.0.1', String(next.port), quorum]);
-      await this.sentinelCommand(s.port, ['SENTINEL', 'SET', this.masterName, 'down-after-milliseconds', String(this.o.downAfterMs ?? 1000),
-        ...(this.o.password === undefined ? [] : ['auth-pass', this.o.password])]);
+      await this.sentinelCommand(s.port, [
+        'SENTINEL',
+        'SET',
+        this.masterName,
+        'down-after-milliseconds',
+        String(this.o.downAfterMs ?? 1000),
+        ...(this.o.password === undefined ? [] : ['auth-pass', this.o.password]),
+      ]);
     }
     return this.waitForNewMaster(old);
   }
@@ -226,25 +275,27 @@ export class RedisSentinelSet {
       const ports = new Set<number>();
       for (const s of this.sentinels) {
         if (s.proc === null) continue;
-        const reply = await this.sentinelCommand(s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName]) as string[];
+        const reply = (await this.sentinelCommand(s.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.masterName])) as string[];
         ports.add(Number(reply[1]));
       }
       const [port] = [...ports];
       if (ports.size !== 1 || port === undefined || port === old) return null;
-      const role = await this.command(port, this.o.password, ['ROLE']) as unknown[];
+      const role = (await this.command(port, this.o.password, ['ROLE'])) as unknown[];
       return role[0] === 'master' ? port : null;
     });
   }
 
   /** Kills every process and removes the directory. */
   async close(): Promise<void> {
-    await Promise.all([...this.sentinels, ...this.data].map(async (n) => {
-      const proc = n.proc;
-      if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = once(proc, 'exit');
-      proc.kill('SIGKILL');
-      await exited;
-    }));
+    await Promise.all(
+      [...this.sentinels, ...this.data].map(async (n) => {
+        const proc = n.proc;
+        if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
+        const exited = once(proc, 'exit');
+        proc.kill('SIGKILL');
+        await exited;
+      }),
+    );
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

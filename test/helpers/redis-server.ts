@@ -40,12 +40,29 @@ export class RedisServer {
   /** (Re)starts the server on the same port; resolves when it accepts connections. */
   async restart(): Promise<void> {
     if (this.proc !== null) throw new Error('redis-server already running');
-    const proc = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-      '--dir', this.dir, '--protected-mode', 'no', ...this.extraArgs,
-    ], { stdio: 'ignore' });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        '--protected-mode',
+        'no',
+        ...this.extraArgs,
+      ],
+      { stdio: 'ignore' },
+    );
     this.proc = proc;
-    proc.once('exit', () => { if (this.proc === proc) this.proc = null; });
+    proc.once('exit', () => {
+      if (this.proc === proc) this.proc = null;
+    });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (await canConnect(this.port)) return;

@@ -21,12 +21,19 @@ export function wsPortHttpUrl(wsUrl: string): string {
  * A client that may only use `transport` (its endpoint on the gateway's WebSocket port) and
  * posts commands to that port's `/emulation`; short reconnect delays for tests.
  */
-export function newTransportClient(wsUrl: string, transport: EmulationTransport, protocol: ClientProtocol, options: Partial<Options> = {}): Centrifuge {
+export function newTransportClient(
+  wsUrl: string,
+  transport: EmulationTransport,
+  protocol: ClientProtocol,
+  options: Partial<Options> = {},
+): Centrifuge {
   const base = wsPortHttpUrl(wsUrl);
   const opts: Partial<Options> = {
     emulationEndpoint: `${base}/emulation`,
     eventsource: EventSource,
-    minReconnectDelay: 50, maxReconnectDelay: 300, timeout: 4000,
+    minReconnectDelay: 50,
+    maxReconnectDelay: 300,
+    timeout: 4000,
     ...options,
   };
   const endpoints = [{ transport, endpoint: `${base}/connection/${transport}` }];

@@ -17,7 +17,11 @@ export function requireWebBuild(): void {
   if (!existsSync(built)) throw new Error('dist/web is missing: run `npm run build:web` (npm test does) before the browser tests');
 }
 
-export interface GatewayPorts { ws: number; http: number; metrics: number }
+export interface GatewayPorts {
+  ws: number;
+  http: number;
+  metrics: number;
+}
 
 export async function freeGatewayPorts(): Promise<GatewayPorts> {
   return { ws: await freePort(), http: await freePort(), metrics: await freePort() };
@@ -26,11 +30,18 @@ export async function freeGatewayPorts(): Promise<GatewayPorts> {
 /** Spawns bin/gateway.ts on `ports` and resolves once it listens. */
 export async function spawnGatewayOn(ports: GatewayPorts, env: Record<string, string>): Promise<TsProcess> {
   const gw = spawnTs('bin/gateway.ts', {
-    HOST: '127.0.0.1', LOG_LEVEL: 'info', WEBSOCKET_PORT: String(ports.ws), HTTP_PORT: String(ports.http), METRICS_PORT: String(ports.metrics), ...env,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    WEBSOCKET_PORT: String(ports.ws),
+    HTTP_PORT: String(ports.http),
+    METRICS_PORT: String(ports.metrics),
+    ...env,
   });
   await Promise.race([
     gw.waitForLine(/gateway listening/, 60_000),
-    gw.exited.then((code) => { throw new Error(`gateway exited with ${code}:\n${gw.lines.join('\n')}`); }),
+    gw.exited.then((code) => {
+      throw new Error(`gateway exited with ${code}:\n${gw.lines.join('\n')}`);
+    }),
   ]);
   return gw;
 }

@@ -27,67 +27,76 @@ function connectFromPage(url: string): Promise<string> {
   });
 }
 
-void describe('browser connects with its session cookie through the connect proxy', { skip: !chromiumAvailable() && 'chromium not installed' }, () => {
-  const seen: string[] = [];
-  let backend: Server;
-  let pages: Server;
-  let gw: TestGateway;
-  let browser: LaunchedBrowser;
-  let pageOrigin: string;
-  let otherOrigin: string;
+void describe(
+  'browser connects with its session cookie through the connect proxy',
+  { skip: !chromiumAvailable() && 'chromium not installed' },
+  () => {
+    const seen: string[] = [];
+    let backend: Server;
+    let pages: Server;
+    let gw: TestGateway;
+    let browser: LaunchedBrowser;
+    let pageOrigin: string;
+    let otherOrigin: string;
 
-  before(async () => {
-    backend = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
-        seen.push(session ?? '');
-        const body = JSON.stringify(session !== undefined ? { result: { user: `user-${session}` } } : { error: { code: 1401, message: 'login first' } });
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(body);
+    before(async () => {
+      backend = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          const session = /session=(\w+)/.exec(req.headers.cookie ?? '')?.[1];
+          seen.push(session ?? '');
+          const body = JSON.stringify(
+            session !== undefined ? { result: { user: `user-${session}` } } : { error: { code: 1401, message: 'login first' } },
+          );
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(body);
+        });
       });
-    });
-    const backendPort = await listen(backend, '127.0.0.1');
-    pages = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': 'session=carol; Path=/; HttpOnly; SameSite=Lax' });
-      res.end('<!doctype html><title>app</title><h1>App</h1>');
-    });
-    const pagePort = await listen(pages, '127.0.0.1');
-    pageOrigin = `http://127.0.0.1:${pagePort}`;
-    otherOrigin = `http://localhost:${pagePort}`;
-    gw = await startTestGateway({}, {
-      configFile: {
-        client: {
-          allowed_origins: [pageOrigin],
-          proxy: { connect: { enabled: true, endpoint: `http://127.0.0.1:${backendPort}/connect`, http_headers: ['Cookie'] } },
+      const backendPort = await listen(backend, '127.0.0.1');
+      pages = createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html', 'set-cookie': 'session=carol; Path=/; HttpOnly; SameSite=Lax' });
+        res.end('<!doctype html><title>app</title><h1>App</h1>');
+      });
+      const pagePort = await listen(pages, '127.0.0.1');
+      pageOrigin = `http://127.0.0.1:${pagePort}`;
+      otherOrigin = `http://localhost:${pagePort}`;
+      gw = await startTestGateway(
+        {},
+        {
+          configFile: {
+            client: {
+              allowed_origins: [pageOrigin],
+              proxy: { connect: { enabled: true, endpoint: `http://127.0.0.1:${backendPort}/connect`, http_headers: ['Cookie'] } },
+            },
+          },
         },
-      },
+      );
+      browser = await launchChromium();
     });
-    browser = await launchChromium();
-  });
-  after(async () => {
-    await browser.close();
-    await gw.close();
-    backend.close();
-    pages.close();
-  });
+    after(async () => {
+      await browser.close();
+      await gw.close();
+      backend.close();
+      pages.close();
+    });
 
-  void it('the allowed page connects as the cookie\'s user without a token', async () => {
-    const page = await browser.context.newPage();
-    await page.goto(`${pageOrigin}/`);
-    const reply = JSON.parse(await page.evaluate(connectFromPage, gw.wsUrl)) as { id: number; connect?: { client: string } };
-    assert.equal(reply.id, 1);
-    assert.equal(typeof reply.connect?.client, 'string');
-    assert.ok(seen.includes('carol'), 'the backend saw the session cookie');
-    await page.close();
-  });
+    void it("the allowed page connects as the cookie's user without a token", async () => {
+      const page = await browser.context.newPage();
+      await page.goto(`${pageOrigin}/`);
+      const reply = JSON.parse(await page.evaluate(connectFromPage, gw.wsUrl)) as { id: number; connect?: { client: string } };
+      assert.equal(reply.id, 1);
+      assert.equal(typeof reply.connect?.client, 'string');
+      assert.ok(seen.includes('carol'), 'the backend saw the session cookie');
+      await page.close();
+    });
 
-  void it('a page of another origin is refused before any authentication', async () => {
-    const before = seen.length;
-    const page = await browser.context.newPage();
-    await page.goto(`${otherOrigin}/`);
-    assert.equal(await page.evaluate(connectFromPage, gw.wsUrl), 'closed 1006');
-    assert.equal(seen.length, before, 'the connect proxy was not called');
-    await page.close();
-  });
-});
+    void it('a page of another origin is refused before any authentication', async () => {
+      const before = seen.length;
+      const page = await browser.context.newPage();
+      await page.goto(`${otherOrigin}/`);
+      assert.equal(await page.evaluate(connectFromPage, gw.wsUrl), 'closed 1006');
+      assert.equal(seen.length, before, 'the connect proxy was not called');
+      await page.close();
+    });
+  },
+);

@@ -16,7 +16,10 @@ void it('reads every handling record once when reads overlap', async () => {
   await new Promise((r) => setTimeout(r, 100));
   const counts = await Promise.all([reader.readOnce(), reader.readOnce(), reader.readOnce()]);
   await reader.close();
-  assert.equal(counts.reduce((a, b) => a + b, 0), records.length);
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    records.length,
+  );
   assert.equal(log.records, records.length);
   assert.equal(log.duplicates, 0);
   assert.equal(log.distinct, records.length);

@@ -20,9 +20,12 @@ const connections: Redis[] = [];
 async function gatewayOn(port: number): Promise<TestGateway> {
   const conn = new Redis(redis.url, { lazyConnect: false });
   connections.push(conn);
-  return startTestGateway({ WEBSOCKET_PORT: String(port), WS_PING_INTERVAL: '2s', WS_PONG_TIMEOUT: '1s' }, {
-    broker: new RedisBroker({ redis: conn, prefix }),
-  });
+  return startTestGateway(
+    { WEBSOCKET_PORT: String(port), WS_PING_INTERVAL: '2s', WS_PONG_TIMEOUT: '1s' },
+    {
+      broker: new RedisBroker({ redis: conn, prefix }),
+    },
+  );
 }
 
 async function reconnectTotal(gw: TestGateway): Promise<number> {
@@ -39,13 +42,15 @@ function recordEvents(client: ReconnectClient): string[] {
     if (events.at(-1) !== 'reconnecting') events.push('reconnecting');
   });
   client.on('reconnected', () => events.push('reconnected'));
-  client.on('subscribed', (e) => events.push(`subscribed resubscribe=${e.resubscribe} recovering=${e.wasRecovering} recovered=${e.recovered}`));
+  client.on('subscribed', (e) =>
+    events.push(`subscribed resubscribe=${e.resubscribe} recovering=${e.wasRecovering} recovered=${e.recovered}`),
+  );
   client.on('publication', (e) => events.push(`publication ${textOf(e.data)}${e.recovered ? ' (recovered)' : ''}`));
   return events;
 }
 
 function textOf(data: unknown): string {
-  const value = data instanceof Uint8Array ? JSON.parse(decoder.decode(data)) as unknown : data;
+  const value = data instanceof Uint8Array ? (JSON.parse(decoder.decode(data)) as unknown) : data;
   return String((value as { text?: unknown }).text);
 }
 
@@ -68,7 +73,12 @@ for (const protocol of ['json', 'protobuf'] as const) {
       const gatewayB = await gatewayOn(await freePort());
       const channel = `chat:restart-${protocol}`;
       const client = createReconnectClient({
-        url: gatewayA.wsUrl, protocol, websocket, minReconnectDelay: 50, maxReconnectDelay: 200, data: payload('me'),
+        url: gatewayA.wsUrl,
+        protocol,
+        websocket,
+        minReconnectDelay: 50,
+        maxReconnectDelay: 200,
+        data: payload('me'),
       });
       const events = recordEvents(client);
       const publisher = newClient(gatewayB.wsUrl, protocol);
@@ -122,7 +132,12 @@ void describe('reconnect client failover', () => {
     const gatewayA = await gatewayOn(await freePort());
     const gatewayB = await gatewayOn(await freePort());
     const channel = 'chat:failover';
-    const client = createReconnectClient({ url: [gatewayA.wsUrl, gatewayB.wsUrl], websocket, minReconnectDelay: 50, maxReconnectDelay: 200 });
+    const client = createReconnectClient({
+      url: [gatewayA.wsUrl, gatewayB.wsUrl],
+      websocket,
+      minReconnectDelay: 50,
+      maxReconnectDelay: 200,
+    });
     const reconnected: { url: string; previousClientId: string; clientId: string }[] = [];
     client.on('reconnected', (e) => reconnected.push(e));
     const received: string[] = [];
@@ -161,10 +176,14 @@ void describe('reconnect client failover', () => {
     }
     assert.equal(client.state, 'disconnected');
     assert.equal(client.subscription('chat:closing'), undefined);
-    await waitUntil(async () => {
-      const metric = await gw.registry.getSingleMetric('gateway_connections')?.get();
-      return (metric?.values[0]?.value ?? 0) === 0;
-    }, 5000, 'the gateway to see the connection closed');
+    await waitUntil(
+      async () => {
+        const metric = await gw.registry.getSingleMetric('gateway_connections')?.get();
+        return (metric?.values[0]?.value ?? 0) === 0;
+      },
+      5000,
+      'the gateway to see the connection closed',
+    );
     await gw.close();
   });
 });

@@ -9,7 +9,14 @@ import { after, before, describe, it } from 'node:test';
 import type { PublicationContext, SubscribedContext, Subscription } from 'centrifuge';
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/index.js';
-import { ChannelPublisher, RedisBroker, RedisControlBus, RedisNodeRegistry, RedisPresenceManager, type ControlCommand } from '../../src/engine/index.js';
+import {
+  ChannelPublisher,
+  RedisBroker,
+  RedisControlBus,
+  RedisNodeRegistry,
+  RedisPresenceManager,
+  type ControlCommand,
+} from '../../src/engine/index.js';
 import { RedisStreamQueue, StreamPipeline } from '../../src/queue/index.js';
 import { RedisWorkerRegistry } from '../../src/routing/index.js';
 import { createWorker, type Worker } from '../../src/worker/index.js';
@@ -41,14 +48,19 @@ void describe('Redis Cluster end to end', () => {
   const startGateway = async (nodeId: string): Promise<TestGateway> => {
     const [engine, subscriber, queueConn] = [await open('producer'), await open('subscriber'), await open('producer')];
     const keys = new PipelineKeys({ prefix, hashTags: true });
-    const gw = await startTestGateway({ NODE_ID: nodeId, REDIS_PREFIX: prefix }, {
-      broker: new RedisBroker({ redis: engine, subscriber, prefix }),
-      presence: new RedisPresenceManager({ redis: engine, prefix }),
-      pipeline: new StreamPipeline({
-        queue: new RedisStreamQueue({ redis: queueConn, keys }),
-        registry: new RedisWorkerRegistry({ redis: queueConn, keys }), nodeId, routeCacheTtlMs: 1000,
-      }),
-    });
+    const gw = await startTestGateway(
+      { NODE_ID: nodeId, REDIS_PREFIX: prefix },
+      {
+        broker: new RedisBroker({ redis: engine, subscriber, prefix }),
+        presence: new RedisPresenceManager({ redis: engine, prefix }),
+        pipeline: new StreamPipeline({
+          queue: new RedisStreamQueue({ redis: queueConn, keys }),
+          registry: new RedisWorkerRegistry({ redis: queueConn, keys }),
+          nodeId,
+          routeCacheTtlMs: 1000,
+        }),
+      },
+    );
     gateways.push(gw);
     return gw;
   };
@@ -63,13 +75,22 @@ void describe('Redis Cluster end to end', () => {
     const publisher = new ChannelPublisher(workerBroker, loadConfig({}).channel);
     const simple = simpleHandler(silent);
     worker = createWorker({
-      id: 'w1', queue: workerQueue, registry: new RedisWorkerRegistry({ redis: wconn, keys }),
+      id: 'w1',
+      queue: workerQueue,
+      registry: new RedisWorkerRegistry({ redis: wconn, keys }),
       handler: async (msg, ctx) => {
         if (msg.channel === 'chat:poison') throw new Error('poisoned');
         return simple(msg, ctx);
       },
-      publisher: { publish: async (channel, data, opts) => { await publisher.publish(channel, data, opts ?? {}); } },
-      heartbeatMs: 200, maxAttempts: 2, backoff: () => 10, logger: silent,
+      publisher: {
+        publish: async (channel, data, opts) => {
+          await publisher.publish(channel, data, opts ?? {});
+        },
+      },
+      heartbeatMs: 200,
+      maxAttempts: 2,
+      backoff: () => 10,
+      logger: silent,
     });
     await worker.start();
     await startGateway('gw-a');
@@ -128,8 +149,14 @@ void describe('Redis Cluster end to end', () => {
     assert.equal(bob.subscribed[1]!.wasRecovering, true);
     assert.equal(bob.subscribed[1]!.recovered, true);
     await waitUntil(() => bob.pubs.length === 4, 8000, 'recovered publications');
-    assert.deepEqual(bob.pubs.map((p) => (p.data as { text: string }).text), ['before', 'missed 1', 'missed 2', 'missed 3']);
-    assert.deepEqual(bob.pubs.map((p) => p.offset), [1, 2, 3, 4]);
+    assert.deepEqual(
+      bob.pubs.map((p) => (p.data as { text: string }).text),
+      ['before', 'missed 1', 'missed 2', 'missed 3'],
+    );
+    assert.deepEqual(
+      bob.pubs.map((p) => p.offset),
+      [1, 2, 3, 4],
+    );
     const history = await alice.sub.history({ limit: -1 });
     assert.equal(history.publications.length, 4);
   });
@@ -156,7 +183,9 @@ void describe('Redis Cluster end to end', () => {
     assert.deepEqual(await cluster.keysOn(port, keys.historyStream(channel)), [keys.historyStream(channel)]);
 
     const pk = new PipelineKeys({ prefix, hashTags: true });
-    const workerSlots = new Set(await Promise.all([pk.workerStream('w1'), pk.streamLock('w1'), pk.deadLetterStream('w1')].map((k) => cluster.keySlot(k))));
+    const workerSlots = new Set(
+      await Promise.all([pk.workerStream('w1'), pk.streamLock('w1'), pk.deadLetterStream('w1')].map((k) => cluster.keySlot(k))),
+    );
     assert.equal(workerSlots.size, 1, 'a worker stream, its lock and its dead-letter stream share a slot');
     const registrySlots = new Set(await Promise.all([pk.workers(), pk.orphans()].map((k) => cluster.keySlot(k))));
     assert.equal(registrySlots.size, 1, 'the routing set and the orphans share a slot');
@@ -185,9 +214,15 @@ void describe('Redis Cluster end to end', () => {
       for (const nodeId of ['n1', 'n2']) {
         await nodes.heartbeat({ nodeId, name: nodeId, version: 't', numClients: 0, numUsers: 0, numSubs: 0, uptime: 1 }, 5000);
       }
-      assert.deepEqual((await nodes.list()).map((n) => n.nodeId), ['n1', 'n2']);
+      assert.deepEqual(
+        (await nodes.list()).map((n) => n.nodeId),
+        ['n1', 'n2'],
+      );
       await nodes.remove('n1');
-      assert.deepEqual((await nodes.list()).map((n) => n.nodeId), ['n2']);
+      assert.deepEqual(
+        (await nodes.list()).map((n) => n.nodeId),
+        ['n2'],
+      );
     } finally {
       await busA.close();
       await busB.close();

@@ -40,7 +40,10 @@ async function settled(value: () => number): Promise<void> {
   while (Date.now() - since < 2000 && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const now = value();
-    if (now !== last) { last = now; since = Date.now(); }
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    }
   }
 }
 
@@ -59,19 +62,34 @@ async function runFault(fault: Fault, sharded: boolean): Promise<TrafficReport> 
     else await cluster.kill(master);
     await cluster.waitHealthy(20_000);
     // Recovery by themselves: acknowledged and handled again, on every channel (the failed-over ones included).
-    await waitUntil(() => rig.ackedCount() >= before.acked + 60 && rig.handledCount() >= before.handled + 60, 20_000, 'publishes acknowledged and handled after the fault');
+    await waitUntil(
+      () => rig.ackedCount() >= before.acked + 60 && rig.handledCount() >= before.handled + 60,
+      20_000,
+      'publishes acknowledged and handled after the fault',
+    );
     const marks = new Map(channels.map((c) => [c, rig.acked.get(c)?.length ?? 0]));
-    await waitUntil(() => channels.every((c) => (rig.acked.get(c)?.length ?? 0) >= marks.get(c)! + 5), 15_000, 'every channel acknowledged after the fault');
+    await waitUntil(
+      () => channels.every((c) => (rig.acked.get(c)?.length ?? 0) >= marks.get(c)! + 5),
+      15_000,
+      'every channel acknowledged after the fault',
+    );
     await rig.stopPublishing();
     // Settle: the workers handle what is left, the subscriber gets the last publication of each channel.
-    await waitUntil(() => channels.every((c) => {
-      const handled = rig.handled.get(c) ?? [];
-      const last = handled.at(-1);
-      return last !== undefined && (rig.seen.get(c) ?? []).some((e) => e.kind === 'pub' && e.text === last);
-    }), 15_000, 'subscriber caught up');
+    await waitUntil(
+      () =>
+        channels.every((c) => {
+          const handled = rig.handled.get(c) ?? [];
+          const last = handled.at(-1);
+          return last !== undefined && (rig.seen.get(c) ?? []).some((e) => e.kind === 'pub' && e.text === last);
+        }),
+      15_000,
+      'subscriber caught up',
+    );
     await settled(() => checkTraffic(rig).lost.length);
     const report = checkTraffic(rig);
-    console.log(`cluster ${fault}${sharded ? ' (sharded pub/sub)' : ''}: ${JSON.stringify({ ...report, lost: report.lost, silentGaps: report.silentGaps })}`);
+    console.log(
+      `cluster ${fault}${sharded ? ' (sharded pub/sub)' : ''}: ${JSON.stringify({ ...report, lost: report.lost, silentGaps: report.silentGaps })}`,
+    );
     return report;
   } finally {
     await rig.close();

@@ -7,7 +7,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
-import { getJson, newClient, nextEvent, spawnGateway, spawnTs, waitUntil, type GatewayProcess, type TsProcess } from '../helpers/gateway.js';
+import {
+  getJson,
+  newClient,
+  nextEvent,
+  spawnGateway,
+  spawnTs,
+  waitUntil,
+  type GatewayProcess,
+  type TsProcess,
+} from '../helpers/gateway.js';
 import { RedisCluster } from '../helpers/redis-cluster.js';
 import { PipelineKeys, RedisKeys } from '../../src/redis/index.js';
 
@@ -32,12 +41,18 @@ void describe('gateway and worker processes on Redis Cluster', () => {
   });
 
   void it('starts in cluster mode and becomes ready once a worker process registers', async () => {
-    assert.ok(gw.lines.some((l) => l.includes('"mode":"redis-cluster"')), 'cluster mode is logged');
+    assert.ok(
+      gw.lines.some((l) => l.includes('"mode":"redis-cluster"')),
+      'cluster mode is logged',
+    );
     assert.ok(!gw.lines.some((l) => l.includes('not supported')));
     assert.equal((await getJson(`${gw.httpUrl}/ready`)).status, 503, 'no worker yet');
     worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'cw0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
     await waitUntil(async () => (await getJson(`${gw.httpUrl}/ready`)).status === 200, 20_000, 'ready after the worker registers');
-    assert.deepEqual((await getJson(`${gw.httpUrl}/ready`)).body, { ready: true, checks: { redis: 'ok', workers: 1, shuttingDown: false } });
+    assert.deepEqual((await getJson(`${gw.httpUrl}/ready`)).body, {
+      ready: true,
+      checks: { redis: 'ok', workers: 1, shuttingDown: false },
+    });
   });
 
   void it('carries a chat message between two clients through the worker process', async () => {
@@ -48,7 +63,10 @@ void describe('gateway and worker processes on Redis Cluster', () => {
     const bobSub = bob.newSubscription('chat:proc');
     const bobSeen: PublicationContext[] = [];
     bobSub.on('publication', (ctx) => bobSeen.push(ctx));
-    for (const [c, s] of [[alice, aliceSub], [bob, bobSub]] as const) {
+    for (const [c, s] of [
+      [alice, aliceSub],
+      [bob, bobSub],
+    ] as const) {
       s.subscribe();
       c.connect();
       await nextEvent(s, 'subscribed', 8000);
@@ -72,7 +90,10 @@ void describe('gateway and worker processes on Redis Cluster', () => {
     const sgw = await spawnGateway(senv);
     const sworker = spawnTs('examples/worker-simple.ts', { ...senv, WORKER_ID: 'sw0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'info' });
     try {
-      assert.ok(sgw.lines.some((l) => l.includes('"shardedPubSub":true')), 'sharded pub/sub is logged');
+      assert.ok(
+        sgw.lines.some((l) => l.includes('"shardedPubSub":true')),
+        'sharded pub/sub is logged',
+      );
       await waitUntil(async () => (await getJson(`${sgw.httpUrl}/ready`)).status === 200, 20_000, 'ready after the worker registers');
       const client = newClient(sgw.wsUrl, 'json');
       clients.push(client);

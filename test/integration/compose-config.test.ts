@@ -24,15 +24,16 @@ function findCompose(): string[] | null {
 }
 
 const compose = findCompose();
-const skip = compose === null
-  ? 'docker-compose is not installed (apt-get install docker-compose; .ci/run does this as root)'
-  : false;
+const skip = compose === null ? 'docker-compose is not installed (apt-get install docker-compose; .ci/run does this as root)' : false;
 
 function run(args: string[]): string {
   const [bin, ...pre] = compose as [string, ...string[]];
   // An empty environment for interpolation: the file must not depend on the caller's shell.
   return execFileSync(bin, [...pre, '-f', composeFile, ...args], {
-    encoding: 'utf8', cwd: root, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
@@ -43,7 +44,10 @@ function resolvedConfig(): Json {
   // (Debian's interpreter: a python3 earlier on PATH, e.g. pyenv's, may lack the module).
   const yaml = run(withProfiles);
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-  const out = execFileSync(python, ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], { input: yaml, encoding: 'utf8' });
+  const out = execFileSync(python, ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))'], {
+    input: yaml,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as Json;
 }
 
@@ -66,7 +70,7 @@ void test('docker-compose.yml is valid for the Compose implementation', { skip }
   run(['config', '-q']);
 });
 
-void test('compose runs Redis, a gateway and two workers from this repository\'s image', { skip }, () => {
+void test("compose runs Redis, a gateway and two workers from this repository's image", { skip }, () => {
   const config = resolvedConfig();
   const services = obj(config['services'], 'services');
   const redis = obj(services['redis'], 'redis');
@@ -109,9 +113,12 @@ void test('monitoring profile scrapes every metrics port and mounts the dashboar
     assert.equal(obj(services[name], name)['profiles'], undefined, `${name} runs without a profile`);
   }
 
-  const mounts = [...(obj(services['prometheus'], 'prometheus')['volumes'] as Json[]), ...(obj(services['grafana'], 'grafana')['volumes'] as Json[])];
+  const mounts = [
+    ...(obj(services['prometheus'], 'prometheus')['volumes'] as Json[]),
+    ...(obj(services['grafana'], 'grafana')['volumes'] as Json[]),
+  ];
   for (const m of mounts) {
-    const source = typeof m === 'string' ? String(m).split(':')[0] ?? '' : String(m['source']);
+    const source = typeof m === 'string' ? (String(m).split(':')[0] ?? '') : String(m['source']);
     assert.ok(existsSync(source), `mounted file exists: ${source}`);
   }
   const prometheus = readFileSync(join(root, 'deploy/prometheus.yml'), 'utf8');

@@ -15,14 +15,28 @@ import { freePort } from '../helpers/redis-server.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-  name: string; scripts: Record<string, string>; dependencies: Record<string, string>; engines: { node: string };
+  name: string;
+  scripts: Record<string, string>;
+  dependencies: Record<string, string>;
+  engines: { node: string };
 };
 
-interface Instruction { op: string; args: string }
-interface Stage { name: string; from: string; steps: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+}
+interface Stage {
+  name: string;
+  from: string;
+  steps: Instruction[];
+}
 
 function parseDockerfile(text: string): { args: Map<string, string>; stages: Stage[] } {
-  const lines = text.replace(/\\\r?\n/g, ' ').split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const args = new Map<string, string>();
   const stages: Stage[] = [];
   for (const line of lines) {
@@ -57,14 +71,20 @@ function execForm(stage: Stage | undefined, op: string): string[] {
 void test('Dockerfile: multi-stage on a Node LTS, build = npm ci + npm run build, runtime = production deps, non-root', () => {
   assert.equal(dockerfile.stages.length, 2);
   const nodeMajor = Number(dockerfile.args.get('NODE_VERSION'));
-  assert.ok(nodeMajor % 2 === 0 && nodeMajor >= Number(/\d+/.exec(pkg.engines.node)?.[0]), `Node ${nodeMajor} is an even (LTS) release the package supports`);
+  assert.ok(
+    nodeMajor % 2 === 0 && nodeMajor >= Number(/\d+/.exec(pkg.engines.node)?.[0]),
+    `Node ${nodeMajor} is an even (LTS) release the package supports`,
+  );
   for (const stage of dockerfile.stages) assert.match(stage.from, /^node:\$\{NODE_VERSION\}-(trixie-slim|bookworm-slim|alpine)$/);
 
   const buildRuns = steps(buildStage, 'RUN').join(' && ');
   assert.match(buildRuns, /(^| )npm ci( |$)/);
   assert.match(buildRuns, /(^| )npm run build( |$)/, 'the build stage runs the build script the README uses');
   assert.match(steps(runtimeStage, 'RUN').join(' && '), /npm ci --omit=dev/);
-  assert.deepEqual(steps(runtimeStage, 'COPY').filter((c) => c.includes('--from=')), [`--from=${buildStage?.name} /app/dist ./dist`]);
+  assert.deepEqual(
+    steps(runtimeStage, 'COPY').filter((c) => c.includes('--from=')),
+    [`--from=${buildStage?.name} /app/dist ./dist`],
+  );
   assert.deepEqual(steps(runtimeStage, 'USER'), ['node']);
   assert.deepEqual(steps(runtimeStage, 'EXPOSE'), ['8000 3000 2112']);
 });
@@ -80,7 +100,10 @@ let built = false;
 before(() => {
   context = mkdtempSync(join(tmpdir(), 'image-context-'));
   // The build context as .dockerignore leaves it (top-level patterns only, which is all it has).
-  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   const ignored = ignore.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}$`));
   for (const entry of readdirSync(root)) {
     if (!ignored.some((re) => re.test(entry))) cpSync(join(root, entry), join(context, entry), { recursive: true });
@@ -105,7 +128,8 @@ void test('replaying the build stage produces the CMD, the worker commands and t
   const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
   const workerCommands = [...compose.matchAll(/command: \["node", "(dist\/[^"]+)"\]/g)].map((m) => m[1] ?? '');
   assert.ok(workerCommands.length > 0);
-  for (const file of workerCommands) assert.ok(existsSync(join(context, file)), `compose worker command ${file} exists after npm run build`);
+  for (const file of workerCommands)
+    assert.ok(existsSync(join(context, file)), `compose worker command ${file} exists after npm run build`);
 
   for (const file of listFiles(join(context, 'src')).filter((f) => !f.endsWith('.ts'))) {
     assert.ok(existsSync(join(context, 'dist', relative(context, file))), `asset ${relative(context, file)} is beside its compiled module`);
@@ -123,7 +147,7 @@ void test('compiled code imports only production dependencies (the runtime stage
     for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^import\s+)['"]([^'"]+)['"]/gm)) {
       const spec = m[1] ?? '';
       if (spec.startsWith('.') || spec.startsWith('node:')) continue;
-      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0] ?? '';
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? '');
       if (!allowed.has(name)) missing.add(`${name} (${relative(context, file)})`);
     }
   }
@@ -141,12 +165,20 @@ void test('the image CMD starts a gateway that passes the image HEALTHCHECK, and
 
   const cmd = execForm(runtimeStage, 'CMD');
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env['PATH'], NODE_ENV: 'production', LOG_LEVEL: 'warn', HOST: '127.0.0.1',
-    HTTP_PORT: String(httpPort), WEBSOCKET_PORT: String(wsPort), METRICS_PORT: String(metricsPort), SHUTDOWN_TIMEOUT: '2s',
+    PATH: process.env['PATH'],
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    HTTP_PORT: String(httpPort),
+    WEBSOCKET_PORT: String(wsPort),
+    METRICS_PORT: String(metricsPort),
+    SHUTDOWN_TIMEOUT: '2s',
   };
   const gateway = spawn(cmd[0] ?? '', cmd.slice(1), { cwd: context, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  gateway.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  gateway.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => gateway.once('exit', (code) => resolve(code)));
   try {
     let healthy = false;
@@ -166,6 +198,7 @@ void test('the image CMD starts a gateway that passes the image HEALTHCHECK, and
 
 function listFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name));
 }
-

@@ -5,15 +5,24 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  ControlPlane, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, RedisControlBus, RedisNodeRegistry,
-  type ControlBus, type NodeRegistry,
+  ControlPlane,
+  MemoryControlBus,
+  MemoryControlNetwork,
+  MemoryNodeRegistry,
+  RedisControlBus,
+  RedisNodeRegistry,
+  type ControlBus,
+  type NodeRegistry,
 } from '../../src/engine/index.js';
 import { RecordingLocalNode } from '../helpers/http-api.js';
 import { useRedisServer } from '../helpers/redis-server.js';
 
 const fixture = useRedisServer();
 
-interface Twin { bus: () => ControlBus; registry: () => NodeRegistry }
+interface Twin {
+  bus: () => ControlBus;
+  registry: () => NodeRegistry;
+}
 
 function survey(name: string, twin: () => Twin): void {
   void it(`sums every node's channel counts (${name})`, async () => {
@@ -22,7 +31,9 @@ function survey(name: string, twin: () => Twin): void {
     const nodes = [new RecordingLocalNode(), new RecordingLocalNode()];
     nodes[0]!.channelMap.set('chat:a', 2).set('chat:b', 1);
     nodes[1]!.channelMap.set('chat:a', 3).set('user:9', 1);
-    const planes = nodes.map((local, i) => new ControlPlane({ nodeId: `n${i}-${randomUUID()}`, version: '0', bus: t.bus(), registry, local }));
+    const planes = nodes.map(
+      (local, i) => new ControlPlane({ nodeId: `n${i}-${randomUUID()}`, version: '0', bus: t.bus(), registry, local }),
+    );
     for (const p of planes) await p.start();
     try {
       const counts = await planes[0]!.channels(5000);
@@ -50,7 +61,13 @@ void describe('channels survey', () => {
     await registry.heartbeat({ nodeId: 'ghost', name: 'ghost', version: '0', numClients: 0, numUsers: 0, numSubs: 0, uptime: 0 }, 60_000);
     const local = new RecordingLocalNode();
     local.channelMap.set('chat:x', 1);
-    const plane = new ControlPlane({ nodeId: 'alive', version: '0', bus: new MemoryControlBus({ network: new MemoryControlNetwork() }), registry, local });
+    const plane = new ControlPlane({
+      nodeId: 'alive',
+      version: '0',
+      bus: new MemoryControlBus({ network: new MemoryControlNetwork() }),
+      registry,
+      local,
+    });
     await plane.start();
     try {
       assert.deepEqual([...(await plane.channels(200))], [['chat:x', 1]]);

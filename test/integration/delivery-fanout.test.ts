@@ -44,11 +44,17 @@ void describe('delivery across three gateways', () => {
     }
     for (const w of watchers) await waitUntil(() => w.pubs.length === 9, 8000, 'nine publications on every gateway');
     const expected = watchers[0]!.pubs;
-    assert.deepEqual(expected.map((p) => p.offset), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(
+      expected.map((p) => p.offset),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    );
     for (const w of watchers) assert.deepEqual(w.pubs, expected, 'every gateway delivers the same publications in the same order');
     // Each publisher's own messages keep their order (it awaited each publish).
     for (let i = 0; i < 3; i++) {
-      assert.deepEqual(expected.filter((p) => (p.data as { from: number }).from === i).map((p) => (p.data as { round: number }).round), [0, 1, 2]);
+      assert.deepEqual(
+        expected.filter((p) => (p.data as { from: number }).from === i).map((p) => (p.data as { round: number }).round),
+        [0, 1, 2],
+      );
     }
     // Presence is cluster-wide: each gateway sees the subscribers of all three.
     const online = await watchers[0]!.client.presenceStats(channel);
@@ -109,20 +115,36 @@ void describe('delivery across three gateways', () => {
     ]);
     const total = (publishers.length + cluster.gateways.length + 1) * perClient;
     for (const w of watchers) await waitUntil(() => w.pubs.length === total, 15_000, `${total} publications`);
-    console.log(`# ${total} concurrent publications from 10 publishers via 3 gateways delivered everywhere in ${Math.round(performance.now() - started)} ms`);
+    console.log(
+      `# ${total} concurrent publications from 10 publishers via 3 gateways delivered everywhere in ${Math.round(performance.now() - started)} ms`,
+    );
 
     const page = await cluster.backendBroker.history(channel, { limit: -1 }, { size: 100, ttlMs: 300_000 });
     assert.equal(page.position.offset, total);
     // chat keeps the newest 100: offsets total-99 .. total, none missing.
-    assert.deepEqual(page.publications.map((p) => p.offset), Array.from({ length: 100 }, (_, i) => total - 99 + i), 'history has no gap');
+    assert.deepEqual(
+      page.publications.map((p) => p.offset),
+      Array.from({ length: 100 }, (_, i) => total - 99 + i),
+      'history has no gap',
+    );
     for (const w of watchers) {
-      assert.deepEqual(w.pubs.map((p) => p.offset), Array.from({ length: total }, (_, i) => i + 1), 'delivered in offset order');
-      assert.deepEqual(w.pubs.map((p) => p.data), watchers[0]!.pubs.map((p) => p.data));
+      assert.deepEqual(
+        w.pubs.map((p) => p.offset),
+        Array.from({ length: total }, (_, i) => i + 1),
+        'delivered in offset order',
+      );
+      assert.deepEqual(
+        w.pubs.map((p) => p.data),
+        watchers[0]!.pubs.map((p) => p.data),
+      );
     }
     // Sequential publishers (API, backend) keep their order in the channel.
     const delivered = watchers[0]!.pubs.map((p) => p.data as { from: string; seq: number });
     for (const from of ['api0', 'api1', 'api2', 'backend']) {
-      assert.deepEqual(delivered.filter((d) => d.from === from).map((d) => d.seq), Array.from({ length: perClient }, (_, i) => i));
+      assert.deepEqual(
+        delivered.filter((d) => d.from === from).map((d) => d.seq),
+        Array.from({ length: perClient }, (_, i) => i),
+      );
     }
     // Every message of every publisher arrived exactly once.
     assert.equal(new Set(delivered.map((d) => `${d.from}/${d.seq}`)).size, total);

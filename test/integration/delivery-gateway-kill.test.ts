@@ -3,7 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { TestCluster, spawnBinGateway, spawnClusterGateway, watchChannel, type GatewayProcess, type WatchedSubscription } from '../helpers/cluster.js';
+import {
+  TestCluster,
+  spawnBinGateway,
+  spawnClusterGateway,
+  watchChannel,
+  type GatewayProcess,
+  type WatchedSubscription,
+} from '../helpers/cluster.js';
 import { Centrifuge } from 'centrifuge';
 import WebSocket from 'ws';
 import { waitUntil } from '../helpers/gateway.js';
@@ -18,8 +25,12 @@ void describe('kill -9 of a gateway', () => {
   before(async () => {
     cluster = await TestCluster.start({ gateways: 1, workers: 1 });
     doomed = await spawnClusterGateway({
-      redisUrl: cluster.redis.url, prefix: cluster.prefix, nodeId: 'doomed', pipeline: 'direct',
-      env: { CONFIG_FILE: cluster.configPath }, presenceTtlMs: PRESENCE_TTL_MS,
+      redisUrl: cluster.redis.url,
+      prefix: cluster.prefix,
+      nodeId: 'doomed',
+      pipeline: 'direct',
+      env: { CONFIG_FILE: cluster.configPath },
+      presenceTtlMs: PRESENCE_TTL_MS,
     });
   });
   after(async () => {
@@ -33,7 +44,11 @@ void describe('kill -9 of a gateway', () => {
     for (let i = 0; i < 3; i++) watchers.push(await watchChannel(doomed.wsUrl, channel));
     const survivor = cluster.gateways[0]!;
     const oldIds = watchers.map((w) => w.clientIds[0]!);
-    assert.deepEqual(Object.keys(await survivor.presence.presence(channel)).sort(), [...oldIds].sort(), 'presence written by the doomed gateway');
+    assert.deepEqual(
+      Object.keys(await survivor.presence.presence(channel)).sort(),
+      [...oldIds].sort(),
+      'presence written by the doomed gateway',
+    );
     await cluster.publisher.publish(channel, JSON.stringify({ text: 'before' }));
     for (const w of watchers) await waitUntil(() => w.pubs.length === 1, 4000, 'first publication');
 
@@ -49,18 +64,29 @@ void describe('kill -9 of a gateway', () => {
     for (const w of watchers) {
       await waitUntil(() => w.subscribed.length === 2 && w.pubs.length === 11, 6000, 'recovered on the survivor');
       assert.equal(w.subscribed[1]!.recovered, true);
-      assert.deepEqual(w.pubs.map((p) => (p.data as { text: string }).text), ['before', ...missed]);
+      assert.deepEqual(
+        w.pubs.map((p) => (p.data as { text: string }).text),
+        ['before', ...missed],
+      );
     }
-    t.diagnostic(`kill -9 -> 3 clients recovered 10 publications on the survivor ${(performance.now() - routedAt).toFixed(0)} ms after the route changed`);
+    t.diagnostic(
+      `kill -9 -> 3 clients recovered 10 publications on the survivor ${(performance.now() - routedAt).toFixed(0)} ms after the route changed`,
+    );
     assert.equal(survivor.gateway.connectionCount, 3);
 
     // Entries of the dead gateway stay until their ttl; the new connections' entries replace them.
     const newIds = watchers.map((w) => w.clientIds[1]!);
-    await waitUntil(async () => {
-      const ids = Object.keys(await survivor.presence.presence(channel));
-      return oldIds.every((id) => !ids.includes(id));
-    }, PRESENCE_TTL_MS + 3000, 'dead gateway presence expiry');
-    t.diagnostic(`dead gateway's presence entries gone ${(performance.now() - killedAt).toFixed(0)} ms after kill -9 (presence ttl ${PRESENCE_TTL_MS} ms)`);
+    await waitUntil(
+      async () => {
+        const ids = Object.keys(await survivor.presence.presence(channel));
+        return oldIds.every((id) => !ids.includes(id));
+      },
+      PRESENCE_TTL_MS + 3000,
+      'dead gateway presence expiry',
+    );
+    t.diagnostic(
+      `dead gateway's presence entries gone ${(performance.now() - killedAt).toFixed(0)} ms after kill -9 (presence ttl ${PRESENCE_TTL_MS} ms)`,
+    );
     assert.deepEqual(Object.keys(await survivor.presence.presence(channel)).sort(), [...newIds].sort());
     assert.deepEqual(await survivor.presence.presenceStats(channel), { numClients: 3, numUsers: 1 });
   });
@@ -87,9 +113,14 @@ void describe('kill -9 of a gateway', () => {
       for (const w of mine) {
         await waitUntil(() => w.subscribed.length === 2 && w.pubs.length === 6, 6000, 'recovered on the survivor');
         assert.equal(w.subscribed[1]!.recovered, true);
-        assert.deepEqual(w.pubs.map((p) => p.offset), [1, 2, 3, 4, 5, 6]);
+        assert.deepEqual(
+          w.pubs.map((p) => p.offset),
+          [1, 2, 3, 4, 5, 6],
+        );
       }
-      t.diagnostic(`bin/gateway.ts kill -9 -> 2 clients recovered on the survivor ${(performance.now() - routedAt).toFixed(0)} ms after the route changed`);
+      t.diagnostic(
+        `bin/gateway.ts kill -9 -> 2 clients recovered on the survivor ${(performance.now() - routedAt).toFixed(0)} ms after the route changed`,
+      );
     } finally {
       await bin.killHard();
     }

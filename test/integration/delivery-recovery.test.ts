@@ -52,13 +52,18 @@ void describe('recovery on another gateway', () => {
     const missed = Array.from({ length: 20 }, (_, i) => `missed ${i + 1}`);
     for (const text of missed) await publish(channel, text);
     const took = await resume(w, 1);
-    t.diagnostic(`route back -> connected to another gateway ${took.connectedMs.toFixed(0)} ms (client backoff), -> recovered 20 publications ${took.subscribedMs.toFixed(0)} ms`);
+    t.diagnostic(
+      `route back -> connected to another gateway ${took.connectedMs.toFixed(0)} ms (client backoff), -> recovered 20 publications ${took.subscribedMs.toFixed(0)} ms`,
+    );
     const ctx = w.subscribed[1]!;
     assert.equal(ctx.wasRecovering, true);
     assert.equal(ctx.recovered, true);
     await waitUntil(() => w.pubs.length === 21, 4000, 'recovered publications');
     assert.deepEqual(texts(w), ['before', ...missed]);
-    assert.deepEqual(w.pubs.map((p) => p.offset), Array.from({ length: 21 }, (_, i) => i + 1));
+    assert.deepEqual(
+      w.pubs.map((p) => p.offset),
+      Array.from({ length: 21 }, (_, i) => i + 1),
+    );
     assert.equal(w.clientIds.length, 2);
     assert.equal(cluster.gateways[0]!.gateway.connectionCount, 0, 'the first gateway let the dropped connection go');
     // Live delivery continues from the new gateway, without duplicates.
@@ -109,10 +114,14 @@ void describe('recovery on another gateway', () => {
     await publish(channel, 'expires');
     const started = performance.now();
     // brief keeps publications 1 s after the last one; the offset/epoch survive.
-    await waitUntil(async () => {
-      const page = await cluster.backendBroker.history(channel, { limit: -1 }, { size: 100, ttlMs: 1000 });
-      return page.publications.length === 0 && page.position.offset === 2;
-    }, 5000, 'history expiry');
+    await waitUntil(
+      async () => {
+        const page = await cluster.backendBroker.history(channel, { limit: -1 }, { size: 100, ttlMs: 1000 });
+        return page.publications.length === 0 && page.position.offset === 2;
+      },
+      5000,
+      'history expiry',
+    );
     t.diagnostic(`history of a 1 s history_ttl channel gone after ${(performance.now() - started).toFixed(0)} ms`);
     await resume(w, 1);
     assert.equal(w.subscribed[1]!.wasRecovering, true);

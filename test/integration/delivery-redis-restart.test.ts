@@ -27,7 +27,12 @@ void describe('Redis restart during traffic', () => {
   void it('resumes delivery without restarting gateways and resyncs subscribers to the new epoch', async (t) => {
     const channel = 'chat:restart';
     for (const g of cluster.gateways) watchers.push(await watchChannel(g.wsUrl, channel));
-    publisherClient = new Centrifuge(cluster.gateways[0]!.wsUrl, { websocket: WebSocket, timeout: 2000, minReconnectDelay: 100, maxReconnectDelay: 300 });
+    publisherClient = new Centrifuge(cluster.gateways[0]!.wsUrl, {
+      websocket: WebSocket,
+      timeout: 2000,
+      minReconnectDelay: 100,
+      maxReconnectDelay: 300,
+    });
     publisherClient.connect();
     await publisherClient.ready(4000);
 
@@ -45,13 +50,17 @@ void describe('Redis restart during traffic', () => {
       })(),
       (async () => {
         while (running) {
-          await publisherClient.publish(channel, { text: `client ${clientSeq}` }).then(() => clientSeq++, () => clientFailures++);
+          await publisherClient.publish(channel, { text: `client ${clientSeq}` }).then(
+            () => clientSeq++,
+            () => clientFailures++,
+          );
           await sleep(40);
         }
       })(),
     ]);
     try {
-      for (const w of watchers) await waitUntil(() => w.pubs.some((p) => (p.data as { text: string }).text.startsWith('client')), 5000, 'traffic flowing');
+      for (const w of watchers)
+        await waitUntil(() => w.pubs.some((p) => (p.data as { text: string }).text.startsWith('client')), 5000, 'traffic flowing');
       const oldEpoch = watchers[0]!.subscribed[0]!.streamPosition!.epoch;
       for (const w of watchers) assert.equal(w.subscribed[0]!.streamPosition!.epoch, oldEpoch);
 
@@ -78,11 +87,24 @@ void describe('Redis restart during traffic', () => {
       // Both kinds of traffic reach every gateway again.
       const clientSeqAtResync = clientSeq;
       for (const w of watchers) {
-        await waitUntil(() => w.pubs.slice(delivered[watchers.indexOf(w)]).some((p) => (p.data as { text: string }).text === `client ${clientSeqAtResync + 1}`), 10_000, 'client publications after the restart');
-        await waitUntil(() => w.pubs.slice(delivered[watchers.indexOf(w)]).some((p) => (p.data as { text: string }).text === `backend ${backendSeq - 1}`), 10_000, 'backend publications after the restart');
+        await waitUntil(
+          () =>
+            w.pubs
+              .slice(delivered[watchers.indexOf(w)])
+              .some((p) => (p.data as { text: string }).text === `client ${clientSeqAtResync + 1}`),
+          10_000,
+          'client publications after the restart',
+        );
+        await waitUntil(
+          () => w.pubs.slice(delivered[watchers.indexOf(w)]).some((p) => (p.data as { text: string }).text === `backend ${backendSeq - 1}`),
+          10_000,
+          'backend publications after the restart',
+        );
       }
       const resumedMs = performance.now() - restartedAt;
-      t.diagnostic(`after redis-server restart: every subscriber resynced (2500 -> recovered:false) in ${resyncMs.toFixed(0)} ms, client publications via the worker delivered on all gateways in ${resumedMs.toFixed(0)} ms; ${clientFailures} client publishes refused meanwhile`);
+      t.diagnostic(
+        `after redis-server restart: every subscriber resynced (2500 -> recovered:false) in ${resyncMs.toFixed(0)} ms, client publications via the worker delivered on all gateways in ${resumedMs.toFixed(0)} ms; ${clientFailures} client publishes refused meanwhile`,
+      );
 
       // Presence was lost with Redis; resubscribing put every subscriber back.
       await waitUntil(async () => (await watchers[1]!.client.presenceStats(channel)).numClients === 3, 5000, 'presence back');
@@ -96,7 +118,11 @@ void describe('Redis restart during traffic', () => {
       const from = w.subscribed.at(-1)!.streamPosition!.offset;
       const tail = w.pubs.slice(w.subscribedAt.at(-1)).map((p) => p.offset);
       assert.ok(tail.length > 0);
-      assert.deepEqual(tail, Array.from({ length: tail.length }, (_, i) => from + 1 + i), 'gapless from the new position');
+      assert.deepEqual(
+        tail,
+        Array.from({ length: tail.length }, (_, i) => from + 1 + i),
+        'gapless from the new position',
+      );
     }
   });
 });

@@ -33,17 +33,29 @@ void describe('npm run reconnect:demo', () => {
     const other = await gatewayOn(await freePort());
     const child = spawn(process.execPath, ['--import', 'tsx', 'bin/reconnect-demo.ts'], {
       env: {
-        ...process.env, GATEWAY_URL: gateway.wsUrl, CHANNEL: 'chat:demo', USER_NAME: 'tester',
-        PUBLISH_INTERVAL_MS: '200', STATS_INTERVAL_MS: '500', MIN_RECONNECT_DELAY_MS: '50', MAX_RECONNECT_DELAY_MS: '200',
+        ...process.env,
+        GATEWAY_URL: gateway.wsUrl,
+        CHANNEL: 'chat:demo',
+        USER_NAME: 'tester',
+        PUBLISH_INTERVAL_MS: '200',
+        STATS_INTERVAL_MS: '500',
+        MIN_RECONNECT_DELAY_MS: '50',
+        MAX_RECONNECT_DELAY_MS: '200',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const see = (pattern: RegExp, what: string): Promise<void> => waitUntil(() => pattern.test(out), 15_000, what)
-      .catch((err: unknown) => { throw new Error(`${(err as Error).message}; demo output:\n${out}`); });
+    const see = (pattern: RegExp, what: string): Promise<void> =>
+      waitUntil(() => pattern.test(out), 15_000, what).catch((err: unknown) => {
+        throw new Error(`${(err as Error).message}; demo output:\n${out}`);
+      });
     const publisher = newClient(other.wsUrl, 'json');
     try {
       await see(/subscribed to chat:demo at offset \d+: fresh/, 'the first subscribe');

@@ -103,7 +103,10 @@ void describe('embedded gateway process', () => {
     assert.equal(ctx.wasRecovering, true);
     assert.equal(ctx.recovered, true);
     await waitUntil(() => seen.length === 4, 5000, 'recovered publications');
-    assert.deepEqual(seen, ['0', '1', '2', '3'].map((text) => ({ text })));
+    assert.deepEqual(
+      seen,
+      ['0', '1', '2', '3'].map((text) => ({ text })),
+    );
   });
 
   void it('on SIGTERM turns not ready, closes clients with 3001 shutdown and exits 0', async () => {

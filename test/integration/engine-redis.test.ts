@@ -11,7 +11,9 @@ const prefix = `test-engine-${process.pid}-${Date.now()}`;
 
 function connect(enableAutoPipelining = false): Redis {
   const redis = new Redis(server.url, { enableAutoPipelining });
-  redis.on('error', () => { /* reconnects on its own; the fault test expects errors */ });
+  redis.on('error', () => {
+    /* reconnects on its own; the fault test expects errors */
+  });
   return redis;
 }
 

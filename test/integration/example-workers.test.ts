@@ -19,13 +19,31 @@ void describe('worker examples', () => {
   let client: Centrifuge;
 
   before(async () => {
-    const common = { REDIS_URL: fixture.server.url, REDIS_PREFIX: 'ex', CONFIG_FILE: 'examples/workers.config.json', LOG_LEVEL: 'info', WORKER_METRICS_PORT: 'off' };
+    const common = {
+      REDIS_URL: fixture.server.url,
+      REDIS_PREFIX: 'ex',
+      CONFIG_FILE: 'examples/workers.config.json',
+      LOG_LEVEL: 'info',
+      WORKER_METRICS_PORT: 'off',
+    };
     gw = await spawnGateway(common);
     workers.push(spawnTs('examples/worker-simple.ts', { ...common, WORKER_ID: 'chat-1' }));
-    workers.push(spawnProcess(process.execPath, ['--import', 'tsx', 'bin/realtime-message.ts', 'worker', 'examples/moderation-worker.ts'],
-      { ...common, WORKER_ID: 'mod-1', WORKER_POOL: 'moderation' }, repo));
-    workers.push(spawnProcess(process.execPath, ['--import', 'tsx', 'bin/realtime-message.ts', 'worker', 'examples/roll-bot.ts'],
-      { ...common, WORKER_ID: 'bot-1', WORKER_POOL: 'bots' }, repo));
+    workers.push(
+      spawnProcess(
+        process.execPath,
+        ['--import', 'tsx', 'bin/realtime-message.ts', 'worker', 'examples/moderation-worker.ts'],
+        { ...common, WORKER_ID: 'mod-1', WORKER_POOL: 'moderation' },
+        repo,
+      ),
+    );
+    workers.push(
+      spawnProcess(
+        process.execPath,
+        ['--import', 'tsx', 'bin/realtime-message.ts', 'worker', 'examples/roll-bot.ts'],
+        { ...common, WORKER_ID: 'bot-1', WORKER_POOL: 'bots' },
+        repo,
+      ),
+    );
     await Promise.all(workers.map((w) => w.waitForLine(/consuming/, 30_000)));
     client = newClient(gw.wsUrl, 'json');
     client.connect();
@@ -48,8 +66,10 @@ void describe('worker examples', () => {
   void it('the moderation worker refuses profanity with 1403 and publishes clean messages', async () => {
     const sub = await subscribed('mod:lobby');
     const published = nextEvent<PublicationContext>(sub, 'publication', 10_000);
-    await assert.rejects(client.publish('mod:lobby', { text: 'what the heck' }),
-      (e: { code: number; message: string }) => e.code === 1403 && e.message === 'message refused: mind your language');
+    await assert.rejects(
+      client.publish('mod:lobby', { text: 'what the heck' }),
+      (e: { code: number; message: string }) => e.code === 1403 && e.message === 'message refused: mind your language',
+    );
     await client.publish('mod:lobby', { text: 'good morning' });
     assert.deepEqual((await published).data, { text: 'good morning' }, 'the refused message was never published');
   });

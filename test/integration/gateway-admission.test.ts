@@ -50,11 +50,17 @@ void describe('connection admission', () => {
 
   void it('connects of one user racing for the last slots: exactly the limit get in', async () => {
     const outcomes = await Promise.all(Array.from({ length: 5 }, () => connectOutcome(client('burst'))));
-    assert.deepEqual(outcomes.sort((a, b) => a - b), [0, 0, 106, 106, 106]);
+    assert.deepEqual(
+      outcomes.sort((a, b) => a - b),
+      [0, 0, 106, 106, 106],
+    );
   });
 
   void it('client.disallow_anonymous_connection_tokens refuses a token without user id with 3500', async () => {
-    const strict = await startTestGateway({ CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET }, { configFile: { client: { disallow_anonymous_connection_tokens: true } } });
+    const strict = await startTestGateway(
+      { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET },
+      { configFile: { client: { disallow_anonymous_connection_tokens: true } } },
+    );
     try {
       const anon = newClient(strict.wsUrl, 'json', { token: signToken({ exp: Math.floor(Date.now() / 1000) + 60 }, SECRET) });
       assert.equal(await connectOutcome(anon), 3500);
@@ -69,22 +75,31 @@ void describe('connection admission', () => {
   void it('client.connection_rate_limit answers 503 to upgrades beyond the rate', async () => {
     const limited = await startTestGateway({}, { configFile: { client: { connection_rate_limit: 3 } } });
     try {
-      const statuses = await Promise.all(Array.from({ length: 8 }, () => new Promise<number>((resolve) => {
-        const ws = new WebSocket(limited.wsUrl, 'centrifuge-json');
-        ws.once('open', () => {
-          ws.close();
-          resolve(101);
-        });
-        ws.once('unexpected-response', (_req, res) => {
-          resolve(res.statusCode ?? 0);
-          ws.terminate();
-        });
-        ws.once('error', () => resolve(-1));
-      })));
+      const statuses = await Promise.all(
+        Array.from(
+          { length: 8 },
+          () =>
+            new Promise<number>((resolve) => {
+              const ws = new WebSocket(limited.wsUrl, 'centrifuge-json');
+              ws.once('open', () => {
+                ws.close();
+                resolve(101);
+              });
+              ws.once('unexpected-response', (_req, res) => {
+                resolve(res.statusCode ?? 0);
+                ws.terminate();
+              });
+              ws.once('error', () => resolve(-1));
+            }),
+        ),
+      );
       // Eight upgrades at once against a bucket of three: at most three (plus what refills meanwhile) pass.
       assert.ok(statuses.filter((s) => s === 101).length >= 3, statuses.join(','));
       assert.ok(statuses.filter((s) => s === 503).length >= 1, statuses.join(','));
-      assert.ok(statuses.every((s) => s === 101 || s === 503), statuses.join(','));
+      assert.ok(
+        statuses.every((s) => s === 101 || s === 503),
+        statuses.join(','),
+      );
     } finally {
       await limited.close();
     }

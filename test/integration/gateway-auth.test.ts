@@ -8,9 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, UnsubscribedContext } from 'centrifuge';
 import { signToken } from '../../src/gateway/index.js';
-import {
-  CLIENT_PROTOCOLS, newClient, nextEvent, payload, rawConnect, startTestGateway, type TestGateway,
-} from '../helpers/gateway.js';
+import { CLIENT_PROTOCOLS, newClient, nextEvent, payload, rawConnect, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const SECRET = 'gateway-auth-test-secret';
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -19,7 +17,14 @@ const token = (claims: Record<string, unknown>): string => signToken({ exp: now(
 const channelRules = {
   channel: {
     namespaces: [
-      { name: 'chat', history_size: 10, history_ttl: '1m', force_recovery: true, allow_subscribe_for_client: true, allow_publish_for_client: true },
+      {
+        name: 'chat',
+        history_size: 10,
+        history_ttl: '1m',
+        force_recovery: true,
+        allow_subscribe_for_client: true,
+        allow_publish_for_client: true,
+      },
       { name: 'user', user_owned: true, allow_subscribe_for_client: true, allow_publish_for_client: true },
       { name: 'private', allow_publish_for_subscriber: true },
       { name: 'dialog', allow_user_limited_channels: true },
@@ -37,7 +42,11 @@ for (const protocol of CLIENT_PROTOCOLS) {
       clients.push(c);
       return c;
     };
-    const subscribeCode = async (c: Centrifuge, channel: string, options: Parameters<Centrifuge['newSubscription']>[1] = {}): Promise<number> => {
+    const subscribeCode = async (
+      c: Centrifuge,
+      channel: string,
+      options: Parameters<Centrifuge['newSubscription']>[1] = {},
+    ): Promise<number> => {
       const sub = c.newSubscription(channel, options);
       const done = Promise.race([
         nextEvent<UnsubscribedContext>(sub, 'unsubscribed').then((u) => u.code),
@@ -131,15 +140,21 @@ for (const protocol of CLIENT_PROTOCOLS) {
       c.connect();
       await c.ready(4000);
       assert.equal(await subscribeCode(c, 'private:a'), 103, 'no token');
-      assert.equal(await subscribeCode(c, 'private:b', { token: signToken({ sub: '5', channel: 'private:b', exp: now() + 60 }, 'wrong') }), 103);
+      assert.equal(
+        await subscribeCode(c, 'private:b', { token: signToken({ sub: '5', channel: 'private:b', exp: now() + 60 }, 'wrong') }),
+        103,
+      );
       let subCalls = 0;
-      assert.equal(await subscribeCode(c, 'private:c', {
-        token: token({ sub: '5', channel: 'private:c', exp: now() - 5 }),
-        getToken: async () => {
-          subCalls++;
-          return token({ sub: '5', channel: 'private:c' });
-        },
-      }), 0);
+      assert.equal(
+        await subscribeCode(c, 'private:c', {
+          token: token({ sub: '5', channel: 'private:c', exp: now() - 5 }),
+          getToken: async () => {
+            subCalls++;
+            return token({ sub: '5', channel: 'private:c' });
+          },
+        }),
+        0,
+      );
       assert.equal(subCalls, 1);
       await c.publish('private:c', payload(protocol, { text: 'subscriber may publish' }));
       assert.equal(await subscribeCode(c, 'dialog:x#5,6'), 0, 'user-limited channel lists user 5');

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { PublicationContext } from 'centrifuge';
 import {
-  CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, rawConnect, startTestGateway, waitUntil, type TestGateway,
+  CLIENT_PROTOCOLS,
+  fromPayload,
+  newClient,
+  nextEvent,
+  payload,
+  rawConnect,
+  startTestGateway,
+  waitUntil,
+  type TestGateway,
 } from '../helpers/gateway.js';
 
 /** Deterministic PRNG (mulberry32) so a failure can be replayed from the printed seed. */
@@ -67,12 +75,24 @@ function mutateBytes(rand: () => number, input: Buffer): Buffer {
   for (let i = 0; i < ops; i++) {
     const at = Math.floor(rand() * (b.length + 1));
     switch (Math.floor(rand() * 6)) {
-      case 0: if (b.length > 0) b[Math.min(at, b.length - 1)] = Math.floor(rand() * 256); break;
-      case 1: b.splice(at, Math.floor(rand() * 8)); break;
-      case 2: b.splice(at, 0, ...Array.from({ length: 1 + Math.floor(rand() * 8) }, () => Math.floor(rand() * 256))); break;
-      case 3: b.length = Math.floor(rand() * b.length); break;
-      case 4: b.splice(at, 0, ...b.slice(0, Math.floor(rand() * b.length))); break;
-      default: if (b.length > 0) b[Math.min(at, b.length - 1)]! ^= 1 << Math.floor(rand() * 8); break;
+      case 0:
+        if (b.length > 0) b[Math.min(at, b.length - 1)] = Math.floor(rand() * 256);
+        break;
+      case 1:
+        b.splice(at, Math.floor(rand() * 8));
+        break;
+      case 2:
+        b.splice(at, 0, ...Array.from({ length: 1 + Math.floor(rand() * 8) }, () => Math.floor(rand() * 256)));
+        break;
+      case 3:
+        b.length = Math.floor(rand() * b.length);
+        break;
+      case 4:
+        b.splice(at, 0, ...b.slice(0, Math.floor(rand() * b.length)));
+        break;
+      default:
+        if (b.length > 0) b[Math.min(at, b.length - 1)]! ^= 1 << Math.floor(rand() * 8);
+        break;
     }
   }
   return Buffer.from(b);
@@ -132,7 +152,7 @@ void describe('gateway under fuzzed input', () => {
         void conn.closed.then(({ code }) => {
           closedBy = code;
         });
-        if (rand() < 0.6) conn.send(protobuf ? Buffer.from(PB_SEEDS[0] ?? []) : JSON_SEEDS[0] ?? '');
+        if (rand() < 0.6) conn.send(protobuf ? Buffer.from(PB_SEEDS[0] ?? []) : (JSON_SEEDS[0] ?? ''));
         const structured = !protobuf && rand() < 0.5;
         const burst = 1 + Math.floor(rand() * 30);
         for (let i = 0; i < burst && closedBy === null && conn.ws.readyState === conn.ws.OPEN; i++) {

@@ -11,7 +11,10 @@ import { JwksCache, TokenVerifier, InvalidTokenError, verifyConnectToken } from 
 import { EMPTY_TOKEN_VERIFICATION } from '../../src/config/index.js';
 import { newClient, nextEvent, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
-interface KeyPair { privateKey: CryptoKey; publicKey: CryptoKey }
+interface KeyPair {
+  privateKey: CryptoKey;
+  publicKey: CryptoKey;
+}
 
 /** A JWKS endpoint serving `keys`; counts its fetches. */
 async function startJwks(keys: () => JWK[]): Promise<{ url: string; fetches: () => number; server: Server }> {
@@ -31,7 +34,10 @@ async function jwk(pair: KeyPair, kid: string, alg: string): Promise<JWK> {
 }
 
 function sign(pair: KeyPair, alg: string, kid: string | undefined, claims: Record<string, unknown>): Promise<string> {
-  return new SignJWT(claims).setProtectedHeader({ alg, ...(kid !== undefined ? { kid } : {}) }).setExpirationTime('1h').sign(pair.privateKey);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg, ...(kid !== undefined ? { kid } : {}) })
+    .setExpirationTime('1h')
+    .sign(pair.privateKey);
 }
 
 /** The close code (or connect error code) the real client ends with, or 0 when it connected. */
@@ -63,9 +69,12 @@ void describe('JWKS and asymmetric connection tokens', () => {
     stranger = await generateKeyPair('RS256');
     published = [await jwk(rsa, 'rsa-1', 'RS256'), await jwk(ec, 'ec-1', 'ES256'), await jwk(ed, 'ed-1', 'EdDSA')];
     jwks = await startJwks(() => published);
-    gw = await startTestGateway({}, {
-      configFile: { client: { token: { jwks_public_endpoint: jwks.url, audience: 'chat-app', issuer: 'https://id.example' } } },
-    });
+    gw = await startTestGateway(
+      {},
+      {
+        configFile: { client: { token: { jwks_public_endpoint: jwks.url, audience: 'chat-app', issuer: 'https://id.example' } } },
+      },
+    );
   });
   after(async () => {
     await gw.close();
@@ -126,12 +135,22 @@ void describe('JWKS and asymmetric connection tokens', () => {
 
   void it('audience_regex, issuer_regex and user_id_claim', async () => {
     const v = new TokenVerifier({
-      ...EMPTY_TOKEN_VERIFICATION, jwksPublicEndpoint: jwks.url, audienceRegex: '^app-\\d+$', issuerRegex: '^https://id\\.', userIdClaim: 'uid',
+      ...EMPTY_TOKEN_VERIFICATION,
+      jwksPublicEndpoint: jwks.url,
+      audienceRegex: '^app-\\d+$',
+      issuerRegex: '^https://id\\.',
+      userIdClaim: 'uid',
     });
     const ok = await sign(rsa, 'RS256', 'rsa-1', { uid: 'u-7', aud: ['other', 'app-12'], iss: 'https://id.example' });
     assert.equal((await verifyConnectToken(ok, v, Date.now())).user, 'u-7');
-    await assert.rejects(v.verify(await sign(rsa, 'RS256', 'rsa-1', { aud: 'app-x', iss: 'https://id.example' }), Date.now()), InvalidTokenError);
-    await assert.rejects(v.verify(await sign(rsa, 'RS256', 'rsa-1', { aud: 'app-1', iss: 'https://evil.example' }), Date.now()), InvalidTokenError);
+    await assert.rejects(
+      v.verify(await sign(rsa, 'RS256', 'rsa-1', { aud: 'app-x', iss: 'https://id.example' }), Date.now()),
+      InvalidTokenError,
+    );
+    await assert.rejects(
+      v.verify(await sign(rsa, 'RS256', 'rsa-1', { aud: 'app-1', iss: 'https://evil.example' }), Date.now()),
+      InvalidTokenError,
+    );
   });
 
   void it('a JWKS endpoint that is down gives the client a temporary error 100, not an invalid-token close', async () => {
@@ -164,7 +183,10 @@ void describe('JWKS and asymmetric connection tokens', () => {
     assert.equal((await v.verify(await sign(ec384, 'ES384', undefined, { sub: 'e' }), Date.now()))['sub'], 'e');
     // HS256 signed with the RSA public key text (the classic confusion attack) finds no HMAC key.
     const confused = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(rsaPem));
-    await assert.rejects(v.verify(confused, Date.now()), (err: unknown) => err instanceof InvalidTokenError && err.reason === 'unsupported algorithm');
+    await assert.rejects(
+      v.verify(confused, Date.now()),
+      (err: unknown) => err instanceof InvalidTokenError && err.reason === 'unsupported algorithm',
+    );
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"n"}').toString('base64url')}.`;
     await assert.rejects(v.verify(none, Date.now()), InvalidTokenError);
   });

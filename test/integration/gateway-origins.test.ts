@@ -23,7 +23,10 @@ void describe('client.allowed_origins on the WebSocket upgrade', () => {
   let listed: TestGateway;
   let unset: TestGateway;
   before(async () => {
-    listed = await startTestGateway({}, { configFile: { client: { allowed_origins: ['https://app.example.com', 'https://*.example.org'] } } });
+    listed = await startTestGateway(
+      {},
+      { configFile: { client: { allowed_origins: ['https://app.example.com', 'https://*.example.org'] } } },
+    );
     unset = await startTestGateway();
   });
   after(async () => {

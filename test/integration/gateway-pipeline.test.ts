@@ -8,7 +8,14 @@ import type { Centrifuge, JoinContext, LeaveContext } from 'centrifuge';
 import { signToken } from '../../src/gateway/index.js';
 import type { MessagePipeline, StreamMessage } from '../../src/queue/index.js';
 import {
-  CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, waitUntil, type TestGateway,
+  CLIENT_PROTOCOLS,
+  fromPayload,
+  newClient,
+  nextEvent,
+  payload,
+  startTestGateway,
+  waitUntil,
+  type TestGateway,
 } from '../helpers/gateway.js';
 
 type Submitted = Omit<StreamMessage, 'id' | 'node' | 'ts'>;
@@ -70,7 +77,10 @@ for (const protocol of CLIENT_PROTOCOLS) {
       const c = await connected('43');
       const before = pipeline.submitted.length;
       pipeline.failNext = true;
-      await assert.rejects(c.publish('chat:p', payload(protocol, { text: 'x' })), (e: { code: number; temporary: boolean }) => e.code === 100 && e.temporary);
+      await assert.rejects(
+        c.publish('chat:p', payload(protocol, { text: 'x' })),
+        (e: { code: number; temporary: boolean }) => e.code === 100 && e.temporary,
+      );
       await assert.rejects(c.publish('chat:p', payload(protocol, { text: '' })), (e: { code: number }) => e.code === 107);
       assert.equal(pipeline.submitted.length, before);
     });
@@ -111,7 +121,10 @@ for (const protocol of CLIENT_PROTOCOLS) {
       await new Promise((r) => setTimeout(r, 100));
       assert.deepEqual(joinsC, [], 'no join pushes without joinLeave');
       const presence = await subA.presence();
-      assert.deepEqual(Object.values(presence.clients).map((ci) => ci.user), ['50']);
+      assert.deepEqual(
+        Object.values(presence.clients).map((ci) => ci.user),
+        ['50'],
+      );
     });
   });
 }

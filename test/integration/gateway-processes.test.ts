@@ -7,14 +7,25 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
-import { getJson, newClient, nextEvent, spawnGateway, spawnTs, waitUntil, type GatewayProcess, type TsProcess } from '../helpers/gateway.js';
+import {
+  getJson,
+  newClient,
+  nextEvent,
+  spawnGateway,
+  spawnTs,
+  waitUntil,
+  type GatewayProcess,
+  type TsProcess,
+} from '../helpers/gateway.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
 const API_KEY = 'group-test-api-key';
 
 async function api(gw: GatewayProcess, method: string, params: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${gw.httpUrl}/api/${method}`, {
-    method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': API_KEY }, body: JSON.stringify(params),
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': API_KEY },
+    body: JSON.stringify(params),
   });
   const body = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
   assert.equal(res.status, 200, JSON.stringify(body));
@@ -72,10 +83,14 @@ void describe('gateway group (GATEWAY_PROCESSES=2)', () => {
     assert.equal(metricValue(metrics, /^gateway_group_processes_up (\d+)$/m), 2);
     assert.equal(metricValue(metrics, /^gateway_connects_total\{transport="websocket",protocol="json"\} (\d+)$/m), 8);
     // Each process is a node of its own: both hold some of the clients.
-    await waitUntil(async () => {
-      const nodes = (await api(gw, 'info', {}))['nodes'] as { num_clients: number }[];
-      return nodes.length === 2 && nodes.every((n) => n.num_clients > 0) && nodes.reduce((s, n) => s + n.num_clients, 0) === 8;
-    }, 20_000, 'two nodes sharing the 8 clients');
+    await waitUntil(
+      async () => {
+        const nodes = (await api(gw, 'info', {}))['nodes'] as { num_clients: number }[];
+        return nodes.length === 2 && nodes.every((n) => n.num_clients > 0) && nodes.reduce((s, n) => s + n.num_clients, 0) === 8;
+      },
+      20_000,
+      'two nodes sharing the 8 clients',
+    );
   });
 
   void it('carries publishes between clients of different processes and serves the same history from both', async () => {
@@ -90,7 +105,10 @@ void describe('gateway group (GATEWAY_PROCESSES=2)', () => {
     for (const pub of await Promise.all(received)) assert.deepEqual(pub.data, { text: 'across processes' });
     for (const s of subs) {
       const h = await s.history({ limit: 10 });
-      assert.deepEqual(h.publications.map((p): unknown => p.data), [{ text: 'across processes' }]);
+      assert.deepEqual(
+        h.publications.map((p): unknown => p.data),
+        [{ text: 'across processes' }],
+      );
     }
   });
 
@@ -104,11 +122,15 @@ void describe('gateway group (GATEWAY_PROCESSES=2)', () => {
     const during = await fetch(`${gw.metricsUrl}/metrics`, { signal: AbortSignal.timeout(4000) });
     assert.equal(during.status, 200);
     assert.match(await during.text(), /^gateway_group_processes_up [12]$/m);
-    await waitUntil(async () => {
-      const r = await getJson(`${gw.metricsUrl}/ready`);
-      const pids = (r.body as { members?: { pid: number }[] }).members?.map((m) => m.pid) ?? [];
-      return r.status === 200 && pids.length === 2 && !pids.includes(victim);
-    }, 30_000, 'group ready again without the killed process');
+    await waitUntil(
+      async () => {
+        const r = await getJson(`${gw.metricsUrl}/ready`);
+        const pids = (r.body as { members?: { pid: number }[] }).members?.map((m) => m.pid) ?? [];
+        return r.status === 200 && pids.length === 2 && !pids.includes(victim);
+      },
+      30_000,
+      'group ready again without the killed process',
+    );
     await waitUntil(() => clients.every((c) => c.state === 'connected'), 20_000, 'clients reconnected');
     const metrics = await (await fetch(`${gw.metricsUrl}/metrics`)).text();
     assert.equal(metricValue(metrics, /^gateway_group_restarts_total (\d+)$/m), 1);
@@ -120,7 +142,11 @@ void describe('gateway group (GATEWAY_PROCESSES=2)', () => {
     gw.proc.kill('SIGTERM');
     for (const m of await Promise.all(moved)) assert.equal(m.code, 3001);
     assert.equal(await gw.exited, 0);
-    assert.equal(gw.lines.filter((l) => l.includes('"msg":"gateway stopped"')).length, 2, 'each process drained (the killed one never logged it)');
+    assert.equal(
+      gw.lines.filter((l) => l.includes('"msg":"gateway stopped"')).length,
+      2,
+      'each process drained (the killed one never logged it)',
+    );
     assert.ok(gw.lines.some((l) => l.includes('gateway group stopped')));
     for (const c of clients) c.disconnect();
   });
@@ -130,6 +156,9 @@ void describe('gateway group in embedded mode', () => {
   void it('refuses to start, saying why and what to set', async () => {
     const gw = await spawnGateway({ GATEWAY_PROCESSES: '2' }, { wait: false });
     assert.equal(await gw.exited, 1);
-    assert.ok(gw.lines.some((l) => l.includes('GATEWAY_PROCESSES') && l.includes('needs REDIS_URL')), gw.lines.join('\n'));
+    assert.ok(
+      gw.lines.some((l) => l.includes('GATEWAY_PROCESSES') && l.includes('needs REDIS_URL')),
+      gw.lines.join('\n'),
+    );
   });
 });

@@ -5,7 +5,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge } from 'centrifuge';
 import {
-  CLIENT_PROTOCOLS, newClient, nextEvent, protobufConnect, rawConnect, startTestGateway, type RawConnection, type TestGateway,
+  CLIENT_PROTOCOLS,
+  newClient,
+  nextEvent,
+  protobufConnect,
+  rawConnect,
+  startTestGateway,
+  type RawConnection,
+  type TestGateway,
 } from '../helpers/gateway.js';
 
 void describe('gateway protocol rules', () => {
@@ -28,8 +35,11 @@ void describe('gateway protocol rules', () => {
 
   before(async () => {
     gw = await startTestGateway({
-      WS_PING_INTERVAL: '400ms', WS_PONG_TIMEOUT: '250ms', CLIENT_STALE_TIMEOUT: '400ms',
-      WS_MESSAGE_SIZE_LIMIT: '2048', CLIENT_COMMAND_RATE_LIMIT: '50',
+      WS_PING_INTERVAL: '400ms',
+      WS_PONG_TIMEOUT: '250ms',
+      CLIENT_STALE_TIMEOUT: '400ms',
+      WS_MESSAGE_SIZE_LIMIT: '2048',
+      CLIENT_COMMAND_RATE_LIMIT: '50',
     });
   });
   after(async () => {
@@ -128,7 +138,10 @@ void describe('gateway protocol rules', () => {
         lines.push(JSON.parse(line) as { id?: number; error?: { code: number } });
       }
     }
-    assert.deepEqual(lines.map((l) => l.id), [1, 2, 3, 4]);
+    assert.deepEqual(
+      lines.map((l) => l.id),
+      [1, 2, 3, 4],
+    );
     assert.equal(lines[1]?.error, undefined);
     assert.equal(lines[2]?.error?.code, 105);
     assert.equal(lines[3]?.error?.code, 108);

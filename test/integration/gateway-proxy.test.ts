@@ -10,16 +10,29 @@ import type { Centrifuge, PublicationContext } from 'centrifuge';
 import WebSocket from 'ws';
 import { freePort } from '../helpers/redis-server.js';
 import {
-  CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, waitUntil, type TestGateway,
+  CLIENT_PROTOCOLS,
+  fromPayload,
+  newClient,
+  nextEvent,
+  payload,
+  startTestGateway,
+  waitUntil,
+  type TestGateway,
 } from '../helpers/gateway.js';
 
-interface Call { path: string; body: Record<string, unknown>; headers: IncomingMessage['headers'] }
+interface Call {
+  path: string;
+  body: Record<string, unknown>;
+  headers: IncomingMessage['headers'];
+}
 
 /** The app backend: answers each proxy path from the cookie's session name. */
 async function startBackend(calls: Call[]): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
     let raw = '';
-    req.on('data', (c: Buffer) => { raw += c.toString(); });
+    req.on('data', (c: Buffer) => {
+      raw += c.toString();
+    });
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       calls.push({ path: req.url ?? '', body, headers: req.headers });
@@ -35,18 +48,24 @@ async function startBackend(calls: Call[]): Promise<{ url: string; server: Serve
         if (session === 'banned') answer = { error: { code: 1403, message: 'banned' } };
         else if (session === 'kicked') answer = { disconnect: { code: 4501, reason: 'go away' } };
         else if (session === 'short') answer = { result: { user: 'shorty', expire_at: Math.floor(Date.now() / 1000) + 1 } };
-        else if (session !== '') answer = { result: { user: session, info: { name: session }, channels: ['feed:all'], data: { welcome: true } } };
+        else if (session !== '')
+          answer = { result: { user: session, info: { name: session }, channels: ['feed:all'], data: { welcome: true } } };
         else answer = { error: { code: 1401, message: 'no session' } };
       } else if (req.url === '/refresh') {
         answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 3600 } };
       } else if (req.url === '/subscribe') {
         if (body['channel'] === 'room:short') answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 1 } };
-        else answer = body['channel'] === 'room:open' ? { result: { info: { seat: 7 } } } : { error: { code: 103, message: 'permission denied' } };
+        else
+          answer =
+            body['channel'] === 'room:open' ? { result: { info: { seat: 7 } } } : { error: { code: 103, message: 'permission denied' } };
       } else if (req.url === '/sub_refresh') {
         answer = { result: { expire_at: Math.floor(Date.now() / 1000) + 3600 } };
       } else if (req.url === '/publish') {
         const data = body['data'] as Record<string, unknown>;
-        answer = data['text'] === 'spam' ? { error: { code: 1409, message: 'rejected' } } : { result: { data: { text: String(data['text']).toUpperCase() } } };
+        answer =
+          data['text'] === 'spam'
+            ? { error: { code: 1409, message: 'rejected' } }
+            : { result: { data: { text: String(data['text']).toUpperCase() } } };
       } else if (req.url === '/rpc') {
         answer = { result: { data: { method: body['method'], user: body['user'] } } };
       }
@@ -74,7 +93,8 @@ function configFor(url: string): Record<string, unknown> {
     client: {
       proxy: {
         connect: {
-          enabled: true, ...proxy('/connect'),
+          enabled: true,
+          ...proxy('/connect'),
           http: { status_to_code_transforms: [{ status_code: 403, to_disconnect: { code: 4503, reason: 'forbidden' } }] },
         },
         refresh: { enabled: true, ...proxy('/refresh') },
@@ -84,7 +104,13 @@ function configFor(url: string): Record<string, unknown> {
       proxy: { subscribe: proxy('/subscribe'), publish: proxy('/publish'), sub_refresh: proxy('/sub_refresh') },
       namespaces: [
         { name: 'feed' },
-        { name: 'room', subscribe_proxy_enabled: true, publish_proxy_enabled: true, sub_refresh_proxy_enabled: true, allow_publish_for_subscriber: true },
+        {
+          name: 'room',
+          subscribe_proxy_enabled: true,
+          publish_proxy_enabled: true,
+          sub_refresh_proxy_enabled: true,
+          allow_publish_for_subscriber: true,
+        },
       ],
     },
     rpc: { proxy: proxy('/rpc'), without_namespace: { proxy_enabled: true } },
@@ -208,10 +234,16 @@ void describe('HTTP proxies to the application backend', () => {
     await nextEvent(c, 'connected');
     const sub = c.newSubscription('room:short');
     let unsubscribed = false;
-    sub.on('unsubscribed', () => { unsubscribed = true; });
+    sub.on('unsubscribed', () => {
+      unsubscribed = true;
+    });
     sub.subscribe();
     await nextEvent(sub, 'subscribed');
-    await waitUntil(() => calls.some((x) => x.path === '/sub_refresh' && x.body['channel'] === 'room:short' && x.body['user'] === 'erin'), 5000, 'sub_refresh call');
+    await waitUntil(
+      () => calls.some((x) => x.path === '/sub_refresh' && x.body['channel'] === 'room:short' && x.body['user'] === 'erin'),
+      5000,
+      'sub_refresh call',
+    );
     assert.equal(unsubscribed, false);
     assert.equal(sub.state, 'subscribed');
   });
@@ -223,7 +255,10 @@ void describe('HTTP proxies to the application backend', () => {
       const connected = nextEvent<{ data?: unknown }>(c, 'connected');
       c.connect();
       assert.deepEqual(fromPayload((await connected).data), { welcome: true });
-      assert.deepEqual(fromPayload((await c.rpc('whoami', payload(protocol, { q: 2 }))).data), { method: 'whoami', user: `${protocol}user` });
+      assert.deepEqual(fromPayload((await c.rpc('whoami', payload(protocol, { q: 2 }))).data), {
+        method: 'whoami',
+        user: `${protocol}user`,
+      });
       const sub = c.newSubscription(`room:open`);
       const got: unknown[] = [];
       sub.on('publication', (ctx) => got.push(fromPayload(ctx.data)));

@@ -6,7 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext, SubscribedContext, UnsubscribedContext } from 'centrifuge';
 import { CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
-interface ReplyErrorShape { code: number; message: string }
+interface ReplyErrorShape {
+  code: number;
+  message: string;
+}
 
 async function rejection(p: Promise<unknown>): Promise<ReplyErrorShape> {
   try {
@@ -100,7 +103,7 @@ for (const protocol of CLIENT_PROTOCOLS) {
       assert.equal(received, 0);
     });
 
-    void it('refuses unknown namespaces with 102 and other users\' channels with 103', async () => {
+    void it("refuses unknown namespaces with 102 and other users' channels with 103", async () => {
       const c = await connected();
       const unknown = c.newSubscription('nope:room');
       const u1 = nextEvent<UnsubscribedContext>(unknown, 'unsubscribed');
@@ -173,13 +176,19 @@ for (const protocol of CLIENT_PROTOCOLS) {
       await a.publish('chat:hist', data({ text: 'one' }));
       await a.publish('chat:hist', data({ text: 'two' }));
       const h = await sub.history({ limit: -1 });
-      assert.deepEqual(h.publications.map((p) => (fromPayload(p.data) as { text: string }).text), ['one', 'two']);
+      assert.deepEqual(
+        h.publications.map((p) => (fromPayload(p.data) as { text: string }).text),
+        ['one', 'two'],
+      );
       assert.equal(h.offset, 2);
       const empty = await sub.history({});
       assert.equal(empty.publications.length, 0);
       assert.equal(empty.offset, 2);
       const rev = await sub.history({ limit: 1, reverse: true });
-      assert.deepEqual(rev.publications.map((p) => (fromPayload(p.data) as { text: string }).text), ['two']);
+      assert.deepEqual(
+        rev.publications.map((p) => (fromPayload(p.data) as { text: string }).text),
+        ['two'],
+      );
       const badEpoch = await rejection(sub.history({ limit: 1, since: { offset: 1, epoch: 'other-epoch' } }));
       assert.equal(badEpoch.code, 112);
       const p = await sub.presence();

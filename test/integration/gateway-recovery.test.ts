@@ -4,9 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext, SubscribedContext } from 'centrifuge';
-import {
-  CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, startTestGateway, waitUntil, type TestGateway,
-} from '../helpers/gateway.js';
+import { CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 
 const text = (t: string): string => JSON.stringify({ text: t });
 
@@ -23,7 +21,9 @@ for (const protocol of CLIENT_PROTOCOLS) {
       await gw.close();
     });
 
-    const subscribedClient = async (channel: string): Promise<{ c: Centrifuge; clientId: string; pubs: string[]; subscribed: SubscribedContext[] }> => {
+    const subscribedClient = async (
+      channel: string,
+    ): Promise<{ c: Centrifuge; clientId: string; pubs: string[]; subscribed: SubscribedContext[] }> => {
       const c = newClient(gw.wsUrl, protocol, { minReconnectDelay: 300, maxReconnectDelay: 400 });
       clients.push(c);
       const pubs: string[] = [];
@@ -78,7 +78,9 @@ for (const protocol of CLIENT_PROTOCOLS) {
     void it('counts reconnects announced by headers or connect data', async () => {
       const before = await reconnectCount(gw);
       const viaHeader = newClient(gw.wsUrl, protocol, { headers: { 'x-previous-client-id': 'abc' } });
-      const viaData = newClient(gw.wsUrl, protocol, { data: protocol === 'json' ? { previous_client_id: 'abc' } : new TextEncoder().encode('{"previous_client_id":"abc"}') });
+      const viaData = newClient(gw.wsUrl, protocol, {
+        data: protocol === 'json' ? { previous_client_id: 'abc' } : new TextEncoder().encode('{"previous_client_id":"abc"}'),
+      });
       const plain = newClient(gw.wsUrl, protocol);
       clients.push(viaHeader, viaData, plain);
       for (const c of [viaHeader, viaData, plain]) {

@@ -14,10 +14,7 @@ const text = (data: unknown): string => (data instanceof Uint8Array ? Buffer.fro
 
 const configFile = {
   channel: {
-    namespaces: [
-      { name: 'feed', history_size: 50, history_ttl: '5m', force_recovery: true },
-      { name: 'plain' },
-    ],
+    namespaces: [{ name: 'feed', history_size: 50, history_ttl: '5m', force_recovery: true }, { name: 'plain' }],
   },
 };
 
@@ -34,7 +31,9 @@ for (const protocol of CLIENT_PROTOCOLS) {
     });
 
     void it('a channels claim and a subs claim deliver publications with no client subscribe', async () => {
-      const c = newClient(gw.wsUrl, protocol, { token: token({ sub: 'u1', channels: ['feed:news'], subs: { 'plain:x': { info: { role: 'reader' } } } }) });
+      const c = newClient(gw.wsUrl, protocol, {
+        token: token({ sub: 'u1', channels: ['feed:news'], subs: { 'plain:x': { info: { role: 'reader' } } } }),
+      });
       clients.push(c);
       const subscribed: ServerSubscribedContext[] = [];
       c.on('subscribed', (ctx) => subscribed.push(ctx));
@@ -50,7 +49,10 @@ for (const protocol of CLIENT_PROTOCOLS) {
       await gw.publisher.publish('feed:news', Buffer.from('{"n":1}'));
       await gw.publisher.publish('plain:x', Buffer.from('{"n":2}'));
       await waitUntil(() => pubs.length === 2, 5000, 'two publications');
-      assert.deepEqual(pubs.map((p) => [p.channel, text(p.data)]).sort(), [['feed:news', '{"n":1}'], ['plain:x', '{"n":2}']]);
+      assert.deepEqual(pubs.map((p) => [p.channel, text(p.data)]).sort(), [
+        ['feed:news', '{"n":1}'],
+        ['plain:x', '{"n":2}'],
+      ]);
       assert.equal(pubs.find((p) => p.channel === 'feed:news')?.offset, 1);
       const presence = await gw.presence.presence('plain:x');
       assert.equal(Object.keys(presence).length, 0, 'namespace without presence keeps none');
@@ -81,13 +83,18 @@ for (const protocol of CLIENT_PROTOCOLS) {
     });
 
     void it('a subs override turns presence on for that subscription only', async () => {
-      const c = newClient(gw.wsUrl, protocol, { token: token({ sub: 'u4', subs: { 'plain:seen': { override: { presence: { value: true } } }, 'plain:unseen': {} } }) });
+      const c = newClient(gw.wsUrl, protocol, {
+        token: token({ sub: 'u4', subs: { 'plain:seen': { override: { presence: { value: true } } }, 'plain:unseen': {} } }),
+      });
       clients.push(c);
       const subscribed: ServerSubscribedContext[] = [];
       c.on('subscribed', (ctx) => subscribed.push(ctx));
       c.connect();
       await waitUntil(() => subscribed.length === 2, 5000, 'two server-side subscriptions');
-      assert.deepEqual(Object.values(await gw.presence.presence('plain:seen')).map((i) => i.user), ['u4']);
+      assert.deepEqual(
+        Object.values(await gw.presence.presence('plain:seen')).map((i) => i.user),
+        ['u4'],
+      );
       assert.deepEqual(await gw.presence.presence('plain:unseen'), {});
     });
 

@@ -14,8 +14,15 @@ function stalledClient(url: string, text: string): Promise<Socket> {
   const { hostname, port, pathname } = new URL(url);
   return new Promise((resolve, reject) => {
     const req = request({
-      hostname, port, path: pathname,
-      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64') },
+      hostname,
+      port,
+      path: pathname,
+      headers: {
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+      },
     });
     req.on('upgrade', (_res, socket: Socket) => {
       const payload = Buffer.from(text);
@@ -53,7 +60,10 @@ void describe('gateway slow reader', () => {
       }
       assert.ok(published < 600, 'the stalled reader was dropped');
       const metric = await gw.registry.getSingleMetric('gateway_disconnect_total')?.get();
-      assert.ok(metric?.values.some((v) => v.labels['code'] === '3008' && v.value === 1), 'disconnected with 3008');
+      assert.ok(
+        metric?.values.some((v) => v.labels['code'] === '3008' && v.value === 1),
+        'disconnected with 3008',
+      );
       await waitUntil(() => received.length === published + 1, 8000, 'healthy subscriber receives everything');
     } finally {
       stalled?.destroy();

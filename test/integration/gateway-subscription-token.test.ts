@@ -11,12 +11,15 @@ void describe('subscription tokens with client.subscription_token', () => {
   let gw: TestGateway;
   let c: Centrifuge;
   before(async () => {
-    gw = await startTestGateway({}, {
-      configFile: {
-        client: { token: { hmac_secret_key: 'conn-key' }, subscription_token: { enabled: true, hmac_secret_key: 'subs-key' } },
-        channel: { namespaces: [{ name: 'room', presence: true }] },
+    gw = await startTestGateway(
+      {},
+      {
+        configFile: {
+          client: { token: { hmac_secret_key: 'conn-key' }, subscription_token: { enabled: true, hmac_secret_key: 'subs-key' } },
+          channel: { namespaces: [{ name: 'room', presence: true }] },
+        },
       },
-    });
+    );
     c = newClient(gw.wsUrl, 'json', { token: signToken({ sub: 'u1', exp: exp() }, 'conn-key') });
     c.connect();
     await nextEvent(c, 'connected');
@@ -45,6 +48,10 @@ void describe('subscription tokens with client.subscription_token', () => {
     const token = signToken({ sub: 'u1', channel: 'room:quiet', exp: exp(), override: { presence: { value: false } } }, 'subs-key');
     assert.equal(await subscribeCode('room:quiet', token), 0);
     assert.deepEqual(await gw.presence.presence('room:quiet'), {});
-    assert.deepEqual(Object.values(await gw.presence.presence('room:a')).map((i) => i.user), ['u1'], 'without override presence is kept');
+    assert.deepEqual(
+      Object.values(await gw.presence.presence('room:a')).map((i) => i.user),
+      ['u1'],
+      'without override presence is kept',
+    );
   });
 });

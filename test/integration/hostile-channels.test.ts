@@ -14,7 +14,14 @@ import { CLIENT_PROTOCOLS, newClient, payload, startTestGateway, waitUntil, type
 import { useRedisServer } from '../helpers/redis-server.js';
 import { RedisKeys } from '../../src/redis/index.js';
 
-const history = { history_size: 10, history_ttl: '60s', force_recovery: true, allow_subscribe_for_client: true, allow_publish_for_client: true, allow_history_for_subscriber: true };
+const history = {
+  history_size: 10,
+  history_ttl: '60s',
+  force_recovery: true,
+  allow_subscribe_for_client: true,
+  allow_publish_for_client: true,
+  allow_history_for_subscriber: true,
+};
 
 async function rejection(p: Promise<unknown>): Promise<{ code: number; message: string; temporary?: boolean }> {
   try {
@@ -46,19 +53,25 @@ void describe('hostile channels: history_meta_ttl and the channel-creation rate'
   before(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hostile-channels-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({
-      channel: {
-        history_meta_ttl: '2h',
-        without_namespace: null,
-        namespaces: [
-          { name: 'chat', ...history, history_meta_ttl: '90s' },
-          { name: 'news', ...history },
-          { name: 'plain', allow_publish_for_client: true },
-        ],
-      },
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        channel: {
+          history_meta_ttl: '2h',
+          without_namespace: null,
+          namespaces: [
+            { name: 'chat', ...history, history_meta_ttl: '90s' },
+            { name: 'news', ...history },
+            { name: 'plain', allow_publish_for_client: true },
+          ],
+        },
+      }),
+    );
     conn = new Redis(redisFixture.server.url);
-    gw = await startTestGateway({ CONFIG_FILE: file, CLIENT_CHANNEL_CREATE_RATE_LIMIT: '5' }, { broker: new RedisBroker({ redis: conn, prefix }) });
+    gw = await startTestGateway(
+      { CONFIG_FILE: file, CLIENT_CHANNEL_CREATE_RATE_LIMIT: '5' },
+      { broker: new RedisBroker({ redis: conn, prefix }) },
+    );
   });
 
   void it('applies the namespace history_meta_ttl, else channel.history_meta_ttl, to the metadata key', async () => {
@@ -84,7 +97,10 @@ void describe('hostile channels: history_meta_ttl and the channel-creation rate'
       assert.equal((await rejection(c.publish(name, payload('protobuf', { text: 'x' })))).code, 107);
     }
     const written = await redisFixture.redis.keys(`${prefix}:*`);
-    assert.ok(written.every((k) => !k.includes('PING') && !k.includes(' ') && k.length < 300), written.join('\n').slice(0, 300));
+    assert.ok(
+      written.every((k) => !k.includes('PING') && !k.includes(' ') && k.length < 300),
+      written.join('\n').slice(0, 300),
+    );
   });
 
   for (const protocol of CLIENT_PROTOCOLS) {
@@ -96,8 +112,14 @@ void describe('hostile channels: history_meta_ttl and the channel-creation rate'
       const sub = c.newSubscription(`chat:home-${protocol}`);
       sub.subscribe();
       await sub.ready(4000);
-      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) =>
-        c.publish(`chat:walk-${protocol}-${i}`, payload(protocol, { text: 'x' })).then(() => null, (err: { code: number; temporary?: boolean }) => err)));
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          c.publish(`chat:walk-${protocol}-${i}`, payload(protocol, { text: 'x' })).then(
+            () => null,
+            (err: { code: number; temporary?: boolean }) => err,
+          ),
+        ),
+      );
       const refused = answers.filter((a) => a !== null);
       assert.ok(refused.length >= 30, `${refused.length} of 40 refused`);
       for (const r of refused) {
@@ -112,7 +134,15 @@ void describe('hostile channels: history_meta_ttl and the channel-creation rate'
       const err = await rejection(c.history(`news:fresh-${protocol}-x`, { limit: 1 }));
       assert.ok(err.code === 111 || err.code === 103, `history of a new channel: ${err.code}`);
       // The bucket refills: a new channel is admitted again within a few seconds.
-      await waitUntil(() => c.publish(`chat:later-${protocol}`, payload(protocol, { text: 'x' })).then(() => true, () => false), 5000, 'refill');
+      await waitUntil(
+        () =>
+          c.publish(`chat:later-${protocol}`, payload(protocol, { text: 'x' })).then(
+            () => true,
+            () => false,
+          ),
+        5000,
+        'refill',
+      );
     });
   }
 });

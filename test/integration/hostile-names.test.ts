@@ -10,12 +10,22 @@ import WebSocket from 'ws';
 import type { Centrifuge, PublicationContext } from 'centrifuge';
 import { signToken } from '../../src/gateway/index.js';
 import {
-  CLIENT_PROTOCOLS, newClient, nextEvent, payload, rawConnect, startTestGateway,
-  type RawConnection, type TestGateway,
+  CLIENT_PROTOCOLS,
+  newClient,
+  nextEvent,
+  payload,
+  rawConnect,
+  startTestGateway,
+  type RawConnection,
+  type TestGateway,
 } from '../helpers/gateway.js';
 import { MB, collectedHeapBytes } from '../helpers/memory.js';
 
-interface ReplyErrorShape { code: number; message: string; temporary?: boolean }
+interface ReplyErrorShape {
+  code: number;
+  message: string;
+  temporary?: boolean;
+}
 
 async function rejection(p: Promise<unknown>): Promise<ReplyErrorShape> {
   try {
@@ -28,14 +38,24 @@ async function rejection(p: Promise<unknown>): Promise<ReplyErrorShape> {
 
 /** The names of the reproduction plus the item-8 lookalikes; each must be refused with 107. */
 const BAD_NAMES: readonly string[] = [
-  'chat:a\nb\u0000c', 'chat: evil', 'chat:\ud800', `chat:${'x'.repeat(60_000)}`, 'chat:', 'user:',
-  'chat:lobby\u200b', 'chat:\u202egnp', 'chat:\ufefflobby', 'chat:a\r\nPING',
+  'chat:a\nb\u0000c',
+  'chat: evil',
+  'chat:\ud800',
+  `chat:${'x'.repeat(60_000)}`,
+  'chat:',
+  'user:',
+  'chat:lobby\u200b',
+  'chat:\u202egnp',
+  'chat:\ufefflobby',
+  'chat:a\r\nPING',
 ];
 
 /** The centrifuge-js protobuf codec, to read raw protobuf frames as the client would. */
-const upstream = (new ProtobufCentrifuge('ws://127.0.0.1:9/connection/websocket', { websocket: WebSocket }) as unknown as {
-  _codec: { decodeReplies(data: Uint8Array): Record<string, unknown>[] };
-})._codec;
+const upstream = (
+  new ProtobufCentrifuge('ws://127.0.0.1:9/connection/websocket', { websocket: WebSocket }) as unknown as {
+    _codec: { decodeReplies(data: Uint8Array): Record<string, unknown>[] };
+  }
+)._codec;
 
 const SECRET = 'hostile-names-secret';
 const now = (): number => Math.floor(Date.now() / 1000);
@@ -44,7 +64,10 @@ void describe('hostile input: channel names, payloads and token claims', () => {
   let gw: TestGateway;
   const clients: Centrifuge[] = [];
   const raws: RawConnection[] = [];
-  const connected = async (protocol: (typeof CLIENT_PROTOCOLS)[number], options: Parameters<typeof newClient>[2] = {}): Promise<Centrifuge> => {
+  const connected = async (
+    protocol: (typeof CLIENT_PROTOCOLS)[number],
+    options: Parameters<typeof newClient>[2] = {},
+  ): Promise<Centrifuge> => {
     const c = newClient(gw.wsUrl, protocol, options);
     clients.push(c);
     c.connect();
@@ -93,8 +116,11 @@ void describe('hostile input: channel names, payloads and token claims', () => {
       const c = await connected(protocol, { token });
       const base = await collectedHeapBytes();
       for (let batch = 0; batch < 30; batch++) {
-        const answers = await Promise.all(Array.from({ length: 100 }, (_, i) =>
-          rejection(c.publish(`chat:${String(batch * 100 + i).padStart(6, '0')}${'n'.repeat(50_000)}`, payload(protocol, { text: 'x' })))));
+        const answers = await Promise.all(
+          Array.from({ length: 100 }, (_, i) =>
+            rejection(c.publish(`chat:${String(batch * 100 + i).padStart(6, '0')}${'n'.repeat(50_000)}`, payload(protocol, { text: 'x' }))),
+          ),
+        );
         for (const a of answers) assert.equal(a.code, 107);
       }
       const grown = (await collectedHeapBytes()) - base;
@@ -103,7 +129,7 @@ void describe('hostile input: channel names, payloads and token claims', () => {
     });
   }
 
-  void it('protobuf: delivers the publisher\'s exact bytes (raw CR, big integer, 1.50, 1e400) to protobuf and JSON subscribers', async () => {
+  void it("protobuf: delivers the publisher's exact bytes (raw CR, big integer, 1.50, 1e400) to protobuf and JSON subscribers", async () => {
     const sent = '{"text":"y",\r"id":9007199254740993,"f":1.50,"big":1e400}';
     const pb = await connected('protobuf', { token: signToken({ sub: 'pb-sub', exp: now() + 3600 }, SECRET) });
     const sub = pb.newSubscription('chat:exact');
@@ -140,7 +166,10 @@ void describe('hostile input: channel names, payloads and token claims', () => {
       const deep = `{"text":"a",\r"x":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
       const dup = `{"text":"${'A'.repeat(20_000)}","text":"ok"}`;
       if (protocol === 'protobuf') {
-        for (const [body, pattern] of [[deep, /nested deeper than 64/], [dup, /"text" more than once/]] as const) {
+        for (const [body, pattern] of [
+          [deep, /nested deeper than 64/],
+          [dup, /"text" more than once/],
+        ] as const) {
           const err = await rejection(c.publish('chat:deep', new TextEncoder().encode(body)));
           assert.equal(err.code, 107);
           assert.equal(err.temporary ?? false, false);
@@ -151,7 +180,10 @@ void describe('hostile input: channel names, payloads and token claims', () => {
       const r = await raw();
       r.send('{"connect":{"token":' + JSON.stringify(signToken({ sub: 'deep-raw', exp: now() + 3600 }, SECRET)) + '},"id":1}');
       await r.nextFrame();
-      for (const [id, body, pattern] of [[2, deep, /nested deeper than 64/], [3, dup, /"text" more than once/]] as const) {
+      for (const [id, body, pattern] of [
+        [2, deep, /nested deeper than 64/],
+        [3, dup, /"text" more than once/],
+      ] as const) {
         r.send(`{"id":${id},"publish":{"channel":"chat:deep","data":${body}}}`);
         const reply = JSON.parse((await r.nextFrame()).toString()) as { id: number; error: ReplyErrorShape };
         assert.equal(reply.id, id);
@@ -163,8 +195,16 @@ void describe('hostile input: channel names, payloads and token claims', () => {
   }
 
   void it('refuses connection tokens whose sub has NUL, newline, zero-width or bidi characters, or exp beyond year 9999 (3500)', async () => {
-    for (const claims of [{ sub: 'a\u0000b' }, { sub: 'a\nb' }, { sub: 'alice\u200b' }, { sub: '\u202eecila' }, { sub: 'x'.repeat(256) },
-      { sub: 'ok', exp: 1e12 }, { sub: 'ok', exp: 1e300 }, { sub: 'ok', expire_at: 1e300 }]) {
+    for (const claims of [
+      { sub: 'a\u0000b' },
+      { sub: 'a\nb' },
+      { sub: 'alice\u200b' },
+      { sub: '\u202eecila' },
+      { sub: 'x'.repeat(256) },
+      { sub: 'ok', exp: 1e12 },
+      { sub: 'ok', exp: 1e300 },
+      { sub: 'ok', expire_at: 1e300 },
+    ]) {
       const r = await raw();
       r.send(JSON.stringify({ connect: { token: signToken({ exp: now() + 3600, ...claims }, SECRET) }, id: 1 }));
       assert.deepEqual(await r.closed, { code: 3500, reason: 'invalid token' }, JSON.stringify(claims).slice(0, 60));

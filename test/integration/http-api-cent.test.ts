@@ -52,15 +52,23 @@ void describe('cent.js against the server HTTP API', () => {
     assert.equal(position.offset, 1);
     assert.equal(typeof position.epoch, 'string');
     // cent.js types this result as an array; Centrifugo (and this server) answer {responses: [...]}.
-    const broadcast = await cent.broadcast({ channels: ['chat:cent', 'chat:elsewhere'], data: { n: 2 } }) as unknown as { responses: unknown[] };
+    const broadcast = (await cent.broadcast({ channels: ['chat:cent', 'chat:elsewhere'], data: { n: 2 } })) as unknown as {
+      responses: unknown[];
+    };
     assert.equal(broadcast.responses.length, 2);
     await waitUntil(() => got.length === 2, 5000, 'published and broadcast data');
     assert.deepEqual(got, [{ n: 1 }, { n: 2 }]);
 
     const history = await cent.getHistory({ channel: 'chat:cent', limit: 10 });
-    assert.deepEqual(history.publications.map((p) => p.data), [{ n: 1 }, { n: 2 }]);
+    assert.deepEqual(
+      history.publications.map((p) => p.data),
+      [{ n: 1 }, { n: 2 }],
+    );
     const presence = await cent.getPresence({ channel: 'chat:cent' });
-    assert.deepEqual(Object.values(presence.presence).map((p) => p.user), ['ann']);
+    assert.deepEqual(
+      Object.values(presence.presence).map((p) => p.user),
+      ['ann'],
+    );
     const stats = await cent.getPresenceStats({ channel: 'chat:cent' });
     assert.deepEqual([stats.num_clients, stats.num_users], [1, 1]);
     const channels = await cent.getChannels({ pattern: 'chat:c*' });
@@ -109,7 +117,9 @@ void describe('cent.js against the server HTTP API', () => {
     const pubs: unknown[] = [];
     c.on('publication', (ctx) => pubs.push(ctx.data));
     const subscribed = nextEvent<ServerSubscribedContext>(c, 'subscribed');
-    await cent.subscribe({ user: 'gil', channel: 'chat:since', recover_since: { offset: first.offset, epoch: first.epoch } } as Parameters<CentClient['subscribe']>[0]);
+    await cent.subscribe({ user: 'gil', channel: 'chat:since', recover_since: { offset: first.offset, epoch: first.epoch } } as Parameters<
+      CentClient['subscribe']
+    >[0]);
     assert.equal((await subscribed).channel, 'chat:since');
     await waitUntil(() => pubs.length === 2, 5000, 'recovered publications');
     await cent.publish({ channel: 'chat:since', data: { n: 4 } });
@@ -126,7 +136,10 @@ void describe('cent.js against the server HTTP API', () => {
     ] as never);
     assert.equal(results.length, 4);
     const history = results[2] as unknown as { publications: { data: unknown }[] };
-    assert.deepEqual(history.publications.map((p) => p.data), [{ p: 1 }, { p: 2 }]);
+    assert.deepEqual(
+      history.publications.map((p) => p.data),
+      [{ p: 1 }, { p: 2 }],
+    );
     assert.equal((results[1] as unknown as { offset: number }).offset, 2);
   });
 

@@ -27,7 +27,14 @@ function contract(name: string, make: () => [IdempotencyStore, IdempotencyStore]
     void it('a concurrent repeat waits for the first call', async () => {
       const [a, b] = make();
       let release: (v: string) => void = () => undefined;
-      const first = a.run('chat:c', 'k', () => new Promise<string>((r) => { release = r; }));
+      const first = a.run(
+        'chat:c',
+        'k',
+        () =>
+          new Promise<string>((r) => {
+            release = r;
+          }),
+      );
       let secondRan = false;
       const second = b.run('chat:c', 'k', async () => {
         secondRan = true;
@@ -41,7 +48,12 @@ function contract(name: string, make: () => [IdempotencyStore, IdempotencyStore]
 
     void it('a failed call is forgotten, so a retry runs', async () => {
       const [a, b] = make();
-      await assert.rejects(a.run('chat:f', 'k', async () => { throw new Error('redis down'); }), /redis down/);
+      await assert.rejects(
+        a.run('chat:f', 'k', async () => {
+          throw new Error('redis down');
+        }),
+        /redis down/,
+      );
       assert.equal(await b.run('chat:f', 'k', async () => 'retried'), 'retried');
     });
   });

@@ -26,7 +26,10 @@ after(async () => {
 });
 
 async function run(env: Record<string, string>, target = gateway): Promise<LoadTestReport> {
-  const options = parseLoadTestOptions({ GATEWAY_URL: target.wsUrl, DRAIN_TIMEOUT: '5s', ...env }, `t${Math.random().toString(36).slice(2, 8)}`);
+  const options = parseLoadTestOptions(
+    { GATEWAY_URL: target.wsUrl, DRAIN_TIMEOUT: '5s', ...env },
+    `t${Math.random().toString(36).slice(2, 8)}`,
+  );
   return runLoadTest(options);
 }
 
@@ -34,7 +37,13 @@ void describe('load tester against a real gateway', () => {
   for (const protocol of ['json', 'protobuf']) {
     void it(`counts every publish, ack and delivery of a small run (${protocol})`, async () => {
       const report = await run({
-        PROTOCOL: protocol, TOKEN_SECRET: SECRET, NUM_CLIENTS: '6', MESSAGES_PER_CLIENT: '25', RATE: '50', CHANNELS: '3', SUBSCRIBERS: '2',
+        PROTOCOL: protocol,
+        TOKEN_SECRET: SECRET,
+        NUM_CLIENTS: '6',
+        MESSAGES_PER_CLIENT: '25',
+        RATE: '50',
+        CHANNELS: '3',
+        SUBSCRIBERS: '2',
       });
       assert.equal(report.connections.attempted, 12);
       assert.equal(report.connections.ok, 12);
@@ -70,7 +79,10 @@ void describe('load tester against a real gateway', () => {
     assert.equal(badToken.publish.successRate, 0);
     assert.equal(badToken.passed, false);
 
-    const tooLong = await run({ TEXT_BYTES: '20', NUM_CLIENTS: '2', MESSAGES_PER_CLIENT: '5', RATE: '50', SUBSCRIBERS: '1', CHANNELS: '1' }, strictGateway);
+    const tooLong = await run(
+      { TEXT_BYTES: '20', NUM_CLIENTS: '2', MESSAGES_PER_CLIENT: '5', RATE: '50', SUBSCRIBERS: '1', CHANNELS: '1' },
+      strictGateway,
+    );
     assert.equal(tooLong.connections.ok, 3);
     assert.deepEqual(tooLong.publish.errors, { 'reply:107': 10 });
     assert.equal(tooLong.publish.acked, 0);
@@ -82,13 +94,24 @@ void describe('load tester against a real gateway', () => {
     const result = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'bin/loadtest.ts'], {
         env: {
-          ...process.env, GATEWAY_URL: gateway.wsUrl, TOKEN_SECRET: SECRET, WORKERS: '2', NUM_CLIENTS: '5',
-          MESSAGES_PER_CLIENT: '10', RATE: '40', CHANNELS: '2', SUBSCRIBERS: '1', OUTPUT: output, PROGRESS_INTERVAL: '200ms',
+          ...process.env,
+          GATEWAY_URL: gateway.wsUrl,
+          TOKEN_SECRET: SECRET,
+          WORKERS: '2',
+          NUM_CLIENTS: '5',
+          MESSAGES_PER_CLIENT: '10',
+          RATE: '40',
+          CHANNELS: '2',
+          SUBSCRIBERS: '1',
+          OUTPUT: output,
+          PROGRESS_INTERVAL: '200ms',
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
-      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
       child.on('error', reject);
       child.on('exit', (code) => resolve({ code, stdout }));
     });

@@ -14,9 +14,11 @@ const CONNECTIONS = 100;
 const FRAMES_EACH = 999;
 const PAD = `{"pad":"${'x'.repeat(60_000)}"}`;
 /** The centrifuge-js protobuf codec, to build protobuf frames as the client would. */
-const upstream = (new ProtobufCentrifuge('ws://127.0.0.1:9/connection/websocket', { websocket: WebSocket }) as unknown as {
-  _codec: { encodeCommands(c: unknown[]): Uint8Array };
-})._codec;
+const upstream = (
+  new ProtobufCentrifuge('ws://127.0.0.1:9/connection/websocket', { websocket: WebSocket }) as unknown as {
+    _codec: { encodeCommands(c: unknown[]): Uint8Array };
+  }
+)._codec;
 /** A 60 KB rpc, as the issue's reproduction sent, in each encoding; half of the connections use each. */
 const FRAMES = {
   json: Buffer.from(`{"rpc":{"method":"m","data":${PAD}},"id":2}`),
@@ -62,7 +64,11 @@ void describe('inbox byte bound under a flood of 60 KB commands', () => {
   const sockets: WebSocket[] = [];
 
   before(async () => {
-    gw = await spawnMeasuredGateway({ LOG_LEVEL: 'warn', CLIENT_INBOX_MAX_SIZE: String(INBOX), WS_MESSAGE_SIZE_LIMIT: String(FRAME_LIMIT) });
+    gw = await spawnMeasuredGateway({
+      LOG_LEVEL: 'warn',
+      CLIENT_INBOX_MAX_SIZE: String(INBOX),
+      WS_MESSAGE_SIZE_LIMIT: String(FRAME_LIMIT),
+    });
   });
   after(async () => {
     for (const ws of sockets) ws.terminate();
@@ -86,7 +92,9 @@ void describe('inbox byte bound under a flood of 60 KB commands', () => {
     await sampler;
     const total = sent.reduce((a, b) => a + b, 0);
     const grown = peak - base;
-    console.log(`# inbox flood: ${total} frames (${(total * FRAMES.json.length / MB).toFixed(0)} MB) sent, gateway heap peak +${(grown / MB).toFixed(1)} MB, bound ${(BOUND / MB).toFixed(0)} MB`);
+    console.log(
+      `# inbox flood: ${total} frames (${((total * FRAMES.json.length) / MB).toFixed(0)} MB) sent, gateway heap peak +${(grown / MB).toFixed(1)} MB, bound ${(BOUND / MB).toFixed(0)} MB`,
+    );
     assert.ok(total > CONNECTIONS * 4, 'the flood reached the gateway');
     assert.ok(grown < BOUND, `heap grew ${(grown / MB).toFixed(1)} MB`);
     const dropped = sockets.filter((ws) => ws.readyState !== ws.OPEN).length;

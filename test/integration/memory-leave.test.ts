@@ -26,7 +26,10 @@ function open(url: string, i: number, sockets: WebSocket[]): Promise<void> {
       ws.send(`{"connect":{},"id":1}\n{"subscribe":{"channel":"chat:room-${i % ROOMS}"},"id":2}`);
       let answers = 0;
       const onMessage = (data: Buffer): void => {
-        answers += data.toString().split('\n').filter((l) => l.startsWith('{"id":')).length;
+        answers += data
+          .toString()
+          .split('\n')
+          .filter((l) => l.startsWith('{"id":')).length;
         if (answers >= 2) {
           ws.off('message', onMessage);
           resolve();
@@ -45,18 +48,25 @@ function open(url: string, i: number, sockets: WebSocket[]): Promise<void> {
 async function openAll(url: string, n: number): Promise<WebSocket[]> {
   const sockets: WebSocket[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < n) await open(url, next++, sockets);
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await open(url, next++, sockets);
+    }),
+  );
   return sockets;
 }
 
 async function closeAll(sockets: WebSocket[]): Promise<void> {
-  await Promise.all(sockets.map((ws) => new Promise<void>((resolve) => {
-    if (ws.readyState === ws.CLOSED) return resolve();
-    ws.once('close', () => resolve());
-    ws.close(1000);
-  })));
+  await Promise.all(
+    sockets.map(
+      (ws) =>
+        new Promise<void>((resolve) => {
+          if (ws.readyState === ws.CLOSED) return resolve();
+          ws.once('close', () => resolve());
+          ws.close(1000);
+        }),
+    ),
+  );
 }
 
 async function gatewayConnections(metricsUrl: string): Promise<number> {
@@ -71,8 +81,10 @@ void describe(`memory after ${CONNECTIONS} subscribed connections leave (Redis m
   let gw: MeasuredGateway;
   before(async () => {
     redis = await RedisServer.start();
-    gw = await spawnMeasuredGateway({ LOG_LEVEL: 'warn', REDIS_URL: redis.url, REDIS_PREFIX: `ml${process.pid}` },
-      process.env['MEMORY_OPEN_FILES'] !== undefined ? { openFiles: Number(process.env['MEMORY_OPEN_FILES']) } : {});
+    gw = await spawnMeasuredGateway(
+      { LOG_LEVEL: 'warn', REDIS_URL: redis.url, REDIS_PREFIX: `ml${process.pid}` },
+      process.env['MEMORY_OPEN_FILES'] !== undefined ? { openFiles: Number(process.env['MEMORY_OPEN_FILES']) } : {},
+    );
   });
   after(async () => {
     await gw.stop();
@@ -100,8 +112,10 @@ void describe(`memory after ${CONNECTIONS} subscribed connections leave (Redis m
     }
     if (snapshots !== undefined) await gw.request(`snapshot:${snapshots}/left.heapsnapshot`);
     const f = (b: number): string => `${(b / MB).toFixed(1)} MB`;
-    console.log(`# ${CONNECTIONS} connections: heap start ${f(start.heapUsed)}, held ${f(held.heapUsed)}, after leave ${f(left.heapUsed)}`
-      + ` (${(((left.heapUsed - start.heapUsed) / start.heapUsed) * 100).toFixed(1)}%); rss ${f(start.rss)} -> ${f(held.rss)} -> ${f(left.rss)}`);
+    console.log(
+      `# ${CONNECTIONS} connections: heap start ${f(start.heapUsed)}, held ${f(held.heapUsed)}, after leave ${f(left.heapUsed)}` +
+        ` (${(((left.heapUsed - start.heapUsed) / start.heapUsed) * 100).toFixed(1)}%); rss ${f(start.rss)} -> ${f(held.rss)} -> ${f(left.rss)}`,
+    );
     assert.ok(held.heapUsed > start.heapUsed, 'the connections were held');
     assert.ok(left.heapUsed <= start.heapUsed * 1.1, `heap after leave ${f(left.heapUsed)} vs start ${f(start.heapUsed)}`);
   });

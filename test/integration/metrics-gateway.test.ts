@@ -25,7 +25,9 @@ function assertFamily(families: Map<string, MetricFamily>, name: string, type: s
   assert.ok(family !== undefined, `${name} is exposed`);
   assert.equal(family.type, type, `${name} is a ${type}`);
   for (const s of family.samples) {
-    const names = Object.keys(s.labels).filter((l) => l !== 'le').sort();
+    const names = Object.keys(s.labels)
+      .filter((l) => l !== 'le')
+      .sort();
     assert.deepEqual(names, [...labels].sort(), `${s.name} labels`);
   }
   return family;
@@ -46,7 +48,7 @@ void describe('gateway metrics after real traffic', () => {
   });
 
   void it('counts connects, reconnects, disconnects by code, commands and publishes', async (t) => {
-    const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const [gw0, gw1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     // The reconnecting client starts on gw0 and fails over to gw1 when gw0 drops it.
     const rc = new ReconnectClient({ url: [gw0.wsUrl, gw1.wsUrl], websocket: WebSocket, minReconnectDelay: 50, maxReconnectDelay: 200 });
     closers.push(() => rc.disconnect());
@@ -115,7 +117,11 @@ void describe('gateway metrics after real traffic', () => {
     assert.equal(total(m1, 'gateway_commands_total', { method: 'subscribe' }), 2);
     assertFamily(m1, 'gateway_command_duration_seconds', 'histogram', ['method']);
     assertFamily(m1, 'gateway_publish_append_duration_seconds', 'histogram', []);
-    assert.equal(total(m1, 'gateway_publish_append_duration_seconds', {}, 'gateway_publish_append_duration_seconds_count'), 2, 'accepted publishes');
+    assert.equal(
+      total(m1, 'gateway_publish_append_duration_seconds', {}, 'gateway_publish_append_duration_seconds_count'),
+      2,
+      'accepted publishes',
+    );
     assert.equal(total(m0, 'gateway_publish_append_duration_seconds', {}, 'gateway_publish_append_duration_seconds_count'), 1);
 
     assertFamily(m1, 'gateway_messages_in_total', 'counter', ['kind']);

@@ -14,7 +14,12 @@ import { PipelineKeys } from '../../src/redis/index.js';
 const fixture = useRedisServer();
 const repo = new URL('../../', import.meta.url).pathname;
 
-interface Listed { entryId: string; attempts: number; error: string; message: { id: string; channel: string; data: string } }
+interface Listed {
+  entryId: string;
+  attempts: number;
+  error: string;
+  message: { id: string; channel: string; data: string };
+}
 
 void describe('operator commands', () => {
   let worker: Worker;
@@ -24,15 +29,24 @@ void describe('operator commands', () => {
 
   /** Runs `realtime-message <args>` (from sources, under tsx) to completion. */
   const cli = async (...args: string[]): Promise<{ code: number | null; lines: string[] }> => {
-    const p = spawnProcess(process.execPath, ['--import', 'tsx', 'bin/realtime-message.ts', ...args],
-      { REDIS_URL: fixture.server.url, REDIS_PREFIX: '', WORKER_POOL: 'default', LOG_LEVEL: 'warn' }, repo);
+    const p = spawnProcess(
+      process.execPath,
+      ['--import', 'tsx', 'bin/realtime-message.ts', ...args],
+      { REDIS_URL: fixture.server.url, REDIS_PREFIX: '', WORKER_POOL: 'default', LOG_LEVEL: 'warn' },
+      repo,
+    );
     const code = await p.exited;
     return { code, lines: p.lines.filter((l) => l !== '') };
   };
 
   before(async () => {
     worker = createRedisWorker({
-      id: 'ops-1', redisUrl: fixture.server.url, prefix: '', heartbeatMs: 200, maxAttempts: 2, backoff: () => 10,
+      id: 'ops-1',
+      redisUrl: fixture.server.url,
+      prefix: '',
+      heartbeatMs: 200,
+      maxAttempts: 2,
+      backoff: () => 10,
       publisher: { publish: async () => {} },
       handler: async (msg) => {
         if (poisoned && msg.data.includes('poison')) throw new Error('cannot digest');
@@ -50,7 +64,7 @@ void describe('operator commands', () => {
     await worker.close();
   });
 
-  void it('uses the seed\'s key names with an empty REDIS_PREFIX', async () => {
+  void it("uses the seed's key names with an empty REDIS_PREFIX", async () => {
     await pipeline.submit({ kind: 'publish', channel: 'chat', data: '{"text":"hello"}', user: 'u', client: 'c' });
     await waitUntil(() => handled.length === 1, 5000, 'the message handled');
     assert.equal(await fixture.redis.type('messages:worker:ops-1'), 'stream');
@@ -58,8 +72,9 @@ void describe('operator commands', () => {
   });
 
   void it('lists dead letters, replays one (same message id, handled again) and purges the rest', async () => {
-    for (const n of [1, 2, 3]) await pipeline.submit({ kind: 'publish', channel: `room:${n}`, data: `{"poison":${n}}`, user: 'u', client: 'c' });
-    await waitUntil(async () => await fixture.redis.xlen('messages:worker:ops-1:dead') === 3, 10_000, 'three dead letters');
+    for (const n of [1, 2, 3])
+      await pipeline.submit({ kind: 'publish', channel: `room:${n}`, data: `{"poison":${n}}`, user: 'u', client: 'c' });
+    await waitUntil(async () => (await fixture.redis.xlen('messages:worker:ops-1:dead')) === 3, 10_000, 'three dead letters');
 
     const listed = await cli('dead-letters', 'list', '--worker', 'ops-1');
     assert.equal(listed.code, 0);

@@ -21,7 +21,7 @@ after(async () => {
   await server.close();
 });
 
-void it('keeps a connection\'s pipelined publishes in order per channel into the stream', async () => {
+void it("keeps a connection's pipelined publishes in order per channel into the stream", async () => {
   const prefix = `t${randomUUID().slice(0, 8)}`;
   const seen = new Map<string, number[]>();
   let worker: Worker | null = null;
@@ -29,7 +29,11 @@ void it('keeps a connection\'s pipelined publishes in order per channel into the
   let client: Centrifuge | null = null;
   try {
     worker = createRedisWorker({
-      id: 'worker-0', redisUrl: server.url, prefix, heartbeatMs: 200, publisher: { publish: async () => {} },
+      id: 'worker-0',
+      redisUrl: server.url,
+      prefix,
+      heartbeatMs: 200,
+      publisher: { publish: async () => {} },
       handler: async (msg) => {
         const list = seen.get(msg.channel) ?? [];
         list.push((JSON.parse(msg.data) as { seq: number }).seq);
@@ -47,7 +51,8 @@ void it('keeps a connection\'s pipelined publishes in order per channel into the
     const total = 600;
     const channels = ['chat:o0', 'chat:o1', 'chat:o2'];
     const publishes = Array.from({ length: total }, (_, seq) =>
-      c.publish(channels[seq % channels.length] ?? '', payload('json', { text: 'x', seq })));
+      c.publish(channels[seq % channels.length] ?? '', payload('json', { text: 'x', seq })),
+    );
     const sub = c.newSubscription('chat:after');
     sub.subscribe();
     await Promise.all(publishes);

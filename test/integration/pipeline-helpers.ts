@@ -8,7 +8,13 @@ const children = new Set<ChildProcess>();
 
 export const childScript = fileURLToPath(new URL('./worker-child-process.ts', import.meta.url));
 
-export interface LogLine { channel: string; seq: number; id: string; pid: number; stream: string }
+export interface LogLine {
+  channel: string;
+  seq: number;
+  id: string;
+  pid: number;
+  stream: string;
+}
 
 export function parseLog(lines: string[]): LogLine[] {
   return lines.map((l) => {
@@ -20,11 +26,12 @@ export function parseLog(lines: string[]): LogLine[] {
 /** Starts a worker process and resolves once it is registered. */
 export async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', childScript], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.add(child);
   child.once('exit', () => children.delete(child));
-  const [chunk] = await once(child.stdout, 'data') as [Buffer];
+  const [chunk] = (await once(child.stdout, 'data')) as [Buffer];
   if (!chunk.toString().includes('ready')) throw new Error(`worker did not start: ${chunk.toString()}`);
   return child;
 }
@@ -52,7 +59,8 @@ export function checkOrderAndCoverage(log: LogLine[], accepted: Map<string, numb
     if (seenIds.has(l.id)) continue;
     seenIds.add(l.id);
     const prev = last.get(l.channel);
-    if (prev !== undefined && prev >= l.seq) problems.push(`${l.channel}: ${l.seq} handled after ${prev} (pid ${l.pid}, stream ${l.stream})`);
+    if (prev !== undefined && prev >= l.seq)
+      problems.push(`${l.channel}: ${l.seq} handled after ${prev} (pid ${l.pid}, stream ${l.stream})`);
     last.set(l.channel, l.seq);
   }
   const seen = new Set(log.map((l) => `${l.channel}|${l.seq}`));
@@ -63,7 +71,9 @@ export function checkOrderAndCoverage(log: LogLine[], accepted: Map<string, numb
 }
 
 /** Something a test started that must be closed even when the test fails. */
-interface Closable { close(): Promise<unknown> }
+interface Closable {
+  close(): Promise<unknown>;
+}
 const tracked: Closable[] = [];
 
 /** Registers `resource` for {@link closeTracked}; returns it. */

@@ -29,8 +29,14 @@ async function runOutage(persisted: boolean): Promise<void> {
   let load: Promise<unknown> = Promise.resolve();
   try {
     worker = createRedisWorker({
-      id: 'worker-0', redisUrl: server.url, prefix, heartbeatMs: 200, publisher: { publish: async () => {} },
-      handler: async (msg) => { handled.add(msg.data); },
+      id: 'worker-0',
+      redisUrl: server.url,
+      prefix,
+      heartbeatMs: 200,
+      publisher: { publish: async () => {} },
+      handler: async (msg) => {
+        handled.add(msg.data);
+      },
     });
     await worker.start();
     gateway = createRedisPipeline({ redisUrl: server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 200, submitTimeoutMs: 500 });
@@ -41,20 +47,22 @@ async function runOutage(persisted: boolean): Promise<void> {
     const errors: unknown[] = [];
     let phase: Phase = 'before';
     const acceptedIn = { before: 0, down: 0, after: 0 };
-    load = Promise.all(Array.from({ length: 4 }, async (_, client) => {
-      for (let seq = 0; !stop; seq++) {
-        const data = JSON.stringify({ client, seq });
-        const at = phase;
-        try {
-          await pipeline.submit({ kind: 'publish', channel: `chat:${client}`, data, user: 'u', client: `c${client}` });
-          accepted.set(data, at);
-          acceptedIn[at]++;
-        } catch (err) {
-          errors.push(err);
+    load = Promise.all(
+      Array.from({ length: 4 }, async (_, client) => {
+        for (let seq = 0; !stop; seq++) {
+          const data = JSON.stringify({ client, seq });
+          const at = phase;
+          try {
+            await pipeline.submit({ kind: 'publish', channel: `chat:${client}`, data, user: 'u', client: `c${client}` });
+            accepted.set(data, at);
+            acceptedIn[at]++;
+          } catch (err) {
+            errors.push(err);
+          }
+          await new Promise((r) => setTimeout(r, 5));
         }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    }));
+      }),
+    );
 
     await waitUntil(() => acceptedIn.before >= 100, 10_000, 'load before the outage');
     await server.kill();
@@ -77,13 +85,14 @@ async function runOutage(persisted: boolean): Promise<void> {
     assert.equal(odd, undefined, `every failure is a temporary ${allowed.join('/')} error: ${String(odd)}`);
     // Without persistence what was accepted before the crash is legitimately lost; what came after must not be.
     const mustHandle = [...accepted].filter(([, at]) => persisted || at !== 'before').map(([d]) => d);
-    await waitUntil(() => mustHandle.every((d) => handled.has(d)), 20_000, 'every accepted message to be handled')
-      .catch(async (err: unknown) => {
+    await waitUntil(() => mustHandle.every((d) => handled.has(d)), 20_000, 'every accepted message to be handled').catch(
+      async (err: unknown) => {
         const missing = mustHandle.filter((d) => !handled.has(d));
         console.log(`# not handled: ${missing.length} of ${mustHandle.length}`, missing.slice(0, 5), await worker?.info());
         console.log('# stream state:', JSON.stringify(await streamState(server.url, prefix, missing)));
         throw err;
-      });
+      },
+    );
     console.log(`# accepted ${accepted.size}, rejected ${errors.length} during the outage, ${mustHandle.length} required and handled`);
   } finally {
     stop = true;
@@ -104,7 +113,11 @@ async function streamState(url: string, prefix: string, missing: string[]): Prom
     const entries = await redis.xrange(stream, '-', '+');
     const positions = missing.slice(0, 5).map((d) => entries.find(([, f]) => f.includes(d))?.[0] ?? 'absent');
     return {
-      keys, length: entries.length, first: entries[0]?.[0], last: entries[entries.length - 1]?.[0], missingAt: positions,
+      keys,
+      length: entries.length,
+      first: entries[0]?.[0],
+      last: entries[entries.length - 1]?.[0],
+      missingAt: positions,
       groups: await redis.xinfo('GROUPS', stream).catch((e: unknown) => String(e)),
       consumers: await redis.xinfo('CONSUMERS', stream, 'workers').catch((e: unknown) => String(e)),
     };

@@ -7,7 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext, Subscription } from 'centrifuge';
 import {
-  getJson, newClient, nextEvent, spawnGateway, spawnTs, waitUntil, type GatewayProcess, type TsProcess,
+  getJson,
+  newClient,
+  nextEvent,
+  spawnGateway,
+  spawnTs,
+  waitUntil,
+  type GatewayProcess,
+  type TsProcess,
 } from '../helpers/gateway.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
@@ -45,7 +52,10 @@ void describe('gateway and worker processes on Redis: delivery and readiness', (
   });
 
   void it('starts in Redis mode and is not ready until a worker registers', async () => {
-    assert.ok(gw.lines.slice(0, 3).some((l) => l.includes('"mode":"redis"')), 'mode is among the first log lines');
+    assert.ok(
+      gw.lines.slice(0, 3).some((l) => l.includes('"mode":"redis"')),
+      'mode is among the first log lines',
+    );
     const before = await readiness(gw.httpUrl);
     assert.equal(before.status, 503);
     assert.deepEqual(before.body, { ready: false, checks: { redis: 'ok', workers: 0, shuttingDown: false } });
@@ -101,11 +111,15 @@ void describe('gateway and worker processes on Redis: delivery and readiness', (
 
     // The subscription is re-established after the outage; keep publishing until one gets through.
     const seenBefore = bobSeen.length;
-    await waitUntil(async () => {
-      await aliceSub.publish({ text: 'after the outage' }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 200));
-      return bobSeen.length > seenBefore;
-    }, 20_000, 'delivery resumes');
+    await waitUntil(
+      async () => {
+        await aliceSub.publish({ text: 'after the outage' }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 200));
+        return bobSeen.length > seenBefore;
+      },
+      20_000,
+      'delivery resumes',
+    );
     assert.deepEqual(bobSeen.at(-1), { text: 'after the outage' });
 
     // A client on the late gateway talks to bob on the first one.

@@ -32,7 +32,19 @@ const shout: MessageHandler = async (msg: StreamMessage, ctx: WorkerContext) => 
 };
 export default shout;
 `;
-const tscArgs = ['--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--outDir', 'out'];
+const tscArgs = [
+  '--strict',
+  '--module',
+  'nodenext',
+  '--moduleResolution',
+  'nodenext',
+  '--target',
+  'es2022',
+  '--types',
+  'node',
+  '--outDir',
+  'out',
+];
 
 void describe('the installed package', () => {
   let project: string;
@@ -48,10 +60,16 @@ void describe('the installed package', () => {
     assert.ok(tarball !== undefined, 'npm pack wrote a tarball');
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-app', version: '1.0.0', type: 'module', private: true }));
     const open = { allow_subscribe_for_client: true, allow_publish_for_client: true };
-    writeFileSync(join(project, 'config.json'), JSON.stringify({
-      channel: { without_namespace: open, namespaces: [{ name: 'mod', publish_mode: 'handled', publish_data: 'json', ...open }] },
-    }));
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(packDir, tarball), '@types/node@20'], { cwd: project, maxBuffer: 16 * 1024 * 1024 });
+    writeFileSync(
+      join(project, 'config.json'),
+      JSON.stringify({
+        channel: { without_namespace: open, namespaces: [{ name: 'mod', publish_mode: 'handled', publish_data: 'json', ...open }] },
+      }),
+    );
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(packDir, tarball), '@types/node@20'], {
+      cwd: project,
+      maxBuffer: 16 * 1024 * 1024,
+    });
   });
 
   after(async () => {
@@ -63,7 +81,13 @@ void describe('the installed package', () => {
 
   void it('ships built JavaScript, type declarations and Lua assets, and no dev tools', () => {
     const pkg = join(project, 'node_modules', 'realtime-message');
-    for (const file of ['dist/src/worker/index.js', 'dist/src/worker/index.d.ts', 'dist/src/redis/lua/append-messages.lua', 'dist/bin/realtime-message.js', 'dist/web/index.html']) {
+    for (const file of [
+      'dist/src/worker/index.js',
+      'dist/src/worker/index.d.ts',
+      'dist/src/redis/lua/append-messages.lua',
+      'dist/bin/realtime-message.js',
+      'dist/web/index.html',
+    ]) {
       assert.ok(existsSync(join(pkg, file)), `${file} is in the package`);
     }
     assert.ok(!existsSync(join(pkg, 'src')), 'no TypeScript sources');
@@ -75,17 +99,28 @@ void describe('the installed package', () => {
     writeFileSync(join(project, 'my-worker.ts'), userWorker);
     await run(tsc, [...tscArgs, 'my-worker.ts'], { cwd: project });
     assert.ok(existsSync(join(project, 'out', 'my-worker.js')));
-    writeFileSync(join(project, 'wrong-worker.ts'), `import { ClientError } from 'realtime-message/worker';\nexport default () => { throw new ClientError('4001'); };\n`);
-    await assert.rejects(run(tsc, [...tscArgs, '--noEmit', 'wrong-worker.ts'], { cwd: project }),
-      (err: { stdout: string }) => /TS2554|TS2345/.test(err.stdout));
+    writeFileSync(
+      join(project, 'wrong-worker.ts'),
+      `import { ClientError } from 'realtime-message/worker';\nexport default () => { throw new ClientError('4001'); };\n`,
+    );
+    await assert.rejects(run(tsc, [...tscArgs, '--noEmit', 'wrong-worker.ts'], { cwd: project }), (err: { stdout: string }) =>
+      /TS2554|TS2345/.test(err.stdout),
+    );
   });
 
   const start = async (args: string[], env: Record<string, string>, ready: RegExp): Promise<TsProcess> => {
-    const p = spawnProcess(join(project, 'node_modules', '.bin', 'realtime-message'), args, { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env }, project);
+    const p = spawnProcess(
+      join(project, 'node_modules', '.bin', 'realtime-message'),
+      args,
+      { LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
+      project,
+    );
     processes.push(p);
     await Promise.race([
       p.waitForLine(ready, 30_000),
-      p.exited.then((code) => { throw new Error(`${args.join(' ')} exited with ${code}:\n${p.lines.join('\n')}`); }),
+      p.exited.then((code) => {
+        throw new Error(`${args.join(' ')} exited with ${code}:\n${p.lines.join('\n')}`);
+      }),
     ]);
     return p;
   };
@@ -107,14 +142,26 @@ void describe('the installed package', () => {
     const [ws, http, metrics, workerMetrics] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const configFile = join(project, 'config.json');
     const common = { REDIS_URL: fixture.server.url, REDIS_PREFIX: 'sdk', CONFIG_FILE: configFile };
-    await start(['gateway'], { ...common, WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics) }, /gateway listening/);
+    await start(
+      ['gateway'],
+      { ...common, WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics) },
+      /gateway listening/,
+    );
     // The first worker takes a free metrics port and says which; the second finds the port taken.
     const first = await start(['worker', './out/my-worker.js'], { ...common, WORKER_ID: 'user-1', WORKER_METRICS_PORT: '0' }, /consuming/);
     const firstPort = Number(/metrics http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(await first.waitForLine(/consuming/))?.[1]);
     assert.ok(firstPort > 0, 'the worker logs the free port it took');
     assert.equal((await fetch(`http://127.0.0.1:${firstPort}/health`)).status, 200);
-    const blocker = await start(['worker', './out/my-worker.js'], { ...common, WORKER_ID: 'user-2', WORKER_METRICS_PORT: String(workerMetrics) }, /consuming/);
-    const second = await start(['worker', './out/my-worker.js'], { ...common, WORKER_ID: 'user-3', WORKER_METRICS_PORT: String(workerMetrics) }, /consuming/);
+    const blocker = await start(
+      ['worker', './out/my-worker.js'],
+      { ...common, WORKER_ID: 'user-2', WORKER_METRICS_PORT: String(workerMetrics) },
+      /consuming/,
+    );
+    const second = await start(
+      ['worker', './out/my-worker.js'],
+      { ...common, WORKER_ID: 'user-3', WORKER_METRICS_PORT: String(workerMetrics) },
+      /consuming/,
+    );
     const refusals = second.lines.filter((l) => l.includes('worker metrics are off'));
     assert.equal(refusals.length, 1, 'one error line');
     assert.match(refusals[0] ?? '', /port \d+ is already in use \(set WORKER_METRICS_PORT/);
@@ -124,16 +171,26 @@ void describe('the installed package', () => {
 
     await roundTrip(ws);
     const c = clients.at(-1)!;
-    await assert.rejects(c.publish('mod:room', { text: 'darn it' }), (e: { code: number; message: string }) => e.code === 1403 && e.message === 'mind your language');
+    await assert.rejects(
+      c.publish('mod:room', { text: 'darn it' }),
+      (e: { code: number; message: string }) => e.code === 1403 && e.message === 'mind your language',
+    );
     await c.publish('mod:room', { text: 'fine words' });
   });
 
   void it('runs the user worker in embedded mode as WORKER_HANDLER', async () => {
     const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
-    const gw = await start(['gateway'], {
-      WORKER_HANDLER: './out/my-worker.js', CONFIG_FILE: join(project, 'config.json'),
-      WEBSOCKET_PORT: String(ws), HTTP_PORT: String(http), METRICS_PORT: String(metrics),
-    }, /gateway listening/);
+    const gw = await start(
+      ['gateway'],
+      {
+        WORKER_HANDLER: './out/my-worker.js',
+        CONFIG_FILE: join(project, 'config.json'),
+        WEBSOCKET_PORT: String(ws),
+        HTTP_PORT: String(http),
+        METRICS_PORT: String(metrics),
+      },
+      /gateway listening/,
+    );
     assert.ok(gw.lines.some((l) => l.includes('"mode":"embedded"') && l.includes('./out/my-worker.js')));
     await roundTrip(ws);
     // Verdicts in embedded mode too: the in-process workers run the user's handler.

@@ -9,7 +9,16 @@ import type { Centrifuge, DisconnectedContext, UnsubscribedContext } from 'centr
 import WebSocket from 'ws';
 import { createReconnectClient, type ReconnectClient } from '../../src/client/index.js';
 import { signToken } from '../../src/gateway/index.js';
-import { getJson, newClient, nextEvent, spawnGateway, spawnTs, waitUntil, type GatewayProcess, type TsProcess } from '../helpers/gateway.js';
+import {
+  getJson,
+  newClient,
+  nextEvent,
+  spawnGateway,
+  spawnTs,
+  waitUntil,
+  type GatewayProcess,
+  type TsProcess,
+} from '../helpers/gateway.js';
 import { RedisServer } from '../helpers/redis-server.js';
 
 const SECRET = 'shutdown-test-secret-0123456789abcdef';
@@ -18,10 +27,12 @@ const token = (user: string): string => signToken({ sub: user, exp: Math.floor(D
 
 async function api(gw: GatewayProcess, method: string, body: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${gw.httpUrl}/api/${method}`, {
-    method: 'POST', headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' }, body: JSON.stringify(body),
+    method: 'POST',
+    headers: { 'x-api-key': API_KEY, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
   });
   assert.equal(res.status, 200);
-  const json = await res.json() as { result?: Record<string, unknown>; error?: unknown };
+  const json = (await res.json()) as { result?: Record<string, unknown>; error?: unknown };
   assert.equal(json.error, undefined, JSON.stringify(json));
   return json.result ?? {};
 }
@@ -48,13 +59,19 @@ void describe('two gateway processes and a worker on Redis', () => {
   before(async () => {
     redis = await RedisServer.start();
     const env = {
-      REDIS_URL: redis.url, REDIS_PREFIX: `sd${randomBytes(3).toString('hex')}`, HTTP_API_KEY: API_KEY,
-      CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET, SHUTDOWN_TIMEOUT: '8s',
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: `sd${randomBytes(3).toString('hex')}`,
+      HTTP_API_KEY: API_KEY,
+      CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET,
+      SHUTDOWN_TIMEOUT: '8s',
     };
     worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'sd-w0', WORKER_METRICS_PORT: '0', LOG_LEVEL: 'debug' }); // payloads are logged at debug only
     [gwA, gwB] = await Promise.all([spawnGateway({ ...env, NODE_ID: 'gw-a' }), spawnGateway({ ...env, NODE_ID: 'gw-b' })]);
-    await waitUntil(async () => (await getJson(`${gwA.httpUrl}/ready`)).status === 200
-      && (await getJson(`${gwB.httpUrl}/ready`)).status === 200, 20_000, 'both gateways ready');
+    await waitUntil(
+      async () => (await getJson(`${gwA.httpUrl}/ready`)).status === 200 && (await getJson(`${gwB.httpUrl}/ready`)).status === 200,
+      20_000,
+      'both gateways ready',
+    );
   });
 
   after(async () => {
@@ -72,10 +89,14 @@ void describe('two gateway processes and a worker on Redis', () => {
     sub.subscribe();
     await sub.ready(5000);
 
-    await waitUntil(async () => {
-      const info = await api(gwA, 'info', {}) as { nodes?: { uid: string; num_clients: number }[] };
-      return (info.nodes ?? []).some((n) => n.uid === 'gw-b' && n.num_clients === 1);
-    }, 15_000, 'info lists gateway B with alice');
+    await waitUntil(
+      async () => {
+        const info = (await api(gwA, 'info', {})) as { nodes?: { uid: string; num_clients: number }[] };
+        return (info.nodes ?? []).some((n) => n.uid === 'gw-b' && n.num_clients === 1);
+      },
+      15_000,
+      'info lists gateway B with alice',
+    );
 
     const unsubscribed = nextEvent<UnsubscribedContext>(sub, 'unsubscribed');
     await api(gwA, 'unsubscribe', { user: 'alice', channel: 'chat' });
@@ -97,25 +118,31 @@ void describe('two gateway processes and a worker on Redis', () => {
     const loops: Promise<void>[] = [];
     for (let i = 0; i < CLIENTS; i++) {
       const client = createReconnectClient({
-        url: [gwA.wsUrl, gwB.wsUrl], token: token(`load-${i}`), websocket: WebSocket,
-        minReconnectDelay: 50, maxReconnectDelay: 300, timeout: 4000,
+        url: [gwA.wsUrl, gwB.wsUrl],
+        token: token(`load-${i}`),
+        websocket: WebSocket,
+        minReconnectDelay: 50,
+        maxReconnectDelay: 300,
+        timeout: 4000,
       });
       reconnecting.push(client);
       client.connect();
       await client.ready(5000);
       assert.equal(client.url, gwA.wsUrl);
-      loops.push((async () => {
-        for (let seq = 0; running; seq++) {
-          const text = `${i}-${seq}`;
-          try {
-            await client.publish('chat:load', { text });
-            acked.push(text);
-            if (terminated && client.url === gwB.wsUrl) ackedAfterMove[i]!++;
-          } catch {
-            await new Promise((r) => setTimeout(r, 20));
+      loops.push(
+        (async () => {
+          for (let seq = 0; running; seq++) {
+            const text = `${i}-${seq}`;
+            try {
+              await client.publish('chat:load', { text });
+              acked.push(text);
+              if (terminated && client.url === gwB.wsUrl) ackedAfterMove[i]!++;
+            } catch {
+              await new Promise((r) => setTimeout(r, 20));
+            }
           }
-        }
-      })());
+        })(),
+      );
     }
 
     await waitUntil(() => acked.length >= 30, 15_000, 'load on gateway A');
@@ -130,10 +157,14 @@ void describe('two gateway processes and a worker on Redis', () => {
     await Promise.all(loops);
     for (const c of reconnecting) assert.equal(c.url, gwB.wsUrl);
 
-    await waitUntil(() => {
-      const done = processedTexts(worker);
-      return acked.every((t) => done.has(t));
-    }, 20_000, 'the worker processed every acknowledged publish');
+    await waitUntil(
+      () => {
+        const done = processedTexts(worker);
+        return acked.every((t) => done.has(t));
+      },
+      20_000,
+      'the worker processed every acknowledged publish',
+    );
     const metrics = await (await fetch(`${gwB.metricsUrl}/metrics`)).text();
     assert.match(metrics, new RegExp(`^gateway_connections\\{transport="websocket"\\} ${CLIENTS}$`, 'm'));
   });

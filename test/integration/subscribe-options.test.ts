@@ -9,9 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Centrifuge, PublicationContext, SubscribedContext, UnsubscribedContext } from 'centrifuge';
-import {
-  CLIENT_PROTOCOLS, newClient, nextEvent, rawConnect, startTestGateway, waitUntil, type TestGateway,
-} from '../helpers/gateway.js';
+import { CLIENT_PROTOCOLS, newClient, nextEvent, rawConnect, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
 
 const HISTORY = { history_size: 50, history_ttl: '5m', force_recovery: true };
 const OPEN = { allow_subscribe_for_client: true, allow_publish_for_client: true };
@@ -41,16 +39,19 @@ for (const protocol of CLIENT_PROTOCOLS) {
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'gw-subopts-'));
       const file = join(dir, 'config.json');
-      writeFileSync(file, JSON.stringify({
-        channel: {
-          namespaces: [
-            { name: 'delta', ...OPEN, ...HISTORY, allowed_delta_types: ['fossil'] },
-            { name: 'plain', ...OPEN, ...HISTORY },
-            { name: 'small', ...OPEN, history_size: 2, history_ttl: '5m', force_recovery: true },
-            { name: 'tags', ...OPEN, ...HISTORY, allow_tags_filter: true },
-          ],
-        },
-      }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          channel: {
+            namespaces: [
+              { name: 'delta', ...OPEN, ...HISTORY, allowed_delta_types: ['fossil'] },
+              { name: 'plain', ...OPEN, ...HISTORY },
+              { name: 'small', ...OPEN, history_size: 2, history_ttl: '5m', force_recovery: true },
+              { name: 'tags', ...OPEN, ...HISTORY, allow_tags_filter: true },
+            ],
+          },
+        }),
+      );
       gw = await startTestGateway({ CONFIG_FILE: file });
     });
     after(async () => {
@@ -82,7 +83,10 @@ for (const protocol of CLIENT_PROTOCOLS) {
       const live = sub.deltaStats();
       assert.equal(live.numFullPayloads, 1, 'only the first publication is full');
       assert.equal(live.numDeltaPayloads, 9);
-      assert.ok(live.bytesReceived < live.bytesDecoded / 3, `deltas are much smaller (${live.bytesReceived} of ${live.bytesDecoded} bytes)`);
+      assert.ok(
+        live.bytesReceived < live.bytesDecoded / 3,
+        `deltas are much smaller (${live.bytesReceived} of ${live.bytesDecoded} bytes)`,
+      );
 
       assert.equal(gw.gateway.disconnectClient(clientId), true);
       for (let i = 11; i <= 15; i++) {
@@ -162,7 +166,15 @@ for (const protocol of CLIENT_PROTOCOLS) {
     void it('tags filter: only matching publications arrive; refused (107) where the namespace does not allow it', async () => {
       const channel = `tags:feed-${protocol}`;
       const c = client();
-      const sub = c.newSubscription(channel, { tagsFilter: { op: 'or', nodes: [{ key: 'kind', cmp: 'eq', val: 'goal' }, { key: 'minute', cmp: 'gte', val: '90' }] } });
+      const sub = c.newSubscription(channel, {
+        tagsFilter: {
+          op: 'or',
+          nodes: [
+            { key: 'kind', cmp: 'eq', val: 'goal' },
+            { key: 'minute', cmp: 'gte', val: '90' },
+          ],
+        },
+      });
       const got: string[] = [];
       sub.on('publication', (p: PublicationContext) => got.push(received(p)));
       sub.subscribe();
@@ -201,16 +213,26 @@ void describe('channel compaction on the wire', () => {
       await conn.opened;
       conn.send('{"id":1,"connect":{}}\n{"id":2,"subscribe":{"channel":"chat:compact","flag":1}}');
       let frames = '';
-      await waitUntil(async () => {
-        frames += (await conn.nextFrame()).toString('utf8') + '\n';
-        return frames.includes('"id":2');
-      }, 4000, 'subscribe reply');
-      const reply = frames.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => JSON.parse(l) as { id?: number; subscribe?: { id?: number } })
+      await waitUntil(
+        async () => {
+          frames += (await conn.nextFrame()).toString('utf8') + '\n';
+          return frames.includes('"id":2');
+        },
+        4000,
+        'subscribe reply',
+      );
+      const reply = frames
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as { id?: number; subscribe?: { id?: number } })
         .find((r) => r.id === 2);
       const id = reply?.subscribe?.id;
       assert.ok(typeof id === 'number' && id > 0, 'SubscribeResult.id');
       await gw.publisher.publish('chat:compact', '{"x":1}');
-      const push = JSON.parse((await conn.nextFrame()).toString('utf8')) as { push: { id?: number; channel?: string; pub: { data: unknown } } };
+      const push = JSON.parse((await conn.nextFrame()).toString('utf8')) as {
+        push: { id?: number; channel?: string; pub: { data: unknown } };
+      };
       assert.equal(push.push.id, id);
       assert.equal(push.push.channel, undefined);
       assert.deepEqual(push.push.pub.data, { x: 1 });

@@ -35,15 +35,24 @@ function startPageServer(): Promise<{ server: Server; url: string }> {
     res.writeHead(200, { 'content-type': 'text/html' });
     res.end('<!doctype html><title>transports</title>');
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const addr = server.address();
-    resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` });
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const addr = server.address();
+      resolve({ server, url: `http://127.0.0.1:${typeof addr === 'object' && addr !== null ? addr.port : 0}` });
+    }),
+  );
 }
 
 /** The part of the bundle's client API the page uses. */
-interface PageEmitter { once(event: string, listener: (ctx: never) => void): void }
-interface PageSubscription extends PageEmitter { on(event: string, listener: (ctx: never) => void): void; subscribe(): void; ready(timeout: number): Promise<void>; publish(data: unknown): Promise<unknown> }
+interface PageEmitter {
+  once(event: string, listener: (ctx: never) => void): void;
+}
+interface PageSubscription extends PageEmitter {
+  on(event: string, listener: (ctx: never) => void): void;
+  subscribe(): void;
+  ready(timeout: number): Promise<void>;
+  publish(data: unknown): Promise<unknown>;
+}
 interface PageClient extends PageEmitter {
   readonly state: string;
   newSubscription(channel: string): PageSubscription;
@@ -52,14 +61,34 @@ interface PageClient extends PageEmitter {
   rpc(method: string, data: unknown): Promise<{ data: unknown }>;
 }
 
-interface PageResult { transport: string; client: string; rpc: unknown; hasWebSocket: boolean }
+interface PageResult {
+  transport: string;
+  client: string;
+  rpc: unknown;
+  hasWebSocket: boolean;
+}
 
 /** The page's state between steps, kept on globalThis. */
-interface PageState { pubs: unknown[]; subscribed: { recovered: boolean; wasRecovering: boolean }[]; client: PageClient | null; state(): string }
+interface PageState {
+  pubs: unknown[];
+  subscribed: { recovered: boolean; wasRecovering: boolean }[];
+  client: PageClient | null;
+  state(): string;
+}
 
 const CASES: { name: string; bundle: string; transports: string[]; expected: string }[] = [
-  { name: 'JSON bundle falls back to http_stream', bundle: '/centrifuge.js', transports: ['websocket', 'http_stream', 'sse'], expected: 'http_stream' },
-  { name: 'protobuf bundle falls back to http_stream', bundle: '/centrifuge.protobuf.js', transports: ['websocket', 'http_stream'], expected: 'http_stream' },
+  {
+    name: 'JSON bundle falls back to http_stream',
+    bundle: '/centrifuge.js',
+    transports: ['websocket', 'http_stream', 'sse'],
+    expected: 'http_stream',
+  },
+  {
+    name: 'protobuf bundle falls back to http_stream',
+    bundle: '/centrifuge.protobuf.js',
+    transports: ['websocket', 'http_stream'],
+    expected: 'http_stream',
+  },
   { name: 'JSON bundle falls back to sse', bundle: '/centrifuge.js', transports: ['websocket', 'sse'], expected: 'sse' },
 ];
 
@@ -85,19 +114,22 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
     dir = mkdtempSync(join(tmpdir(), 'gw-browser-'));
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify({ client: { allowed_origins: [page.url] } }));
-    gw = await startTestGateway({ CONFIG_FILE: file, CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET }, {
-      expiredCloseDelayMs: 400,
-      // Publishes go straight to the channel; rpc answers with its method and data.
-      pipeline: ({ publisher }): MessagePipeline => {
-        const direct = new DirectPipeline(publisher);
-        return {
-          submit: (m) => direct.submit(m),
-          rpc: async (m) => JSON.stringify({ method: m.method, echo: JSON.parse(m.data) as unknown }),
-          start: () => direct.start(),
-          close: () => direct.close(),
-        };
+    gw = await startTestGateway(
+      { CONFIG_FILE: file, CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET },
+      {
+        expiredCloseDelayMs: 400,
+        // Publishes go straight to the channel; rpc answers with its method and data.
+        pipeline: ({ publisher }): MessagePipeline => {
+          const direct = new DirectPipeline(publisher);
+          return {
+            submit: (m) => direct.submit(m),
+            rpc: async (m) => JSON.stringify({ method: m.method, echo: JSON.parse(m.data) as unknown }),
+            start: () => direct.start(),
+            close: () => direct.close(),
+          };
+        },
       },
-    });
+    );
     browser = await launchChromium();
     await browser.context.addInitScript(() => {
       delete (globalThis as { WebSocket?: unknown }).WebSocket;
@@ -105,7 +137,9 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
       (globalThis as { __name?: unknown }).__name = (f: unknown) => f;
     });
     // The page's backend: a short-lived token to connect with, longer ones for the refreshes.
-    await browser.context.exposeFunction('issueToken', (short: boolean) => signToken({ sub: 'browser', exp: now() + (short ? 2 : 60) }, SECRET));
+    await browser.context.exposeFunction('issueToken', (short: boolean) =>
+      signToken({ sub: 'browser', exp: now() + (short ? 2 : 60) }, SECRET),
+    );
   });
   after(async () => {
     await browser?.close();
@@ -122,35 +156,46 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
         await tab.addScriptTag({ url: c.bundle });
         const base = wsPortHttpUrl(gw.wsUrl);
         const endpoints = c.transports.map((t) => ({
-          transport: t, endpoint: t === 'websocket' ? gw.wsUrl : `${base}/connection/${t}`,
+          transport: t,
+          endpoint: t === 'websocket' ? gw.wsUrl : `${base}/connection/${t}`,
         }));
         const protobuf = c.bundle.includes('protobuf');
         const channel = `chat:browser-${c.expected}-${protobuf ? 'pb' : 'json'}`;
         const refreshesBefore = await refreshCount(gw);
-        const result = await tab.evaluate(async ({ endpoints, emulationEndpoint, channel, protobuf }): Promise<PageResult> => {
-          const g = globalThis as unknown as PageState & { issueToken(short: boolean): Promise<string>; Centrifuge: new (e: unknown, o: unknown) => PageClient };
-          const encode = (v: unknown): unknown => (protobuf ? new TextEncoder().encode(JSON.stringify(v)) : v);
-          const decode = (d: unknown): unknown => (d instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(d)) : d);
-          const client = new g.Centrifuge(endpoints, {
-            emulationEndpoint, timeout: 4000, minReconnectDelay: 100, maxReconnectDelay: 300,
-            token: await g.issueToken(true), getToken: () => g.issueToken(false),
-          });
-          g.client = client;
-          g.pubs = [];
-          g.subscribed = [];
-          g.state = () => client.state;
-          const connected = new Promise<{ transport: string; client: string }>((resolve) => client.once('connected', resolve));
-          const sub = client.newSubscription(channel);
-          sub.on('publication', (p: { data: unknown }) => g.pubs.push(decode(p.data)));
-          sub.on('subscribed', (ctx: { recovered: boolean; wasRecovering: boolean }) => g.subscribed.push(ctx));
-          sub.subscribe();
-          client.connect();
-          const ctx = await connected;
-          await sub.ready(4000);
-          await sub.publish(encode({ text: 'from chromium' }));
-          const answer = await client.rpc('echo', encode({ n: 1 }));
-          return { transport: ctx.transport, client: ctx.client, rpc: decode(answer.data), hasWebSocket: 'WebSocket' in globalThis };
-        }, { endpoints, emulationEndpoint: `${base}/emulation`, channel, protobuf });
+        const result = await tab.evaluate(
+          async ({ endpoints, emulationEndpoint, channel, protobuf }): Promise<PageResult> => {
+            const g = globalThis as unknown as PageState & {
+              issueToken(short: boolean): Promise<string>;
+              Centrifuge: new (e: unknown, o: unknown) => PageClient;
+            };
+            const encode = (v: unknown): unknown => (protobuf ? new TextEncoder().encode(JSON.stringify(v)) : v);
+            const decode = (d: unknown): unknown => (d instanceof Uint8Array ? JSON.parse(new TextDecoder().decode(d)) : d);
+            const client = new g.Centrifuge(endpoints, {
+              emulationEndpoint,
+              timeout: 4000,
+              minReconnectDelay: 100,
+              maxReconnectDelay: 300,
+              token: await g.issueToken(true),
+              getToken: () => g.issueToken(false),
+            });
+            g.client = client;
+            g.pubs = [];
+            g.subscribed = [];
+            g.state = () => client.state;
+            const connected = new Promise<{ transport: string; client: string }>((resolve) => client.once('connected', resolve));
+            const sub = client.newSubscription(channel);
+            sub.on('publication', (p: { data: unknown }) => g.pubs.push(decode(p.data)));
+            sub.on('subscribed', (ctx: { recovered: boolean; wasRecovering: boolean }) => g.subscribed.push(ctx));
+            sub.subscribe();
+            client.connect();
+            const ctx = await connected;
+            await sub.ready(4000);
+            await sub.publish(encode({ text: 'from chromium' }));
+            const answer = await client.rpc('echo', encode({ n: 1 }));
+            return { transport: ctx.transport, client: ctx.client, rpc: decode(answer.data), hasWebSocket: 'WebSocket' in globalThis };
+          },
+          { endpoints, emulationEndpoint: `${base}/emulation`, channel, protobuf },
+        );
         assert.equal(result.hasWebSocket, false, 'the page has no WebSocket');
         assert.equal(result.transport, c.expected);
         assert.deepEqual(result.rpc, { method: 'echo', echo: { n: 1 } });
@@ -161,10 +206,14 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
 
         assert.equal(gw.gateway.disconnectClient(result.client), true);
         await gw.publisher.publish(channel, JSON.stringify({ text: 'missed' }));
-        await tab.waitForFunction(() => {
-          const g = globalThis as unknown as PageState;
-          return g.subscribed.length === 2 && g.pubs.length === 2;
-        }, undefined, { timeout: 8000 });
+        await tab.waitForFunction(
+          () => {
+            const g = globalThis as unknown as PageState;
+            return g.subscribed.length === 2 && g.pubs.length === 2;
+          },
+          undefined,
+          { timeout: 8000 },
+        );
         const after = await tab.evaluate(() => {
           const g = globalThis as unknown as PageState;
           const state = { pubs: g.pubs, resubscribed: g.subscribed[1], state: g.state() };
@@ -186,7 +235,10 @@ void describe('transport fallback in Chromium with WebSocket blocked', { skip: c
       await tab.goto(`${page.url}/`);
       const url = `${wsPortHttpUrl(gw.wsUrl)}/connection/uni_sse?cf_connect=${encodeURIComponent(JSON.stringify({ token: signToken({ sub: 'page', exp: now() + 60 }, SECRET), subs: { 'chat:browser-uni': {} } }))}`;
       await tab.evaluate((u) => {
-        const g = globalThis as unknown as { got: unknown[]; EventSource: new (url: string) => { onmessage: (e: { data: string }) => void } };
+        const g = globalThis as unknown as {
+          got: unknown[];
+          EventSource: new (url: string) => { onmessage: (e: { data: string }) => void };
+        };
         g.got = [];
         new g.EventSource(u).onmessage = (e) => g.got.push(JSON.parse(e.data));
       }, url);

@@ -11,7 +11,11 @@ import { TestCluster } from '../helpers/cluster.js';
 import { fromPayload, nextEvent, payload, waitUntil, type ClientProtocol } from '../helpers/gateway.js';
 import { wsPortHttpUrl, type EmulationTransport } from '../helpers/transports.js';
 
-const CASES: [EmulationTransport, ClientProtocol][] = [['http_stream', 'json'], ['http_stream', 'protobuf'], ['sse', 'json']];
+const CASES: [EmulationTransport, ClientProtocol][] = [
+  ['http_stream', 'json'],
+  ['http_stream', 'protobuf'],
+  ['sse', 'json'],
+];
 
 void describe('emulation requests forwarded between gateways (Redis mode)', () => {
   let cluster: TestCluster;
@@ -27,13 +31,16 @@ void describe('emulation requests forwarded between gateways (Redis mode)', () =
 
   for (const [transport, protocol] of CASES) {
     void it(`${transport} (${protocol}): stream on gw0, commands posted to gw1`, async () => {
-      const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+      const [gw0, gw1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
       const streamBase = wsPortHttpUrl(gw0.wsUrl);
       const emulationBase = wsPortHttpUrl(gw1.wsUrl);
       const endpoints = [{ transport, endpoint: `${streamBase}/connection/${transport}` }];
       const opts = {
-        emulationEndpoint: `${emulationBase}/emulation`, eventsource: EventSource, timeout: 4000,
-        minReconnectDelay: 50, maxReconnectDelay: 300,
+        emulationEndpoint: `${emulationBase}/emulation`,
+        eventsource: EventSource,
+        timeout: 4000,
+        minReconnectDelay: 50,
+        maxReconnectDelay: 300,
       };
       const c = protocol === 'json' ? new Centrifuge(endpoints, opts) : (new ProtobufCentrifuge(endpoints, opts) as unknown as Centrifuge);
       clients.push(c);
@@ -57,10 +64,12 @@ void describe('emulation requests forwarded between gateways (Redis mode)', () =
   }
 
   void it('forwards only to nodes the registry lists: another node id is answered 404', async () => {
-    const [gw0, gw1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
-    const post = (node: string): Promise<Response> => fetch(`${wsPortHttpUrl(gw1.wsUrl)}/emulation`, {
-      method: 'POST', body: JSON.stringify({ node, session: 'no-such-session', data: '{}' }),
-    });
+    const [gw0, gw1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
+    const post = (node: string): Promise<Response> =>
+      fetch(`${wsPortHttpUrl(gw1.wsUrl)}/emulation`, {
+        method: 'POST',
+        body: JSON.stringify({ node, session: 'no-such-session', data: '{}' }),
+      });
     assert.equal((await post('no-such-node')).status, 404);
     assert.equal((await post(gw0.nodeId)).status, 204, 'a live node: forwarded (the session is not there, nothing happens)');
   });

@@ -31,7 +31,11 @@ async function refreshCount(gw: TestGateway): Promise<number> {
   return metric?.values.find((v) => v.labels['method'] === 'refresh' && v.labels['result'] === 'ok')?.value ?? 0;
 }
 
-const CASES: [EmulationTransport, ClientProtocol][] = [['http_stream', 'json'], ['http_stream', 'protobuf'], ['sse', 'json']];
+const CASES: [EmulationTransport, ClientProtocol][] = [
+  ['http_stream', 'json'],
+  ['http_stream', 'protobuf'],
+  ['sse', 'json'],
+];
 
 void describe('HTTP-streaming and SSE with the real client', () => {
   let gw: TestGateway;
@@ -41,27 +45,47 @@ void describe('HTTP-streaming and SSE with the real client', () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-emulation-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({
-      channel: {
-        namespaces: [
-          { name: 'chat', history_size: 20, history_ttl: '1m', force_recovery: true, allow_subscribe_for_client: true, allow_publish_for_client: true },
-          { name: 'board', history_size: 20, history_ttl: '1m', force_recovery: true, allow_subscribe_for_client: true, allowed_delta_types: ['fossil'] },
-        ],
+    writeFileSync(
+      file,
+      JSON.stringify({
+        channel: {
+          namespaces: [
+            {
+              name: 'chat',
+              history_size: 20,
+              history_ttl: '1m',
+              force_recovery: true,
+              allow_subscribe_for_client: true,
+              allow_publish_for_client: true,
+            },
+            {
+              name: 'board',
+              history_size: 20,
+              history_ttl: '1m',
+              force_recovery: true,
+              allow_subscribe_for_client: true,
+              allowed_delta_types: ['fossil'],
+            },
+          ],
+        },
+      }),
+    );
+    gw = await startTestGateway(
+      { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET, CONFIG_FILE: file },
+      {
+        expiredCloseDelayMs: 400,
+        // Publishes go straight to the channel; rpc answers with its method and data.
+        pipeline: ({ publisher }): MessagePipeline => {
+          const direct = new DirectPipeline(publisher);
+          return {
+            submit: (m) => direct.submit(m),
+            rpc: async (m) => JSON.stringify({ method: m.method, echo: JSON.parse(m.data) as unknown }),
+            start: () => direct.start(),
+            close: () => direct.close(),
+          };
+        },
       },
-    }));
-    gw = await startTestGateway({ CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: SECRET, CONFIG_FILE: file }, {
-      expiredCloseDelayMs: 400,
-      // Publishes go straight to the channel; rpc answers with its method and data.
-      pipeline: ({ publisher }): MessagePipeline => {
-        const direct = new DirectPipeline(publisher);
-        return {
-          submit: (m) => direct.submit(m),
-          rpc: async (m) => JSON.stringify({ method: m.method, echo: JSON.parse(m.data) as unknown }),
-          start: () => direct.start(),
-          close: () => direct.close(),
-        };
-      },
-    });
+    );
   });
   after(async () => {
     for (const c of clients) c.disconnect();
@@ -102,11 +126,15 @@ void describe('HTTP-streaming and SSE with the real client', () => {
       const channel = `board:delta-${transport}-${protocol}`;
       const sub = c.newSubscription(channel, { delta: 'fossil' });
       const got: string[] = [];
-      sub.on('publication', (p: PublicationContext) => got.push(p.data instanceof Uint8Array ? new TextDecoder().decode(p.data) : JSON.stringify(p.data)));
+      sub.on('publication', (p: PublicationContext) =>
+        got.push(p.data instanceof Uint8Array ? new TextDecoder().decode(p.data) : JSON.stringify(p.data)),
+      );
       sub.subscribe();
       c.connect();
       await sub.ready(4000);
-      const docs = [1, 2, 3, 4].map((n) => JSON.stringify({ n, rows: Array.from({ length: 30 }, (_, i) => (i === n ? `changed ${n} ✓` : `row ${i}`)) }));
+      const docs = [1, 2, 3, 4].map((n) =>
+        JSON.stringify({ n, rows: Array.from({ length: 30 }, (_, i) => (i === n ? `changed ${n} ✓` : `row ${i}`)) }),
+      );
       for (const d of docs) await gw.publisher.publish(channel, d);
       await waitUntil(() => got.length === 4, 4000, 'four publications');
       assert.deepEqual(got, docs);
@@ -115,7 +143,11 @@ void describe('HTTP-streaming and SSE with the real client', () => {
     });
 
     void it(`${transport} (${protocol}): recovers missed publications after the server drops the connection`, async () => {
-      const c = newTransportClient(gw.wsUrl, transport, protocol, { token: token({ sub: 'u2' }), minReconnectDelay: 300, maxReconnectDelay: 400 });
+      const c = newTransportClient(gw.wsUrl, transport, protocol, {
+        token: token({ sub: 'u2' }),
+        minReconnectDelay: 300,
+        maxReconnectDelay: 400,
+      });
       clients.push(c);
       const channel = `chat:recover-${transport}-${protocol}`;
       const sub = c.newSubscription(channel);
@@ -164,7 +196,7 @@ void describe('HTTP-streaming and SSE with the real client', () => {
       await waitUntil(async () => (await refreshCount(gw)) > refreshesBefore, 6000, 'a refresh command answered by the server');
       assert.ok(calls >= 1, 'getToken was called for the refresh');
       // Past the first token's expiry plus the 400 ms close grace: an unrefreshed connection is closed by then.
-      await waitUntil(() => Date.now() > expiresAt + 1500, 5000, 'the first token\'s expiry and grace to pass');
+      await waitUntil(() => Date.now() > expiresAt + 1500, 5000, "the first token's expiry and grace to pass");
       assert.equal(lost, 0);
       assert.equal(c.state, 'connected');
       c.disconnect();

@@ -30,7 +30,9 @@ class LineReader {
         }
       }
       this.ended = true;
-    })().catch(() => { this.ended = true; });
+    })().catch(() => {
+      this.ended = true;
+    });
   }
 }
 
@@ -63,9 +65,15 @@ void describe('HTTP transport edges', () => {
 
   void it('answers 204 for a session gone from this node and 404 for a node it cannot reach', async () => {
     const data = JSON.stringify({});
-    const own = await fetch(`${base}/emulation`, { method: 'POST', body: JSON.stringify({ node: gw.config.nodeId, session: 'gone', data }) });
+    const own = await fetch(`${base}/emulation`, {
+      method: 'POST',
+      body: JSON.stringify({ node: gw.config.nodeId, session: 'gone', data }),
+    });
     assert.equal(own.status, 204);
-    const other = await fetch(`${base}/emulation`, { method: 'POST', body: JSON.stringify({ node: 'another-node', session: 'gone', data }) });
+    const other = await fetch(`${base}/emulation`, {
+      method: 'POST',
+      body: JSON.stringify({ node: 'another-node', session: 'gone', data }),
+    });
     assert.equal(other.status, 404);
   });
 
@@ -74,7 +82,10 @@ void describe('HTTP transport edges', () => {
     assert.equal(res.status, 200);
     const reader = new LineReader(res.body!);
     await waitUntil(() => reader.ended, 4000, 'the stream to end');
-    assert.deepEqual(reader.lines.map((l) => JSON.parse(l) as unknown), [{ push: { disconnect: { code: 3501, reason: 'bad request' } } }]);
+    assert.deepEqual(
+      reader.lines.map((l) => JSON.parse(l) as unknown),
+      [{ push: { disconnect: { code: 3501, reason: 'bad request' } } }],
+    );
   });
 
   void it('pings the stream, takes the pong through /emulation, and closes with 3012 when pongs stop', async () => {
@@ -87,7 +98,10 @@ void describe('HTTP transport edges', () => {
     assert.equal(connect.pong, true);
     await waitUntil(() => reader.lines.length >= 2, 4000, 'first ping');
     assert.equal(reader.lines[1], '{}');
-    const pong = await fetch(`${base}/emulation`, { method: 'POST', body: JSON.stringify({ node: connect.node, session: connect.session, data: '{}' }) });
+    const pong = await fetch(`${base}/emulation`, {
+      method: 'POST',
+      body: JSON.stringify({ node: connect.node, session: connect.session, data: '{}' }),
+    });
     assert.equal(pong.status, 204);
     await waitUntil(() => reader.lines.length >= 3, 4000, 'second ping');
     assert.equal(reader.lines[2], '{}');
@@ -118,21 +132,37 @@ void describe('HTTP transport edges', () => {
 void describe('emulation past the inbox byte bound', () => {
   void it('refuses /emulation requests with 503 while the session holds CLIENT_INBOX_MAX_SIZE of commands', async () => {
     let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => { release = r; });
-    const gw = await startTestGateway({ CLIENT_INBOX_MAX_SIZE: '1024' }, {
-      // rpc answers only once released, so the commands stay held.
-      pipeline: ({ publisher }): MessagePipeline => {
-        const direct = new DirectPipeline(publisher);
-        return { submit: (m) => direct.submit(m), rpc: async () => { await held; return '{}'; }, start: () => direct.start(), close: () => direct.close() };
-      },
+    const held = new Promise<void>((r) => {
+      release = r;
     });
+    const gw = await startTestGateway(
+      { CLIENT_INBOX_MAX_SIZE: '1024' },
+      {
+        // rpc answers only once released, so the commands stay held.
+        pipeline: ({ publisher }): MessagePipeline => {
+          const direct = new DirectPipeline(publisher);
+          return {
+            submit: (m) => direct.submit(m),
+            rpc: async () => {
+              await held;
+              return '{}';
+            },
+            start: () => direct.start(),
+            close: () => direct.close(),
+          };
+        },
+      },
+    );
     try {
       const base = wsPortHttpUrl(gw.wsUrl);
-      const reader = new LineReader((await fetch(`${base}/connection/http_stream`, { method: 'POST', body: JSON.stringify({ id: 1, connect: {} }) })).body!);
+      const reader = new LineReader(
+        (await fetch(`${base}/connection/http_stream`, { method: 'POST', body: JSON.stringify({ id: 1, connect: {} }) })).body!,
+      );
       await waitUntil(() => reader.lines.length >= 1, 4000, 'connect reply');
       const { session, node } = (JSON.parse(reader.lines[0]!) as { connect: { session: string; node: string } }).connect;
       const rpc = (id: number): string => JSON.stringify({ id, rpc: { method: 'slow', data: { pad: 'x'.repeat(700) } } });
-      const post = (data: string): Promise<Response> => fetch(`${base}/emulation`, { method: 'POST', body: JSON.stringify({ node, session, data }) });
+      const post = (data: string): Promise<Response> =>
+        fetch(`${base}/emulation`, { method: 'POST', body: JSON.stringify({ node, session, data }) });
       assert.equal((await post(rpc(2))).status, 204);
       assert.equal((await post(rpc(3))).status, 204, 'over the bound now: one frame is always accepted');
       const refused = await post(rpc(4));
@@ -151,8 +181,12 @@ void describe('HTTP transports at shutdown', () => {
   void it('ends every stream with a 3001 shutdown push', async () => {
     const gw = await startTestGateway();
     const base = wsPortHttpUrl(gw.wsUrl);
-    const stream = new LineReader((await fetch(`${base}/connection/http_stream`, { method: 'POST', body: JSON.stringify({ id: 1, connect: {} }) })).body!);
-    const sse = new LineReader((await fetch(`${base}/connection/sse?cf_connect=${encodeURIComponent(JSON.stringify({ id: 1, connect: {} }))}`)).body!);
+    const stream = new LineReader(
+      (await fetch(`${base}/connection/http_stream`, { method: 'POST', body: JSON.stringify({ id: 1, connect: {} }) })).body!,
+    );
+    const sse = new LineReader(
+      (await fetch(`${base}/connection/sse?cf_connect=${encodeURIComponent(JSON.stringify({ id: 1, connect: {} }))}`)).body!,
+    );
     await waitUntil(() => stream.lines.length >= 1 && sse.lines.length >= 1, 4000, 'both connect replies');
     await gw.close();
     await waitUntil(() => stream.ended && sse.ended, 4000, 'both streams to end');

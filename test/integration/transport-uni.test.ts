@@ -19,7 +19,12 @@ const token = (claims: Record<string, unknown>): string => signToken({ exp: Math
 interface Push {
   channel?: string;
   pub?: { data: unknown; offset?: number };
-  connect?: { client: string; subs?: Record<string, { recovered?: boolean; epoch?: string; offset?: number; publications?: { data: unknown; offset?: number }[] }>; ping?: number; pong?: boolean };
+  connect?: {
+    client: string;
+    subs?: Record<string, { recovered?: boolean; epoch?: string; offset?: number; publications?: { data: unknown; offset?: number }[] }>;
+    ping?: number;
+    pong?: boolean;
+  };
   disconnect?: { code: number; reason: string };
 }
 
@@ -38,7 +43,9 @@ function readLines(body: ReadableStream<Uint8Array>, out: unknown[], done: { end
       }
     }
     done.ended = true;
-  })().catch(() => { done.ended = true; });
+  })().catch(() => {
+    done.ended = true;
+  });
 }
 
 void describe('unidirectional transports', () => {
@@ -82,28 +89,52 @@ void describe('unidirectional transports', () => {
     await waitUntil(() => gw.gateway.connectionCount === 0, 4000, 'the stream to end');
   });
 
-  void it('uni_http_stream: curl subscribed by the connect request subs receives publications', { skip: existsSync('/usr/bin/curl') ? false : 'no curl' }, async () => {
-    const curl = spawn('curl', ['-sN', '-X', 'POST', '-H', 'content-type: application/json', '--data', '{"token":"' + token({ sub: 'curl' }) + '","subs":{"chat:uni-curl":{}}}', `${base}/connection/uni_http_stream`]);
-    let text = '';
-    curl.stdout.on('data', (b: Buffer) => { text += b.toString('utf8'); });
-    try {
-      await waitUntil(() => text.includes('"connect"'), 4000, 'connect push');
-      await gw.publisher.publish('chat:uni-curl', JSON.stringify({ text: 'to curl' }));
-      await waitUntil(() => text.includes('to curl'), 4000, 'publication');
-      const lines = text.trim().split('\n').map((l) => JSON.parse(l) as Push);
-      assert.ok(lines[0]?.connect?.subs?.['chat:uni-curl'] !== undefined);
-      assert.deepEqual(lines.find((l) => l.pub !== undefined), { channel: 'chat:uni-curl', pub: { data: { text: 'to curl' }, offset: 1 } });
-    } finally {
-      curl.kill();
-    }
-  });
+  void it(
+    'uni_http_stream: curl subscribed by the connect request subs receives publications',
+    { skip: existsSync('/usr/bin/curl') ? false : 'no curl' },
+    async () => {
+      const curl = spawn('curl', [
+        '-sN',
+        '-X',
+        'POST',
+        '-H',
+        'content-type: application/json',
+        '--data',
+        '{"token":"' + token({ sub: 'curl' }) + '","subs":{"chat:uni-curl":{}}}',
+        `${base}/connection/uni_http_stream`,
+      ]);
+      let text = '';
+      curl.stdout.on('data', (b: Buffer) => {
+        text += b.toString('utf8');
+      });
+      try {
+        await waitUntil(() => text.includes('"connect"'), 4000, 'connect push');
+        await gw.publisher.publish('chat:uni-curl', JSON.stringify({ text: 'to curl' }));
+        await waitUntil(() => text.includes('to curl'), 4000, 'publication');
+        const lines = text
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as Push);
+        assert.ok(lines[0]?.connect?.subs?.['chat:uni-curl'] !== undefined);
+        assert.deepEqual(
+          lines.find((l) => l.pub !== undefined),
+          { channel: 'chat:uni-curl', pub: { data: { text: 'to curl' }, offset: 1 } },
+        );
+      } finally {
+        curl.kill();
+      }
+    },
+  );
 
   void it('uni_http_stream: recovers missed publications through subs offsets, then gets a disconnect push', async () => {
     const channel = 'chat:uni-recover';
     const first = await gw.publisher.publish(channel, JSON.stringify({ n: 1 }));
     await gw.publisher.publish(channel, JSON.stringify({ n: 2 }));
     await gw.publisher.publish(channel, JSON.stringify({ n: 3 }));
-    const body = JSON.stringify({ token: token({ sub: 'fetch' }), subs: { [channel]: { recover: true, offset: first.offset, epoch: first.epoch } } });
+    const body = JSON.stringify({
+      token: token({ sub: 'fetch' }),
+      subs: { [channel]: { recover: true, offset: first.offset, epoch: first.epoch } },
+    });
     const res = await fetch(`${base}/connection/uni_http_stream`, { method: 'POST', body });
     assert.equal(res.status, 200);
     const got: unknown[] = [];
@@ -113,14 +144,20 @@ void describe('unidirectional transports', () => {
     const connect = (got[0] as Push).connect!;
     const sub = connect.subs?.[channel];
     assert.equal(sub?.recovered, true);
-    assert.deepEqual(sub?.publications?.map((p) => p.data), [{ n: 2 }, { n: 3 }]);
+    assert.deepEqual(
+      sub?.publications?.map((p) => p.data),
+      [{ n: 2 }, { n: 3 }],
+    );
     assert.equal(gw.gateway.disconnectClient(connect.client), true);
     await waitUntil(() => done.ended, 4000, 'the stream to end');
     assert.deepEqual(got.at(-1), { disconnect: { code: 3011, reason: 'force reconnect' } });
   });
 
   void it('uni_http_stream: a channel the connection may not subscribe to ends the connect with a disconnect push', async () => {
-    const res = await fetch(`${base}/connection/uni_http_stream`, { method: 'POST', body: JSON.stringify({ token: token({ sub: 'x' }), subs: { 'nope:1': {} } }) });
+    const res = await fetch(`${base}/connection/uni_http_stream`, {
+      method: 'POST',
+      body: JSON.stringify({ token: token({ sub: 'x' }), subs: { 'nope:1': {} } }),
+    });
     const got: unknown[] = [];
     const done = { ended: false };
     readLines(res.body!, got, done);
@@ -135,7 +172,10 @@ void describe('unidirectional transports', () => {
       for (const line of data.toString('utf8').split('\n')) got.push(JSON.parse(line) as Push);
     });
     const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
-    await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
     ws.send(JSON.stringify({ token: token({ sub: 'ws' }), subs: { 'chat:uni-ws': {} } }));
     await waitUntil(() => got.length >= 1, 4000, 'connect push');
     assert.ok(got[0]?.connect?.subs?.['chat:uni-ws'] !== undefined);

@@ -16,7 +16,11 @@ const skip = chromiumAvailable() ? false : 'chromium is not installed (.ci/run i
 const PASSWORD = 'correct horse battery';
 const API_KEY = `api-key-${randomBytes(8).toString('hex')}`;
 const processes: TsProcess[] = [];
-const fixture = useRedisServer({ beforeClose: async () => { for (const p of processes.reverse()) await p.stop('SIGKILL'); } });
+const fixture = useRedisServer({
+  beforeClose: async () => {
+    for (const p of processes.reverse()) await p.stop('SIGKILL');
+  },
+});
 let browser: LaunchedBrowser;
 
 before(async () => {
@@ -36,7 +40,12 @@ async function login(page: Page, password: string): Promise<void> {
 
 void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
   void it('logs in, shows nodes, worker lag while the worker is stopped, channels, presence and publishes', async () => {
-    const env = { REDIS_URL: fixture.server.url, REDIS_PREFIX: `adm${randomBytes(3).toString('hex')}`, ADMIN_PASSWORD: PASSWORD, HTTP_API_KEY: API_KEY };
+    const env = {
+      REDIS_URL: fixture.server.url,
+      REDIS_PREFIX: `adm${randomBytes(3).toString('hex')}`,
+      ADMIN_PASSWORD: PASSWORD,
+      HTTP_API_KEY: API_KEY,
+    };
     const ports = await freeGatewayPorts();
     processes.push(await spawnGatewayOn(ports, env));
     const worker = spawnTs('examples/worker-simple.ts', { ...env, WORKER_ID: 'adm-w0', WORKER_METRICS_PORT: '0' });
@@ -46,7 +55,12 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
 
     const page = await browser.context.newPage();
     const bodies: string[] = [];
-    page.on('response', (r) => { void r.text().then((t) => bodies.push(t), () => undefined); });
+    page.on('response', (r) => {
+      void r.text().then(
+        (t) => bodies.push(t),
+        () => undefined,
+      );
+    });
     await page.goto(`${base}/admin`);
     await screenshot(page, 'admin-login');
     await login(page, 'not the password');
@@ -70,7 +84,11 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await sub.ready(10_000);
     for (let i = 0; i < 3; i++) await client.publish('chat:lagroom', { text: `queued ${i}` });
     await page.getByLabel('lag of adm-w0', { exact: true }).filter({ hasText: /^3$/ }).waitFor({ timeout: 20_000 });
-    await workers.getByRole('row').filter({ hasText: 'adm-w0' }).getByText(/no heartbeat/).waitFor({ timeout: 20_000 });
+    await workers
+      .getByRole('row')
+      .filter({ hasText: 'adm-w0' })
+      .getByText(/no heartbeat/)
+      .waitFor({ timeout: 20_000 });
     await screenshot(page, 'admin-workers');
 
     // Two of the queued messages fail for good (moved by the queue layer as a worker would).
@@ -83,7 +101,10 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     const letters = page.getByRole('table', { name: 'Dead letters of adm-w0' });
     await letters.getByRole('row').filter({ hasText: 'Error: boom' }).nth(1).waitFor();
     await screenshot(page, 'admin-dead-letters');
-    await letters.getByRole('button', { name: /^Replay \d+-\d+$/ }).first().click();
+    await letters
+      .getByRole('button', { name: /^Replay \d+-\d+$/ })
+      .first()
+      .click();
     await page.getByRole('status').filter({ hasText: "Replayed 1 message(s) to adm-w0's stream." }).waitFor();
     assert.equal(await queue.countDeadLetters('adm-w0'), 1);
     await page.getByRole('button', { name: 'Purge all' }).click();
@@ -95,7 +116,10 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await nodes.getByRole('row').filter({ hasText: '(this node)' }).getByRole('cell', { name: '1', exact: true }).first().waitFor();
     for (let i = 0; i < 3; i++) await client.publish('chat:lagroom', { text: `rate ${i}` });
     // Two samples 2 s apart make a rate: the figure turns from a dash into messages per second.
-    await page.getByLabel('Messages in (from clients) per second', { exact: true }).filter({ hasText: /^\d+(\.\d)?\/s$/ }).waitFor({ timeout: 20_000 });
+    await page
+      .getByLabel('Messages in (from clients) per second', { exact: true })
+      .filter({ hasText: /^\d+(\.\d)?\/s$/ })
+      .waitFor({ timeout: 20_000 });
     await screenshot(page, 'admin-nodes');
 
     await page.getByRole('link', { name: 'Channels' }).click();
@@ -113,7 +137,10 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await page.getByLabel('Channel', { exact: true }).fill('chat:lagroom');
     await page.getByLabel('Data (JSON)', { exact: true }).fill('{"text":"from the console"}');
     await page.getByRole('button', { name: 'Publish' }).click();
-    await page.getByRole('status').filter({ hasText: /Published at offset 1 / }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Published at offset 1 / })
+      .waitFor();
     await screenshot(page, 'admin-publish');
     await page.getByRole('link', { name: 'Show chat:lagroom' }).click();
     await page.getByRole('table', { name: 'History' }).getByText('from the console').waitFor();
@@ -129,7 +156,9 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
     await page.setViewportSize({ width: 390, height: 800 });
     await page.getByRole('link', { name: 'Workers' }).click();
     await workers.getByRole('row').filter({ hasText: 'adm-w0' }).waitFor();
-    const width = await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    const width = await page.evaluate(
+      () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+    );
     assert.ok(width <= 390, `no horizontal page scrolling at mobile width (scrollWidth ${width})`);
     await screenshot(page, 'admin-mobile');
     await page.setViewportSize({ width: 1280, height: 800 });
@@ -146,7 +175,10 @@ void describe('admin UI in Chromium (Redis mode)', { skip }, () => {
       await page.getByRole('button', { name: 'Log in' }).and(page.locator(':enabled')).waitFor();
     }
     await login(page, PASSWORD);
-    await page.getByRole('alert').filter({ hasText: /too many failed logins; try again in \d+ s/ }).waitFor();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /too many failed logins; try again in \d+ s/ })
+      .waitFor();
     await page.close();
   });
 });

@@ -80,7 +80,9 @@ void describe('chat demo in Chromium', { skip }, () => {
     await mobile.setViewportSize({ width: 390, height: 760 });
     await join(mobile, 'Chen', 'web-test', 'JSON');
     await mobile.getByText('héllo Bob, ça va?').waitFor();
-    const width = await mobile.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    const width = await mobile.evaluate(
+      () => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth,
+    );
     assert.ok(width <= 390, `no horizontal scrolling at mobile width (scrollWidth ${width})`);
     await screenshot(mobile, 'chat-mobile');
     await mobile.close();
@@ -138,22 +140,42 @@ void describe('admin API in embedded mode', () => {
       assert.equal((await fetch(`${url}/admin/api/workers`)).status, 401);
       const json = { 'content-type': 'application/json' };
       assert.equal((await fetch(`${url}/admin/api/login`, { method: 'POST', headers: json, body: '{"password":"nope"}' })).status, 401);
-      assert.equal((await fetch(`${url}/admin/api/login`, { method: 'POST', body: '{"password":"embedded-pass"}' })).status, 415, 'only JSON bodies');
+      assert.equal(
+        (await fetch(`${url}/admin/api/login`, { method: 'POST', body: '{"password":"embedded-pass"}' })).status,
+        415,
+        'only JSON bodies',
+      );
       const ok = await fetch(`${url}/admin/api/login`, { method: 'POST', headers: json, body: '{"password":"embedded-pass"}' });
       assert.equal(ok.status, 200);
       const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
       assert.match(ok.headers.get('set-cookie') ?? '', /HttpOnly; SameSite=Strict/);
-      const workers = await (await fetch(`${url}/admin/api/workers`, { headers: { cookie } })).json() as { workers: { id: string; pool: string; state: string }[] };
-      assert.deepEqual(workers.workers.map((w) => [w.id, w.pool, w.state]), [['embedded-0', 'default', 'alive'], ['embedded-1', 'default', 'alive']]);
-      const info = await (await fetch(`${url}/admin/api/call/info`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })).json() as { result: { nodes: unknown[] } };
+      const workers = (await (await fetch(`${url}/admin/api/workers`, { headers: { cookie } })).json()) as {
+        workers: { id: string; pool: string; state: string }[];
+      };
+      assert.deepEqual(
+        workers.workers.map((w) => [w.id, w.pool, w.state]),
+        [
+          ['embedded-0', 'default', 'alive'],
+          ['embedded-1', 'default', 'alive'],
+        ],
+      );
+      const info = (await (
+        await fetch(`${url}/admin/api/call/info`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })
+      ).json()) as { result: { nodes: unknown[] } };
       assert.equal(info.result.nodes.length, 1);
-      const refused = await (await fetch(`${url}/admin/api/call/broadcast`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })).json() as { error: string };
+      const refused = (await (
+        await fetch(`${url}/admin/api/call/broadcast`, { method: 'POST', headers: { ...json, cookie }, body: '{}' })
+      ).json()) as { error: string };
       assert.match(refused.error, /no such method/);
       const letters = await fetch(`${url}/admin/api/dead-letters?worker=embedded-0`, { headers: { cookie } });
       assert.deepEqual(await letters.json(), { total: 0, deadLetters: [] });
       assert.equal((await fetch(`${url}/admin/api/dead-letters?worker=embedded-0&after=x`, { headers: { cookie } })).status, 400);
       assert.equal((await fetch(`${url}/admin/api/dead-letters?worker=${encodeURIComponent('a b')}`, { headers: { cookie } })).status, 400);
-      const purge = await fetch(`${url}/admin/api/dead-letters-action/purge`, { method: 'POST', headers: { ...json, cookie }, body: '{"worker":"embedded-0","entryIds":"all"}' });
+      const purge = await fetch(`${url}/admin/api/dead-letters-action/purge`, {
+        method: 'POST',
+        headers: { ...json, cookie },
+        body: '{"worker":"embedded-0","entryIds":"all"}',
+      });
       assert.deepEqual(await purge.json(), { purged: 0 });
       const forged = `${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`;
       assert.equal((await fetch(`${url}/admin/api/workers`, { headers: { cookie: forged } })).status, 401, 'a tampered session is refused');
@@ -167,11 +189,18 @@ void describe('chat demo with a token secret', { skip }, () => {
   void it('CHAT_DEMO_TOKENS signs tokens for the page (development); without it the page asks for a token', async () => {
     const secret = 'web-test-secret-0123456789';
     const devPorts = await freeGatewayPorts();
-    const dev = await spawnGatewayOn(devPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret, CHAT_DEMO_TOKENS: 'true', CONFIG_FILE: 'examples/workers.config.json' });
+    const dev = await spawnGatewayOn(devPorts, {
+      CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret,
+      CHAT_DEMO_TOKENS: 'true',
+      CONFIG_FILE: 'examples/workers.config.json',
+    });
     const strictPorts = await freeGatewayPorts();
     const strict = await spawnGatewayOn(strictPorts, { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret });
     try {
-      assert.ok(dev.lines.some((l) => l.includes('CHAT_DEMO_TOKENS is on')), 'the gateway warns that dev tokens are on');
+      assert.ok(
+        dev.lines.some((l) => l.includes('CHAT_DEMO_TOKENS is on')),
+        'the gateway warns that dev tokens are on',
+      );
       const page = await browser.context.newPage();
       await page.goto(`http://127.0.0.1:${devPorts.ws}/`);
       await page.getByText('Development mode: the gateway signs a token').waitFor();
@@ -179,8 +208,11 @@ void describe('chat demo with a token secret', { skip }, () => {
       await page.getByRole('button', { name: 'Join' }).click();
       await page.getByRole('status').filter({ hasText: 'Connected' }).waitFor();
       await page.getByRole('list', { name: 'People in this room' }).getByText('Dana (you)').waitFor();
-      assert.deepEqual(await (await fetch(`http://127.0.0.1:${devPorts.ws}/demo/config`)).json(), { auth: 'dev-tokens', signals: 'typing:{room}' },
-        'a config with a history-less typing namespace carries the signals there');
+      assert.deepEqual(
+        await (await fetch(`http://127.0.0.1:${devPorts.ws}/demo/config`)).json(),
+        { auth: 'dev-tokens', signals: 'typing:{room}' },
+        'a config with a history-less typing namespace carries the signals there',
+      );
       const eve = await browser.context.newPage();
       await eve.goto(`http://127.0.0.1:${devPorts.ws}/`);
       await eve.getByLabel('Name', { exact: true }).fill('Eve');
@@ -189,7 +221,11 @@ void describe('chat demo with a token secret', { skip }, () => {
       await eve.getByLabel('Message', { exact: true }).pressSequentially('hello');
       await page.getByText('Eve is typing…').waitFor();
       await eve.close();
-      const bad = await fetch(`http://127.0.0.1:${devPorts.ws}/demo/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a:b"}' });
+      const bad = await fetch(`http://127.0.0.1:${devPorts.ws}/demo/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"a:b"}',
+      });
       assert.equal(bad.status, 400, 'names that could read as channel separators are refused');
 
       await page.goto(`http://127.0.0.1:${strictPorts.ws}/`);
@@ -197,7 +233,10 @@ void describe('chat demo with a token secret', { skip }, () => {
       await page.getByText("Your app's backend issues them").waitFor();
       await page.close();
       assert.equal((await fetch(`http://127.0.0.1:${strictPorts.ws}/demo/token`, { method: 'POST' })).status, 404);
-      assert.deepEqual(await (await fetch(`http://127.0.0.1:${strictPorts.ws}/demo/config`)).json(), { auth: 'token-required', signals: 'chat:{room}:signals' });
+      assert.deepEqual(await (await fetch(`http://127.0.0.1:${strictPorts.ws}/demo/config`)).json(), {
+        auth: 'token-required',
+        signals: 'chat:{room}:signals',
+      });
     } finally {
       await dev.stop();
       await strict.stop();

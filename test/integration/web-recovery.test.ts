@@ -10,7 +10,11 @@ import { freeGatewayPorts, requireWebBuild, screenshot, spawnGatewayOn, type Gat
 
 const skip = chromiumAvailable() ? false : 'chromium is not installed (.ci/run installs it)';
 const processes: TsProcess[] = [];
-const fixture = useRedisServer({ beforeClose: async () => { for (const p of processes.reverse()) await p.stop(); } });
+const fixture = useRedisServer({
+  beforeClose: async () => {
+    for (const p of processes.reverse()) await p.stop();
+  },
+});
 let browser: LaunchedBrowser;
 let env: Record<string, string>;
 
@@ -25,16 +29,22 @@ after(async () => {
 
 async function publish(httpPort: number, text: string): Promise<void> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/api/publish`, {
-    method: 'POST', headers: { 'x-api-key': 'test-api-key', 'content-type': 'application/json' },
+    method: 'POST',
+    headers: { 'x-api-key': 'test-api-key', 'content-type': 'application/json' },
     body: JSON.stringify({ channel: 'chat:restart', data: { text, name: 'server' } }),
   });
-  const body = await res.json() as { error?: unknown };
+  const body = (await res.json()) as { error?: unknown };
   assert.equal(body.error, undefined, `publish answered ${JSON.stringify(body)}`);
 }
 
 void describe('chat demo across a gateway restart (Redis mode)', { skip }, () => {
   void it('shows reconnecting with attempt and delay, then the missed messages marked recovered', async () => {
-    env = { REDIS_URL: fixture.server.url, REDIS_PREFIX: `web${randomBytes(3).toString('hex')}`, CHAT_DEMO: 'true', HTTP_API_KEY: 'test-api-key' };
+    env = {
+      REDIS_URL: fixture.server.url,
+      REDIS_PREFIX: `web${randomBytes(3).toString('hex')}`,
+      CHAT_DEMO: 'true',
+      HTTP_API_KEY: 'test-api-key',
+    };
     const aPorts: GatewayPorts = await freeGatewayPorts();
     const bPorts: GatewayPorts = await freeGatewayPorts();
     let a = await spawnGatewayOn(aPorts, env);
@@ -59,7 +69,10 @@ void describe('chat demo across a gateway restart (Redis mode)', { skip }, () =>
     await messages.getByText('before the restart').waitFor({ timeout: 20_000 });
 
     await a.stop();
-    await page.getByRole('status').filter({ hasText: /Reconnecting: attempt \d+ after \d+\.\d s/ }).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Reconnecting: attempt \d+ after \d+\.\d s/ })
+      .waitFor({ timeout: 30_000 });
     await screenshot(page, 'chat-reconnecting');
     await publish(bPorts.http, 'missed one');
     await publish(bPorts.http, 'missed two');
@@ -76,4 +89,3 @@ void describe('chat demo across a gateway restart (Redis mode)', { skip }, () =>
     await page.close();
   });
 });
-

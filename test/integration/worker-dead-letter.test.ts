@@ -18,23 +18,33 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
   const handled: string[] = [];
   const attempts: number[] = [];
   let otherDone!: () => void;
-  const otherChannelDone = new Promise<void>((r) => { otherDone = r; });
+  const otherChannelDone = new Promise<void>((r) => {
+    otherDone = r;
+  });
   const metrics = new WorkerMetrics(new Registry());
-  const worker = track(createRedisWorker({
-    id: 'worker-0', redisUrl: fixture.server.url, prefix, maxAttempts: 3, backoff: () => 20, heartbeatMs: 200, metrics,
-    publisher: { publish: async () => {} },
-    handler: async (msg, ctx) => {
-      const body = JSON.parse(msg.data) as { seq: number; poison?: boolean };
-      if (body.poison === true) {
-        attempts.push(ctx.attempt);
-        // Retrying blocks only this channel: the other channel finishes meanwhile.
-        if (ctx.attempt === 2) await otherChannelDone;
-        throw new Error(`cannot handle seq ${body.seq}`);
-      }
-      handled.push(`${msg.channel}#${body.seq}`);
-      if (handled.filter((h) => h.startsWith('chat:other#')).length === 20) otherDone();
-    },
-  }));
+  const worker = track(
+    createRedisWorker({
+      id: 'worker-0',
+      redisUrl: fixture.server.url,
+      prefix,
+      maxAttempts: 3,
+      backoff: () => 20,
+      heartbeatMs: 200,
+      metrics,
+      publisher: { publish: async () => {} },
+      handler: async (msg, ctx) => {
+        const body = JSON.parse(msg.data) as { seq: number; poison?: boolean };
+        if (body.poison === true) {
+          attempts.push(ctx.attempt);
+          // Retrying blocks only this channel: the other channel finishes meanwhile.
+          if (ctx.attempt === 2) await otherChannelDone;
+          throw new Error(`cannot handle seq ${body.seq}`);
+        }
+        handled.push(`${msg.channel}#${body.seq}`);
+        if (handled.filter((h) => h.startsWith('chat:other#')).length === 20) otherDone();
+      },
+    }),
+  );
   await worker.start();
   const gateway = track(createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId: 'node-a', routeCacheTtlMs: 30_000 }));
   await gateway.start();
@@ -47,7 +57,10 @@ void it('dead-letters a poison message after maxAttempts while other channels fl
 
   await waitUntil(() => handled.includes('chat:poisoned#2'), 10_000, 'the poisoned channel to continue');
   assert.deepEqual(attempts, [1, 2, 3]);
-  assert.deepEqual(handled.filter((h) => h.startsWith('chat:poisoned')), ['chat:poisoned#0', 'chat:poisoned#2']);
+  assert.deepEqual(
+    handled.filter((h) => h.startsWith('chat:poisoned')),
+    ['chat:poisoned#0', 'chat:poisoned#2'],
+  );
   assert.ok(handled.indexOf('chat:other#19') < handled.indexOf('chat:poisoned#2'), 'the other channel was not held up');
 
   const queue = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix }) });

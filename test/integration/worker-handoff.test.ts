@@ -14,14 +14,22 @@ import { checkOrderAndCoverage, parseLog, waitUntil, closeTracked, track } from 
 const fixture = useRedisServer({ beforeClose: closeTracked });
 
 function slowWorker(id: string, prefix: string, logKey: string, delayMs: number): Worker {
-  return track(createRedisWorker({
-    id, redisUrl: fixture.server.url, prefix, heartbeatMs: 200, deadAfterMs: 1000, batchSize: 20, orphanGraceMs: 300,
-    publisher: { publish: async () => {} },
-    handler: async (msg, ctx) => {
-      if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-      await fixture.redis.rpush(logKey, `${msg.channel}|${msg.data}|${msg.id}|${process.pid}|${ctx.stream}`);
-    },
-  }));
+  return track(
+    createRedisWorker({
+      id,
+      redisUrl: fixture.server.url,
+      prefix,
+      heartbeatMs: 200,
+      deadAfterMs: 1000,
+      batchSize: 20,
+      orphanGraceMs: 300,
+      publisher: { publish: async () => {} },
+      handler: async (msg, ctx) => {
+        if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+        await fixture.redis.rpush(logKey, `${msg.channel}|${msg.data}|${msg.id}|${process.pid}|${ctx.stream}`);
+      },
+    }),
+  );
 }
 
 async function publish(gateway: StreamPipeline, channel: string, from: number, to: number, accepted: number[]): Promise<void> {
@@ -36,7 +44,8 @@ void it('keeps per-channel order when a joining worker takes a channel over from
   const logKey = `${prefix}:log`;
   // A channel that worker-a owns alone and worker-b owns once it joins.
   let channel = '';
-  for (let i = 0; channel === ''; i++) if (new RendezvousSet(['worker-a', 'worker-b']).owner(`chat:h${i}`) === 'worker-b') channel = `chat:h${i}`;
+  for (let i = 0; channel === ''; i++)
+    if (new RendezvousSet(['worker-a', 'worker-b']).owner(`chat:h${i}`) === 'worker-b') channel = `chat:h${i}`;
   const a = slowWorker('worker-a', prefix, logKey, 25);
   await a.start();
   const gateway = track(createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId: 'node-h', routeCacheTtlMs: 30_000 }));
@@ -50,20 +59,31 @@ void it('keeps per-channel order when a joining worker takes a channel over from
   let seq = 40;
   const registry = new RedisWorkerRegistry({ redis: fixture.redis, keys: new PipelineKeys({ prefix }) });
   await waitUntil(async () => (await registry.members()).some((m) => m.id === 'worker-b'), 10_000, 'worker-b registered');
-  await waitUntil(async () => {
-    await publish(gateway, channel, seq, seq + 5, accepted);
-    seq += 5;
-    const log = parseLog(await fixture.redis.lrange(logKey, 0, -1));
-    return log.some((l) => l.stream === 'worker-b');
-  }, 20_000, 'worker-b to handle the channel');
+  await waitUntil(
+    async () => {
+      await publish(gateway, channel, seq, seq + 5, accepted);
+      seq += 5;
+      const log = parseLog(await fixture.redis.lrange(logKey, 0, -1));
+      return log.some((l) => l.stream === 'worker-b');
+    },
+    20_000,
+    'worker-b to handle the channel',
+  );
   await publish(gateway, channel, seq, seq + 20, accepted);
   const total = accepted.length;
-  await waitUntil(async () => new Set(parseLog(await fixture.redis.lrange(logKey, 0, -1)).map((l) => l.id)).size >= total, 30_000, 'every message handled');
+  await waitUntil(
+    async () => new Set(parseLog(await fixture.redis.lrange(logKey, 0, -1)).map((l) => l.id)).size >= total,
+    30_000,
+    'every message handled',
+  );
   const log = parseLog(await fixture.redis.lrange(logKey, 0, -1));
   assert.deepEqual(checkOrderAndCoverage(log, new Map([[channel, accepted]])), []);
   const firstOnB = log.findIndex((l) => l.stream === 'worker-b');
   assert.ok(firstOnB > 0 && log.slice(0, firstOnB).every((l) => l.stream === 'worker-a'), 'worker-a handled its backlog first');
-  assert.ok(log.slice(firstOnB).every((l) => l.stream === 'worker-b'), 'then worker-b handled the rest');
+  assert.ok(
+    log.slice(firstOnB).every((l) => l.stream === 'worker-b'),
+    'then worker-b handled the rest',
+  );
   console.log(`# ${firstOnB} messages handled by worker-a before worker-b took the channel; ${total} in all`);
   await gateway.close();
 });

@@ -20,15 +20,17 @@ void it('redelivers what a SIGKILLed worker had not acknowledged, in channel ord
   const channels = Array.from({ length: 8 }, (_, i) => `chat:k${i}`);
   const accepted = new Map<string, number[]>(channels.map((c) => [c, []]));
   const perChannel = 120;
-  const submitting = Promise.all(channels.map(async (channel) => {
-    for (let seq = 0; seq < perChannel; seq++) {
-      await gateway.submit({ kind: 'publish', channel, data: JSON.stringify({ seq }), user: 'u', client: 'c' });
-      accepted.get(channel)!.push(seq);
-      await new Promise((r) => setTimeout(r, 3));
-    }
-  }));
+  const submitting = Promise.all(
+    channels.map(async (channel) => {
+      for (let seq = 0; seq < perChannel; seq++) {
+        await gateway.submit({ kind: 'publish', channel, data: JSON.stringify({ seq }), user: 'u', client: 'c' });
+        accepted.get(channel)!.push(seq);
+        await new Promise((r) => setTimeout(r, 3));
+      }
+    }),
+  );
 
-  await waitUntil(async () => await fixture.redis.llen(logKey) >= 150, 20_000, 'the worker to be mid-stream');
+  await waitUntil(async () => (await fixture.redis.llen(logKey)) >= 150, 20_000, 'the worker to be mid-stream');
   const firstPid = child.pid;
   await killHard(child);
   const handledBeforeKill = await fixture.redis.llen(logKey);
@@ -36,7 +38,11 @@ void it('redelivers what a SIGKILLed worker had not acknowledged, in channel ord
   child = await spawnWorker(env);
   await submitting;
   const total = channels.length * perChannel;
-  await waitUntil(async () => new Set(parseLog(await fixture.redis.lrange(logKey, 0, -1)).map((l) => l.id)).size >= total, 30_000, 'every message handled');
+  await waitUntil(
+    async () => new Set(parseLog(await fixture.redis.lrange(logKey, 0, -1)).map((l) => l.id)).size >= total,
+    30_000,
+    'every message handled',
+  );
 
   const log = parseLog(await fixture.redis.lrange(logKey, 0, -1));
   assert.deepEqual(checkOrderAndCoverage(log, accepted), []);

@@ -13,7 +13,16 @@ import type { Centrifuge, PublicationContext } from 'centrifuge';
 import { createRedisPipeline, type StreamMessage } from '../../src/queue/index.js';
 import { ClientError, createRedisWorker, messageData, type Worker } from '../../src/worker/index.js';
 import { useRedisServer } from '../helpers/redis-server.js';
-import { CLIENT_PROTOCOLS, fromPayload, newClient, nextEvent, payload, startTestGateway, waitUntil, type TestGateway } from '../helpers/gateway.js';
+import {
+  CLIENT_PROTOCOLS,
+  fromPayload,
+  newClient,
+  nextEvent,
+  payload,
+  startTestGateway,
+  waitUntil,
+  type TestGateway,
+} from '../helpers/gateway.js';
 
 const open = { allow_subscribe_for_client: true, allow_publish_for_client: true };
 const channelRules = {
@@ -29,7 +38,11 @@ const channelRules = {
 
 const fixture = useRedisServer();
 
-interface ErrorReply { code: number; message: string; temporary?: boolean }
+interface ErrorReply {
+  code: number;
+  message: string;
+  temporary?: boolean;
+}
 
 void describe('verdicts and payload rules, worker over Redis', () => {
   let dir: string;
@@ -38,7 +51,9 @@ void describe('verdicts and payload rules, worker over Redis', () => {
   const handled: StreamMessage[] = [];
   const bytesSeen: Uint8Array[] = [];
   let releaseSlow!: () => void;
-  const slowReleased = new Promise<void>((r) => { releaseSlow = r; });
+  const slowReleased = new Promise<void>((r) => {
+    releaseSlow = r;
+  });
   const clients: Centrifuge[] = [];
 
   before(async () => {
@@ -46,20 +61,33 @@ void describe('verdicts and payload rules, worker over Redis', () => {
     const file = join(dir, 'config.json');
     writeFileSync(file, JSON.stringify(channelRules));
     const prefix = `v${randomUUID().slice(0, 8)}`;
-    gw = await startTestGateway({ CONFIG_FILE: file, RPC_TIMEOUT: '3s' }, {
-      pipeline: () => createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId: 'node-v', routeCacheTtlMs: 30_000 }),
-    });
+    gw = await startTestGateway(
+      { CONFIG_FILE: file, RPC_TIMEOUT: '3s' },
+      {
+        pipeline: () => createRedisPipeline({ redisUrl: fixture.server.url, prefix, nodeId: 'node-v', routeCacheTtlMs: 30_000 }),
+      },
+    );
     worker = createRedisWorker({
-      id: 'verdict-worker', redisUrl: fixture.server.url, prefix, heartbeatMs: 200, maxAttempts: 2, backoff: () => 10,
-      publisher: { publish: async (channel, data, opts) => { await gw.publisher.publish(channel, data, opts ?? {}); } },
+      id: 'verdict-worker',
+      redisUrl: fixture.server.url,
+      prefix,
+      heartbeatMs: 200,
+      maxAttempts: 2,
+      backoff: () => 10,
+      publisher: {
+        publish: async (channel, data, opts) => {
+          await gw.publisher.publish(channel, data, opts ?? {});
+        },
+      },
       handler: async (msg, ctx) => {
         if (msg.kind === 'rpc') {
           if (msg.method === 'deny') throw new ClientError(1001, 'not for you');
           return JSON.stringify({ ok: true });
         }
         if (msg.channel.startsWith('slow:')) await slowReleased;
-        const value = msg.dataEncoding === undefined ? JSON.parse(msg.data) as Record<string, unknown> : null;
-        if (typeof value?.['bad'] === 'string' && value['bad'].includes('REJECT')) throw new ClientError(451, 'unavailable for legal reasons');
+        const value = msg.dataEncoding === undefined ? (JSON.parse(msg.data) as Record<string, unknown>) : null;
+        if (typeof value?.['bad'] === 'string' && value['bad'].includes('REJECT'))
+          throw new ClientError(451, 'unavailable for legal reasons');
         if (value?.['later'] === true) throw new ClientError(429, 'slow down', { temporary: true });
         handled.push(msg);
         const data = messageData(msg);
@@ -98,7 +126,10 @@ void describe('verdicts and payload rules, worker over Redis', () => {
 
       await c.publish(channel, payload(protocol, { hi: 1 }));
       // The reply came after the handler: the message is already handled when publish resolves.
-      assert.ok(handled.some((m) => m.channel === channel && m.data === '{"hi":1}'), 'handled before the reply');
+      assert.ok(
+        handled.some((m) => m.channel === channel && m.data === '{"hi":1}'),
+        'handled before the reply',
+      );
       assert.deepEqual(fromPayload((await first).data), { hi: 1 });
 
       await assert.rejects(c.publish(channel, payload(protocol, { bad: 'REJECT me' })), (e: ErrorReply) => {
@@ -107,8 +138,10 @@ void describe('verdicts and payload rules, worker over Redis', () => {
         assert.notEqual(e.temporary, true);
         return true;
       });
-      await assert.rejects(c.publish(channel, payload(protocol, { later: true })),
-        (e: ErrorReply) => e.code === 429 && e.message === 'slow down' && e.temporary === true);
+      await assert.rejects(
+        c.publish(channel, payload(protocol, { later: true })),
+        (e: ErrorReply) => e.code === 429 && e.message === 'slow down' && e.temporary === true,
+      );
       assert.equal(handled.filter((m) => m.channel === channel).length, 1, 'refused messages are not handled twice or retried');
       // Not JSON in a "json" namespace: refused by the gateway before any worker sees it.
       if (protocol === 'protobuf') {
@@ -128,7 +161,10 @@ void describe('verdicts and payload rules, worker over Redis', () => {
       await c.publish(`appendjson:x-${protocol}`, payload(protocol, { hi: 1 }));
       await c.publish(`appendjson:x-${protocol}`, payload(protocol, [1, 'two']));
       await waitUntil(() => handled.filter((m) => m.channel === `appendjson:x-${protocol}`).length === 2, 5000, 'json payloads handled');
-      assert.deepEqual(handled.filter((m) => m.channel === `appendjson:x-${protocol}`).map((m) => JSON.parse(m.data) as unknown), [{ hi: 1 }, [1, 'two']]);
+      assert.deepEqual(
+        handled.filter((m) => m.channel === `appendjson:x-${protocol}`).map((m) => JSON.parse(m.data) as unknown),
+        [{ hi: 1 }, [1, 'two']],
+      );
 
       await c.publish(`free:x-${protocol}`, payload(protocol, 'just a string'));
       await waitUntil(() => handled.some((m) => m.channel === `free:x-${protocol}`), 5000, 'string payload handled');
@@ -142,7 +178,7 @@ void describe('verdicts and payload rules, worker over Redis', () => {
         await c.publish('free:bin', bytes);
         await waitUntil(() => bytesSeen.length > 0, 5000, 'binary payload handled');
         assert.deepEqual([...bytesSeen[0]!], [...bytes]);
-        assert.deepEqual([...(await received).data as Uint8Array], [...bytes], 'the bytes come back untouched');
+        assert.deepEqual([...((await received).data as Uint8Array)], [...bytes], 'the bytes come back untouched');
       }
     });
   }
@@ -152,11 +188,18 @@ void describe('verdicts and payload rules, worker over Redis', () => {
     clients.push(c);
     c.connect();
     await c.ready(4000);
-    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, seq) =>
-      c.publish('mod:order', payload('protobuf', seq % 7 === 3 ? { seq, bad: 'REJECT' } : { seq }))));
-    assert.deepEqual(results.map((r) => r.status), Array.from({ length: 30 }, (_, seq) => (seq % 7 === 3 ? 'rejected' : 'fulfilled')));
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, seq) => c.publish('mod:order', payload('protobuf', seq % 7 === 3 ? { seq, bad: 'REJECT' } : { seq }))),
+    );
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array.from({ length: 30 }, (_, seq) => (seq % 7 === 3 ? 'rejected' : 'fulfilled')),
+    );
     const order = handled.filter((m) => m.channel === 'mod:order').map((m) => (JSON.parse(m.data) as { seq: number }).seq);
-    assert.deepEqual(order, Array.from({ length: 30 }, (_, seq) => seq).filter((seq) => seq % 7 !== 3));
+    assert.deepEqual(
+      order,
+      Array.from({ length: 30 }, (_, seq) => seq).filter((seq) => seq % 7 !== 3),
+    );
   });
 
   void it('a handled publish not handled in time gets a temporary error and is still handled, with the message id', async () => {
@@ -165,7 +208,9 @@ void describe('verdicts and payload rules, worker over Redis', () => {
     c.connect();
     await c.ready(4000);
     let error: ErrorReply | undefined;
-    await c.publish('slow:room', { n: 1 }).catch((e: ErrorReply) => { error = e; });
+    await c.publish('slow:room', { n: 1 }).catch((e: ErrorReply) => {
+      error = e;
+    });
     assert.equal(error?.code, 100);
     assert.equal(error?.temporary, true);
     assert.match(error?.message ?? '', /not handled within 300 ms; it stays queued/);

@@ -14,17 +14,35 @@ const spin = (ms: number): string => `while (process.cpuUsage().user < ${ms * 10
 function report(throughput: number, ackP99: number): LoadTestReport {
   const lat = { count: 10, mean: 1, p50: 1, p90: 1, p95: 1, p99: ackP99, p999: ackP99, max: ackP99, min: 0 };
   return {
-    startedAt: '', options: {}, environment: { node: '', platform: '', cpus: 2, cpuModel: '', host: '', loadAverage: [] },
+    startedAt: '',
+    options: {},
+    environment: { node: '', platform: '', cpus: 2, cpuModel: '', host: '', loadAverage: [] },
     connections: { attempted: 1, ok: 1, failed: 0, errors: {}, time: lat },
-    publish: { scheduled: 100, sent: 100, acked: 100, failed: 0, errors: {}, successRate: 1, offeredRate: 0, throughput, ack: lat, sendLag: lat },
+    publish: {
+      scheduled: 100,
+      sent: 100,
+      acked: 100,
+      failed: 0,
+      errors: {},
+      successRate: 1,
+      offeredRate: 0,
+      throughput,
+      ack: lat,
+      sendLag: lat,
+    },
     delivery: { expected: 0, received: 0, ratio: 1, throughput: 0, latency: lat, foreign: 0 },
-    disconnects: {}, windowSeconds: 1, passed: true,
+    disconnects: {},
+    windowSeconds: 1,
+    passed: true,
   };
 }
 
 void describe('bench /proc CPU', { skip: process.platform !== 'linux' }, () => {
-  void it('counts a busy child in its parent\'s tree, and a reaped child once it exited', async () => {
-    const parent = spawn(process.execPath, ['-e', `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(spin(3000))}], { stdio: 'inherit' }).on('exit', () => setTimeout(() => {}, 2000))`]);
+  void it("counts a busy child in its parent's tree, and a reaped child once it exited", async () => {
+    const parent = spawn(process.execPath, [
+      '-e',
+      `require('node:child_process').spawn(process.execPath, ['-e', ${JSON.stringify(spin(3000))}], { stdio: 'inherit' }).on('exit', () => setTimeout(() => {}, 2000))`,
+    ]);
     const deadline = Date.now() + 10_000;
     while (processTree(parent.pid ?? 0).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(processTree(parent.pid ?? 0).length >= 2, 'the grandchild is in the tree');
@@ -38,7 +56,7 @@ void describe('bench /proc CPU', { skip: process.platform !== 'linux' }, () => {
     const child = spawn(process.execPath, ['-e', spin(300)]);
     await new Promise((r) => child.once('exit', r));
     await new Promise((r) => setTimeout(r, 50));
-    assert.ok((reaped.stop()['reaped'] ?? 0) > 100_000, 'a reaped child\'s CPU shows');
+    assert.ok((reaped.stop()['reaped'] ?? 0) > 100_000, "a reaped child's CPU shows");
     for (const pid of processTree(parent.pid ?? 0).reverse()) process.kill(pid, 'SIGKILL');
   });
 });
@@ -47,8 +65,14 @@ void describe('bench report', () => {
   const runs: ScenarioRuns = {
     gateway: [report(900, 3), report(1000, 3), report(1100, 3)],
     baseline: [report(1000, 2), report(1000, 2), report(1000, 2)],
-    gatewayCpu: [1, 2, 3].map(() => ({ messages: 100, us: { gateway: 3000, 'worker 0': 1000, 'worker 1': 1000, redis: 1000, 'load generator': 9000 } })),
-    baselineCpu: [1, 2, 3].map(() => ({ messages: 100, us: { gateway: 2000, 'worker 0': 500, 'worker 1': 500, redis: 1000, 'load generator': 9000 } })),
+    gatewayCpu: [1, 2, 3].map(() => ({
+      messages: 100,
+      us: { gateway: 3000, 'worker 0': 1000, 'worker 1': 1000, redis: 1000, 'load generator': 9000 },
+    })),
+    baselineCpu: [1, 2, 3].map(() => ({
+      messages: 100,
+      us: { gateway: 2000, 'worker 0': 500, 'worker 1': 500, redis: 1000, 'load generator': 9000 },
+    })),
   };
 
   void it('reports whole-system CPU per message (gateway + workers + Redis, not the load generator) against the floor', () => {
@@ -58,12 +82,24 @@ void describe('bench report', () => {
   });
 
   void it('marks the seed tail target: p99 within 1.5x of the floor and no run above 2x', () => {
-    const md = renderBenchmarks({
-      date: 'd', machine: [], setup: [], command: 'npm run bench',
-      seed: { clients: 1, rate: 1, durationS: 1, channels: 1, subscribers: 1 }, saturation: { clients: 1, window: 1, durationS: 1 },
-    }, runs, runs, []);
+    const md = renderBenchmarks(
+      {
+        date: 'd',
+        machine: [],
+        setup: [],
+        command: 'npm run bench',
+        seed: { clients: 1, rate: 1, durationS: 1, channels: 1, subscribers: 1 },
+        saturation: { clients: 1, window: 1, durationS: 1 },
+      },
+      runs,
+      runs,
+      [],
+    );
     assert.match(md, /\| Ack p99 \| <= 1\.5x floor, no run > 2x \| 3\.00 ms \| 2\.00 ms \| 1\.50x \| yes \|/);
     assert.match(md, /\| Throughput \(acked\) \| >= 0\.9x floor \| 1,000 msg\/s \| 1,000 msg\/s \| 1\.00x \| yes \|/);
-    assert.match(md, /\| \*\*whole system\*\* \(gateway \+ workers \+ Redis\) \| <= 1\.2x floor \| 60\.0 µs \| 40\.0 µs \| 1\.50x \| NO \|/);
+    assert.match(
+      md,
+      /\| \*\*whole system\*\* \(gateway \+ workers \+ Redis\) \| <= 1\.2x floor \| 60\.0 µs \| 40\.0 µs \| 1\.50x \| NO \|/,
+    );
   });
 });

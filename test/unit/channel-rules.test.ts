@@ -71,7 +71,19 @@ void describe('validateChannelName', () => {
     for (const ch of ['chat:lobby\u200b', 'chat:\u200d', 'chat:\u202egnp', 'chat:\u2066x', 'chat:\ufefflobby', 'chat:\u00ad']) {
       assert.match(validateChannelName(channels, ch) ?? '', /format/, JSON.stringify(ch));
     }
-    for (const ch of ['chat room', 'chat:\t', 'chat:\n', 'chat:\u0000', 'chat:\u007f', 'chat:\u0085', 'chat:\u00a0', 'chat:\u2028', 'chat:\ufffd', 'chat:\ud800', 'chat:\udc00x']) {
+    for (const ch of [
+      'chat room',
+      'chat:\t',
+      'chat:\n',
+      'chat:\u0000',
+      'chat:\u007f',
+      'chat:\u0085',
+      'chat:\u00a0',
+      'chat:\u2028',
+      'chat:\ufffd',
+      'chat:\ud800',
+      'chat:\udc00x',
+    ]) {
       assert.notEqual(validateChannelName(channels, ch), null, JSON.stringify(ch));
     }
   });

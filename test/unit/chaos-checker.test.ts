@@ -1,14 +1,28 @@
 // The chaos run's checks (src/chaos/checker.ts) and schedule, on hand-made records.
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { checkPipeline, HandledLog, parseChaosOptions, parseHandled, planFaults, quantile, SubscriberCheck } from '../../src/chaos/index.js';
+import {
+  checkPipeline,
+  HandledLog,
+  parseChaosOptions,
+  parseHandled,
+  planFaults,
+  quantile,
+  SubscriberCheck,
+} from '../../src/chaos/index.js';
 
-const rec = (ts: number, worker: string, stream: string, p: string, s: number): string => `${ts}|${worker}|${stream}|chaos:c0|${JSON.stringify({ p, s })}`;
+const rec = (ts: number, worker: string, stream: string, p: string, s: number): string =>
+  `${ts}|${worker}|${stream}|chaos:c0|${JSON.stringify({ p, s })}`;
 
 void describe('chaos checker', () => {
   void it('finds lost messages, counts duplicates and order violations of first handlings', () => {
     const log = new HandledLog();
-    for (const line of [rec(1, 'w0', 'w0', 'p0', 0), rec(2, 'w0', 'w0', 'p0', 2), rec(3, 'w0', 'w0', 'p0', 1), rec(4, 'w1', 'w1', 'p0', 2)]) {
+    for (const line of [
+      rec(1, 'w0', 'w0', 'p0', 0),
+      rec(2, 'w0', 'w0', 'p0', 2),
+      rec(3, 'w0', 'w0', 'p0', 1),
+      rec(4, 'w1', 'w1', 'p0', 2),
+    ]) {
       log.add(parseHandled(line)!);
     }
     const result = checkPipeline([{ id: 'p0', acked: new Map([['chaos:c0', [0, 1, 2, 3]]]) }], log);
@@ -58,14 +72,21 @@ void describe('chaos checker', () => {
 void describe('chaos schedule and options', () => {
   void it('plans every fault kind in a 60 s run, none in the first or last 5 s', () => {
     const faults = planFaults(60_000);
-    assert.deepEqual(new Set(faults.map((f) => f.kind)), new Set(['worker-kill', 'gateway-kill', 'worker-join', 'worker-retire', 'redis-restart', 'redis-pause']));
+    assert.deepEqual(
+      new Set(faults.map((f) => f.kind)),
+      new Set(['worker-kill', 'gateway-kill', 'worker-join', 'worker-retire', 'redis-restart', 'redis-pause']),
+    );
     assert.ok(faults.every((f) => f.atMs >= 5000 && f.atMs < 55_000));
     assert.equal(faults.filter((f) => f.kind === 'worker-kill').length, 5);
   });
 
   void it('reads CHAOS_DURATION, CHAOS_RATE and CHAOS_OUTPUT, reporting every problem', () => {
     assert.deepEqual(parseChaosOptions({}), { durationMs: 600_000, rate: 100, output: 'chaos-report.json' });
-    assert.deepEqual(parseChaosOptions({ CHAOS_DURATION: '60s', CHAOS_RATE: '600', CHAOS_OUTPUT: '/tmp/x.json' }), { durationMs: 60_000, rate: 600, output: '/tmp/x.json' });
+    assert.deepEqual(parseChaosOptions({ CHAOS_DURATION: '60s', CHAOS_RATE: '600', CHAOS_OUTPUT: '/tmp/x.json' }), {
+      durationMs: 60_000,
+      rate: 600,
+      output: '/tmp/x.json',
+    });
     assert.throws(() => parseChaosOptions({ CHAOS_DURATION: '5s', CHAOS_RATE: 'fast' }), /CHAOS_DURATION.*CHAOS_RATE/);
   });
 });

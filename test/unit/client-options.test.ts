@@ -30,7 +30,9 @@ void describe('createReconnectClient options', () => {
     // Nothing listens on these ports: every attempt fails at once and centrifuge backs off.
     const client = createReconnectClient({
       url: ['ws://127.0.0.1:1/a', 'ws://127.0.0.1:2/b', 'ws://127.0.0.1:3/c'],
-      websocket, minReconnectDelay: 20, maxReconnectDelay: 40,
+      websocket,
+      minReconnectDelay: 20,
+      maxReconnectDelay: 40,
     });
     const attempts: { attempt: number; delay: number; url: string }[] = [];
     const errors: string[] = [];
@@ -43,8 +45,14 @@ void describe('createReconnectClient options', () => {
       client.connect();
     });
     await client.close();
-    assert.deepEqual(attempts.map((a) => a.attempt), [1, 2, 3, 4]);
-    assert.deepEqual(attempts.map((a) => a.url), ['ws://127.0.0.1:2/b', 'ws://127.0.0.1:3/c', 'ws://127.0.0.1:1/a', 'ws://127.0.0.1:2/b']);
+    assert.deepEqual(
+      attempts.map((a) => a.attempt),
+      [1, 2, 3, 4],
+    );
+    assert.deepEqual(
+      attempts.map((a) => a.url),
+      ['ws://127.0.0.1:2/b', 'ws://127.0.0.1:3/c', 'ws://127.0.0.1:1/a', 'ws://127.0.0.1:2/b'],
+    );
     // centrifuge's backoff is at least minReconnectDelay; timers may fire a little early.
     for (const a of attempts) assert.ok(a.delay >= 15, `delay ${a.delay}`);
     assert.ok(errors.includes('transport'));

@@ -5,12 +5,15 @@ import type { Config } from '../../src/config/index.js';
 
 function withFile(doc: unknown, env: Record<string, string> = {}): Config {
   const text = typeof doc === 'string' ? doc : JSON.stringify(doc);
-  return loadConfig({ CONFIG_FILE: '/etc/rm/config.json', ...env }, {
-    readFile: (path) => {
-      assert.equal(path, '/etc/rm/config.json');
-      return text;
+  return loadConfig(
+    { CONFIG_FILE: '/etc/rm/config.json', ...env },
+    {
+      readFile: (path) => {
+        assert.equal(path, '/etc/rm/config.json');
+        return text;
+      },
     },
-  });
+  );
 }
 
 function problemsWithFile(doc: unknown, env: Record<string, string> = {}): readonly string[] {
@@ -100,16 +103,24 @@ void describe('CONFIG_FILE', () => {
     assert.deepEqual(c.channel.namespaces[0]?.allowedDeltaTypes, ['fossil']);
     assert.equal(c.channel.namespaces[0]?.allowTagsFilter, true);
     const problems = problemsWithFile({ channel: { namespaces: [{ name: 'b', allowed_delta_types: ['xdelta'] }] } });
-    assert.ok(problems.some((p) => p.includes('channel.namespaces[0].allowed_delta_types') && p.includes('"fossil"')), problems.join('; '));
+    assert.ok(
+      problems.some((p) => p.includes('channel.namespaces[0].allowed_delta_types') && p.includes('"fossil"')),
+      problems.join('; '),
+    );
   });
 
   void it('history_meta_ttl: channel level (default 720h) inherited by namespaces that set none, up to 10 years', () => {
     const c = withFile({ channel: { history_meta_ttl: '2h', namespaces: [{ name: 'a', history_meta_ttl: '90s' }, { name: 'b' }] } });
     assert.equal(c.channel.historyMetaTtlMs, 7_200_000);
-    assert.deepEqual(c.channel.namespaces.map((n) => n.historyMetaTtlMs), [90_000, 7_200_000]);
+    assert.deepEqual(
+      c.channel.namespaces.map((n) => n.historyMetaTtlMs),
+      [90_000, 7_200_000],
+    );
     assert.equal(c.channel.withoutNamespace?.historyMetaTtlMs, 7_200_000);
     assert.equal(withFile({ channel: { history_meta_ttl: '87600h' } }).channel.historyMetaTtlMs, 87_600 * 3_600_000);
-    const text = problemsWithFile({ channel: { history_meta_ttl: '87601h', namespaces: [{ name: 'x', history_meta_ttl: 'soon' }] } }).join('\n');
+    const text = problemsWithFile({ channel: { history_meta_ttl: '87601h', namespaces: [{ name: 'x', history_meta_ttl: 'soon' }] } }).join(
+      '\n',
+    );
     assert.match(text, /channel\.history_meta_ttl: must be a duration/);
     assert.match(text, /namespaces\[0\]\.history_meta_ttl: must be a duration/);
     assert.match(problemsWithFile({ channel: { history_meta_ttl: '0' } }).join('\n'), /history_meta_ttl: must be longer than 0/);
@@ -175,7 +186,15 @@ void describe('CONFIG_FILE', () => {
 
   void it('reports unreadable files and invalid JSON', () => {
     assert.throws(
-      () => loadConfig({ CONFIG_FILE: '/nope.json' }, { readFile: () => { throw Object.assign(new Error('x'), { code: 'ENOENT' }); } }),
+      () =>
+        loadConfig(
+          { CONFIG_FILE: '/nope.json' },
+          {
+            readFile: () => {
+              throw Object.assign(new Error('x'), { code: 'ENOENT' });
+            },
+          },
+        ),
       (err: unknown) => err instanceof ConfigError && err.problems[0] === 'CONFIG_FILE: cannot read "/nope.json" (ENOENT)',
     );
     assert.match(problemsWithFile('{"client":')[0] ?? '', /^CONFIG_FILE: not valid JSON/);

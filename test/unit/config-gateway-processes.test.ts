@@ -37,13 +37,18 @@ void describe('GATEWAY_PROCESSES', () => {
     assert.equal(withFile({ gateway_processes: 3 }).gatewayProcesses, 3);
     assert.equal(withFile({ gateway_processes: 'auto' }).gatewayProcesses, availableParallelism());
     assert.equal(withFile({ gateway_processes: 3 }, { GATEWAY_PROCESSES: '2' }).gatewayProcesses, 2);
-    assert.deepEqual(problemsOf(() => withFile({ gateway_processes: 0 })), ['CONFIG_FILE gateway_processes: must be an integer from 1 to 256']);
+    assert.deepEqual(
+      problemsOf(() => withFile({ gateway_processes: 0 })),
+      ['CONFIG_FILE gateway_processes: must be an integer from 1 to 256'],
+    );
   });
 
   void it('reports a bad value with what it expects', () => {
     for (const bad of ['0', '-2', 'two', '257', '1.5']) {
-      assert.deepEqual(problemsOf(() => loadConfig({ ...REDIS, GATEWAY_PROCESSES: bad })),
-        [`GATEWAY_PROCESSES: must be auto or an integer from 1 to 256 (got ${JSON.stringify(bad)})`]);
+      assert.deepEqual(
+        problemsOf(() => loadConfig({ ...REDIS, GATEWAY_PROCESSES: bad })),
+        [`GATEWAY_PROCESSES: must be auto or an integer from 1 to 256 (got ${JSON.stringify(bad)})`],
+      );
     }
   });
 
@@ -52,6 +57,9 @@ void describe('GATEWAY_PROCESSES', () => {
       const [problem] = problemsOf(() => loadConfig({ GATEWAY_PROCESSES: v }));
       assert.match(problem ?? '', /^GATEWAY_PROCESSES: .*needs REDIS_URL; embedded mode's in-memory engine lives in one process/);
     }
-    assert.match(problemsOf(() => loadConfig({ CONFIG_FILE: 'c.json' }, { readFile: () => '{"gateway_processes":2}' }))[0] ?? '', /needs REDIS_URL/);
+    assert.match(
+      problemsOf(() => loadConfig({ CONFIG_FILE: 'c.json' }, { readFile: () => '{"gateway_processes":2}' }))[0] ?? '',
+      /needs REDIS_URL/,
+    );
   });
 });

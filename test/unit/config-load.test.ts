@@ -48,9 +48,15 @@ void describe('loadConfig defaults', () => {
       rpcTimeoutMs: 5000,
       presenceTtlMs: 60000,
     });
-    assert.deepEqual(c.channel.namespaces.map((n) => n.name), ['chat', 'user']);
+    assert.deepEqual(
+      c.channel.namespaces.map((n) => n.name),
+      ['chat', 'user'],
+    );
     assert.equal(c.channel.historyMetaTtlMs, 720 * 3_600_000, "Centrifugo's channel.history_meta_ttl default");
-    assert.ok(c.channel.namespaces.every((n) => n.historyMetaTtlMs === 720 * 3_600_000), 'namespaces inherit it');
+    assert.ok(
+      c.channel.namespaces.every((n) => n.historyMetaTtlMs === 720 * 3_600_000),
+      'namespaces inherit it',
+    );
   });
 
   void it('two loads get different default node ids', () => {
@@ -122,7 +128,14 @@ void describe('loadConfig parses every variable', () => {
   });
 
   void it('booleans accept true/false/1/0/yes/no in any case', () => {
-    for (const [text, want] of [['true', true], ['1', true], ['YES', true], ['False', false], ['0', false], ['no', false]] as const) {
+    for (const [text, want] of [
+      ['true', true],
+      ['1', true],
+      ['YES', true],
+      ['False', false],
+      ['0', false],
+      ['no', false],
+    ] as const) {
       assert.equal(loadConfig({ REDIS_CLUSTER: text, REDIS_URL: 'redis://x' }).redisCluster, want, text);
     }
     assert.deepEqual(problemsOf(() => loadConfig({ REDIS_CLUSTER: 'on' })).length, 1);
@@ -152,7 +165,19 @@ void describe('loadConfig problems', () => {
     }
     assert.ok(error instanceof ConfigError);
     const names = error.problems.map((p) => p.split(':')[0]);
-    assert.deepEqual(new Set(names), new Set(['WEBSOCKET_PORT', 'HTTP_PORT', 'METRICS_PORT', 'ROUTE_CACHE_TTL', 'LOG_LEVEL', 'REDIS_CLUSTER', 'EMBEDDED_WORKERS', 'MAX_TEXT_LENGTH']));
+    assert.deepEqual(
+      new Set(names),
+      new Set([
+        'WEBSOCKET_PORT',
+        'HTTP_PORT',
+        'METRICS_PORT',
+        'ROUTE_CACHE_TTL',
+        'LOG_LEVEL',
+        'REDIS_CLUSTER',
+        'EMBEDDED_WORKERS',
+        'MAX_TEXT_LENGTH',
+      ]),
+    );
     const lines = error.message.split('\n');
     assert.equal(lines.length, 1 + 8, 'a header line plus one line per problem');
     for (const p of error.problems) assert.ok(error.message.includes(p));
@@ -174,9 +199,10 @@ void describe('loadConfig problems', () => {
   void it('rejects several redis seeds without cluster mode, and cluster mode without a URL', () => {
     assert.match(problemsOf(() => loadConfig({ REDIS_URL: 'redis://a,redis://b' }))[0] ?? '', /REDIS_CLUSTER/);
     assert.match(problemsOf(() => loadConfig({ REDIS_CLUSTER: 'true' }))[0] ?? '', /requires REDIS_URL/);
-    assert.deepEqual(problemsOf(() => loadConfig({ REDIS_URL: 'redis://x', REDIS_SHARDED_PUBSUB: 'true' })), [
-      'REDIS_SHARDED_PUBSUB: true requires REDIS_CLUSTER=true (sharded pub/sub is a Redis Cluster feature)',
-    ]);
+    assert.deepEqual(
+      problemsOf(() => loadConfig({ REDIS_URL: 'redis://x', REDIS_SHARDED_PUBSUB: 'true' })),
+      ['REDIS_SHARDED_PUBSUB: true requires REDIS_CLUSTER=true (sharded pub/sub is a Redis Cluster feature)'],
+    );
     assert.equal(loadConfig({ REDIS_URL: 'redis://x', REDIS_CLUSTER: 'true', REDIS_SHARDED_PUBSUB: 'yes' }).redisShardedPubSub, true);
     assert.equal(loadConfig({ REDIS_URL: 'redis://x', REDIS_CLUSTER: 'true' }).redisShardedPubSub, false);
   });
@@ -227,28 +253,33 @@ void describe('parseDuration', () => {
 
 void describe('readDotEnv', () => {
   void it('reads KEY=VALUE lines with comments and quotes', () => {
-    const env = readDotEnv([
-      '\uFEFF# comment',
-      '',
-      'A=1',
-      'export B = two words ',
-      "C='single # kept'",
-      'D="line\\nbreak \\"q\\""  # trailing comment',
-      'E=value # comment',
-      'F=',
-      'not a line',
-      '1BAD=x',
-      'G="unterminated',
-      'H=x=y\r',
-    ].join('\n'));
+    const env = readDotEnv(
+      [
+        '\uFEFF# comment',
+        '',
+        'A=1',
+        'export B = two words ',
+        "C='single # kept'",
+        'D="line\\nbreak \\"q\\""  # trailing comment',
+        'E=value # comment',
+        'F=',
+        'not a line',
+        '1BAD=x',
+        'G="unterminated',
+        'H=x=y\r',
+      ].join('\n'),
+    );
     assert.deepEqual(env, { A: '1', B: 'two words', C: 'single # kept', D: 'line\nbreak "q"', E: 'value', F: '', H: 'x=y' });
   });
 });
 
 void describe('ports', () => {
   void it('refuses two listeners on one port, and allows 0 (any free port) for several', () => {
-    assert.throws(() => loadConfig({ WEBSOCKET_PORT: '3000' }), (err: unknown) => err instanceof ConfigError
-      && err.problems.some((p) => p === 'WEBSOCKET_PORT: must differ from HTTP_PORT (both 3000)'));
+    assert.throws(
+      () => loadConfig({ WEBSOCKET_PORT: '3000' }),
+      (err: unknown) =>
+        err instanceof ConfigError && err.problems.some((p) => p === 'WEBSOCKET_PORT: must differ from HTTP_PORT (both 3000)'),
+    );
     const c = loadConfig({ WEBSOCKET_PORT: '0', HTTP_PORT: '0', METRICS_PORT: '0' });
     assert.deepEqual([c.websocketPort, c.httpPort, c.metricsPort], [0, 0, 0]);
   });
@@ -258,12 +289,15 @@ void describe('documentation', () => {
   void it('.env.example and docs/configuration.md document exactly the variables loadConfig and loadWorkerConfig read', async () => {
     const { readFileSync } = await import('node:fs');
     const read = new Set<string>();
-    const spy = new Proxy({}, {
-      get: (_t, key) => {
-        if (typeof key === 'string') read.add(key);
-        return undefined;
+    const spy = new Proxy(
+      {},
+      {
+        get: (_t, key) => {
+          if (typeof key === 'string') read.add(key);
+          return undefined;
+        },
       },
-    });
+    );
     loadConfig(spy);
     loadWorkerConfig(spy);
     const envExample = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');

@@ -45,9 +45,11 @@ void describe('worker-facing namespace options', () => {
   });
 
   void it('reports every bad value at once', () => {
-    const found = problems(() => withFile({
-      channel: { namespaces: [{ name: 'a', publish_mode: 'sync', publish_data: 'xml', worker_pool: 'no spaces', publish_timeout: 5 }] },
-    }));
+    const found = problems(() =>
+      withFile({
+        channel: { namespaces: [{ name: 'a', publish_mode: 'sync', publish_data: 'xml', worker_pool: 'no spaces', publish_timeout: 5 }] },
+      }),
+    );
     assert.deepEqual(found, [
       'CONFIG_FILE channel.namespaces[0].publish_mode: must be one of "append", "handled"',
       'CONFIG_FILE channel.namespaces[0].publish_timeout: must be a duration string such as "30s" or "5m"',
@@ -61,7 +63,10 @@ void describe('worker and embedded variables', () => {
   void it('WORKER_POOL defaults to "default" and is validated', () => {
     assert.equal(loadWorkerConfig({}).workerPool, 'default');
     assert.equal(loadWorkerConfig({ WORKER_POOL: 'bots' }).workerPool, 'bots');
-    assert.deepEqual(problems(() => loadWorkerConfig({ WORKER_POOL: 'a:b' })), ['WORKER_POOL: must be 1-64 characters of A-Z a-z 0-9 _ . - (got "a:b")']);
+    assert.deepEqual(
+      problems(() => loadWorkerConfig({ WORKER_POOL: 'a:b' })),
+      ['WORKER_POOL: must be 1-64 characters of A-Z a-z 0-9 _ . - (got "a:b")'],
+    );
   });
 
   void it('WORKER_METRICS_PORT: 2113 by default, 0 for a free port, off for none', () => {

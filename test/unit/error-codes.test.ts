@@ -8,7 +8,7 @@ import { MemoryStreamQueue } from '../../src/queue/index.js';
 import { validateWorkerId } from '../../src/redis/index.js';
 
 void describe('error catalogue', () => {
-  void it('docs/errors.md lists exactly the catalogue\'s codes, and codes are unique ERR_* strings', () => {
+  void it("docs/errors.md lists exactly the catalogue's codes, and codes are unique ERR_* strings", () => {
     const codes = Object.values(ErrorCodes);
     assert.equal(new Set(codes).size, codes.length);
     for (const code of codes) assert.match(code, /^ERR_[A-Z0-9_]+$/);
@@ -24,8 +24,10 @@ void describe('error catalogue', () => {
       seen.push(err);
     }
     await new MemoryStreamQueue().readNew('w', 'c', 1, 0).catch((err: unknown) => seen.push(err));
-    assert.deepEqual(seen.map((e) => (e instanceof RealtimeError ? e.code : 'not coded')),
-      [ErrorCodes.CONFIG_INVALID, ErrorCodes.ROUTING_NO_WORKERS, ErrorCodes.REDIS_INVALID_KEY_PART, ErrorCodes.QUEUE_NO_GROUP]);
+    assert.deepEqual(
+      seen.map((e) => (e instanceof RealtimeError ? e.code : 'not coded')),
+      [ErrorCodes.CONFIG_INVALID, ErrorCodes.ROUTING_NO_WORKERS, ErrorCodes.REDIS_INVALID_KEY_PART, ErrorCodes.QUEUE_NO_GROUP],
+    );
     assert.equal(new NoWorkersError().name, 'NoWorkersError');
   });
 });

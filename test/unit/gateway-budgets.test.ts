@@ -37,7 +37,10 @@ void describe('ChannelCreationBudget', () => {
   void it('admits `rate` new channels at once, then 111; recently used channels are free', () => {
     const b = new ChannelCreationBudget(3);
     for (const ch of ['a', 'b', 'c']) b.admit(ch);
-    assert.throws(() => b.admit('d'), (err: unknown) => err instanceof ReplyError && err.code === 111 && err.temporary);
+    assert.throws(
+      () => b.admit('d'),
+      (err: unknown) => err instanceof ReplyError && err.code === 111 && err.temporary,
+    );
     for (let i = 0; i < 100; i++) b.admit(['a', 'b', 'c'][i % 3]!);
   });
 
@@ -46,7 +49,11 @@ void describe('ChannelCreationBudget', () => {
     for (let i = 0; i <= RECENT_CHANNELS; i++) b.admit(`c${i}`);
     b.admit(`c${RECENT_CHANNELS}`);
     b.admit('c1');
-    assert.throws(() => b.admit('c0'), (err: unknown) => err instanceof ReplyError && err.code === 111, 'c0 was forgotten and the bucket is empty');
+    assert.throws(
+      () => b.admit('c0'),
+      (err: unknown) => err instanceof ReplyError && err.code === 111,
+      'c0 was forgotten and the bucket is empty',
+    );
   });
 });
 

@@ -8,7 +8,8 @@ import { deltaPublication, deltaPublications } from '../../src/gateway/delta-pub
 import { matchesTagsFilter, validateTagsFilter } from '../../src/gateway/tags-filter.js';
 
 const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
-const doc = (n: number): string => JSON.stringify({ n, items: Array.from({ length: 30 }, (_, i) => `item ${i} — ✓ ${i === n ? 'changed' : ''}`) });
+const doc = (n: number): string =>
+  JSON.stringify({ n, items: Array.from({ length: 30 }, (_, i) => `item ${i} — ✓ ${i === n ? 'changed' : ''}`) });
 
 /** What the JSON client does: JSON.parse(pub.data), then (delta) applyDelta(prev, utf8(that string)). */
 function jsonClientDecode(data: Uint8Array, delta: boolean, prev: Uint8Array | null): Uint8Array {
@@ -48,7 +49,10 @@ void describe('delta publications', () => {
   void it('chains recovered publications: first full, each next against the one before', () => {
     const pubs = [1, 2, 3].map((n) => ({ data: enc(doc(n)), offset: n }));
     const { json, protobuf } = deltaPublications(pubs, null);
-    assert.deepEqual(protobuf.map((p) => p.delta === true), [false, true, true]);
+    assert.deepEqual(
+      protobuf.map((p) => p.delta === true),
+      [false, true, true],
+    );
     let prev: Uint8Array | null = null;
     for (const [i, p] of json.entries()) {
       prev = jsonClientDecode(p.data, p.delta === true, prev);
@@ -61,12 +65,33 @@ void describe('tags filter', () => {
   void it('compares leaves and combines with and/or/not', () => {
     const tags = { kind: 'goal', minute: '88', team: 'home' };
     const yes = [
-      { key: 'kind', cmp: 'eq', val: 'goal' }, { key: 'kind', cmp: 'neq', val: 'card' }, { key: 'team', cmp: 'in', vals: ['away', 'home'] },
-      { key: 'x', cmp: 'nin', vals: ['a'] }, { key: 'minute', cmp: 'ex' }, { key: 'x', cmp: 'nex' }, { key: 'team', cmp: 'sw', val: 'ho' },
-      { key: 'team', cmp: 'ew', val: 'me' }, { key: 'team', cmp: 'ct', val: 'om' }, { key: 'minute', cmp: 'lt', val: '90' },
-      { key: 'minute', cmp: 'lte', val: '88' }, { key: 'minute', cmp: 'gt', val: '9' }, { key: 'minute', cmp: 'gte', val: '88' },
-      { op: 'and', nodes: [{ key: 'kind', cmp: 'eq', val: 'goal' }, { key: 'team', cmp: 'eq', val: 'home' }] },
-      { op: 'or', nodes: [{ key: 'kind', cmp: 'eq', val: 'card' }, { key: 'team', cmp: 'eq', val: 'home' }] },
+      { key: 'kind', cmp: 'eq', val: 'goal' },
+      { key: 'kind', cmp: 'neq', val: 'card' },
+      { key: 'team', cmp: 'in', vals: ['away', 'home'] },
+      { key: 'x', cmp: 'nin', vals: ['a'] },
+      { key: 'minute', cmp: 'ex' },
+      { key: 'x', cmp: 'nex' },
+      { key: 'team', cmp: 'sw', val: 'ho' },
+      { key: 'team', cmp: 'ew', val: 'me' },
+      { key: 'team', cmp: 'ct', val: 'om' },
+      { key: 'minute', cmp: 'lt', val: '90' },
+      { key: 'minute', cmp: 'lte', val: '88' },
+      { key: 'minute', cmp: 'gt', val: '9' },
+      { key: 'minute', cmp: 'gte', val: '88' },
+      {
+        op: 'and',
+        nodes: [
+          { key: 'kind', cmp: 'eq', val: 'goal' },
+          { key: 'team', cmp: 'eq', val: 'home' },
+        ],
+      },
+      {
+        op: 'or',
+        nodes: [
+          { key: 'kind', cmp: 'eq', val: 'card' },
+          { key: 'team', cmp: 'eq', val: 'home' },
+        ],
+      },
       { op: 'not', nodes: [{ key: 'kind', cmp: 'eq', val: 'card' }] },
     ];
     for (const f of yes) {
@@ -80,7 +105,16 @@ void describe('tags filter', () => {
   void it('refuses malformed filters with a reason', () => {
     assert.match(validateTagsFilter({ key: 'k', cmp: 'like', val: 'x' }) ?? '', /unknown comparison/);
     assert.match(validateTagsFilter({ op: 'xor', nodes: [{ key: 'k', cmp: 'ex' }] }) ?? '', /unknown operator/);
-    assert.match(validateTagsFilter({ op: 'not', nodes: [{ key: 'a', cmp: 'ex' }, { key: 'b', cmp: 'ex' }] }) ?? '', /exactly one/);
+    assert.match(
+      validateTagsFilter({
+        op: 'not',
+        nodes: [
+          { key: 'a', cmp: 'ex' },
+          { key: 'b', cmp: 'ex' },
+        ],
+      }) ?? '',
+      /exactly one/,
+    );
     assert.match(validateTagsFilter({ cmp: 'eq', val: 'x' }) ?? '', /needs a key/);
     const wide = { op: 'or', nodes: Array.from({ length: 70 }, () => ({ key: 'k', cmp: 'ex' })) };
     assert.match(validateTagsFilter(wide) ?? '', /more than 64 nodes/);

@@ -71,7 +71,10 @@ void describe('Hub', () => {
     assert.equal(owner.sent.length, 0, 'nothing before the reply');
     const top = await broker.history('ch', { limit: 0 }, history);
     sub.activate({ offset: 2, epoch: top.position.epoch });
-    assert.deepEqual(owner.sent.map((s) => (JSON.parse(s) as { push: { pub: { offset: number } } }).push.pub.offset), [3]);
+    assert.deepEqual(
+      owner.sent.map((s) => (JSON.parse(s) as { push: { pub: { offset: number } } }).push.pub.offset),
+      [3],
+    );
     await broker.close();
   });
 

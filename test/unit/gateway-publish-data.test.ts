@@ -18,15 +18,34 @@ const code = (run: () => unknown): number | undefined => {
 void describe('publishPayload', () => {
   void it('"text" keeps the seed rule', () => {
     assert.deepEqual(publishPayload('text', bytes('{"text":"hi"}'), 10), { data: '{"text":"hi"}' });
-    assert.equal(code(() => publishPayload('text', bytes('{"hi":1}'), 10)), 107);
+    assert.equal(
+      code(() => publishPayload('text', bytes('{"hi":1}'), 10)),
+      107,
+    );
   });
 
   void it('"json" takes any JSON value and refuses the rest with 107', () => {
     for (const v of ['{"hi":1}', '[1,2]', '"x"', '3', 'null']) assert.deepEqual(publishPayload('json', bytes(v), 10), { data: v });
-    assert.deepEqual(publishPayload('json', bytes('{\n"a": 1.50}'), 10), { data: '{\n"a": 1.50}' }, 'the sender\'s exact bytes, raw newlines included');
-    assert.equal(code(() => publishPayload('json', bytes('['.repeat(65) + ']'.repeat(65)), 10)), 107, 'nested deeper than 64 levels');
-    for (const bad of ['', 'not json', '{']) assert.equal(code(() => publishPayload('json', bytes(bad), 10)), 107, bad);
-    assert.equal(code(() => publishPayload('json', Uint8Array.from([0xff]), 10)), 107);
+    assert.deepEqual(
+      publishPayload('json', bytes('{\n"a": 1.50}'), 10),
+      { data: '{\n"a": 1.50}' },
+      "the sender's exact bytes, raw newlines included",
+    );
+    assert.equal(
+      code(() => publishPayload('json', bytes('['.repeat(65) + ']'.repeat(65)), 10)),
+      107,
+      'nested deeper than 64 levels',
+    );
+    for (const bad of ['', 'not json', '{'])
+      assert.equal(
+        code(() => publishPayload('json', bytes(bad), 10)),
+        107,
+        bad,
+      );
+    assert.equal(
+      code(() => publishPayload('json', Uint8Array.from([0xff]), 10)),
+      107,
+    );
   });
 
   void it('"any" passes UTF-8 text untouched and carries other bytes as base64', () => {
@@ -37,7 +56,17 @@ void describe('publishPayload', () => {
 });
 
 void describe('stream entry data_encoding', () => {
-  const m: StreamMessage = { id: 'i', kind: 'publish', channel: 'c', data: '/wCA', dataEncoding: 'base64', user: 'u', client: 'k', node: 'n', ts: 1 };
+  const m: StreamMessage = {
+    id: 'i',
+    kind: 'publish',
+    channel: 'c',
+    data: '/wCA',
+    dataEncoding: 'base64',
+    user: 'u',
+    client: 'k',
+    node: 'n',
+    ts: 1,
+  };
   void it('round-trips, and an unknown encoding makes the entry undecodable', () => {
     assert.deepEqual(decodeStreamEntry(encodeStreamEntry(m)), m);
     const fields = encodeStreamEntry(m);

@@ -29,10 +29,13 @@ void describe('validatePublishData', () => {
 
   void it('accepts text up to the limit in any script and returns the JSON text', () => {
     assert.equal(validatePublishData(enc('{"text":"汉字汉字汉字汉字汉字"}'), 10), '{"text":"汉字汉字汉字汉字汉字"}');
-    assert.equal(validatePublishData(enc(JSON.stringify({ text: '😀'.repeat(10), extra: 1 })), 10), JSON.stringify({ text: '😀'.repeat(10), extra: 1 }));
+    assert.equal(
+      validatePublishData(enc(JSON.stringify({ text: '😀'.repeat(10), extra: 1 })), 10),
+      JSON.stringify({ text: '😀'.repeat(10), extra: 1 }),
+    );
   });
 
-  void it('returns the sender\'s exact text, raw newlines, big integers and number spellings included', () => {
+  void it("returns the sender's exact text, raw newlines, big integers and number spellings included", () => {
     // The issue-11 reproduction: re-serialising turned 9007199254740993 into ...992, 1.50 into 1.5 and 1e400 into null.
     // Raw CR/LF stay here; the JSON encoder drops them when it embeds the payload in a frame.
     const sent = '{"text":"y",\r"id":9007199254740993,"f":1.50,"big":1e400}';
@@ -53,8 +56,11 @@ void describe('validatePublishData', () => {
     assert.match(refusal(enc(`{"text":"${'A'.repeat(20)}","text":"ok"}`)), /key "text" more than once/);
     assert.match(refusal(enc(`{"text":"ok","t\\u0065xt":"${'A'.repeat(20)}"}`)), /key "text" more than once/);
     assert.match(refusal(enc('{"text":"ok","a":1,"a":2}')), /key "a" more than once/);
-    assert.equal(validatePublishData(enc('{"text":"ok","a":{"text":1,"text":2},"b":["text","text"]}'), 10),
-      '{"text":"ok","a":{"text":1,"text":2},"b":["text","text"]}', 'nested objects and strings are not top-level keys');
+    assert.equal(
+      validatePublishData(enc('{"text":"ok","a":{"text":1,"text":2},"b":["text","text"]}'), 10),
+      '{"text":"ok","a":{"text":1,"text":2},"b":["text","text"]}',
+      'nested objects and strings are not top-level keys',
+    );
     assert.equal(duplicateTopLevelKey('{"a\\"b":1,"a\\"c":[{"x":"}"}],"d":"{,"}'), null);
   });
 

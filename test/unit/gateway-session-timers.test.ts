@@ -13,14 +13,23 @@ void describe('session timers', () => {
   });
 
   void it('armExpiry: nothing for expiry 0; expired after expiry plus grace; rearm when the expiry moved; refresh instead when given', async () => {
-    assert.equal(armExpiry({ expireAtMs: () => 0, graceMs: 0, expired: () => assert.fail('no expiry'), rearm: () => assert.fail('no rearm') }), null);
+    assert.equal(
+      armExpiry({ expireAtMs: () => 0, graceMs: 0, expired: () => assert.fail('no expiry'), rearm: () => assert.fail('no rearm') }),
+      null,
+    );
     const events: string[] = [];
     const at = Date.now() + 20;
     armExpiry({ expireAtMs: () => at, graceMs: 10, expired: () => events.push('expired'), rearm: () => events.push('rearm') });
     let moved = Date.now() + 10;
     armExpiry({ expireAtMs: () => moved, graceMs: 0, expired: () => events.push('expired late'), rearm: () => events.push('moved') });
     moved += 60_000;
-    armExpiry({ expireAtMs: () => Date.now() + 5, graceMs: 60_000, refresh: () => events.push('refresh'), expired: () => events.push('x'), rearm: () => events.push('y') });
+    armExpiry({
+      expireAtMs: () => Date.now() + 5,
+      graceMs: 60_000,
+      refresh: () => events.push('refresh'),
+      expired: () => events.push('x'),
+      rearm: () => events.push('y'),
+    });
     await eventually(() => events.length >= 3, { what: 'three expiry outcomes' });
     assert.deepEqual([...events].sort(), ['expired', 'moved', 'refresh']);
   });
@@ -28,7 +37,12 @@ void describe('session timers', () => {
   void it('SessionTimers: the stale timer closes an unconnected session; stop() leaves nothing to fire', async () => {
     const closed: string[] = [];
     const options = { pingIntervalMs: 1000, pongTimeoutMs: 1000, unidirectional: false };
-    const conn = (name: string) => ({ sendPing: () => undefined, close: (code: { code: number }) => { closed.push(`${name} ${code.code}`); } });
+    const conn = (name: string) => ({
+      sendPing: () => undefined,
+      close: (code: { code: number }) => {
+        closed.push(`${name} ${code.code}`);
+      },
+    });
     const stopped = new SessionTimers({ ...options, staleTimeoutMs: 5 }, conn('stopped'));
     stopped.stop();
     const running = new SessionTimers({ ...options, staleTimeoutMs: 25 }, conn('running'));

@@ -5,7 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { defaultChannelConfig } from '../../src/config/index.js';
 import {
-  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, MemoryPresenceManager,
+  ChannelPublisher,
+  ControlPlane,
+  MemoryBroker,
+  MemoryControlBus,
+  MemoryControlNetwork,
+  MemoryNodeRegistry,
+  MemoryPresenceManager,
 } from '../../src/engine/index.js';
 import { createHttpApi, type HttpApiDeps } from '../../src/gateway/http-api/create-http-api.js';
 import { globMatcher } from '../../src/gateway/http-api/api-user-methods.js';
@@ -31,7 +37,12 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
     presence: new MemoryPresenceManager(),
     control: new MemoryControlBus({ network }),
     nodes: registry,
-    channels: async () => new Map([['chat:a', 2], ['chat:b', 1], ['user:7', 1]]),
+    channels: async () =>
+      new Map([
+        ['chat:a', 2],
+        ['chat:b', 1],
+        ['user:7', 1],
+      ]),
     metrics: { observe: (method, result) => observed.push(`${method}:${result}`) },
   };
   let server: ApiServer;
@@ -84,7 +95,10 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
     const other = resultOf(await server.api('publish', KEY, { channel: 'chat:idem', data: { n: 3 }, idempotency_key: 'k2' }));
     assert.equal(other.offset, 2);
     const history = resultOf(await server.api('history', KEY, { channel: 'chat:idem', limit: 10 }));
-    assert.deepEqual((history.publications as { data: unknown }[]).map((p) => p.data), [{ n: 1 }, { n: 3 }]);
+    assert.deepEqual(
+      (history.publications as { data: unknown }[]).map((p) => p.data),
+      [{ n: 1 }, { n: 3 }],
+    );
     const b1 = resultOf(await server.api('broadcast', KEY, { channels: ['chat:i1', 'chat:i2'], data: {}, idempotency_key: 'b' }));
     const b2 = resultOf(await server.api('broadcast', KEY, { channels: ['chat:i1', 'chat:i2'], data: {}, idempotency_key: 'b' }));
     assert.deepEqual(b2, b1);
@@ -99,7 +113,9 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
   });
 
   void it('channels filters the reported channels by pattern', async () => {
-    assert.deepEqual(resultOf(await server.api('channels', KEY, { pattern: 'chat:*' })), { channels: { 'chat:a': { num_clients: 2 }, 'chat:b': { num_clients: 1 } } });
+    assert.deepEqual(resultOf(await server.api('channels', KEY, { pattern: 'chat:*' })), {
+      channels: { 'chat:a': { num_clients: 2 }, 'chat:b': { num_clients: 1 } },
+    });
     assert.deepEqual(Object.keys(resultOf(await server.api('channels', KEY, {})).channels as object), ['chat:a', 'chat:b', 'user:7']);
     assert.equal(globMatcher('chat:?')('chat:a'), true);
     assert.equal(globMatcher('chat:?')('chat:ab'), false);
@@ -107,13 +123,30 @@ void describe('server HTTP API: batch, idempotency, skip_history, channels, subs
   });
 
   void it('subscribe and refresh go to every node as control commands', async () => {
-    resultOf(await server.api('subscribe', KEY, { user: 's1', channel: 'chat:s', info: { role: 'x' }, b64data: 'AAE=', override: { presence: { value: false } } }));
+    resultOf(
+      await server.api('subscribe', KEY, {
+        user: 's1',
+        channel: 'chat:s',
+        info: { role: 'x' },
+        b64data: 'AAE=',
+        override: { presence: { value: false } },
+      }),
+    );
     resultOf(await server.api('refresh', KEY, { user: 's1', expire_at: 2_000_000_000 }));
     await until(() => node.calls.filter((c) => c.user === 's1').length === 2, 'control commands');
     const [sub, refresh] = node.calls.filter((c) => c.user === 's1');
-    assert.deepEqual(sub, { op: 'subscribe', user: 's1', command: {
-      type: 'subscribe', user: 's1', channel: 'chat:s', info: Buffer.from('{"role":"x"}').toString('base64'), data: 'AAE=', override: { presence: false },
-    } });
+    assert.deepEqual(sub, {
+      op: 'subscribe',
+      user: 's1',
+      command: {
+        type: 'subscribe',
+        user: 's1',
+        channel: 'chat:s',
+        info: Buffer.from('{"role":"x"}').toString('base64'),
+        data: 'AAE=',
+        override: { presence: false },
+      },
+    });
     assert.deepEqual(refresh, { op: 'refresh', user: 's1', command: { type: 'refresh', user: 's1', expireAt: 2_000_000_000 } });
     assert.equal(errorOf(await server.api('subscribe', KEY, { user: 's1', channel: 'nope:x' })).code, 102);
     assert.equal(errorOf(await server.api('refresh', KEY, { user: 's1', expired: true, expire_at: 5 })).code, 107);

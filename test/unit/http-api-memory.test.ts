@@ -4,7 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { defaultChannelConfig } from '../../src/config/index.js';
 import {
-  ChannelPublisher, ControlPlane, MemoryBroker, MemoryControlBus, MemoryControlNetwork, MemoryNodeRegistry, MemoryPresenceManager,
+  ChannelPublisher,
+  ControlPlane,
+  MemoryBroker,
+  MemoryControlBus,
+  MemoryControlNetwork,
+  MemoryNodeRegistry,
+  MemoryPresenceManager,
 } from '../../src/engine/index.js';
 import { createHttpApi, httpApiDisabledWarning, type HttpApiDeps } from '../../src/gateway/http-api/create-http-api.js';
 import { RecordingHandler, text } from '../helpers/engine-contract.js';
@@ -22,7 +28,14 @@ void describe('server HTTP API (memory engine)', () => {
   const nodeA = new RecordingLocalNode({ numClients: 3, numUsers: 2, numSubs: 5 });
   const nodeB = new RecordingLocalNode({ numClients: 1, numUsers: 1, numSubs: 1 });
   const planes = [
-    new ControlPlane({ nodeId: 'node-a', name: 'gateway-a', version: '0.1.0', bus: new MemoryControlBus({ network }), registry, local: nodeA }),
+    new ControlPlane({
+      nodeId: 'node-a',
+      name: 'gateway-a',
+      version: '0.1.0',
+      bus: new MemoryControlBus({ network }),
+      registry,
+      local: nodeA,
+    }),
     new ControlPlane({ nodeId: 'node-b', version: '0.1.0', bus: new MemoryControlBus({ network }), registry, local: nodeB }),
   ];
   const delivered = new RecordingHandler();
@@ -82,7 +95,10 @@ void describe('server HTTP API (memory engine)', () => {
       assert.equal(errorOf(await server.api('nope', KEY, {}), 404).code, 104);
       // POST /api is the legacy newline-delimited form now: a line without "method" is a 107 line.
       assert.equal(errorOf(await server.call('/api', { headers: { 'x-api-key': KEY }, body: '{}' }), 200).code, 107);
-      assert.equal(errorOf(await server.call('/api', { headers: { 'x-api-key': KEY }, body: '{"method":"nope","params":{}}' }), 200).code, 104);
+      assert.equal(
+        errorOf(await server.call('/api', { headers: { 'x-api-key': KEY }, body: '{"method":"nope","params":{}}' }), 200).code,
+        104,
+      );
       const res = await server.call('/api/info', { method: 'GET', headers: { 'x-api-key': KEY } });
       assert.equal(errorOf(res, 405).code, 107);
     });
@@ -170,7 +186,9 @@ void describe('server HTTP API (memory engine)', () => {
     });
 
     void it('broadcasts to several channels with one response per channel, in order', async () => {
-      const result = resultOf(await server.api('broadcast', KEY, { channels: ['chat:b1', 'nope:b2', 'user:7', 'chat:b1'], data: { x: 1 } }));
+      const result = resultOf(
+        await server.api('broadcast', KEY, { channels: ['chat:b1', 'nope:b2', 'user:7', 'chat:b1'], data: { x: 1 } }),
+      );
       const responses = result.responses as { result?: { offset: number; epoch: string }; error?: { code: number } }[];
       assert.equal(responses.length, 4);
       assert.equal(responses[0]!.result?.offset, 1);
@@ -193,12 +211,26 @@ void describe('server HTTP API (memory engine)', () => {
       assert.equal(top.offset, 5);
       const epoch = top.epoch as string;
       const all = resultOf(await server.api('history', KEY, { channel: ch, limit: -1 }));
-      assert.deepEqual((all.publications as { data: unknown; offset: number }[]).map((p) => [p.data, p.offset]),
-        [[{ i: 1 }, 1], [{ i: 2 }, 2], [{ i: 3 }, 3], [{ i: 4 }, 4], [{ i: 5 }, 5]]);
+      assert.deepEqual(
+        (all.publications as { data: unknown; offset: number }[]).map((p) => [p.data, p.offset]),
+        [
+          [{ i: 1 }, 1],
+          [{ i: 2 }, 2],
+          [{ i: 3 }, 3],
+          [{ i: 4 }, 4],
+          [{ i: 5 }, 5],
+        ],
+      );
       const since = resultOf(await server.api('history', KEY, { channel: ch, limit: 2, since: { offset: 2, epoch } }));
-      assert.deepEqual((since.publications as { offset: number }[]).map((p) => p.offset), [3, 4]);
+      assert.deepEqual(
+        (since.publications as { offset: number }[]).map((p) => p.offset),
+        [3, 4],
+      );
       const reverse = resultOf(await server.api('history', KEY, { channel: ch, limit: 2, reverse: true }));
-      assert.deepEqual((reverse.publications as { offset: number }[]).map((p) => p.offset), [5, 4]);
+      assert.deepEqual(
+        (reverse.publications as { offset: number }[]).map((p) => p.offset),
+        [5, 4],
+      );
     });
 
     void it('refuses a position of another epoch (112), a bad limit (107), a namespace without history (108)', async () => {
@@ -248,16 +280,24 @@ void describe('server HTTP API (memory engine)', () => {
       resultOf(await server.api('disconnect', KEY, { user: 'd2', client: 'c9', disconnect: { code: 4001, reason: 'bye' } }));
       for (const node of [nodeA, nodeB]) {
         await until(() => node.calls.some((c) => c.user === 'd2'), 'disconnect delivery');
-        assert.deepEqual(node.calls.filter((c) => c.user.startsWith('d')), [
-          { op: 'disconnect', user: 'd1', code: 3503, reason: 'force disconnect' },
-          { op: 'disconnect', user: 'd2', code: 4001, reason: 'bye', client: 'c9' },
-        ]);
+        assert.deepEqual(
+          node.calls.filter((c) => c.user.startsWith('d')),
+          [
+            { op: 'disconnect', user: 'd1', code: 3503, reason: 'force disconnect' },
+            { op: 'disconnect', user: 'd2', code: 4001, reason: 'bye', client: 'c9' },
+          ],
+        );
       }
     });
 
     void it('validates disconnect requests', async () => {
-      for (const body of [{}, { user: '' }, { user: 'x', disconnect: { code: 1000 } }, { user: 'x', disconnect: { code: 4000, reason: 'r'.repeat(124) } },
-        { user: 'x', whitelist: ['c1'] }]) {
+      for (const body of [
+        {},
+        { user: '' },
+        { user: 'x', disconnect: { code: 1000 } },
+        { user: 'x', disconnect: { code: 4000, reason: 'r'.repeat(124) } },
+        { user: 'x', whitelist: ['c1'] },
+      ]) {
         assert.equal(errorOf(await server.api('disconnect', KEY, body)).code, 107, JSON.stringify(body));
       }
     });
@@ -266,7 +306,10 @@ void describe('server HTTP API (memory engine)', () => {
       resultOf(await server.api('unsubscribe', KEY, { user: 'un1', channel: 'chat:room', client: 'c1' }));
       for (const node of [nodeA, nodeB]) {
         await until(() => node.calls.some((c) => c.user === 'un1'), 'unsubscribe delivery');
-        assert.deepEqual(node.calls.filter((c) => c.user === 'un1'), [{ op: 'unsubscribe', user: 'un1', channel: 'chat:room', client: 'c1' }]);
+        assert.deepEqual(
+          node.calls.filter((c) => c.user === 'un1'),
+          [{ op: 'unsubscribe', user: 'un1', channel: 'chat:room', client: 'c1' }],
+        );
       }
       assert.equal(errorOf(await server.api('unsubscribe', KEY, { user: 'un1', channel: 'nope:x' })).code, 102);
       assert.equal(errorOf(await server.api('unsubscribe', KEY, { user: 'un1' })).code, 107);
@@ -276,9 +319,18 @@ void describe('server HTTP API (memory engine)', () => {
       const result = resultOf(await server.api('info', KEY, {}));
       const nodes = result.nodes as Record<string, unknown>[];
       assert.equal(nodes.length, 2);
-      assert.deepEqual({ ...nodes[0], uptime: 0 }, {
-        uid: 'node-a', name: 'gateway-a', version: '0.1.0', num_clients: 3, num_users: 2, num_subs: 5, uptime: 0,
-      });
+      assert.deepEqual(
+        { ...nodes[0], uptime: 0 },
+        {
+          uid: 'node-a',
+          name: 'gateway-a',
+          version: '0.1.0',
+          num_clients: 3,
+          num_users: 2,
+          num_subs: 5,
+          uptime: 0,
+        },
+      );
       assert.equal(nodes[1]!.uid, 'node-b');
       assert.equal(nodes[1]!.name, 'node-b');
     });

@@ -21,7 +21,9 @@ const b64url = (s: string | Buffer): string => Buffer.from(s).toString('base64ur
 /** Builds a token by hand so that header, algorithm and segments can be anything. */
 function rawToken(header: unknown, payload: unknown, opts: { alg?: string; secret?: string } = {}): string {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(payload))}`;
-  const sig = createHmac(opts.alg ?? 'sha256', opts.secret ?? SECRET).update(input).digest('base64url');
+  const sig = createHmac(opts.alg ?? 'sha256', opts.secret ?? SECRET)
+    .update(input)
+    .digest('base64url');
   return `${input}.${sig}`;
 }
 
@@ -46,7 +48,8 @@ void describe('connection tokens', () => {
   });
 
   void it('accepts a token made by another HS256 implementation (jwt.io example)', async () => {
-    const token = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+    const token =
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
     assert.equal((await verifyConnectToken(token, 'your-256-bit-secret', NOW)).user, '1234567890');
     assert.equal(await invalidReason(() => verifyConnectToken(token, 'other-secret', NOW)), 'bad signature');
   });
@@ -60,7 +63,14 @@ void describe('connection tokens', () => {
   });
 
   void it('b64info wins over info; expire_at overrides exp and 0 means never', async () => {
-    const c = await verifyConnectToken(signToken({ sub: 'u', info: { a: 1 }, b64info: Buffer.from([0, 255, 7]).toString('base64'), exp: NOW_S + 10, expire_at: NOW_S + 3600 }, SECRET), SECRET, NOW);
+    const c = await verifyConnectToken(
+      signToken(
+        { sub: 'u', info: { a: 1 }, b64info: Buffer.from([0, 255, 7]).toString('base64'), exp: NOW_S + 10, expire_at: NOW_S + 3600 },
+        SECRET,
+      ),
+      SECRET,
+      NOW,
+    );
     assert.deepEqual([...(c.info ?? [])], [0, 255, 7]);
     assert.equal(c.expireAtMs, (NOW_S + 3600) * 1000);
     assert.equal((await verifyConnectToken(signToken({ exp: NOW_S + 10, expire_at: 0 }, SECRET), SECRET, NOW)).expireAtMs, null);
@@ -89,19 +99,38 @@ void describe('connection tokens', () => {
     assert.equal(await invalidReason(() => verifyConnectToken(none, SECRET, NOW)), 'unsupported algorithm');
     const noneSigned = rawToken({ alg: 'none' }, { sub: '1' });
     assert.equal(await invalidReason(() => verifyConnectToken(noneSigned, SECRET, NOW)), 'unsupported algorithm');
-    assert.equal((await verifyConnectToken(rawToken({ alg: 'HS512', typ: 'JWT' }, { sub: '1' }, { alg: 'sha512' }), SECRET, NOW)).user, '1');
+    assert.equal(
+      (await verifyConnectToken(rawToken({ alg: 'HS512', typ: 'JWT' }, { sub: '1' }, { alg: 'sha512' }), SECRET, NOW)).user,
+      '1',
+    );
     assert.equal((await verifyConnectToken(rawToken({ alg: 'HS384' }, { sub: '1' }, { alg: 'sha384' }), SECRET, NOW)).user, '1');
     // An HS512 signature presented as HS256 (algorithm pinned to the header, checked by jose) fails.
-    assert.equal(await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256' }, { sub: '1' }, { alg: 'sha512' }), SECRET, NOW)), 'bad signature');
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256' }, { sub: '1' }, { alg: 'sha512' }), SECRET, NOW)),
+      'bad signature',
+    );
     for (const alg of ['RS256', 'ES256', 'hs256', 'HS256 ', 'NONE']) {
-      assert.equal(await invalidReason(() => verifyConnectToken(rawToken({ alg }, { sub: '1' }), SECRET, NOW)), 'unsupported algorithm', alg);
+      assert.equal(
+        await invalidReason(() => verifyConnectToken(rawToken({ alg }, { sub: '1' }), SECRET, NOW)),
+        'unsupported algorithm',
+        alg,
+      );
     }
-    assert.equal(await invalidReason(() => verifyConnectToken(rawToken({ typ: 'JWT' }, { sub: '1' }), SECRET, NOW)), 'unsupported algorithm');
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(rawToken({ typ: 'JWT' }, { sub: '1' }), SECRET, NOW)),
+      'unsupported algorithm',
+    );
   });
 
   void it('rejects odd headers: non-JWT typ, crit, non-object', async () => {
-    assert.equal(await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256', typ: 'JWE' }, {}), SECRET, NOW)), 'unsupported token type');
-    assert.equal(await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256', crit: ['exp'] }, {}), SECRET, NOW)), 'critical header parameters not supported');
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256', typ: 'JWE' }, {}), SECRET, NOW)),
+      'unsupported token type',
+    );
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256', crit: ['exp'] }, {}), SECRET, NOW)),
+      'critical header parameters not supported',
+    );
     assert.equal(await invalidReason(() => verifyConnectToken(rawToken(['HS256'], {}), SECRET, NOW)), 'malformed header');
   });
 
@@ -139,7 +168,10 @@ void describe('connection tokens', () => {
 
   void it('rejects payloads that are not JSON objects', async () => {
     for (const payload of [[1, 2], 'sub', 42, null]) {
-      assert.equal(await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256' }, payload), SECRET, NOW)), 'payload is not a JSON object');
+      assert.equal(
+        await invalidReason(() => verifyConnectToken(rawToken({ alg: 'HS256' }, payload), SECRET, NOW)),
+        'payload is not a JSON object',
+      );
     }
     const header = b64url(JSON.stringify({ alg: 'HS256' }));
     for (const body of [b64url('{not json'), b64url(Buffer.from([0x7b, 0xff, 0x7d]))]) {
@@ -150,10 +182,22 @@ void describe('connection tokens', () => {
 
   void it('rejects claims of the wrong type and a channel claim', async () => {
     assert.equal(await invalidReason(() => verifyConnectToken(signToken({ sub: 42 }, SECRET), SECRET, NOW)), 'invalid "sub" claim');
-    assert.equal(await invalidReason(() => verifyConnectToken(signToken({ exp: '9999999999' }, SECRET), SECRET, NOW)), 'invalid "exp" claim');
-    assert.equal(await invalidReason(() => verifyConnectToken(signToken({ channels: 'chat' }, SECRET), SECRET, NOW)), 'invalid "channels" claim');
-    assert.equal(await invalidReason(() => verifyConnectToken(signToken({ b64info: 'not base64!' }, SECRET), SECRET, NOW)), 'invalid "b64info" claim');
-    assert.equal(await invalidReason(() => verifyConnectToken(signToken({ sub: '1', channel: 'chat' }, SECRET), SECRET, NOW)), 'channel claim in a connection token');
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(signToken({ exp: '9999999999' }, SECRET), SECRET, NOW)),
+      'invalid "exp" claim',
+    );
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(signToken({ channels: 'chat' }, SECRET), SECRET, NOW)),
+      'invalid "channels" claim',
+    );
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(signToken({ b64info: 'not base64!' }, SECRET), SECRET, NOW)),
+      'invalid "b64info" claim',
+    );
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(signToken({ sub: '1', channel: 'chat' }, SECRET), SECRET, NOW)),
+      'channel claim in a connection token',
+    );
   });
 
   void it('error messages never contain the token', async () => {
@@ -176,7 +220,17 @@ void describe('subscription tokens', () => {
   const expect = { channel: 'chat:vip', user: '42', client: 'c-1' };
 
   void it('verifies a valid token and reads its claims', async () => {
-    const token = signToken({ sub: '42', channel: 'chat:vip', client: 'c-1', exp: NOW_S + 60, info: { role: 'mod' }, b64data: Buffer.from('hi').toString('base64') }, SECRET);
+    const token = signToken(
+      {
+        sub: '42',
+        channel: 'chat:vip',
+        client: 'c-1',
+        exp: NOW_S + 60,
+        info: { role: 'mod' },
+        b64data: Buffer.from('hi').toString('base64'),
+      },
+      SECRET,
+    );
     const s = await verifySubscribeToken(token, SECRET, NOW, expect);
     assert.equal(s.channel, 'chat:vip');
     assert.equal(s.user, '42');
@@ -200,24 +254,45 @@ void describe('subscription tokens', () => {
 
   void it('a token for another channel, user or client is a mismatch', async () => {
     const wrongChannel = signToken({ sub: '42', channel: 'chat:other' }, SECRET);
-    await assert.rejects(() => verifySubscribeToken(wrongChannel, SECRET, NOW, expect), (e: unknown) => e instanceof TokenMismatchError && e.reason === 'channel mismatch');
+    await assert.rejects(
+      () => verifySubscribeToken(wrongChannel, SECRET, NOW, expect),
+      (e: unknown) => e instanceof TokenMismatchError && e.reason === 'channel mismatch',
+    );
     const wrongUser = signToken({ sub: '43', channel: 'chat:vip' }, SECRET);
-    await assert.rejects(() => verifySubscribeToken(wrongUser, SECRET, NOW, expect), (e: unknown) => e instanceof TokenMismatchError && e.reason === 'user mismatch');
+    await assert.rejects(
+      () => verifySubscribeToken(wrongUser, SECRET, NOW, expect),
+      (e: unknown) => e instanceof TokenMismatchError && e.reason === 'user mismatch',
+    );
     const anonymous = signToken({ channel: 'chat:vip' }, SECRET);
     await assert.rejects(() => verifySubscribeToken(anonymous, SECRET, NOW, expect), TokenMismatchError);
     assert.equal((await verifySubscribeToken(anonymous, SECRET, NOW, { ...expect, user: '' })).user, '');
     const wrongClient = signToken({ sub: '42', channel: 'chat:vip', client: 'c-2' }, SECRET);
-    await assert.rejects(() => verifySubscribeToken(wrongClient, SECRET, NOW, expect), (e: unknown) => e instanceof TokenMismatchError && e.reason === 'client mismatch');
+    await assert.rejects(
+      () => verifySubscribeToken(wrongClient, SECRET, NOW, expect),
+      (e: unknown) => e instanceof TokenMismatchError && e.reason === 'client mismatch',
+    );
     assert.equal((await verifySubscribeToken(wrongClient, SECRET, NOW)).client, 'c-2', 'without expectations the caller compares');
   });
 
   void it('expired subscription tokens throw TokenExpiredError; a bad signature is invalid', async () => {
-    await assert.rejects(() => verifySubscribeToken(signToken({ sub: '42', channel: 'chat:vip', exp: NOW_S - 5 }, SECRET), SECRET, NOW, expect), TokenExpiredError);
-    assert.equal(await invalidReason(() => verifySubscribeToken(signToken({ sub: '42', channel: 'chat:vip' }, 'x'), SECRET, NOW, expect)), 'bad signature');
+    await assert.rejects(
+      () => verifySubscribeToken(signToken({ sub: '42', channel: 'chat:vip', exp: NOW_S - 5 }, SECRET), SECRET, NOW, expect),
+      TokenExpiredError,
+    );
+    assert.equal(
+      await invalidReason(() => verifySubscribeToken(signToken({ sub: '42', channel: 'chat:vip' }, 'x'), SECRET, NOW, expect)),
+      'bad signature',
+    );
   });
 
   void it('a connection token is not a subscription token and vice versa', async () => {
-    assert.equal(await invalidReason(() => verifySubscribeToken(signToken({ sub: '42' }, SECRET), SECRET, NOW, expect)), 'missing channel claim');
-    assert.equal(await invalidReason(() => verifyConnectToken(signToken({ sub: '42', channel: 'chat:vip' }, SECRET), SECRET, NOW)), 'channel claim in a connection token');
+    assert.equal(
+      await invalidReason(() => verifySubscribeToken(signToken({ sub: '42' }, SECRET), SECRET, NOW, expect)),
+      'missing channel claim',
+    );
+    assert.equal(
+      await invalidReason(() => verifyConnectToken(signToken({ sub: '42', channel: 'chat:vip' }, SECRET), SECRET, NOW)),
+      'channel claim in a connection token',
+    );
   });
 });

@@ -30,7 +30,11 @@ void describe('parseLoadTestOptions', () => {
 
   void it('reports every problem at once', () => {
     assert.throws(
-      () => parseLoadTestOptions({ NUM_CLIENTS: 'many', PROTOCOL: 'xml', GATEWAY_URL: 'http://x', RATE: '1', DURATION: '1', MESSAGES_PER_CLIENT: '1' }, 'r'),
+      () =>
+        parseLoadTestOptions(
+          { NUM_CLIENTS: 'many', PROTOCOL: 'xml', GATEWAY_URL: 'http://x', RATE: '1', DURATION: '1', MESSAGES_PER_CLIENT: '1' },
+          'r',
+        ),
       (err: unknown) => {
         assert.ok(err instanceof LoadTestOptionsError);
         assert.equal(err.problems.length, 4);

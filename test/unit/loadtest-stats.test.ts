@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  buildReport, formatReport, LatencyHistogram, mergeShardResults, parseLoadTestOptions, ShardRecorder, tally,
+  buildReport,
+  formatReport,
+  LatencyHistogram,
+  mergeShardResults,
+  parseLoadTestOptions,
+  ShardRecorder,
+  tally,
   type ShardResult,
 } from '../../src/loadtest/index.js';
 
@@ -61,17 +67,37 @@ void describe('LatencyHistogram', () => {
   });
 
   void it('is all zeros when empty, also after encoding', () => {
-    assert.deepEqual(LatencyHistogram.decode(new LatencyHistogram().encode()).summary(),
-      { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, p999: 0, max: 0 });
+    assert.deepEqual(LatencyHistogram.decode(new LatencyHistogram().encode()).summary(), {
+      count: 0,
+      mean: 0,
+      p50: 0,
+      p95: 0,
+      p99: 0,
+      p999: 0,
+      max: 0,
+    });
   });
 });
 
 void describe('merging shards and the report', () => {
-  const options = parseLoadTestOptions({ NUM_CLIENTS: '4', MESSAGES_PER_CLIENT: '100', RATE: '50', SUBSCRIBERS: '2', MIN_SUCCESS_RATE: '0.99' }, 'test');
+  const options = parseLoadTestOptions(
+    { NUM_CLIENTS: '4', MESSAGES_PER_CLIENT: '100', RATE: '50', SUBSCRIBERS: '2', MIN_SUCCESS_RATE: '0.99' },
+    'test',
+  );
   const t0 = 1_000_000;
   // Shard A: 150 acks at 1..150 ms over 2 s; shard B: 48 acks at 200 ms plus 2 failures, over 1 s.
-  const a = shard(Array.from({ length: 150 }, (_, i) => i + 1), {}, t0, t0 + 2000);
-  const b = shard(Array.from({ length: 48 }, () => 200), { 'reply:106': 1, timeout: 1 }, t0 + 500, t0 + 1500);
+  const a = shard(
+    Array.from({ length: 150 }, (_, i) => i + 1),
+    {},
+    t0,
+    t0 + 2000,
+  );
+  const b = shard(
+    Array.from({ length: 48 }, () => 200),
+    { 'reply:106': 1, timeout: 1 },
+    t0 + 500,
+    t0 + 1500,
+  );
   const merged = mergeShardResults([a, b]);
 
   void it('adds counts and tallies, and spans the union of the send windows', () => {

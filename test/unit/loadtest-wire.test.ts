@@ -20,7 +20,10 @@ for (const protocol of ['json', 'protobuf'] as const) {
         wire.pong(),
       ];
       const commands = frames.map((f) => server.decodeCommands(asBuffer(f)));
-      assert.deepEqual(commands.map((c) => c.length), [1, 1, 1, 1, 1]);
+      assert.deepEqual(
+        commands.map((c) => c.length),
+        [1, 1, 1, 1, 1],
+      );
       const [connect, anonymous, subscribe, publish, pong] = commands.map((c) => c[0]);
       assert.equal(connect?.id, 1);
       assert.equal(connect?.connect?.token, 'a.b.c');

@@ -8,7 +8,16 @@ const secret = 'hmac-secret-that-must-not-leak';
 
 function capture(options: Partial<CreateLoggerOptions> = {}) {
   const lines: string[] = [];
-  const logger = createLogger({ level: 'trace', name: 'test', destination: { write: (s: string) => { lines.push(s); } }, ...options });
+  const logger = createLogger({
+    level: 'trace',
+    name: 'test',
+    destination: {
+      write: (s: string) => {
+        lines.push(s);
+      },
+    },
+    ...options,
+  });
   return { logger, lines, text: () => lines.join(''), records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -38,16 +47,19 @@ void test('respects the level: nothing below it is written, silent writes nothin
 
 void test('secret fields are redacted by name at the top level and nested', () => {
   const { logger, text, records } = capture();
-  logger.info({
-    token: secret,
-    apiKey: secret,
-    password: secret,
-    hmac_secret_key: secret,
-    config: { client: { tokenHmacSecretKey: secret }, httpApiKey: secret },
-    connect: { token: secret, name: 'js' },
-    req: { headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret, host: 'example' } },
-    env: { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret },
-  }, 'with secrets');
+  logger.info(
+    {
+      token: secret,
+      apiKey: secret,
+      password: secret,
+      hmac_secret_key: secret,
+      config: { client: { tokenHmacSecretKey: secret }, httpApiKey: secret },
+      connect: { token: secret, name: 'js' },
+      req: { headers: { authorization: `Bearer ${secret}`, 'x-api-key': secret, host: 'example' } },
+      env: { CENTRIFUGO_TOKEN_HMAC_SECRET_KEY: secret },
+    },
+    'with secrets',
+  );
   assert.ok(!text().includes(secret), text());
   const [record] = records();
   assert.equal(record?.['token'], '[REDACTED]');

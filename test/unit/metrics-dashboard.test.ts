@@ -9,11 +9,38 @@ import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../../src/
 
 const dashboardUrl = new URL('../../deploy/grafana/dashboard.json', import.meta.url);
 
-interface Target { expr?: string }
-interface Panel { type: string; title?: string; targets?: Target[]; panels?: Panel[]; datasource?: { uid?: string } }
-interface Dashboard { uid: string; title: string; panels: Panel[]; templating: { list: { name: string }[] } }
+interface Target {
+  expr?: string;
+}
+interface Panel {
+  type: string;
+  title?: string;
+  targets?: Target[];
+  panels?: Panel[];
+  datasource?: { uid?: string };
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+  templating: { list: { name: string }[] };
+}
 
-const PROMQL_WORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'offset', 'bool', 'inf', 'nan']);
+const PROMQL_WORDS = new Set([
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'and',
+  'or',
+  'unless',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
+]);
 
 /** Metric names an expression selects: identifiers that are neither functions, keywords nor labels. */
 function metricNames(expr: string): string[] {
@@ -59,7 +86,9 @@ const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr ?? ''));
 
 void test('metricNames finds selectors and ignores functions, labels and ranges', () => {
   assert.deepEqual(
-    metricNames('histogram_quantile(0.99, sum by (method, le) (rate(gateway_command_duration_seconds_bucket{instance=~"$gateway", x="a_b"}[$__rate_interval]))) / clamp_min(sum(up), 1e-9)'),
+    metricNames(
+      'histogram_quantile(0.99, sum by (method, le) (rate(gateway_command_duration_seconds_bucket{instance=~"$gateway", x="a_b"}[$__rate_interval]))) / clamp_min(sum(up), 1e-9)',
+    ),
     ['gateway_command_duration_seconds_bucket', 'up'],
   );
 });
@@ -90,5 +119,8 @@ void test('every metric the dashboard queries is defined in src/metrics', async 
 void test('every gateway and worker metric has a panel', async () => {
   const { own } = await definedSeries();
   const used = new Set(exprs.flatMap(metricNames).map((n) => n.replace(/_(bucket|sum|count)$/, '')));
-  assert.deepEqual(own.filter((name) => !used.has(name)), []);
+  assert.deepEqual(
+    own.filter((name) => !used.has(name)),
+    [],
+  );
 });

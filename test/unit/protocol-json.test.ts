@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import {
-  DisconnectError,
-  InappropriateProtocolError,
-  ProtocolDecodeError,
-  codecFor,
-  jsonCodec,
-} from '../../src/protocol/index.js';
+import { DisconnectError, InappropriateProtocolError, ProtocolDecodeError, codecFor, jsonCodec } from '../../src/protocol/index.js';
 import type { Command, Reply } from '../../src/protocol/index.js';
 
 const b = (s: string): Buffer => Buffer.from(s);
@@ -57,7 +51,14 @@ void describe('JSON codec: §9 wire vectors and §2.7 shapes', () => {
       {
         id: 9,
         subscribe: {
-          channel: 'news', positioned: true, recoverable: true, join_leave: true, flag: 1, recover: true, offset: 6, epoch: 'ep1',
+          channel: 'news',
+          positioned: true,
+          recoverable: true,
+          join_leave: true,
+          flag: 1,
+          recover: true,
+          offset: 6,
+          epoch: 'ep1',
         },
       },
     ]);
@@ -71,12 +72,35 @@ void describe('JSON codec: §9 wire vectors and §2.7 shapes', () => {
   const shapes: [string, Reply, string][] = [
     [
       'connect result',
-      { id: 1, connect: { client: 'u', version: '6.5.0', data: b('{"a":1}'), subs: { ch: { recoverable: true } }, expires: true, ttl: 3600, ping: 25, pong: true } },
+      {
+        id: 1,
+        connect: {
+          client: 'u',
+          version: '6.5.0',
+          data: b('{"a":1}'),
+          subs: { ch: { recoverable: true } },
+          expires: true,
+          ttl: 3600,
+          ping: 25,
+          pong: true,
+        },
+      },
       '{"id":1,"connect":{"client":"u","version":"6.5.0","expires":true,"ttl":3600,"data":{"a":1},"subs":{"ch":{"recoverable":true}},"ping":25,"pong":true}}',
     ],
     [
       'subscribe result',
-      { id: 2, subscribe: { recoverable: true, positioned: true, epoch: 'xyz', offset: 5, recovered: true, was_recovering: true, publications: [{ data: b('{"n":6}'), offset: 6 }] } },
+      {
+        id: 2,
+        subscribe: {
+          recoverable: true,
+          positioned: true,
+          epoch: 'xyz',
+          offset: 5,
+          recovered: true,
+          was_recovering: true,
+          publications: [{ data: b('{"n":6}'), offset: 6 }],
+        },
+      },
       '{"id":2,"subscribe":{"recoverable":true,"epoch":"xyz","publications":[{"data":{"n":6},"offset":6}],"recovered":true,"offset":5,"positioned":true,"was_recovering":true}}',
     ],
     [
@@ -155,7 +179,12 @@ void describe('JSON codec: §9 wire vectors and §2.7 shapes', () => {
     ['sub_refresh result', { id: 11, sub_refresh: { expires: true, ttl: 31 } }, '{"id":11,"sub_refresh":{"expires":true,"ttl":31}}'],
     [
       'publication with every field, big offset and time',
-      { push: { channel: 'a', pub: { data: b('{}'), offset: 2 ** 53 - 1, delta: true, time: 1_700_000_000_123, channel: 'a.b', tags: { 'k"1': 'ü\n' } } } },
+      {
+        push: {
+          channel: 'a',
+          pub: { data: b('{}'), offset: 2 ** 53 - 1, delta: true, time: 1_700_000_000_123, channel: 'a.b', tags: { 'k"1': 'ü\n' } },
+        },
+      },
       '{"push":{"channel":"a","pub":{"data":{},"offset":9007199254740991,"tags":{"k\\"1":"ü\\n"},"delta":true,"time":1700000000123,"channel":"a.b"}}}',
     ],
     [
@@ -249,14 +278,28 @@ void describe('JSON codec: decoding commands', () => {
       {
         id: 1,
         connect: {
-          token: 't', data: b('"d"'), subs: { 's:1': { recover: true, epoch: 'e', offset: 5 } }, name: 'js', version: '5', headers: { a: '1' },
+          token: 't',
+          data: b('"d"'),
+          subs: { 's:1': { recover: true, epoch: 'e', offset: 5 } },
+          name: 'js',
+          version: '5',
+          headers: { a: '1' },
         },
       },
       {
         id: 2,
         subscribe: {
-          channel: 'c', token: 't', recover: true, epoch: 'e', offset: 2 ** 53 - 1, data: b('[1,2]'),
-          positioned: true, recoverable: true, join_leave: true, delta: 'fossil', flag: -3,
+          channel: 'c',
+          token: 't',
+          recover: true,
+          epoch: 'e',
+          offset: 2 ** 53 - 1,
+          data: b('[1,2]'),
+          positioned: true,
+          recoverable: true,
+          join_leave: true,
+          delta: 'fossil',
+          flag: -3,
         },
       },
       { id: 3, unsubscribe: { channel: 'c' } },
@@ -294,7 +337,13 @@ void describe('JSON codec: decoding commands', () => {
   });
 
   void it('decodes a tag filter and the subscription type', () => {
-    const tf = { op: 'and', nodes: [{ key: 'k', cmp: 'eq', val: 'v' }, { key: 'n', cmp: 'in', vals: ['1', '2'] }] };
+    const tf = {
+      op: 'and',
+      nodes: [
+        { key: 'k', cmp: 'eq', val: 'v' },
+        { key: 'n', cmp: 'in', vals: ['1', '2'] },
+      ],
+    };
     assert.deepEqual(decode(JSON.stringify({ id: 1, subscribe: { channel: 'c', tf, type: 1 } })), [
       { id: 1, subscribe: { channel: 'c', tf, type: 1 } },
     ]);
@@ -403,11 +452,19 @@ void describe('JSON codec: framing', () => {
     const frame = jsonCodec.joinMessages(replies.map((r) => jsonCodec.encodeReply(r))).toString('utf8');
     assert.equal(frame.split('\n').length, 3);
     assert.ok(!frame.includes('\n\n') && !frame.endsWith('\n') && !frame.startsWith('\n'));
-    assert.deepEqual(frame.split('\n').map((l) => JSON.parse(l) as unknown), [
-      { id: 1, connect: { client: 'c' } },
-      { push: { channel: 'a', pub: { data: { text: 'hi' }, info: { user: '42', client: 'c-1', conn_info: { n: 1 } }, offset: 7, tags: { k: 'v' } } } },
-      {},
-    ]);
+    assert.deepEqual(
+      frame.split('\n').map((l) => JSON.parse(l) as unknown),
+      [
+        { id: 1, connect: { client: 'c' } },
+        {
+          push: {
+            channel: 'a',
+            pub: { data: { text: 'hi' }, info: { user: '42', client: 'c-1', conn_info: { n: 1 } }, offset: 7, tags: { k: 'v' } },
+          },
+        },
+        {},
+      ],
+    );
   });
 
   void it('returns a single message unchanged', () => {
@@ -419,6 +476,9 @@ void describe('JSON codec: framing', () => {
     const [cmd] = decode('{"id":1,"publish":{"channel":"c","data":{"n":12345678901234567890,"t":"\\u00e9"}}}');
     const data = cmd?.publish?.data;
     assert.ok(data);
-    assert.equal(encode({ push: { channel: 'c', pub: { data } } }), '{"push":{"channel":"c","pub":{"data":{"n":12345678901234567890,"t":"\\u00e9"}}}}');
+    assert.equal(
+      encode({ push: { channel: 'c', pub: { data } } }),
+      '{"push":{"channel":"c","pub":{"data":{"n":12345678901234567890,"t":"\\u00e9"}}}}',
+    );
   });
 });

@@ -15,9 +15,11 @@ interface UpstreamCodec {
 
 // The package does not export its codec; an unconnected client holds one. Failing loudly here beats silently
 // losing the cross-check on an upgrade.
-const upstream = (new Centrifuge('ws://127.0.0.1:9/connection/websocket', { websocket: WebSocket }) as unknown as {
-  _codec: UpstreamCodec;
-})._codec;
+const upstream = (
+  new Centrifuge('ws://127.0.0.1:9/connection/websocket', { websocket: WebSocket }) as unknown as {
+    _codec: UpstreamCodec;
+  }
+)._codec;
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const b = (s: string): Buffer => Buffer.from(s);
@@ -68,16 +70,33 @@ const replies: Record<string, Reply> = {
   connect: {
     id: 1,
     connect: {
-      client: 'cid', version: '1.0', expires: true, ttl: 3600, data: b('{"a":1}'),
+      client: 'cid',
+      version: '1.0',
+      expires: true,
+      ttl: 3600,
+      data: b('{"a":1}'),
       subs: { 'srv:1': { recoverable: true, epoch: 'e', offset: 3, publications: [pub] } },
-      ping: 25, pong: true, session: 's', node: 'n1', time: 1_700_000_000_000,
+      ping: 25,
+      pong: true,
+      session: 's',
+      node: 'n1',
+      time: 1_700_000_000_000,
     },
   },
   subscribe: {
     id: 2,
     subscribe: {
-      expires: true, ttl: 60, recoverable: true, epoch: 'xyz', publications: [pub, { data: b('2'), offset: 9 }],
-      recovered: true, offset: 2 ** 53 - 1, positioned: true, data: b('[1]'), was_recovering: true, delta: true,
+      expires: true,
+      ttl: 60,
+      recoverable: true,
+      epoch: 'xyz',
+      publications: [pub, { data: b('2'), offset: 9 }],
+      recovered: true,
+      offset: 2 ** 53 - 1,
+      positioned: true,
+      data: b('[1]'),
+      was_recovering: true,
+      delta: true,
     },
   },
   unsubscribe: { id: 3, unsubscribe: {} },
@@ -104,15 +123,28 @@ const commands: Record<string, Command> = {
   connect: {
     id: 1,
     connect: {
-      token: 'jwt', data: b('{"x":1}'), name: 'js', version: '5.8.0',
-      subs: { 'srv:1': { recover: true, epoch: 'e', offset: 5 } }, headers: { a: '1', b: '2' },
+      token: 'jwt',
+      data: b('{"x":1}'),
+      name: 'js',
+      version: '5.8.0',
+      subs: { 'srv:1': { recover: true, epoch: 'e', offset: 5 } },
+      headers: { a: '1', b: '2' },
     },
   },
   subscribe: {
     id: 2,
     subscribe: {
-      channel: 'news', token: 't', recover: true, epoch: 'xyz', offset: 2 ** 53 - 1, data: b('sub'),
-      positioned: true, recoverable: true, join_leave: true, delta: 'fossil', flag: 3,
+      channel: 'news',
+      token: 't',
+      recover: true,
+      epoch: 'xyz',
+      offset: 2 ** 53 - 1,
+      data: b('sub'),
+      positioned: true,
+      recoverable: true,
+      join_leave: true,
+      delta: 'fossil',
+      flag: 3,
     },
   },
   unsubscribe: { id: 3, unsubscribe: { channel: 'news' } },
@@ -154,10 +186,7 @@ void describe('protobuf codec: §9 wire vectors', () => {
 
   void it('encodes small replies byte-exactly', () => {
     assert.deepEqual(protobufCodec.encodeReply({ id: 3, publish: {} }), hex('04 08 03 42 00'));
-    assert.deepEqual(
-      protobufCodec.encodeReply({ id: 5, error: { code: 103, message: 'no' } }),
-      hex('0a 08 05 12 06 08 67 12 02 6e 6f'),
-    );
+    assert.deepEqual(protobufCodec.encodeReply({ id: 5, error: { code: 103, message: 'no' } }), hex('0a 08 05 12 06 08 67 12 02 6e 6f'));
     assert.deepEqual(
       protobufCodec.encodeReply({ push: { channel: 'c', pub: { data: b('1'), offset: 300 } } }),
       hex('0d 22 0b 12 01 63 22 06 22 01 31 30 ac 02'),
@@ -236,10 +265,12 @@ void describe('protobuf codec: decoding details', () => {
   });
 
   void it('skips fields the codec does not model (SubscribeRequest.cursor, ConnectRequest.flag)', () => {
-    const frame = Buffer.from(upstream.encodeCommands([
-      { id: 1, connect: { flag: 5, name: 'n' } },
-      { id: 2, subscribe: { channel: 'c', cursor: 'x', limit: 3 } },
-    ]));
+    const frame = Buffer.from(
+      upstream.encodeCommands([
+        { id: 1, connect: { flag: 5, name: 'n' } },
+        { id: 2, subscribe: { channel: 'c', cursor: 'x', limit: 3 } },
+      ]),
+    );
     assert.deepEqual(protobufCodec.decodeCommands(frame), [
       { id: 1, connect: { name: 'n' } },
       { id: 2, subscribe: { channel: 'c' } },
@@ -247,7 +278,13 @@ void describe('protobuf codec: decoding details', () => {
   });
 
   void it('decodes a tag filter, the subscription type and the flags the client sends', () => {
-    const tf = { op: 'or', nodes: [{ key: 'k', cmp: 'in', vals: ['a', 'b'] }, { op: 'not', nodes: [{ key: 'x', cmp: 'ex' }] }] };
+    const tf = {
+      op: 'or',
+      nodes: [
+        { key: 'k', cmp: 'in', vals: ['a', 'b'] },
+        { op: 'not', nodes: [{ key: 'x', cmp: 'ex' }] },
+      ],
+    };
     const frame = Buffer.from(upstream.encodeCommands([{ id: 2, subscribe: { channel: 'c', tf, flag: 3, type: 1, delta: 'fossil' } }]));
     assert.deepEqual(protobufCodec.decodeCommands(frame), [{ id: 2, subscribe: { channel: 'c', tf, flag: 3, type: 1, delta: 'fossil' } }]);
   });

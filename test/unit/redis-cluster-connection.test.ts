@@ -23,11 +23,11 @@ void describe('openRedisCluster', () => {
     c.disconnect();
   });
 
-  void it('uses sharded subscribers only when asked (kept by duplicates), and not ioredis\' self-re-arming slot refresh', () => {
+  void it("uses sharded subscribers only when asked (kept by duplicates), and not ioredis' self-re-arming slot refresh", () => {
     const c = openRedisCluster('redis://127.0.0.1:1', { role: 'subscriber' });
     const s = openRedisCluster('redis://127.0.0.1:1', { role: 'subscriber', shardedPubSub: true });
     const d = duplicateConnection(s);
-    assert.ok(!c.options.slotsRefreshInterval, 'the periodic refresh is ClusterConnection\'s own');
+    assert.ok(!c.options.slotsRefreshInterval, "the periodic refresh is ClusterConnection's own");
     assert.ok(SLOTS_REFRESH_MS > 0);
     assert.equal(c.options.shardedSubscribers, false);
     assert.equal(s.options.shardedSubscribers, true);
@@ -49,7 +49,11 @@ void describe('openRedisCluster', () => {
 
   void it('duplicates with standalone options: cluster-wide ones on the cluster, the rest on every node', () => {
     const c = openRedisCluster('redis://127.0.0.1:1', { role: 'worker' });
-    const viaStandaloneCall = duplicateConnection(c, { enableAutoPipelining: false, maxRetriesPerRequest: 1, autoResendUnfulfilledCommands: false });
+    const viaStandaloneCall = duplicateConnection(c, {
+      enableAutoPipelining: false,
+      maxRetriesPerRequest: 1,
+      autoResendUnfulfilledCommands: false,
+    });
     const d = duplicateConnection(c, { enableOfflineQueue: false, commandTimeout: 50 });
     const v: unknown = viaStandaloneCall;
     assert.ok(v instanceof ClusterConnection);

@@ -10,7 +10,10 @@ const dir = new URL('../../src/redis/lua/', import.meta.url);
 
 void describe('LuaScript', () => {
   void it('knows every script file in src/redis/lua/ and no other', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.lua')).map((f) => f.slice(0, -'.lua'.length)).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.lua'))
+      .map((f) => f.slice(0, -'.lua'.length))
+      .sort();
     assert.deepEqual(files, Object.keys(scriptKeyCounts).sort());
   });
 

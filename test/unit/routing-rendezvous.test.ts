@@ -57,7 +57,7 @@ void describe('rendezvous hashing', () => {
     });
   }
 
-  void it('removing one of 5 workers moves only that worker\'s channels', () => {
+  void it("removing one of 5 workers moves only that worker's channels", () => {
     const five = assignment(workersOf(5));
     const four = assignment(workersOf(5).filter((w) => w !== 'worker-2'));
     let moved = 0;
@@ -79,7 +79,7 @@ void describe('worker ids and keys', () => {
     for (const good of ['worker-0', 'w_1.eu', 'A'.repeat(64)]) assert.equal(validateWorkerId(good), good);
   });
 
-  void it('names the stream messages:worker:<id> and keeps a worker\'s keys in one cluster slot with hash tags', () => {
+  void it("names the stream messages:worker:<id> and keeps a worker's keys in one cluster slot with hash tags", () => {
     const plain = new PipelineKeys({ prefix: 'rm' });
     assert.equal(plain.workerStream('worker-0'), 'rm:messages:worker:worker-0');
     assert.equal(plain.deadLetterStream('worker-0'), 'rm:messages:worker:worker-0:dead');

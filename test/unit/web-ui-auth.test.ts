@@ -50,7 +50,11 @@ void describe('AdminSessions', () => {
     assert.equal(await sessions.authenticated(withCookie(`${cookie.slice(0, -1)}${cookie.endsWith('A') ? 'B' : 'A'}`)), false);
     const other = new AdminSessions({ password: 'pw', secret: 'another-secret-16chars' });
     assert.equal(await other.authenticated(withCookie(cookie)), false, 'another key');
-    assert.equal(await new AdminSessions({ password: 'pw', secret: null }).authenticated(withCookie(cookie)), false, 'random key per start');
+    assert.equal(
+      await new AdminSessions({ password: 'pw', secret: null }).authenticated(withCookie(cookie)),
+      false,
+      'random key per start',
+    );
     assert.equal(await sessions.authenticated(withCookie('')), false);
   });
 

@@ -39,7 +39,6 @@ export interface EmulationCommand {
   data: string;
 }
 
-
 /** Subscribe a user's connections to a channel on every node (server API `subscribe`). */
 export interface SubscribeCommand {
   type: 'subscribe';
@@ -111,7 +110,14 @@ export interface ChannelsReplyCommand {
   channels: Record<ChannelName, number>;
 }
 
-export type ControlCommand = DisconnectCommand | UnsubscribeCommand | SubscribeCommand | RefreshCommand | ChannelsRequestCommand | ChannelsReplyCommand | EmulationCommand;
+export type ControlCommand =
+  | DisconnectCommand
+  | UnsubscribeCommand
+  | SubscribeCommand
+  | RefreshCommand
+  | ChannelsRequestCommand
+  | ChannelsReplyCommand
+  | EmulationCommand;
 
 /** Called for every command received, the node's own included; exceptions are logged, not rethrown. */
 export type ControlHandler = (command: ControlCommand) => void;
@@ -149,7 +155,9 @@ export function decodeControlCommand(message: string): ControlCommand | null {
     return { type: 'emulation', node: v.node, session: v.session, data: v.data };
   }
   if (v.type === 'channels-request') {
-    return typeof v.requestId === 'string' && typeof v.from === 'string' ? { type: 'channels-request', requestId: v.requestId, from: v.from } : null;
+    return typeof v.requestId === 'string' && typeof v.from === 'string'
+      ? { type: 'channels-request', requestId: v.requestId, from: v.from }
+      : null;
   }
   if (v.type === 'channels-reply') {
     if (typeof v.requestId !== 'string' || typeof v.to !== 'string' || typeof v.node !== 'string') return null;
@@ -178,9 +186,18 @@ export function decodeControlCommand(message: string): ControlCommand | null {
     const override = v.override === undefined ? undefined : decodeOverride(v.override);
     if (override === null) return null;
     const since = v.recoverSince as Record<string, unknown> | undefined;
-    if (since !== undefined && (typeof since !== 'object' || since === null || typeof since.offset !== 'number' || typeof since.epoch !== 'string')) return null;
+    if (
+      since !== undefined &&
+      (typeof since !== 'object' || since === null || typeof since.offset !== 'number' || typeof since.epoch !== 'string')
+    )
+      return null;
     return {
-      type: 'subscribe', user: v.user, channel: v.channel, ...client, ...text('info'), ...text('data'),
+      type: 'subscribe',
+      user: v.user,
+      channel: v.channel,
+      ...client,
+      ...text('info'),
+      ...text('data'),
       ...(override !== undefined ? { override } : {}),
       ...(since !== undefined ? { recoverSince: { offset: since.offset as number, epoch: since.epoch as string } } : {}),
     };

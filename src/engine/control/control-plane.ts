@@ -156,7 +156,8 @@ export class ControlPlane {
     const local = this.options.local;
     if (command.type === 'channels-request') {
       const channels = Object.fromEntries(local.channelCounts());
-      this.options.bus.send({ type: 'channels-reply', requestId: command.requestId, to: command.from, node: this.options.nodeId, channels })
+      this.options.bus
+        .send({ type: 'channels-reply', requestId: command.requestId, to: command.from, node: this.options.nodeId, channels })
         .catch((err: unknown) => this.options.logger?.warn({ err }, 'channels reply failed'));
       return;
     }

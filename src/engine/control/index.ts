@@ -5,4 +5,10 @@ export { MemoryControlBus, MemoryControlNetwork, type MemoryControlBusOptions } 
 export { MemoryNodeRegistry, type MemoryNodeRegistryOptions } from './memory-node-registry.js';
 export { RedisControlBus, type RedisControlBusOptions } from './redis-control-bus.js';
 export { RedisNodeRegistry, type RedisNodeRegistryOptions } from './redis-node-registry.js';
-export { ControlPlane, DEFAULT_HEARTBEAT_INTERVAL_MS, type ControlPlaneOptions, type LocalNode, type LocalNodeStats } from './control-plane.js';
+export {
+  ControlPlane,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  type ControlPlaneOptions,
+  type LocalNode,
+  type LocalNodeStats,
+} from './control-plane.js';

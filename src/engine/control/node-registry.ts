@@ -42,8 +42,13 @@ export function decodeNodeInfo(text: string): NodeInfo | null {
   const counts = [v.numClients, v.numUsers, v.numSubs, v.uptime];
   if (!counts.every((n) => typeof n === 'number' && Number.isFinite(n))) return null;
   return {
-    nodeId: v.nodeId, name: v.name, version: v.version,
-    numClients: v.numClients as number, numUsers: v.numUsers as number, numSubs: v.numSubs as number, uptime: v.uptime as number,
+    nodeId: v.nodeId,
+    name: v.name,
+    version: v.version,
+    numClients: v.numClients as number,
+    numUsers: v.numUsers as number,
+    numSubs: v.numSubs as number,
+    uptime: v.uptime as number,
   };
 }
 

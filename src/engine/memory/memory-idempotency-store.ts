@@ -7,12 +7,18 @@ import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotencyStore } from '../idempot
 
 const DEFAULT_MAX_ENTRIES = 100_000;
 
-interface Entry { result: Promise<string>; expiresAt: number }
+interface Entry {
+  result: Promise<string>;
+  expiresAt: number;
+}
 
 export class MemoryIdempotencyStore implements IdempotencyStore {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly windowMs = DEFAULT_IDEMPOTENCY_WINDOW_MS, private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+  constructor(
+    private readonly windowMs = DEFAULT_IDEMPOTENCY_WINDOW_MS,
+    private readonly maxEntries = DEFAULT_MAX_ENTRIES,
+  ) {}
 
   /** Runs `call` once per (channel, key) within the window; repeats resolve with its result. */
   run(channel: string, key: string, call: () => Promise<string>, now = Date.now()): Promise<string> {

@@ -19,9 +19,7 @@ const INFO_CHAN = 2;
 const NEWLINE = 0x0a;
 const COMMA = 0x2c;
 
-export type PubSubMessage =
-  | { kind: 'publication'; pub: Publication; epoch: string }
-  | { kind: 'join' | 'leave'; info: ClientInfo };
+export type PubSubMessage = { kind: 'publication'; pub: Publication; epoch: string } | { kind: 'join' | 'leave'; info: ClientInfo };
 
 function infoSize(info: ClientInfo): number {
   let size = 1 + 4 + Buffer.byteLength(info.user) + 4 + Buffer.byteLength(info.client);
@@ -84,7 +82,10 @@ export function encodeInfo(info: ClientInfo, prefix = ''): Buffer {
 /** Sequential reader over one buffer; throws on truncated input. */
 class Reader {
   pos: number;
-  constructor(readonly buf: Buffer, pos: number) {
+  constructor(
+    readonly buf: Buffer,
+    pos: number,
+  ) {
     this.pos = pos;
   }
 
@@ -159,7 +160,7 @@ export function decodePubSubMessage(buf: Buffer): PubSubMessage {
     const epoch = buf.toString('latin1', i + 1, nl);
     return { kind: 'publication', pub: decodeBody(buf, nl + 1, offset), epoch };
   }
-  if ((kind === 0x6a /* j */ || kind === 0x6c /* l */) && buf[1] === NEWLINE) {
+  if ((kind === 0x6a /* j */ || kind === 0x6c) /* l */ && buf[1] === NEWLINE) {
     return { kind: kind === 0x6a ? 'join' : 'leave', info: decodeInfo(buf, 2) };
   }
   throw new RealtimeError(ErrorCodes.ENGINE_MALFORMED_MESSAGE, 'unknown engine message');

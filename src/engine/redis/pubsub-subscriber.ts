@@ -57,11 +57,14 @@ export class PubSubSubscriber {
     this.lost = false;
     // ioredis' sharded subscriber group resubscribes by itself and says so with 'subscribersReady'.
     if (this.sharded && this.conn instanceof Cluster) return;
-    this.resubscribeAll().then(() => this.events.restored(), (err: unknown) => {
-      this.events.error(err);
-      // Leave the loss flagged so the next 'ready' tries again.
-      this.lost = true;
-    });
+    this.resubscribeAll().then(
+      () => this.events.restored(),
+      (err: unknown) => {
+        this.events.error(err);
+        // Leave the loss flagged so the next 'ready' tries again.
+        this.lost = true;
+      },
+    );
   };
 
   private readonly onClose = (): void => {
@@ -167,7 +170,14 @@ export class PubSubSubscriber {
       const group = ops.slice(start, end);
       const channels = group.map((op) => op.channel);
       const sent = this.send(kind, channels);
-      sent.then(() => { for (const op of group) op.resolve(); }, (err: unknown) => { for (const op of group) op.reject(err); });
+      sent.then(
+        () => {
+          for (const op of group) op.resolve();
+        },
+        (err: unknown) => {
+          for (const op of group) op.reject(err);
+        },
+      );
       start = end;
     }
   }

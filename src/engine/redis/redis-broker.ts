@@ -89,7 +89,8 @@ export class RedisBroker implements Broker {
     // A duplicate of a lazy connection is lazy too, and one without an offline queue would refuse
     // the first SUBSCRIBE instead of connecting for it: connect now. If Redis is down, ioredis
     // keeps retrying and the subscriber resubscribes once it is ready.
-    if (conn.status === 'wait') await conn.connect().catch((err: unknown) => this.logger?.warn({ err }, 'broker pub/sub connection not ready yet'));
+    if (conn.status === 'wait')
+      await conn.connect().catch((err: unknown) => this.logger?.warn({ err }, 'broker pub/sub connection not ready yet'));
   }
 
   async close(): Promise<void> {
@@ -118,8 +119,13 @@ export class RedisBroker implements Broker {
     checkHistoryOptions(history);
     if (!(this.redis instanceof Cluster) && !this.sharded) {
       return this.enqueuePublish(
-        this.keys.historyStream(channel), this.keys.historyMeta(channel),
-        encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), pubsub,
+        this.keys.historyStream(channel),
+        this.keys.historyMeta(channel),
+        encodeBody(data, options.info, options.tags),
+        history.size,
+        Math.ceil(history.ttlMs),
+        Math.ceil(resolveMetaTtlMs(history)),
+        pubsub,
       );
     }
     // A cluster cannot take keys of different slots in one script: one call per publication.
@@ -127,11 +133,17 @@ export class RedisBroker implements Broker {
       this.redis,
       [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
       [
-        encodeBody(data, options.info, options.tags), history.size, Math.ceil(history.ttlMs), Math.ceil(resolveMetaTtlMs(history)), newEpoch(), pubsub,
+        encodeBody(data, options.info, options.tags),
+        history.size,
+        Math.ceil(history.ttlMs),
+        Math.ceil(resolveMetaTtlMs(history)),
+        newEpoch(),
+        pubsub,
         this.sharded ? '1' : '0',
       ],
     );
-    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1])) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1]))
+      throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
     return { offset: reply[0], epoch: reply[1].toString('latin1') };
   }
 
@@ -140,7 +152,13 @@ export class RedisBroker implements Broker {
    * (a worker's channels, an API burst) cost one Redis command, applied in call order.
    */
   private enqueuePublish(
-    stream: string, meta: string, body: Buffer, size: number, ttlMs: number, metaTtlMs: number, pubsub: string,
+    stream: string,
+    meta: string,
+    body: Buffer,
+    size: number,
+    ttlMs: number,
+    metaTtlMs: number,
+    pubsub: string,
   ): Promise<StreamPosition> {
     let batch = this.publishBatch;
     if (batch === null || batch.waiters.length >= maxPublishBatch) {
@@ -165,17 +183,22 @@ export class RedisBroker implements Broker {
 
   private sendPublishes(batch: PublishBatch): void {
     const { waiters } = batch;
-    this.publishManyScript.runBuffer(this.redis, batch.keys, batch.args).then((reply) => {
-      if (!Array.isArray(reply) || reply.length !== waiters.length * 2) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
-      for (let i = 0; i < waiters.length; i++) {
-        const offset: unknown = reply[2 * i];
-        const epoch: unknown = reply[2 * i + 1];
-        if (typeof offset !== 'number' || !Buffer.isBuffer(epoch)) throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
-        (waiters[i] as PendingPublish).resolve({ offset, epoch: epoch.toString('latin1') });
-      }
-    }).catch((err: unknown) => {
-      for (const w of waiters) w.reject(err);
-    });
+    this.publishManyScript
+      .runBuffer(this.redis, batch.keys, batch.args)
+      .then((reply) => {
+        if (!Array.isArray(reply) || reply.length !== waiters.length * 2)
+          throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
+        for (let i = 0; i < waiters.length; i++) {
+          const offset: unknown = reply[2 * i];
+          const epoch: unknown = reply[2 * i + 1];
+          if (typeof offset !== 'number' || !Buffer.isBuffer(epoch))
+            throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected publish script reply');
+          (waiters[i] as PendingPublish).resolve({ offset, epoch: epoch.toString('latin1') });
+        }
+      })
+      .catch((err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      });
   }
 
   async publishJoin(channel: ChannelName, info: ClientInfo): Promise<void> {
@@ -212,8 +235,11 @@ export class RedisBroker implements Broker {
       this.redis,
       [this.keys.historyStream(channel), this.keys.historyMeta(channel)],
       [
-        Math.trunc(filter.limit), filter.reverse === true ? '1' : '0', filter.since !== undefined ? Math.trunc(filter.since.offset) : '',
-        newEpoch(), Math.ceil(resolveMetaTtlMs(options)),
+        Math.trunc(filter.limit),
+        filter.reverse === true ? '1' : '0',
+        filter.since !== undefined ? Math.trunc(filter.since.offset) : '',
+        newEpoch(),
+        Math.ceil(resolveMetaTtlMs(options)),
       ],
     );
     if (!Array.isArray(reply) || typeof reply[0] !== 'number' || !Buffer.isBuffer(reply[1]) || !Array.isArray(reply[2])) {
@@ -253,7 +279,6 @@ export class RedisBroker implements Broker {
     }
   }
 }
-
 
 /** One XRANGE entry `[id "<offset>-0", ["d", body]]` as a publication. */
 function decodeStreamEntry(entry: unknown): Publication {

@@ -53,7 +53,8 @@ export class RedisPresenceManager implements PresenceManager {
 
   async presenceStats(channel: ChannelName): Promise<PresenceStats> {
     const reply = await this.statsScript.runBuffer(this.redis, this.keys.presenceKeys(channel), []);
-    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number') throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected presence stats reply');
+    if (!Array.isArray(reply) || typeof reply[0] !== 'number' || typeof reply[1] !== 'number')
+      throw new RedisLayerError('UNEXPECTED_REPLY', 'unexpected presence stats reply');
     return { numClients: reply[0], numUsers: reply[1] };
   }
 

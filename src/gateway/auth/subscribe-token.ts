@@ -37,7 +37,10 @@ export interface SubscribeTokenExpectation {
  * another channel, user or client, TokenMismatchError (close 3500).
  */
 export async function verifySubscribeToken(
-  token: string, verifier: VerifierOrSecret, nowMs: number, expect?: SubscribeTokenExpectation,
+  token: string,
+  verifier: VerifierOrSecret,
+  nowMs: number,
+  expect?: SubscribeTokenExpectation,
 ): Promise<SubscribeTokenClaims> {
   const v = verifierOf(verifier);
   const claims = await v.verify(token, nowMs);

@@ -17,7 +17,8 @@ const USER_ID_FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\uFFFD]/u;
 function numericClaim(claims: JwtClaims, name: string): number | undefined {
   const v = claims[name];
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIME_CLAIM_SECONDS) throw new InvalidTokenError(`invalid "${name}" claim`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_TIME_CLAIM_SECONDS)
+    throw new InvalidTokenError(`invalid "${name}" claim`);
   return v;
 }
 
@@ -27,7 +28,8 @@ function numericClaim(claims: JwtClaims, name: string): number | undefined {
  */
 export function userIdClaim(claims: JwtClaims, name = 'sub'): string {
   const user = stringClaim(claims, name, '');
-  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user)) throw new InvalidTokenError(`invalid "${name}" claim`);
+  if (Buffer.byteLength(user, 'utf8') > MAX_USER_ID_BYTES || USER_ID_FORBIDDEN.test(user))
+    throw new InvalidTokenError(`invalid "${name}" claim`);
   return user;
 }
 

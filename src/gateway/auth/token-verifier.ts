@@ -105,7 +105,10 @@ export class TokenVerifier {
   private readonly audienceRegex: RegExp | null;
   private readonly issuerRegex: RegExp | null;
 
-  constructor(private readonly config: TokenVerification, jwks: JwksCache = new JwksCache()) {
+  constructor(
+    private readonly config: TokenVerification,
+    jwks: JwksCache = new JwksCache(),
+  ) {
     this.hmac = config.hmacSecretKey === null ? null : new TextEncoder().encode(config.hmacSecretKey);
     this.rsa = config.rsaPublicKey === null ? null : createPublicKey(config.rsaPublicKey);
     this.ec = config.ecdsaPublicKey === null ? null : createPublicKey(config.ecdsaPublicKey);
@@ -151,9 +154,7 @@ export class TokenVerifier {
     let payload: JWTPayload;
     try {
       // jwtVerify is overloaded on the key kind; both branches run the same checks.
-      payload = typeof key === 'function'
-        ? (await jwtVerify(token, key, options)).payload
-        : (await jwtVerify(token, key, options)).payload;
+      payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
     } catch (err) {
       throw mapJoseError(err);
     }
@@ -179,7 +180,11 @@ function mapJoseError(err: unknown): Error {
   }
   if (err instanceof errors.JWSSignatureVerificationFailed) return new InvalidTokenError('bad signature');
   if (err instanceof errors.JWKSNoMatchingKey) return new InvalidTokenError('no matching key');
-  if (err instanceof errors.JWKSTimeout || (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC') || err instanceof errors.JWKSInvalid) {
+  if (
+    err instanceof errors.JWKSTimeout ||
+    (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC') ||
+    err instanceof errors.JWKSInvalid
+  ) {
     return new TokenKeysUnavailableError();
   }
   if (err instanceof errors.JOSEAlgNotAllowed) return new InvalidTokenError('unsupported algorithm');

@@ -25,9 +25,17 @@ export function apiMethods(): ReadonlyMap<string, ApiMethod> {
   return new Map([...API_METHODS, ...USER_METHODS]);
 }
 
-interface Command { name: string; params: Record<string, unknown> }
+interface Command {
+  name: string;
+  params: Record<string, unknown>;
+}
 
-async function runOne(deps: ApiDeps, methods: ReadonlyMap<string, ApiMethod>, command: Command, logger: Logger): Promise<{ ok: boolean; json: string }> {
+async function runOne(
+  deps: ApiDeps,
+  methods: ReadonlyMap<string, ApiMethod>,
+  command: Command,
+  logger: Logger,
+): Promise<{ ok: boolean; json: string }> {
   const method = methods.get(command.name);
   const started = performance.now();
   let out: { ok: boolean; json: string };
@@ -85,9 +93,14 @@ export async function runBatch(deps: ApiDeps, methods: ReadonlyMap<string, ApiMe
 
 /** The legacy `POST /api` body: one command per line, `{"method": "...", "params": {...}}`; replies in order, one per line. */
 export async function runLegacyLines(deps: ApiDeps, methods: ReadonlyMap<string, ApiMethod>, raw: Buffer): Promise<string> {
-  const lines = raw.toString('utf8').split('\n').filter((l) => l.trim() !== '');
-  if (lines.length === 0) return JSON.stringify({ error: badRequest('empty request: send {"method": ..., "params": ...} lines').toProtocol() });
-  if (lines.length > MAX_BATCH_COMMANDS) return JSON.stringify({ error: badRequest(`at most ${MAX_BATCH_COMMANDS} commands per request`).toProtocol() });
+  const lines = raw
+    .toString('utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  if (lines.length === 0)
+    return JSON.stringify({ error: badRequest('empty request: send {"method": ..., "params": ...} lines').toProtocol() });
+  if (lines.length > MAX_BATCH_COMMANDS)
+    return JSON.stringify({ error: badRequest(`at most ${MAX_BATCH_COMMANDS} commands per request`).toProtocol() });
   const replies = await runAll(lines, false, async (line) => {
     let parsed: unknown;
     try {

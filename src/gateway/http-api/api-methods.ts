@@ -6,19 +6,36 @@
 import type { Logger } from 'pino';
 import { resolveChannel, validateChannelName, type Config, type ResolvedChannel } from '../../config/index.js';
 import {
-  historyOptionsFor, MAX_IDEMPOTENCY_KEY_LENGTH, MemoryIdempotencyStore,
-  type Broker, type ControlBus, type HistoryFilter, type IdempotencyStore, type NodeRegistry, type PresenceManager,
+  historyOptionsFor,
+  MAX_IDEMPOTENCY_KEY_LENGTH,
+  MemoryIdempotencyStore,
+  type Broker,
+  type ControlBus,
+  type HistoryFilter,
+  type IdempotencyStore,
+  type NodeRegistry,
+  type PresenceManager,
 } from '../../engine/index.js';
 import {
-  Disconnects, Errors, rawValueAt, ReplyError,
-  type Bytes, type ChannelName, type ClientInfo, type StreamPosition,
+  Disconnects,
+  Errors,
+  rawValueAt,
+  ReplyError,
+  type Bytes,
+  type ChannelName,
+  type ClientInfo,
+  type StreamPosition,
 } from '../../protocol/index.js';
 import { badRequest, type ApiRequest } from './api-request.js';
 import { clientInfoJson, publicationJson } from './api-json.js';
 
 /** Publishes with the history options of the channel's namespace (ChannelPublisher does). */
 export interface ApiPublisher {
-  publish(channel: ChannelName, data: Bytes, options?: { info?: ClientInfo; tags?: Record<string, string>; skipHistory?: boolean }): Promise<StreamPosition>;
+  publish(
+    channel: ChannelName,
+    data: Bytes,
+    options?: { info?: ClientInfo; tags?: Record<string, string>; skipHistory?: boolean },
+  ): Promise<StreamPosition>;
 }
 
 /** What the server API reads and drives. */
@@ -92,7 +109,8 @@ function idempotencyOf(deps: ApiDeps): IdempotencyStore {
 
 function idempotencyKey(call: ApiCall): string | undefined {
   const key = call.request.optionalString('idempotency_key');
-  if (key !== undefined && key.length > MAX_IDEMPOTENCY_KEY_LENGTH) throw badRequest(`idempotency_key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  if (key !== undefined && key.length > MAX_IDEMPOTENCY_KEY_LENGTH)
+    throw badRequest(`idempotency_key must be at most ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   return key;
 }
 
@@ -102,7 +120,10 @@ function publishOnce(call: ApiCall, key: string | undefined, channel: ChannelNam
   return key === undefined ? go() : idempotencyOf(call.deps).run(channel, key, go);
 }
 
-interface PublishOptions { tags?: Record<string, string>; skipHistory?: boolean }
+interface PublishOptions {
+  tags?: Record<string, string>;
+  skipHistory?: boolean;
+}
 
 function publishOptions(call: ApiCall): PublishOptions {
   const options: PublishOptions = {};
@@ -149,14 +170,15 @@ const broadcast: ApiMethod = async (call) => {
 const history: ApiMethod = async ({ request, deps }) => {
   const channel = request.requiredString('channel');
   const options = historyOptionsFor(knownChannel(deps, channel).options);
-  if (options === undefined) throw new ReplyError(Errors.notAvailable, 'history is disabled for this channel\'s namespace');
+  if (options === undefined) throw new ReplyError(Errors.notAvailable, "history is disabled for this channel's namespace");
   const filter: HistoryFilter = {
     limit: request.optionalInteger('limit', -1, Number.MAX_SAFE_INTEGER, 0),
     reverse: request.optionalBoolean('reverse'),
   };
   const since = request.optionalObject('since');
   const sinceEpoch = since?.optionalString('epoch');
-  if (since !== undefined) filter.since = { offset: since.optionalInteger('offset', 0, Number.MAX_SAFE_INTEGER, 0), epoch: sinceEpoch ?? '' };
+  if (since !== undefined)
+    filter.since = { offset: since.optionalInteger('offset', 0, Number.MAX_SAFE_INTEGER, 0), epoch: sinceEpoch ?? '' };
   const page = await deps.broker.history(channel, filter, options);
   // Offsets of another epoch name other publications: continuing from them would skip or repeat.
   if (sinceEpoch !== undefined && sinceEpoch !== page.position.epoch) throw new ReplyError(Errors.unrecoverablePosition);
@@ -167,7 +189,7 @@ const history: ApiMethod = async ({ request, deps }) => {
 const historyRemove: ApiMethod = async ({ request, deps }) => {
   const channel = request.requiredString('channel');
   if (historyOptionsFor(knownChannel(deps, channel).options) === undefined) {
-    throw new ReplyError(Errors.notAvailable, 'history is disabled for this channel\'s namespace');
+    throw new ReplyError(Errors.notAvailable, "history is disabled for this channel's namespace");
   }
   await deps.broker.removeHistory(channel);
   return '{}';
@@ -176,7 +198,7 @@ const historyRemove: ApiMethod = async ({ request, deps }) => {
 function presenceChannel({ request, deps }: ApiCall): ChannelName {
   const channel = request.requiredString('channel');
   if (!knownChannel(deps, channel).options.presence) {
-    throw new ReplyError(Errors.notAvailable, 'presence is disabled for this channel\'s namespace');
+    throw new ReplyError(Errors.notAvailable, "presence is disabled for this channel's namespace");
   }
   return channel;
 }
@@ -223,8 +245,13 @@ const info: ApiMethod = async ({ deps }) => {
   const nodes = await deps.nodes.list();
   return JSON.stringify({
     nodes: nodes.map((n) => ({
-      uid: n.nodeId, name: n.name, version: n.version,
-      num_clients: n.numClients, num_users: n.numUsers, num_subs: n.numSubs, uptime: n.uptime,
+      uid: n.nodeId,
+      name: n.name,
+      version: n.version,
+      num_clients: n.numClients,
+      num_users: n.numUsers,
+      num_subs: n.numSubs,
+      uptime: n.uptime,
     })),
   });
 };

@@ -11,7 +11,10 @@ import { BASE64, knownChannel, type ApiCall, type ApiMethod } from './api-method
 
 /** Centrifugo's glob for `pattern`: `*` any run of characters, `?` one character. */
 export function globMatcher(pattern: string): (name: string) => boolean {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   const re = new RegExp(`^${body}$`, 's');
   return (name) => re.test(name);
 }
@@ -45,8 +48,10 @@ const subscribe: ApiMethod = async (call) => {
   const client = request.optionalString('client');
   request.unsupported('session');
   const since = request.optionalObject('recover_since');
-  const recoverSince = since === undefined ? undefined
-    : { offset: since.optionalInteger('offset', 0, Number.MAX_SAFE_INTEGER, 0), epoch: since.optionalString('epoch') ?? '' };
+  const recoverSince =
+    since === undefined
+      ? undefined
+      : { offset: since.optionalInteger('offset', 0, Number.MAX_SAFE_INTEGER, 0), epoch: since.optionalString('epoch') ?? '' };
   knownChannel(deps, channel);
   const info = bytesParam(call, 'info');
   const data = bytesParam(call, 'data');
@@ -58,9 +63,14 @@ const subscribe: ApiMethod = async (call) => {
     throw err;
   }
   await deps.control.send({
-    type: 'subscribe', user, channel,
-    ...(client !== undefined ? { client } : {}), ...(info !== undefined ? { info } : {}), ...(data !== undefined ? { data } : {}),
-    ...(override !== undefined ? { override } : {}), ...(recoverSince !== undefined ? { recoverSince } : {}),
+    type: 'subscribe',
+    user,
+    channel,
+    ...(client !== undefined ? { client } : {}),
+    ...(info !== undefined ? { info } : {}),
+    ...(data !== undefined ? { data } : {}),
+    ...(override !== undefined ? { override } : {}),
+    ...(recoverSince !== undefined ? { recoverSince } : {}),
   });
   return '{}';
 };
@@ -75,9 +85,12 @@ const refresh: ApiMethod = async (call) => {
   const info = bytesParam(call, 'info');
   if (expired && expireAt > 0) throw badRequest('expired and expire_at exclude each other');
   await deps.control.send({
-    type: 'refresh', user,
-    ...(client !== undefined ? { client } : {}), ...(expired ? { expired: true } : {}),
-    ...(expireAt > 0 ? { expireAt } : {}), ...(info !== undefined ? { info } : {}),
+    type: 'refresh',
+    user,
+    ...(client !== undefined ? { client } : {}),
+    ...(expired ? { expired: true } : {}),
+    ...(expireAt > 0 ? { expireAt } : {}),
+    ...(info !== undefined ? { info } : {}),
   });
   return '{}';
 };

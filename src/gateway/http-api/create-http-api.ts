@@ -83,7 +83,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** The API's method when the request may be answered; otherwise answers it (404, 405, 401, 413) and returns null. */
-function admit(req: IncomingMessage, res: ServerResponse, keyDigest: Buffer | null, name: string | null, methods: ApiMethods, maxBody: number): ApiMethod | undefined | null {
+function admit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  keyDigest: Buffer | null,
+  name: string | null,
+  methods: ApiMethods,
+  maxBody: number,
+): ApiMethod | undefined | null {
   if (keyDigest === null) {
     sendError(res, 404, Errors.notAvailable, 'server HTTP API is disabled: HTTP_API_KEY is not set (nor http_api.key)');
     return null;

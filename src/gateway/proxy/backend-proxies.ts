@@ -9,10 +9,25 @@ import { performance } from 'node:perf_hooks';
 import type { ProxyConfig, ProxyEndpoint } from '../../config/index.js';
 import { LogThrottle } from '../../log/index.js';
 import type { GatewayMetrics } from '../../metrics/index.js';
-import { DisconnectError, Errors, ReplyError, type Bytes, type ChannelName, type ClientId, type ProtocolType, type UserId } from '../../protocol/index.js';
 import {
-  bytesClaim, InvalidTokenError, metaClaim, overrideClaim, serverSideClaims, stringClaim,
-  type ServerSideSubscription, type SubscriptionOverride,
+  DisconnectError,
+  Errors,
+  ReplyError,
+  type Bytes,
+  type ChannelName,
+  type ClientId,
+  type ProtocolType,
+  type UserId,
+} from '../../protocol/index.js';
+import {
+  bytesClaim,
+  InvalidTokenError,
+  metaClaim,
+  overrideClaim,
+  serverSideClaims,
+  stringClaim,
+  type ServerSideSubscription,
+  type SubscriptionOverride,
 } from '../auth/index.js';
 import { callProxy, ProxyUnavailableError, type ProxyResult } from './proxy-http.js';
 
@@ -131,7 +146,8 @@ export class BackendProxies {
       result = err instanceof ProxyUnavailableError ? 'unavailable' : err instanceof DisconnectError ? 'disconnect' : 'error';
       if (err instanceof ProxyUnavailableError) {
         const held = unavailableLog.pass();
-        if (held !== null) this.logger.warn({ proxy: kind, why: err.why, similarLinesHeld: held }, 'proxy call failed; the client gets a temporary error');
+        if (held !== null)
+          this.logger.warn({ proxy: kind, why: err.why, similarLinesHeld: held }, 'proxy call failed; the client gets a temporary error');
       }
       throw err;
     } finally {
@@ -140,7 +156,12 @@ export class BackendProxies {
     }
   }
 
-  async connect(conn: ProxiedConnection, data: Bytes | undefined, name: string | undefined, version: string | undefined): Promise<ConnectGrant> {
+  async connect(
+    conn: ProxiedConnection,
+    data: Bytes | undefined,
+    name: string | undefined,
+    version: string | undefined,
+  ): Promise<ConnectGrant> {
     const body = withData({ ...(name ? { name } : {}), ...(version ? { version } : {}) }, data);
     const r = await this.call('connect', conn, body);
     return read(() => ({

@@ -27,7 +27,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function backendError(value: unknown): ReplyError {
-  if (!isObject(value) || typeof value['code'] !== 'number' || !Number.isInteger(value['code']) || value['code'] < 0 || value['code'] > 0xffffffff) {
+  if (
+    !isObject(value) ||
+    typeof value['code'] !== 'number' ||
+    !Number.isInteger(value['code']) ||
+    value['code'] < 0 ||
+    value['code'] > 0xffffffff
+  ) {
     return new ProxyUnavailableError('malformed error');
   }
   const message = typeof value['message'] === 'string' ? value['message'] : '';
@@ -35,7 +41,13 @@ function backendError(value: unknown): ReplyError {
 }
 
 function backendDisconnect(value: unknown): DisconnectError | ReplyError {
-  if (!isObject(value) || typeof value['code'] !== 'number' || !Number.isInteger(value['code']) || value['code'] < 3000 || value['code'] > 4999) {
+  if (
+    !isObject(value) ||
+    typeof value['code'] !== 'number' ||
+    !Number.isInteger(value['code']) ||
+    value['code'] < 3000 ||
+    value['code'] > 4999
+  ) {
     return new ProxyUnavailableError('malformed disconnect');
   }
   let reason = typeof value['reason'] === 'string' ? value['reason'] : '';
@@ -47,7 +59,11 @@ function backendDisconnect(value: unknown): DisconnectError | ReplyError {
  * Calls `proxy` with `body` plus the forwarded client `headers`; resolves with `result` (an
  * object, `{}` when absent) or rejects with ReplyError / DisconnectError as described above.
  */
-export async function callProxy(proxy: ProxyEndpoint, body: Record<string, unknown>, headers: Readonly<Record<string, string>>): Promise<ProxyResult> {
+export async function callProxy(
+  proxy: ProxyEndpoint,
+  body: Record<string, unknown>,
+  headers: Readonly<Record<string, string>>,
+): Promise<ProxyResult> {
   const sent: Record<string, string> = { ...proxy.staticHeaders };
   for (const name of proxy.httpHeaders) {
     const v = headers[name];
@@ -57,7 +73,11 @@ export async function callProxy(proxy: ProxyEndpoint, body: Record<string, unkno
   let text: string;
   try {
     const res = await fetch(proxy.endpoint, {
-      method: 'POST', headers: sent, body: JSON.stringify(body), signal: AbortSignal.timeout(proxy.timeoutMs), redirect: 'error',
+      method: 'POST',
+      headers: sent,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(proxy.timeoutMs),
+      redirect: 'error',
     });
     if (res.status !== 200) {
       await res.body?.cancel();

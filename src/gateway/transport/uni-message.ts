@@ -8,7 +8,11 @@ const PUSH_PREFIX = Buffer.from('{"push":');
 
 /** A JSON Reply carrying a push, unwrapped to the Push itself; other messages (pings) unchanged. */
 export function uniMessage(message: Buffer): Buffer {
-  if (message.length > PUSH_PREFIX.length && message[message.length - 1] === 0x7d && message.subarray(0, PUSH_PREFIX.length).equals(PUSH_PREFIX)) {
+  if (
+    message.length > PUSH_PREFIX.length &&
+    message[message.length - 1] === 0x7d &&
+    message.subarray(0, PUSH_PREFIX.length).equals(PUSH_PREFIX)
+  ) {
     return message.subarray(PUSH_PREFIX.length, message.length - 1);
   }
   return message;

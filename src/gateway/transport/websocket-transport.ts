@@ -60,7 +60,8 @@ export class WebSocketTransport implements Transport {
     const ws = this.ws;
     if (ws.readyState === ws.CLOSED) return;
     // A client without an SDK may not look at close codes: it gets the disconnect push first.
-    if (this.unidirectional) this.write([codecFor(this.protocol).encodeReply({ push: { disconnect: { code: disconnect.code, reason: disconnect.reason } } })]);
+    if (this.unidirectional)
+      this.write([codecFor(this.protocol).encodeReply({ push: { disconnect: { code: disconnect.code, reason: disconnect.reason } } })]);
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(disconnect.code, disconnect.reason);
     const timer = setTimeout(() => ws.terminate(), closeHandshakeTimeoutMs);
     timer.unref();

@@ -1,7 +1,10 @@
 /** The admin UI's calls to its gateway (`/admin/api/*`, session cookie); the HTTP API key never reaches the page. */
 
 export class ApiProblem extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -13,7 +16,7 @@ async function request<T>(method: 'GET' | 'POST', path: string, body?: unknown):
     init.body = JSON.stringify(body);
   }
   const res = await fetch(`/admin/api/${path}`, init);
-  const json = await res.json().catch(() => ({})) as { error?: string };
+  const json = (await res.json().catch(() => ({}))) as { error?: string };
   if (!res.ok) throw new ApiProblem(res.status, json.error ?? `request failed (${res.status})`);
   return json as T;
 }
@@ -22,7 +25,10 @@ export const get = <T>(path: string): Promise<T> => request<T>('GET', path);
 export const post = <T>(path: string, body: unknown): Promise<T> => request<T>('POST', path, body);
 
 /** A server API method's answer: `result` or `error` (Centrifugo's shape). */
-export interface MethodReply<T> { result?: T; error?: { code: number; message: string } }
+export interface MethodReply<T> {
+  result?: T;
+  error?: { code: number; message: string };
+}
 
 /** Calls a server API method in-process through the admin session; throws on `error`. */
 export async function callMethod<T>(method: string, body: Record<string, unknown>): Promise<T> {

@@ -9,7 +9,12 @@ import { UsersPage } from './users-page.js';
 import { WorkersPage } from './workers-page.js';
 
 const PAGES = [
-  ['nodes', 'Nodes'], ['workers', 'Workers'], ['channels', 'Channels'], ['channel', 'Channel'], ['publish', 'Publish'], ['users', 'Users'],
+  ['nodes', 'Nodes'],
+  ['workers', 'Workers'],
+  ['channels', 'Channels'],
+  ['channel', 'Channel'],
+  ['publish', 'Publish'],
+  ['users', 'Users'],
 ] as const;
 type PageId = (typeof PAGES)[number][0];
 
@@ -21,12 +26,18 @@ function route(): { page: PageId; arg: string } {
 
 function Page(props: { page: PageId; arg: string }) {
   switch (props.page) {
-    case 'nodes': return <NodesPage />;
-    case 'workers': return <WorkersPage />;
-    case 'channels': return <ChannelsPage />;
-    case 'channel': return <ChannelPage key={props.arg} channel={props.arg || 'chat:lobby'} />;
-    case 'publish': return <PublishPage />;
-    case 'users': return <UsersPage />;
+    case 'nodes':
+      return <NodesPage />;
+    case 'workers':
+      return <WorkersPage />;
+    case 'channels':
+      return <ChannelsPage />;
+    case 'channel':
+      return <ChannelPage key={props.arg} channel={props.arg || 'chat:lobby'} />;
+    case 'publish':
+      return <PublishPage />;
+    case 'users':
+      return <UsersPage />;
   }
 }
 
@@ -35,14 +46,19 @@ export function AdminApp() {
   const [session, setSession] = useState<boolean | null>(null);
   const [where, setWhere] = useState(route());
   useEffect(() => {
-    get<{ authenticated: boolean }>('session').then((s) => setSession(s.authenticated), () => setSession(false));
+    get<{ authenticated: boolean }>('session').then(
+      (s) => setSession(s.authenticated),
+      () => setSession(false),
+    );
     const onHash = () => setWhere(route());
     addEventListener('hashchange', onHash);
     return () => removeEventListener('hashchange', onHash);
   }, []);
   if (session === null) return <p role="status">Loading…</p>;
   if (!session) return <LoginPage onLoggedIn={() => setSession(true)} />;
-  const logout = () => { void post('logout', {}).finally(() => setSession(false)); };
+  const logout = () => {
+    void post('logout', {}).finally(() => setSession(false));
+  };
   return (
     <>
       <header class="admin-head">
@@ -51,14 +67,22 @@ export function AdminApp() {
           <nav aria-label="Admin pages">
             <ul>
               {PAGES.map(([id, label]) => (
-                <li key={id}><a href={`#/${id}`} aria-current={where.page === id ? 'page' : undefined}>{label}</a></li>
+                <li key={id}>
+                  <a href={`#/${id}`} aria-current={where.page === id ? 'page' : undefined}>
+                    {label}
+                  </a>
+                </li>
               ))}
             </ul>
           </nav>
-          <button type="button" onClick={logout}>Log out</button>
+          <button type="button" onClick={logout}>
+            Log out
+          </button>
         </div>
       </header>
-      <main class="page"><Page page={where.page} arg={where.arg} /></main>
+      <main class="page">
+        <Page page={where.page} arg={where.arg} />
+      </main>
     </>
   );
 }

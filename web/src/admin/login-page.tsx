@@ -9,7 +9,14 @@ export function LoginPage(props: { onLoggedIn: () => void }) {
   const submit = (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    post('login', { password }).then(() => { setProblem(null); props.onLoggedIn(); }, (err: unknown) => setProblem(errorText(err)))
+    post('login', { password })
+      .then(
+        () => {
+          setProblem(null);
+          props.onLoggedIn();
+        },
+        (err: unknown) => setProblem(errorText(err)),
+      )
       .finally(() => setBusy(false));
   };
   return (
@@ -17,10 +24,23 @@ export function LoginPage(props: { onLoggedIn: () => void }) {
       <form class="card join" onSubmit={submit}>
         <h1>Realtime Message admin</h1>
         <label for="admin-password">Password</label>
-        <input id="admin-password" type="password" autoComplete="current-password" required autoFocus value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)} />
-        {problem !== null && <p class="problem" role="alert">{problem}</p>}
-        <button type="submit" disabled={busy}>Log in</button>
+        <input
+          id="admin-password"
+          type="password"
+          autoComplete="current-password"
+          required
+          autoFocus
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
+        {problem !== null && (
+          <p class="problem" role="alert">
+            {problem}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          Log in
+        </button>
         <p class="hint">The password is the gateway's ADMIN_PASSWORD.</p>
       </form>
     </div>

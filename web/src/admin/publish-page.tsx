@@ -16,8 +16,16 @@ export function PublishPage() {
       setProblem('Data must be valid JSON.');
       return;
     }
-    callMethod<{ offset: number; epoch: string }>('publish', { channel: channel.trim(), data: value })
-      .then((r) => { setProblem(null); setResult({ text: `Published at offset ${r.offset} (epoch ${r.epoch}).`, channel: channel.trim() }); }, (err: unknown) => { setResult(null); setProblem(errorText(err)); });
+    callMethod<{ offset: number; epoch: string }>('publish', { channel: channel.trim(), data: value }).then(
+      (r) => {
+        setProblem(null);
+        setResult({ text: `Published at offset ${r.offset} (epoch ${r.epoch}).`, channel: channel.trim() });
+      },
+      (err: unknown) => {
+        setResult(null);
+        setProblem(errorText(err));
+      },
+    );
   };
   return (
     <section aria-labelledby="publish-title">
@@ -27,10 +35,20 @@ export function PublishPage() {
         <input id="publish-channel" required value={channel} onInput={(e) => setChannel(e.currentTarget.value)} />
         <label for="publish-data">Data (JSON)</label>
         <textarea id="publish-data" rows={6} value={data} onInput={(e) => setData(e.currentTarget.value)} />
-        <div class="actions"><button type="submit">Publish</button></div>
+        <div class="actions">
+          <button type="submit">Publish</button>
+        </div>
       </form>
-      {problem !== null && <p class="problem" role="alert">{problem}</p>}
-      {result !== null && <p role="status">{result.text} <a href={`#/channel/${encodeURIComponent(result.channel)}`}>Show {result.channel}</a></p>}
+      {problem !== null && (
+        <p class="problem" role="alert">
+          {problem}
+        </p>
+      )}
+      {result !== null && (
+        <p role="status">
+          {result.text} <a href={`#/channel/${encodeURIComponent(result.channel)}`}>Show {result.channel}</a>
+        </p>
+      )}
     </section>
   );
 }

@@ -20,13 +20,21 @@ export function ChatApp() {
   const [demo, setDemo] = useState<DemoConfig | null>(null);
   const auth = demo?.auth ?? null;
   const [joined, setJoined] = useState<{ session: ChatSession; choice: JoinChoice } | null>(null);
-  useEffect(() => { fetchDemoConfig().then(setDemo, () => setDemo({ auth: 'anonymous', signals: 'chat:{room}:signals' })); }, []);
+  useEffect(() => {
+    fetchDemoConfig().then(setDemo, () => setDemo({ auth: 'anonymous', signals: 'chat:{room}:signals' }));
+  }, []);
 
   const join = (choice: JoinChoice) => {
-    const getToken = auth === 'dev-tokens' ? () => fetchDevToken(choice.name)
-      : auth === 'token-required' ? () => Promise.resolve(choice.token) : undefined;
+    const getToken =
+      auth === 'dev-tokens'
+        ? () => fetchDevToken(choice.name)
+        : auth === 'token-required'
+          ? () => Promise.resolve(choice.token)
+          : undefined;
     const session = new ChatSession({
-      name: choice.name, room: choice.room, encoding: choice.encoding,
+      name: choice.name,
+      room: choice.room,
+      encoding: choice.encoding,
       signalsChannel: (demo?.signals ?? 'chat:{room}:signals').replace('{room}', choice.room),
       ...(getToken !== undefined ? { getToken } : {}),
     });
@@ -37,7 +45,26 @@ export function ChatApp() {
     setJoined(null);
   };
 
-  if (demo === null || auth === null) return <p class="status" role="status">Loading…</p>;
-  if (joined === null) return <div class="page"><JoinForm auth={auth} initial={initialChoice()} onJoin={join} /></div>;
-  return <div class="page"><ChatRoom session={joined.session} room={joined.choice.room} encoding={joined.choice.encoding === 'json' ? 'JSON' : 'Protobuf'} onLeave={leave} /></div>;
+  if (demo === null || auth === null)
+    return (
+      <p class="status" role="status">
+        Loading…
+      </p>
+    );
+  if (joined === null)
+    return (
+      <div class="page">
+        <JoinForm auth={auth} initial={initialChoice()} onJoin={join} />
+      </div>
+    );
+  return (
+    <div class="page">
+      <ChatRoom
+        session={joined.session}
+        room={joined.choice.room}
+        encoding={joined.choice.encoding === 'json' ? 'JSON' : 'Protobuf'}
+        onLeave={leave}
+      />
+    </div>
+  );
 }

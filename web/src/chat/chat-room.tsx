@@ -18,21 +18,31 @@ export function ChatRoom(props: { session: ChatSession; room: string; encoding: 
   return (
     <main class="room">
       <header class="room-head">
-        <h1>Room <code>chat:{props.room}</code></h1>
-        <button type="button" class="secondary" onClick={props.onLeave}>Leave</button>
+        <h1>
+          Room <code>chat:{props.room}</code>
+        </h1>
+        <button type="button" class="secondary" onClick={props.onLeave}>
+          Leave
+        </button>
       </header>
       <ConnectionStatus connection={snap.connection} encoding={props.encoding} />
       <div class="room-body">
         <section class="conversation" aria-label="Conversation">
           <MessageList messages={snap.messages} />
-          <p class="typing" aria-live="polite">{typingText(snap.typing)}</p>
+          <p class="typing" aria-live="polite">
+            {typingText(snap.typing)}
+          </p>
           <MessageForm onSend={(t) => props.session.send(t)} onTyping={() => props.session.typed()} />
         </section>
         <aside>
           <PresenceList members={snap.members} />
           <section class="notices" aria-labelledby="events-title">
             <h2 id="events-title">Room events</h2>
-            <ul aria-label="Room events">{snap.notices.map((n, i) => <li key={i}>{n}</li>)}</ul>
+            <ul aria-label="Room events">
+              {snap.notices.map((n, i) => (
+                <li key={i}>{n}</li>
+              ))}
+            </ul>
           </section>
         </aside>
       </div>

@@ -17,7 +17,11 @@ export interface ChatMessage {
   via: 'history' | 'live' | 'recovered';
 }
 
-export interface Member { client: string; name: string; mine: boolean }
+export interface Member {
+  client: string;
+  name: string;
+  mine: boolean;
+}
 
 export type Connection =
   | { kind: 'connecting' }
@@ -82,34 +86,55 @@ export class ChatSession {
     });
     this.client.on('state', ({ state }) => {
       if (state === 'connected') this.update({ connection: { kind: 'connected' } });
-      else if (state === 'connecting' && this.snapshot.connection.kind !== 'reconnecting') this.update({ connection: { kind: 'connecting' } });
+      else if (state === 'connecting' && this.snapshot.connection.kind !== 'reconnecting')
+        this.update({ connection: { kind: 'connecting' } });
     });
     this.client.on('disconnected', ({ code, reason, reconnect }) => {
-      this.update({ connection: reconnect ? { kind: 'reconnecting', attempt: 0, delayMs: 0, code, reason } : { kind: 'disconnected', reason: reason || `code ${code}` } });
+      this.update({
+        connection: reconnect
+          ? { kind: 'reconnecting', attempt: 0, delayMs: 0, code, reason }
+          : { kind: 'disconnected', reason: reason || `code ${code}` },
+      });
     });
     this.client.on('reconnecting', ({ attempt, delay }) => {
       const c = this.snapshot.connection;
-      this.update({ connection: { kind: 'reconnecting', attempt, delayMs: delay, code: c.kind === 'reconnecting' ? c.code : 0, reason: c.kind === 'reconnecting' ? c.reason : '' } });
+      this.update({
+        connection: {
+          kind: 'reconnecting',
+          attempt,
+          delayMs: delay,
+          code: c.kind === 'reconnecting' ? c.code : 0,
+          reason: c.kind === 'reconnecting' ? c.reason : '',
+        },
+      });
     });
-    this.chat = this.client.subscribe(`chat:${options.room}`, {
-      publication: (p) => this.onMessage(p),
-      subscribed: (ctx) => {
-        if (!ctx.resubscribe) void this.loadHistory();
-        else if (ctx.wasRecovering && !ctx.recovered) {
-          this.notice('Some messages sent while you were away could not be recovered; showing the latest history.');
-          void this.loadHistory();
-        }
-        void this.loadPresence();
+    this.chat = this.client.subscribe(
+      `chat:${options.room}`,
+      {
+        publication: (p) => this.onMessage(p),
+        subscribed: (ctx) => {
+          if (!ctx.resubscribe) void this.loadHistory();
+          else if (ctx.wasRecovering && !ctx.recovered) {
+            this.notice('Some messages sent while you were away could not be recovered; showing the latest history.');
+            void this.loadHistory();
+          }
+          void this.loadPresence();
+        },
       },
-    }, { joinLeave: true });
+      { joinLeave: true },
+    );
     this.chat.subscription.on('join', (ctx) => this.onJoin(ctx.info.client, ctx.info.user));
     this.chat.subscription.on('leave', (ctx) => this.onLeave(ctx.info.client));
     // By default signals travel on a sibling channel in the chat namespace (room names cannot hold
     // ':'), so they need no namespace of their own; recovered (replayed) signals are ignored.
-    this.typingSub = this.client.subscribe(options.signalsChannel, {
-      publication: (p) => this.onSignal(p),
-      subscribed: () => this.announceSoon(),
-    }, { recoverable: false, positioned: false });
+    this.typingSub = this.client.subscribe(
+      options.signalsChannel,
+      {
+        publication: (p) => this.onSignal(p),
+        subscribed: () => this.announceSoon(),
+      },
+      { recoverable: false, positioned: false },
+    );
     this.typingTimer = setInterval(() => this.refreshTyping(), 500);
     this.client.connect();
   }
@@ -160,7 +185,10 @@ export class ChatSession {
     if (client !== undefined) this.names.set(client, name);
     return {
       key: offset !== undefined ? `o${offset}` : `m${this.messageSeq++}`,
-      offset: offset ?? null, name, text, via,
+      offset: offset ?? null,
+      name,
+      text,
+      via,
       mine: client !== undefined && client === this.client.clientId,
     };
   }
@@ -184,7 +212,8 @@ export class ChatSession {
   private async loadHistory(): Promise<void> {
     try {
       const page = await this.chat.history({ limit: HISTORY_ON_ENTRY, reverse: true });
-      const messages = page.publications.reverse()
+      const messages = page.publications
+        .reverse()
         .map((p) => this.toMessage(p.data, p.offset, p.info?.client, 'history'))
         .filter((m): m is ChatMessage => m !== null);
       this.addMessages(messages);
@@ -210,7 +239,11 @@ export class ChatSession {
     this.refreshMembers();
     if (client !== this.client.clientId) {
       if (this.names.has(client) || user !== '') this.notice(`${this.displayName(client)} joined`);
-      else this.pendingJoins.set(client, setTimeout(() => this.announceJoin(client), 1000));
+      else
+        this.pendingJoins.set(
+          client,
+          setTimeout(() => this.announceJoin(client), 1000),
+        );
       this.announceSoon();
     }
   }
@@ -267,11 +300,16 @@ export class ChatSession {
 
   private refreshMembers(): void {
     const me = this.client.clientId;
-    const members = [...this.present.keys()].map((client) => ({
-      client, mine: client === me, name: client === me ? this.name : this.displayName(client),
-    })).sort((a, b) => Number(b.mine) - Number(a.mine) || a.name.localeCompare(b.name));
-    const same = members.length === this.snapshot.members.length
-      && members.every((m, i) => m.client === this.snapshot.members[i]?.client && m.name === this.snapshot.members[i]?.name);
+    const members = [...this.present.keys()]
+      .map((client) => ({
+        client,
+        mine: client === me,
+        name: client === me ? this.name : this.displayName(client),
+      }))
+      .sort((a, b) => Number(b.mine) - Number(a.mine) || a.name.localeCompare(b.name));
+    const same =
+      members.length === this.snapshot.members.length &&
+      members.every((m, i) => m.client === this.snapshot.members[i]?.client && m.name === this.snapshot.members[i]?.name);
     if (!same) this.update({ members });
   }
 

@@ -2,7 +2,12 @@ import { useState } from 'preact/hooks';
 import type { Encoding } from '../shared/payload.js';
 import type { DemoAuth } from './demo-auth.js';
 
-export interface JoinChoice { name: string; room: string; encoding: Encoding; token: string }
+export interface JoinChoice {
+  name: string;
+  room: string;
+  encoding: Encoding;
+  token: string;
+}
 
 const ROOM = /^[A-Za-z0-9_.-]{1,64}$/;
 const NAME = /^[\p{L}\p{N} _.-]{1,32}$/u;
@@ -29,10 +34,29 @@ export function JoinForm(props: { auth: DemoAuth; initial: Partial<JoinChoice>; 
     <form class="card join" onSubmit={submit} aria-labelledby="join-title">
       <h1 id="join-title">Join the chat</h1>
       <label for="join-name">Name</label>
-      <input id="join-name" name="name" autoComplete="nickname" required maxLength={32} value={name} onInput={(e) => setName(e.currentTarget.value)} autoFocus />
+      <input
+        id="join-name"
+        name="name"
+        autoComplete="nickname"
+        required
+        maxLength={32}
+        value={name}
+        onInput={(e) => setName(e.currentTarget.value)}
+        autoFocus
+      />
       <label for="join-room">Room</label>
-      <input id="join-room" name="room" required maxLength={64} value={room} onInput={(e) => setRoom(e.currentTarget.value)} aria-describedby="room-hint" />
-      <p id="room-hint" class="hint">The channel is <code>chat:{room || '…'}</code>.</p>
+      <input
+        id="join-room"
+        name="room"
+        required
+        maxLength={64}
+        value={room}
+        onInput={(e) => setRoom(e.currentTarget.value)}
+        aria-describedby="room-hint"
+      />
+      <p id="room-hint" class="hint">
+        The channel is <code>chat:{room || '…'}</code>.
+      </p>
       <label for="join-encoding">Encoding</label>
       <select id="join-encoding" value={encoding} onChange={(e) => setEncoding(e.currentTarget.value as Encoding)}>
         <option value="json">JSON</option>
@@ -43,14 +67,19 @@ export function JoinForm(props: { auth: DemoAuth; initial: Partial<JoinChoice>; 
           <label for="join-token">Connection token</label>
           <textarea id="join-token" rows={3} value={token} onInput={(e) => setToken(e.currentTarget.value)} aria-describedby="token-hint" />
           <p id="token-hint" class="hint">
-            This gateway verifies connection JWTs (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is set). Your app's backend issues them after
-            its own login; paste one here. For development only, start the gateway with CHAT_DEMO_TOKENS=true and the demo asks the
-            gateway for one.
+            This gateway verifies connection JWTs (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY is set). Your app's backend issues them after its own
+            login; paste one here. For development only, start the gateway with CHAT_DEMO_TOKENS=true and the demo asks the gateway for one.
           </p>
         </>
       )}
-      {props.auth === 'dev-tokens' && <p class="hint">Development mode: the gateway signs a token for the name you enter (CHAT_DEMO_TOKENS).</p>}
-      {problem !== null && <p class="problem" role="alert">{problem}</p>}
+      {props.auth === 'dev-tokens' && (
+        <p class="hint">Development mode: the gateway signs a token for the name you enter (CHAT_DEMO_TOKENS).</p>
+      )}
+      {problem !== null && (
+        <p class="problem" role="alert">
+          {problem}
+        </p>
+      )}
       <button type="submit">Join</button>
     </form>
   );

@@ -11,17 +11,39 @@ export function MessageForm(props: { onSend: (text: string) => Promise<void>; on
     e.preventDefault();
     const t = text.trim();
     if (t === '') return;
-    props.onSend(t).then(() => { setText(''); setProblem(null); }, (err: unknown) => setProblem(`Not sent: ${typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : 'error'}`));
+    props.onSend(t).then(
+      () => {
+        setText('');
+        setProblem(null);
+      },
+      (err: unknown) =>
+        setProblem(
+          `Not sent: ${typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string' ? err.message : 'error'}`,
+        ),
+    );
   };
   return (
     <form class="composer" onSubmit={submit}>
       <label for="message">Message</label>
       <div class="row">
-        <input id="message" ref={field} autoComplete="off" maxLength={5000} value={text}
-          onInput={(e) => { setText(e.currentTarget.value); props.onTyping(); }} />
+        <input
+          id="message"
+          ref={field}
+          autoComplete="off"
+          maxLength={5000}
+          value={text}
+          onInput={(e) => {
+            setText(e.currentTarget.value);
+            props.onTyping();
+          }}
+        />
         <button type="submit">Send</button>
       </div>
-      {problem !== null && <p class="problem" role="alert">{problem}</p>}
+      {problem !== null && (
+        <p class="problem" role="alert">
+          {problem}
+        </p>
+      )}
     </form>
   );
 }

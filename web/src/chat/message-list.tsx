@@ -12,7 +12,10 @@ export function MessageList(props: { messages: readonly ChatMessage[] }) {
       {props.messages.length === 0 && <li class="muted">No messages yet. Say hello!</li>}
       {props.messages.map((m) => (
         <li key={m.key} class={`message${m.mine ? ' mine' : ''} via-${m.via}`}>
-          <span class="author">{m.name}{m.mine ? ' (you)' : ''}</span>
+          <span class="author">
+            {m.name}
+            {m.mine ? ' (you)' : ''}
+          </span>
           <span class="text">{m.text}</span>
           {m.via !== 'live' && <span class={`badge badge-${m.via}`}>{VIA_LABEL[m.via]}</span>}
         </li>

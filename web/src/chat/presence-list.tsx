@@ -6,7 +6,12 @@ export function PresenceList(props: { members: readonly Member[] }) {
     <section class="presence" aria-labelledby="presence-title">
       <h2 id="presence-title">Here now ({props.members.length})</h2>
       <ul aria-label="People in this room">
-        {props.members.map((m) => <li key={m.client}>{m.name}{m.mine ? ' (you)' : ''}</li>)}
+        {props.members.map((m) => (
+          <li key={m.client}>
+            {m.name}
+            {m.mine ? ' (you)' : ''}
+          </li>
+        ))}
       </ul>
     </section>
   );

@@ -1,11 +1,14 @@
 // Prints structure figures of the source tree (src/ and bin/): largest file, longest functions,
-// and the number of `as` casts (`as const` excluded). Run: node scripts/structure-figures.mjs [root]
+// and the number of `as` casts (`as const` excluded).
+// Run: node scripts/structure-figures.mjs [root] [--all]   (--all lists every function over 60 lines)
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import process from 'node:process';
 import ts from 'typescript';
 
-const root = process.argv[2] ?? '.';
+const args = process.argv.slice(2);
+const listAll = args.includes('--all');
+const root = args.find((a) => a !== '--all') ?? '.';
 
 function walk(dir, out) {
   for (const name of readdirSync(dir)) {
@@ -62,4 +65,5 @@ console.log(
     .join(', ')}`,
 );
 console.log(`functions over 60 lines: ${functions.filter(([n]) => n > 60).length}`);
+if (listAll) for (const [n, f] of functions.filter(([n]) => n > 60)) console.log(`  ${f} (${n})`);
 console.log(`as casts (not as const): ${casts}`);

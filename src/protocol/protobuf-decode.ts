@@ -1,19 +1,10 @@
 /** Protobuf decoding of client commands (varint length-delimited `Command` messages, concatenated in one frame). */
 
 import { ProtocolDecodeError } from './codec-errors.js';
-import { ProtoReader, WIRE_LEN, WIRE_VARINT, expectWire } from './proto-wire.js';
-import type {
-  Command,
-  ConnectRequest,
-  FilterNode,
-  HistoryRequest,
-  PublishRequest,
-  RPCRequest,
-  StreamPosition,
-  SubscribeRequest,
-} from './types.js';
-
-type Decoder<T> = (r: ProtoReader, end: number) => T;
+import { ProtoReader, WIRE_VARINT, expectWire } from './proto-wire.js';
+import { bool, bytes, mapEntry, message, setEntry, str } from './protobuf-decode-fields.js';
+import { decodeSubscribe } from './protobuf-decode-subscribe.js';
+import type { Command, ConnectRequest, HistoryRequest, PublishRequest, RPCRequest, StreamPosition, SubscribeRequest } from './types.js';
 
 /** Decodes every delimited Command in the frame, in order. */
 export function decodeProtobufCommands(frame: Buffer): Command[] {
@@ -87,30 +78,6 @@ function decodeCommand(r: ProtoReader, end: number): Command {
   return cmd;
 }
 
-/** Decodes a length-delimited sub-message and leaves the reader after it. */
-function message<T>(r: ProtoReader, key: number, end: number, decode: Decoder<T>): T {
-  expectWire(key, WIRE_LEN);
-  const stop = r.lengthEnd(end);
-  const value = decode(r, stop);
-  r.pos = stop;
-  return value;
-}
-
-function str(r: ProtoReader, key: number, end: number): string {
-  expectWire(key, WIRE_LEN);
-  return r.string(end);
-}
-
-function bytes(r: ProtoReader, key: number, end: number): Buffer {
-  expectWire(key, WIRE_LEN);
-  return r.bytes(end);
-}
-
-function bool(r: ProtoReader, key: number, end: number): boolean {
-  expectWire(key, WIRE_VARINT);
-  return r.bool(end);
-}
-
 function decodeConnect(r: ProtoReader, end: number): ConnectRequest {
   const req: ConnectRequest = {};
   while (r.pos < end) {
@@ -143,94 +110,6 @@ function decodeConnect(r: ProtoReader, end: number): ConnectRequest {
     }
   }
   return req;
-}
-
-function decodeSubscribe(r: ProtoReader, end: number): SubscribeRequest {
-  const req: SubscribeRequest = {};
-  while (r.pos < end) {
-    const key = r.tag(end);
-    switch (key >>> 3) {
-      case 1:
-        req.channel = str(r, key, end);
-        break;
-      case 2:
-        req.token = str(r, key, end);
-        break;
-      case 3:
-        req.recover = bool(r, key, end);
-        break;
-      case 6:
-        req.epoch = str(r, key, end);
-        break;
-      case 7:
-        expectWire(key, WIRE_VARINT);
-        req.offset = r.uint64(end);
-        break;
-      case 8:
-        req.data = bytes(r, key, end);
-        break;
-      case 9:
-        req.positioned = bool(r, key, end);
-        break;
-      case 10:
-        req.recoverable = bool(r, key, end);
-        break;
-      case 11:
-        req.join_leave = bool(r, key, end);
-        break;
-      case 12:
-        req.delta = str(r, key, end);
-        break;
-      case 13:
-        req.tf = message(r, key, end, (rr, e) => decodeFilter(rr, e, 0));
-        break;
-      case 14:
-        expectWire(key, WIRE_VARINT);
-        req.flag = r.int64(end);
-        break;
-      case 15:
-        expectWire(key, WIRE_VARINT);
-        req.type = r.int32(end);
-        break;
-      default:
-        r.skip(key, end);
-    }
-  }
-  return req;
-}
-
-/** Filters nest; deeper than this is refused as malformed. */
-const MAX_FILTER_DEPTH = 16;
-
-function decodeFilter(r: ProtoReader, end: number, depth: number): FilterNode {
-  if (depth > MAX_FILTER_DEPTH) throw new ProtocolDecodeError(`filter nested deeper than ${MAX_FILTER_DEPTH}`);
-  const node: FilterNode = {};
-  while (r.pos < end) {
-    const key = r.tag(end);
-    switch (key >>> 3) {
-      case 1:
-        node.op = str(r, key, end);
-        break;
-      case 2:
-        node.key = str(r, key, end);
-        break;
-      case 3:
-        node.cmp = str(r, key, end);
-        break;
-      case 4:
-        node.val = str(r, key, end);
-        break;
-      case 5:
-        (node.vals ??= []).push(str(r, key, end));
-        break;
-      case 6:
-        (node.nodes ??= []).push(message(r, key, end, (rr, e) => decodeFilter(rr, e, depth + 1)));
-        break;
-      default:
-        r.skip(key, end);
-    }
-  }
-  return node;
 }
 
 function decodeChannelOnly(r: ProtoReader, end: number): { channel?: string } {
@@ -374,44 +253,10 @@ function subscribeValue(r: ProtoReader, key: number, end: number): SubscribeRequ
   return message(r, key, end, decodeSubscribe);
 }
 
-/** Map keys come from the client: `__proto__` must become an own entry, not a prototype change. */
-function setEntry<V>(map: Record<string, V>, key: string, value: V): void {
-  if (key === '__proto__') {
-    Object.defineProperty(map, key, { value, enumerable: true, writable: true, configurable: true });
-  } else {
-    map[key] = value;
-  }
-}
-
 function emptyString(): string {
   return '';
 }
 
 function emptySubscribe(): SubscribeRequest {
   return {};
-}
-
-/** A map entry message: key = 1 (string), value = 2; a missing part takes its zero value. */
-function mapEntry<V>(
-  r: ProtoReader,
-  end: number,
-  decodeValue: (r: ProtoReader, key: number, end: number) => V,
-  zero: () => V,
-): [string, V] {
-  let k = '';
-  let v: V | undefined;
-  while (r.pos < end) {
-    const key = r.tag(end);
-    switch (key >>> 3) {
-      case 1:
-        k = str(r, key, end);
-        break;
-      case 2:
-        v = decodeValue(r, key, end);
-        break;
-      default:
-        r.skip(key, end);
-    }
-  }
-  return [k, v ?? zero()];
 }

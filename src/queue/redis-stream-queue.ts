@@ -5,9 +5,11 @@
  */
 
 import type { StreamMessage, WorkerId } from './message.js';
-import { decodeStreamEntry, encodeStreamEntry } from './stream-entry.js';
+import { AppendBatcher } from './append-batcher.js';
+import { claimPendingFenced, readNewFenced, toEntries, type FencedStream } from './fenced-reads.js';
+import { parseReplies, ReplyBatcher } from './reply-batcher.js';
+import { decodeStreamEntry } from './stream-entry.js';
 import type { DeadLetter, QueueEntry, RpcReply, StreamInfo, StreamQueue } from './stream-queue.js';
-import { isLockLostReply, StreamLockLostError } from './stream-lock-lost.js';
 import {
   consumerGroup,
   duplicateConnection,
@@ -20,7 +22,6 @@ import {
   replyStreamEntries,
   type PipelineKeys,
   type RedisConnection,
-  type StreamEntryReply,
 } from '../redis/index.js';
 
 export interface RedisStreamQueueOptions {
@@ -34,25 +35,6 @@ export interface RedisStreamQueueOptions {
   maxLen?: number;
   /** Approximate max length of each dead-letter stream; 0/omitted: 10000. */
   deadLetterMaxLen?: number;
-}
-
-/** Most messages one append-messages call carries; a larger tick is split. */
-const maxAppendBatch = 256;
-
-interface PendingAppend {
-  resolve: (id: string) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Appends to one stream collected within one event-loop turn, sent as one script call. */
-interface AppendBatch {
-  key: string;
-  worker: WorkerId;
-  /** Each message's field/value strings; sent as one JSON argument. */
-  entries: string[][];
-  /** Each message's channel last-append key ('' for none: Cluster). */
-  lastKeys: string[];
-  waiters: PendingAppend[];
 }
 
 /** Dead letters read or deleted per command by replay and purge. */
@@ -69,8 +51,6 @@ export class RedisStreamQueue implements StreamQueue {
   private readonly deadLetterMaxLen: number;
   private readonly readers = new Map<WorkerId, RedisConnection>();
   private readonly subscribers = new Set<RedisConnection>();
-  /** Replies waiting for the end of this tick, by node id. */
-  private readonly replyBatches = new Map<string, { replies: RpcReply[]; sent: Promise<void> }>();
   private readonly scripts = {
     appendMessages: LuaScript.load('append-messages'),
     moveToDeadLetter: LuaScript.load('move-to-dead-letter'),
@@ -82,14 +62,16 @@ export class RedisStreamQueue implements StreamQueue {
     dropDrainedStream: LuaScript.load('drop-drained-stream'),
     replayDeadLetter: LuaScript.load('replay-dead-letter'),
   };
-  private readonly appendBatches = new Map<string, AppendBatch>();
-  private appendScheduled = false;
+  private readonly appends: AppendBatcher;
+  private readonly replies: ReplyBatcher;
 
   constructor(options: RedisStreamQueueOptions) {
     this.redis = options.redis;
     this.keys = options.keys;
     this.maxLen = options.maxLen ?? 0;
     this.deadLetterMaxLen = options.deadLetterMaxLen || 10_000;
+    this.appends = new AppendBatcher(this.redis, this.keys, this.scripts.appendMessages, this.maxLen);
+    this.replies = new ReplyBatcher(this.redis, this.keys);
   }
 
   async start(): Promise<void> {}
@@ -107,46 +89,7 @@ export class RedisStreamQueue implements StreamQueue {
    * and tick instead of one XADD per message.
    */
   appendMessage(worker: WorkerId, message: StreamMessage): Promise<string> {
-    const key = this.keys.workerStream(worker);
-    let batch = this.appendBatches.get(key);
-    if (batch === undefined || batch.waiters.length >= maxAppendBatch) {
-      if (batch !== undefined) this.sendAppends(batch);
-      batch = { key, worker, entries: [], lastKeys: [], waiters: [] };
-      this.appendBatches.set(key, batch);
-    }
-    batch.entries.push(encodeStreamEntry(message));
-    batch.lastKeys.push(this.keys.channelLastAppend(message.channel) ?? '');
-    const { waiters } = batch;
-    if (!this.appendScheduled) {
-      this.appendScheduled = true;
-      setImmediate(() => this.flushAppends());
-    }
-    return new Promise<string>((resolve, reject) => waiters.push({ resolve, reject }));
-  }
-
-  private flushAppends(): void {
-    this.appendScheduled = false;
-    for (const batch of this.appendBatches.values()) this.sendAppends(batch);
-    this.appendBatches.clear();
-  }
-
-  private sendAppends(batch: AppendBatch): void {
-    const { waiters } = batch;
-    const fenced = batch.lastKeys.some((k) => k !== '');
-    const args = fenced
-      ? [this.maxLen, JSON.stringify(batch.entries), JSON.stringify(batch.lastKeys), batch.worker, lastAppendTtlMs]
-      : [this.maxLen, JSON.stringify(batch.entries)];
-    this.scripts.appendMessages.run(this.redis, [batch.key], args).then(
-      (ids) => {
-        const list = replyArray(ids, 'append-messages');
-        waiters.forEach((w, i) => {
-          w.resolve(replyString(list[i], 'append-messages'));
-        });
-      },
-      (err: unknown) => {
-        for (const w of waiters) w.reject(err);
-      },
-    );
+    return this.appends.append(worker, message);
   }
 
   /**
@@ -182,7 +125,10 @@ export class RedisStreamQueue implements StreamQueue {
   }
 
   async readNew(worker: WorkerId, consumer: string, count: number, blockMs: number, holder?: string): Promise<QueueEntry[]> {
-    if (holder !== undefined) return this.readNewFenced(worker, consumer, count, blockMs, holder);
+    if (holder !== undefined) {
+      const conn = blockMs > 0 ? this.reader(worker) : this.redis;
+      return readNewFenced(this.scripts.readNewFenced, conn, this.fencedStream(worker), consumer, count, blockMs, holder);
+    }
     const key = this.keys.workerStream(worker);
     const conn = blockMs > 0 ? this.reader(worker) : this.redis;
     const raw: unknown =
@@ -190,33 +136,6 @@ export class RedisStreamQueue implements StreamQueue {
         ? await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', key, '>')
         : await conn.xreadgroup('GROUP', consumerGroup, consumer, 'COUNT', count, 'STREAMS', key, '>');
     return toEntries(replyReadOneStream(raw, 'XREADGROUP'), () => 1);
-  }
-
-  /**
-   * The fenced read: the lock check and a non-blocking XREADGROUP in one script; when that finds
-   * nothing, an XREAD BLOCK after the stream's last entry waits for a new one, then the script runs
-   * once more. Both on the reading connection, which never resends a command after a reconnect.
-   */
-  private async readNewFenced(worker: WorkerId, consumer: string, count: number, blockMs: number, holder: string): Promise<QueueEntry[]> {
-    const key = this.keys.workerStream(worker);
-    const conn = blockMs > 0 ? this.reader(worker) : this.redis;
-    const keys = [key, this.keys.streamLock(worker)];
-    const args = [consumerGroup, consumer, count, holder];
-    const read = async (): Promise<{ last: string; entries: QueueEntry[] }> => {
-      let raw: unknown;
-      try {
-        raw = await this.scripts.readNewFenced.run(conn, keys, args);
-      } catch (err) {
-        if (isLockLostReply(err)) throw new StreamLockLostError(worker);
-        throw err;
-      }
-      const [last, entries] = replyArray(raw, 'read-new-fenced');
-      return { last: replyString(last, 'read-new-fenced'), entries: toEntries(replyStreamEntries(entries, 'read-new-fenced'), () => 1) };
-    };
-    const first = await read();
-    if (first.entries.length > 0 || blockMs <= 0) return first.entries;
-    await conn.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', key, first.last === '' ? '0-0' : first.last);
-    return (await read()).entries;
   }
 
   async readPending(worker: WorkerId, consumer: string, afterEntryId: string, count: number): Promise<QueueEntry[]> {
@@ -241,27 +160,11 @@ export class RedisStreamQueue implements StreamQueue {
 
   async claimPending(worker: WorkerId, consumer: string, holder?: string): Promise<number> {
     const key = this.keys.workerStream(worker);
+    if (holder !== undefined) {
+      return claimPendingFenced(this.scripts.claimPendingFenced, this.redis, this.fencedStream(worker), consumer, holder);
+    }
     let cursor = '0-0';
     let moved = 0;
-    if (holder !== undefined) {
-      do {
-        let raw: unknown;
-        try {
-          raw = await this.scripts.claimPendingFenced.run(
-            this.redis,
-            [key, this.keys.streamLock(worker)],
-            [consumerGroup, consumer, cursor, holder],
-          );
-        } catch (err) {
-          if (isLockLostReply(err)) throw new StreamLockLostError(worker);
-          throw err;
-        }
-        const [next, count] = replyArray(raw, 'claim-pending-fenced');
-        cursor = replyString(next, 'claim-pending-fenced');
-        moved += replyInteger(count, 'claim-pending-fenced');
-      } while (cursor !== '0-0');
-      return moved;
-    }
     do {
       const res = replyArray(await this.redis.xautoclaim(key, consumerGroup, consumer, 0, cursor, 'COUNT', 1000, 'JUSTID'), 'XAUTOCLAIM');
       cursor = String(res[0]);
@@ -397,21 +300,7 @@ export class RedisStreamQueue implements StreamQueue {
    * there are several, in the order they were sent); each call resolves once its batch is published.
    */
   sendReply(nodeId: string, reply: RpcReply): Promise<void> {
-    let batch = this.replyBatches.get(nodeId);
-    if (batch === undefined) {
-      const replies: RpcReply[] = [];
-      const sent = new Promise<void>((resolve, reject) => {
-        setImmediate(() => {
-          this.replyBatches.delete(nodeId);
-          const text = replies.length === 1 ? JSON.stringify(replies[0]) : JSON.stringify(replies);
-          this.redis.publish(this.keys.rpcReplies(nodeId), text).then(() => resolve(), reject);
-        });
-      });
-      batch = { replies, sent };
-      this.replyBatches.set(nodeId, batch);
-    }
-    batch.replies.push(reply);
-    return batch.sent;
+    return this.replies.send(nodeId, reply);
   }
 
   async subscribeReplies(nodeId: string, handler: (reply: RpcReply) => void): Promise<() => Promise<void>> {
@@ -426,6 +315,11 @@ export class RedisStreamQueue implements StreamQueue {
       this.subscribers.delete(sub);
       sub.disconnect();
     };
+  }
+
+  /** The worker's stream and its lock key, for the fenced read and claim. */
+  private fencedStream(worker: WorkerId): FencedStream {
+    return { worker, key: this.keys.workerStream(worker), lockKey: this.keys.streamLock(worker) };
   }
 
   private reader(worker: WorkerId): RedisConnection {
@@ -445,32 +339,6 @@ export class RedisStreamQueue implements StreamQueue {
     return reader;
   }
 }
-
-function toEntries(entries: StreamEntryReply[], deliveries: (entryId: string) => number): QueueEntry[] {
-  return entries.map(([entryId, fields]) => ({
-    entryId,
-    message: fields === null ? null : decodeStreamEntry(fields),
-    deliveries: deliveries(entryId),
-  }));
-}
-
-function isReply(v: unknown): v is RpcReply {
-  return typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string';
-}
-
-/** Decoder boundary for reply payloads from pub/sub: one reply object, or an array of them (a batch); malformed parts are dropped. */
-function parseReplies(text: string): RpcReply[] {
-  try {
-    const v: unknown = JSON.parse(text);
-    if (Array.isArray(v)) return v.filter(isReply);
-    return isReply(v) ? [v] : [];
-  } catch {
-    return [];
-  }
-}
-
-/** How long a channel's last-append record lives after its last message (the fence needs it only while entries wait). */
-const lastAppendTtlMs = 24 * 3600 * 1000;
 
 /** Orders two stream entry ids (`<ms>-<seq>`). */
 export function compareEntryIds(a: string, b: string): number {

@@ -10,13 +10,12 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
 import type { Config } from '../config/index.js';
 import type { Broker, LocalNode, LocalNodeStats, PresenceManager, RefreshCommand, SubscribeCommand } from '../engine/index.js';
 import type { GatewayMetrics } from '../metrics/index.js';
-import { Disconnects, type ChannelName, type ClientId, type DisconnectCode, type ProtocolType, type UserId } from '../protocol/index.js';
+import { Disconnects, type ChannelName, type ClientId, type DisconnectCode, type UserId } from '../protocol/index.js';
 import type { MessagePipeline } from '../queue/index.js';
-import { JwksCache, TokenVerifier } from './auth/index.js';
 import { CleanupLane } from './cleanup-lane.js';
 import { ClientSession } from './client-session.js';
 import { ConnectionAdmission } from './connection-admission.js';
@@ -33,11 +32,12 @@ import { WebSocketTransport, type Transport } from './transport/index.js';
 import { httpTransportRoutes, type TransportHost } from './http-transports.js';
 import type { ControlCommand, NodeRegistry } from '../engine/index.js';
 import { EmulationForwarder } from './emulation-forwarder.js';
+import { closeServer, listen, portOf, rejectUpgrade } from './server-listen.js';
+import { createClientWebSocketServer, websocketProtocol } from './client-websocket-server.js';
+import { forwardedHeaders, tokenVerifiers } from './session-inputs.js';
 
 export const WEBSOCKET_PATH = '/connection/websocket';
 export const UNI_WEBSOCKET_PATH = '/connection/uni_websocket';
-const PROTOBUF_SUBPROTOCOL = 'centrifuge-protobuf';
-const JSON_SUBPROTOCOL = 'centrifuge-json';
 
 export interface GatewayOptions {
   config: Config;
@@ -94,51 +94,6 @@ export interface GatewayPorts {
   metrics: number;
 }
 
-function portOf(server: Server): number {
-  const addr = server.address();
-  return addr !== null && typeof addr === 'object' ? addr.port : 0;
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
-}
-
-function tokenVerifiers(config: Config): GatewayContext['tokens'] {
-  const jwks = new JwksCache();
-  const connection = new TokenVerifier(config.tokens.connection, jwks);
-  const subscription =
-    config.tokens.subscription === config.tokens.connection ? connection : new TokenVerifier(config.tokens.subscription, jwks);
-  return { connection, subscription };
-}
-
-/** The request headers some proxy forwards (multi-valued ones joined as Node joins them). */
-function forwardedHeaders(req: IncomingMessage, names: ReadonlySet<string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const name of names) {
-    const v = req.headers[name];
-    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
-  }
-  return out;
-}
-
-function rejectUpgrade(socket: Duplex, status: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-}
-
 export class Gateway implements LocalNode {
   private readonly options: GatewayOptions;
   private readonly ctx: GatewayContext;
@@ -182,17 +137,7 @@ export class Gateway implements LocalNode {
       proxies: new BackendProxies(config.proxies, logger, options.metrics),
     };
     this.originAllowed = createOriginCheck(config.admission);
-    this.wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      maxPayload: config.client.messageSizeLimit,
-      handleProtocols: (offered: Set<string>) => {
-        if (offered.has(PROTOBUF_SUBPROTOCOL)) return PROTOBUF_SUBPROTOCOL;
-        if (offered.has(JSON_SUBPROTOCOL)) return JSON_SUBPROTOCOL;
-        return false;
-      },
-    });
+    this.wss = createClientWebSocketServer(config.client.messageSizeLimit);
     const forwarder =
       options.emulationBus === undefined
         ? null
@@ -327,11 +272,7 @@ export class Gateway implements LocalNode {
     }
     if (!this.ctx.admission.takeConnectionToken()) return rejectUpgrade(socket, '503 Service Unavailable');
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const query = url.searchParams;
-      const protocol: ProtocolType =
-        ws.protocol === PROTOBUF_SUBPROTOCOL || query.get('cf_protocol') === 'protobuf' || query.get('format') === 'protobuf'
-          ? 'protobuf'
-          : 'json';
+      const protocol = websocketProtocol(ws, url.searchParams);
       // Unidirectional WebSocket speaks JSON only (Centrifugo's uni_websocket).
       this.openSession(uni ? new WebSocketTransport(ws, 'json', 'uni_websocket') : new WebSocketTransport(ws, protocol), req);
     });

@@ -5,7 +5,6 @@
 
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { loadConfig, loadOrExit, withDotEnv, type Config } from '../src/config/index.js';
 import { EmbeddedPipeline } from '../src/embedded/index.js';
@@ -17,33 +16,16 @@ import {
   MemoryIdempotencyStore,
   MemoryNodeRegistry,
   MemoryPresenceManager,
-  RedisBroker,
-  RedisControlBus,
-  RedisIdempotencyStore,
-  RedisNodeRegistry,
-  RedisPresenceManager,
-  type Broker,
-  type ControlBus,
-  type IdempotencyStore,
-  type NodeRegistry,
-  type PresenceManager,
 } from '../src/engine/index.js';
-import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning, type ReadinessChecks } from '../src/gateway/index.js';
+import { createHttpApi, describeOriginPolicy, Gateway, httpApiDisabledWarning } from '../src/gateway/index.js';
 import { createLogger, type Logger } from '../src/log/index.js';
 import { GatewayMetrics, WorkerMetrics, collectProcessMetrics } from '../src/metrics/index.js';
-import { composeRedisPipeline, StreamPipeline, type MessagePipeline } from '../src/queue/index.js';
-import { createWebUiRoutes, type WorkerSources } from '../src/web-ui/index.js';
+import { createWebUiRoutes } from '../src/web-ui/index.js';
 import { HandlerModuleError, loadHandlerModule } from '../src/worker/index.js';
 import { GatewayGroup, GroupMember, handleStopSignals } from '../src/lifecycle/index.js';
 import { simpleHandler } from '../examples/worker-simple.js';
-import {
-  connectRedis,
-  describeRedisTarget,
-  openRedisConnection,
-  redisTargetOf,
-  type RedisConnection,
-  type RedisTarget,
-} from '../src/redis/index.js';
+import { redisTargetOf } from '../src/redis/index.js';
+import { redisParts, type Parts } from './gateway-parts.js';
 
 /** Heartbeat silence after which the admin UI shows a worker as not answering (WORKER_DEAD_AFTER's default). */
 const WORKER_SILENT_AFTER_MS = 5000;
@@ -56,22 +38,6 @@ function webRoot(): string {
 
 function readConfig(): Config {
   return loadOrExit(() => loadConfig(withDotEnv(process.env)));
-}
-
-/** Everything the mode decides: engine parts, pipeline, control plane and readiness checks. */
-interface Parts {
-  broker: Broker;
-  presence: PresenceManager;
-  pipeline: MessagePipeline;
-  bus: ControlBus;
-  nodes: NodeRegistry;
-  /** Results of the server API's idempotent calls. */
-  idempotency: IdempotencyStore;
-  readiness: ReadinessChecks;
-  /** Worker registry and streams, for the admin UI. */
-  workers: Omit<WorkerSources, 'deadAfterMs'>;
-  /** Closes what the gateway does not (Redis connections), after the gateway closed. */
-  close(): Promise<void>;
 }
 
 async function embeddedParts(config: Config, logger: Logger, registry: Registry): Promise<Parts> {
@@ -105,133 +71,6 @@ async function embeddedParts(config: Config, logger: Logger, registry: Registry)
   };
 }
 
-/** `redis://user:pass@host` without the password, for logs (each seed of a comma-separated list). */
-function safeUrl(url: string): string {
-  return url
-    .split(',')
-    .map((seed) => {
-      try {
-        const u = new URL(seed.trim());
-        if (u.password !== '') u.password = '***';
-        return u.toString();
-      } catch {
-        return '(unparseable REDIS_URL)';
-      }
-    })
-    .join(',');
-}
-
-/** Logs and counts a connection's losses and recoveries once per outage, not once per retry. */
-function watchRedis(redis: RedisConnection, component: string, logger: Logger, metrics: GatewayMetrics): void {
-  let down = false;
-  let everReady = false;
-  // A cluster reports a lost node as 'node error' and only cluster-wide trouble as 'error'.
-  redis.on(redis instanceof Redis ? 'error' : 'node error', (err: Error) => {
-    metrics.redisErrorsTotal.inc({ component });
-    if (down) return;
-    down = true;
-    logger.warn(
-      { component, err: err.message },
-      everReady
-        ? 'Redis connection lost; reconnecting with backoff (publishes and subscribes get temporary errors, /ready answers 503)'
-        : 'Redis unreachable; retrying with backoff (up to 2 s between attempts), /ready answers 503 until it is reachable',
-    );
-  });
-  redis.on('ready', () => {
-    if (everReady) {
-      metrics.redisReconnectsTotal.inc({ component });
-      logger.info({ component }, 'Redis connection restored');
-    }
-    everReady = true;
-    down = false;
-  });
-}
-
-async function redisParts(config: Config, target: RedisTarget, logger: Logger, metrics: GatewayMetrics): Promise<Parts> {
-  const shown = target.sentinel === undefined ? safeUrl(target.url) : describeRedisTarget(target);
-  const mode = target.sentinel !== undefined ? 'redis-sentinel' : config.redisCluster ? 'redis-cluster' : 'redis';
-  logger.info(
-    { mode, redis: shown, shardedPubSub: config.redisShardedPubSub },
-    `${{ 'redis-sentinel': 'Redis Sentinel', 'redis-cluster': 'Redis Cluster', redis: 'Redis' }[mode]} mode: broker, history, presence and worker streams in Redis; start workers with \`npm run worker\``,
-  );
-  const node = config.nodeId;
-  // Engine commands; pipeline commands (XADD) on their own connection; two pub/sub connections
-  // (the broker's fails fast while Redis is down, so a client subscribe gets a temporary error).
-  const engine = openRedisConnection(target, { role: 'producer', name: `gateway:${node}` });
-  const queueConn = openRedisConnection(target, { role: 'producer', name: `gateway-queue:${node}` });
-  const brokerSub = openRedisConnection(target, {
-    role: 'subscriber',
-    name: `gateway-sub:${node}`,
-    shardedPubSub: config.redisShardedPubSub,
-  });
-  const controlSub = openRedisConnection(target, { role: 'worker', name: `gateway-control:${node}` });
-  const conns: [string, RedisConnection][] = [
-    ['broker', engine],
-    ['queue', queueConn],
-    ['broker-pubsub', brokerSub],
-    ['control', controlSub],
-  ];
-  for (const [component, conn] of conns) watchRedis(conn, component, logger, metrics);
-  const connected = await Promise.all(conns.map(([, conn]) => connectRedis(conn)));
-  if (connected.includes(false)) {
-    logger.error(
-      { redis: shown },
-      'Redis is unreachable at start-up: the gateway keeps retrying and opens its WebSocket port once Redis answers; /health is 200, /ready 503 meanwhile',
-    );
-  }
-
-  // Standalone keeps its historical key names; a cluster needs each worker's keys in one slot.
-  const {
-    queue,
-    registry: workers,
-    pools,
-  } = composeRedisPipeline({
-    redis: queueConn,
-    prefix: config.redisPrefix,
-    hashTags: config.redisCluster,
-    pools: workerPools(config),
-  });
-  const pipeline = new StreamPipeline({
-    queue,
-    registry: workers,
-    pools,
-    nodeId: node,
-    routeCacheTtlMs: config.routeCacheTtlMs,
-    routeCacheCounter: metrics.routeCacheTotal,
-  });
-  return {
-    broker: new RedisBroker({
-      redis: engine,
-      subscriber: brokerSub,
-      prefix: config.redisPrefix,
-      logger,
-      sharded: config.redisShardedPubSub,
-    }),
-    presence: new RedisPresenceManager({ redis: engine, prefix: config.redisPrefix }),
-    pipeline,
-    bus: new RedisControlBus({ redis: engine, subscriber: controlSub, prefix: config.redisPrefix, logger }),
-    nodes: new RedisNodeRegistry({ redis: engine, prefix: config.redisPrefix }),
-    idempotency: new RedisIdempotencyStore({ redis: engine, prefix: config.redisPrefix }),
-    readiness: {
-      redis: () => conns.every(([, conn]) => conn.status === 'ready'),
-      // Workers of every pool a namespace names: a deployment may route everything to named pools.
-      workers: async () => (await Promise.all([...pools.values()].map((r) => r.members()))).reduce((n, m) => n + m.length, 0),
-    },
-    workers: { pools, queue },
-    close: async () => {
-      for (const [, conn] of conns) conn.disconnect();
-    },
-  };
-}
-
-/** Every worker pool a namespace names (the default pool included). */
-function workerPools(config: Config): Set<string> {
-  const pools = new Set(['default']);
-  if (config.channel.withoutNamespace !== null) pools.add(config.channel.withoutNamespace.workerPool);
-  for (const ns of config.channel.namespaces) pools.add(ns.workerPool);
-  return pools;
-}
-
 /** GATEWAY_PROCESSES > 1: this process is the group's primary; the gateways run in the processes it forks. */
 async function runGroup(config: Config, logger: Logger): Promise<void> {
   const group = new GatewayGroup({
@@ -259,15 +98,14 @@ async function runGroup(config: Config, logger: Logger): Promise<void> {
   });
 }
 
-async function main(): Promise<void> {
-  const config = readConfig();
-  const logger = createLogger({ level: config.logLevel, name: 'gateway', base: { nodeId: config.nodeId } });
-  if (config.gatewayProcesses > 1 && !GroupMember.inGroup) return runGroup(config, logger);
-  const registry = new Registry();
-  collectProcessMetrics(registry);
-  const metrics = new GatewayMetrics(registry);
+/** The engine parts of the mode: in-memory (embedded) without a Redis target, Redis otherwise. */
+async function selectParts(config: Config, logger: Logger, registry: Registry, metrics: GatewayMetrics): Promise<Parts> {
   const target = redisTargetOf(config);
-  const parts = target === null ? await embeddedParts(config, logger, registry) : await redisParts(config, target, logger, metrics);
+  return target === null ? await embeddedParts(config, logger, registry) : await redisParts(config, target, logger, metrics);
+}
+
+/** Warnings about who may connect, subscribe and publish, and the origin policy. */
+function logAccessPolicy(config: Config, logger: Logger): void {
   const keys = config.tokens.connection;
   if (keys.hmacSecretKey === null && keys.rsaPublicKey === null && keys.ecdsaPublicKey === null && keys.jwksPublicEndpoint === null) {
     logger.warn('no token key is set (CENTRIFUGO_TOKEN_HMAC_SECRET_KEY or client.token.*): connection tokens are refused');
@@ -278,7 +116,16 @@ async function main(): Promise<void> {
   if (config.client.insecure) logger.warn('client.insecure is on: every client may subscribe and publish anywhere');
   const apiWarning = httpApiDisabledWarning(config);
   if (apiWarning !== null) logger.warn(apiWarning);
+}
 
+/** The gateway with its server API, web UI routes and control plane; in a gateway group, its group membership. */
+function createGateway(
+  config: Config,
+  logger: Logger,
+  registry: Registry,
+  metrics: GatewayMetrics,
+  parts: Parts,
+): { gateway: Gateway; member: GroupMember | null } {
   const version = process.env['npm_package_version'] ?? '0.1.0';
   const publisher = new ChannelPublisher(parts.broker, config.channel);
   // The API's `channels` surveys every node through this gateway's control plane, created by the gateway below.
@@ -328,7 +175,17 @@ async function main(): Promise<void> {
     emulationBus: parts.bus,
     emulationNodes: parts.nodes,
   });
+  return { gateway, member };
+}
 
+/** Graceful shutdown on SIGTERM/SIGINT (and when the group's primary is gone): drain the gateway, then close the parts. */
+function wireShutdown(
+  config: Config,
+  logger: Logger,
+  gateway: Gateway,
+  parts: Parts,
+  member: GroupMember | null,
+): ReturnType<typeof handleStopSignals> {
   const stopper = handleStopSignals({
     logger,
     forceAfterMs: config.shutdownTimeoutMs + 5000,
@@ -343,6 +200,32 @@ async function main(): Promise<void> {
     },
   });
   member?.start(() => stopper.stop('primary gone'));
+  return stopper;
+}
+
+/** The start-up lines: where clients connect, the HTTP API, metrics, the chat demo and the admin UI. */
+function logListening(config: Config, logger: Logger, gateway: Gateway, member: GroupMember | null): void {
+  const ports = gateway.ports;
+  const host = displayHost(config.host);
+  logger.info(
+    { ...ports, host: config.host },
+    `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics ${member === null ? `:${ports.metrics}` : 'on the group primary'}`,
+  );
+  if (config.web.chatDemo) logger.info(`chat demo: http://${host}:${ports.websocket}/ (CHAT_DEMO=false turns it off)`);
+  if (config.web.adminPassword !== null) logger.info(`admin UI: http://${host}:${ports.websocket}/admin`);
+}
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const logger = createLogger({ level: config.logLevel, name: 'gateway', base: { nodeId: config.nodeId } });
+  if (config.gatewayProcesses > 1 && !GroupMember.inGroup) return runGroup(config, logger);
+  const registry = new Registry();
+  collectProcessMetrics(registry);
+  const metrics = new GatewayMetrics(registry);
+  const parts = await selectParts(config, logger, registry, metrics);
+  logAccessPolicy(config, logger);
+  const { gateway, member } = createGateway(config, logger, registry, metrics, parts);
+  const stopper = wireShutdown(config, logger, gateway, parts, member);
 
   try {
     await gateway.start();
@@ -352,14 +235,7 @@ async function main(): Promise<void> {
   }
   if (stopper.stopping) return;
   member?.started();
-  const ports = gateway.ports;
-  const host = displayHost(config.host);
-  logger.info(
-    { ...ports, host: config.host },
-    `gateway listening: ws://${host}:${ports.websocket}/connection/websocket, http :${ports.http} (/health, /ready, /api), metrics ${member === null ? `:${ports.metrics}` : 'on the group primary'}`,
-  );
-  if (config.web.chatDemo) logger.info(`chat demo: http://${host}:${ports.websocket}/ (CHAT_DEMO=false turns it off)`);
-  if (config.web.adminPassword !== null) logger.info(`admin UI: http://${host}:${ports.websocket}/admin`);
+  logListening(config, logger, gateway, member);
 }
 
 /** A host a person can paste into a client: the wildcard addresses mean "this machine". */

@@ -14,7 +14,7 @@ import { WorkerMetrics, collectProcessMetrics, createMetricsServer, listenMetric
 import { composeRedisPipeline } from '../queue/index.js';
 import { createWorker } from './create-worker.js';
 import type { MessageHandler, Worker, WorkerOptions } from './worker-types.js';
-import { connectRedis, openRedisConnection, redisTargetOf } from '../redis/index.js';
+import { connectRedis, openRedisConnection, redisTargetOf, type RedisConnection, type RedisTarget } from '../redis/index.js';
 
 export interface RunWorkerOptions {
   /** The process environment (e.g. `withDotEnv(process.env)`), read with loadConfig and loadWorkerConfig. */
@@ -69,6 +69,100 @@ export function createWorkerLogger(env: Env): Logger {
   return createLogger({ level: config.logLevel, name: 'worker', base: { worker: workerConfig.workerId } });
 }
 
+/** The broker connection the worker publishes through, connected (or retrying in the background) and started. */
+async function startBroker(
+  target: RedisTarget,
+  config: Config,
+  workerId: string,
+  logger: Logger,
+): Promise<{ redis: RedisConnection; broker: RedisBroker; publisher: ChannelPublisher }> {
+  const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerId}` });
+  redis.on('error', () => {});
+  if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
+  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger, sharded: config.redisShardedPubSub });
+  await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
+  const publisher = new ChannelPublisher(broker, config.channel);
+  return { redis, broker, publisher };
+}
+
+/** The worker's stream connection and the pool's queue, keys and registry on it. */
+async function openQueue(
+  target: RedisTarget,
+  config: Config,
+  workerConfig: WorkerConfig,
+): Promise<{ queueConn: RedisConnection } & ReturnType<typeof composeRedisPipeline>> {
+  // Standalone keeps the historical key names; a cluster hash-tags them so each worker's stream,
+  // lock and dead-letter stream share one slot.
+  const queueConn = openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` });
+  queueConn.on('error', () => {});
+  await connectRedis(queueConn);
+  const pipeline = composeRedisPipeline({
+    redis: queueConn,
+    prefix: config.redisPrefix,
+    hashTags: config.redisCluster,
+    pool: workerConfig.workerPool,
+  });
+  return { queueConn, ...pipeline };
+}
+
+/** The worker around `handler` on the pool's queue, publishing through `publisher`; not started yet. */
+function buildWorker(
+  handler: MessageHandler,
+  options: RunWorkerOptions,
+  parts: {
+    workerConfig: WorkerConfig;
+    logger: Logger;
+    metrics: WorkerMetrics;
+    queue: ReturnType<typeof composeRedisPipeline>['queue'];
+    registry: ReturnType<typeof composeRedisPipeline>['registry'];
+    publisher: ChannelPublisher;
+  },
+): Worker {
+  const { workerConfig, publisher } = parts;
+  return createWorker({
+    id: workerConfig.workerId,
+    handler,
+    logger: parts.logger,
+    metrics: parts.metrics,
+    queue: parts.queue,
+    registry: parts.registry,
+    publisher: {
+      publish: async (channel, data, opts) => {
+        await publisher.publish(channel, data, opts ?? {});
+      },
+    },
+    concurrency: workerConfig.concurrency,
+    batchSize: workerConfig.batchSize,
+    maxAttempts: workerConfig.maxAttempts,
+    heartbeatMs: workerConfig.heartbeatMs,
+    deadAfterMs: workerConfig.deadAfterMs,
+    retireAfterMs: workerConfig.retireAfterMs,
+    orphanGraceMs: workerConfig.orphanGraceMs,
+    ...options.worker,
+  });
+}
+
+/** The start-up line: pool, stream consumed and where the metrics are. */
+function logConsuming(
+  config: Config,
+  workerConfig: WorkerConfig,
+  stream: string,
+  metricsServer: { port: number } | null,
+  logger: Logger,
+): void {
+  const metricsHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${metricsHost}:${metricsServer.port}/metrics`;
+  logger.info(
+    {
+      metricsPort: metricsServer?.port ?? null,
+      pool: workerConfig.workerPool,
+      cluster: config.redisCluster,
+      sentinel: config.redisSentinel !== null,
+    },
+    `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${stream}; ${metricsAt}`,
+  );
+}
+
 /**
  * Starts a worker process around `handler`: reads the configuration from `options.env`, connects to
  * Redis, publishes through the broker, serves metrics, and stops gracefully on SIGTERM/SIGINT.
@@ -91,61 +185,11 @@ export async function runWorker(handler: MessageHandler, options: RunWorkerOptio
       ? null
       : await startMetricsServer(registry, config.host, workerConfig.workerMetricsPort, logger);
 
-  const redis = openRedisConnection(target, { role: 'worker', name: `worker-broker:${workerConfig.workerId}` });
-  redis.on('error', () => {});
-  if (!(await connectRedis(redis))) logger.warn('Redis is not reachable yet; retrying in the background');
-  const broker = new RedisBroker({ redis, prefix: config.redisPrefix, logger, sharded: config.redisShardedPubSub });
-  await broker.start({ handlePublication: () => {}, handleJoin: () => {}, handleLeave: () => {} });
-  const publisher = new ChannelPublisher(broker, config.channel);
-
-  // Standalone keeps the historical key names; a cluster hash-tags them so each worker's stream,
-  // lock and dead-letter stream share one slot.
-  const queueConn = openRedisConnection(target, { role: 'worker', name: `worker:${workerConfig.workerId}` });
-  queueConn.on('error', () => {});
-  await connectRedis(queueConn);
-  const {
-    keys,
-    queue,
-    registry: poolRegistry,
-  } = composeRedisPipeline({
-    redis: queueConn,
-    prefix: config.redisPrefix,
-    hashTags: config.redisCluster,
-    pool: workerConfig.workerPool,
-  });
-  const worker = createWorker({
-    id: workerConfig.workerId,
-    handler,
-    logger,
-    metrics,
-    queue,
-    registry: poolRegistry,
-    publisher: {
-      publish: async (channel, data, opts) => {
-        await publisher.publish(channel, data, opts ?? {});
-      },
-    },
-    concurrency: workerConfig.concurrency,
-    batchSize: workerConfig.batchSize,
-    maxAttempts: workerConfig.maxAttempts,
-    heartbeatMs: workerConfig.heartbeatMs,
-    deadAfterMs: workerConfig.deadAfterMs,
-    retireAfterMs: workerConfig.retireAfterMs,
-    orphanGraceMs: workerConfig.orphanGraceMs,
-    ...options.worker,
-  });
+  const { redis, broker, publisher } = await startBroker(target, config, workerConfig.workerId, logger);
+  const { queueConn, keys, queue, registry: poolRegistry } = await openQueue(target, config, workerConfig);
+  const worker = buildWorker(handler, options, { workerConfig, logger, metrics, queue, registry: poolRegistry, publisher });
   await worker.start();
-  const metricsHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-  const metricsAt = metricsServer === null ? 'metrics off' : `metrics http://${metricsHost}:${metricsServer.port}/metrics`;
-  logger.info(
-    {
-      metricsPort: metricsServer?.port ?? null,
-      pool: workerConfig.workerPool,
-      cluster: config.redisCluster,
-      sentinel: config.redisSentinel !== null,
-    },
-    `worker ${workerConfig.workerId} (pool ${workerConfig.workerPool}) consuming ${keys.workerStream(workerConfig.workerId)}; ${metricsAt}`,
-  );
+  logConsuming(config, workerConfig, keys.workerStream(workerConfig.workerId), metricsServer, logger);
 
   handleStopSignals({
     logger,

@@ -39,7 +39,10 @@ export function encodeStreamEntry(m: StreamMessage): string[] {
   return fields;
 }
 
-/** Field list as read from Redis -> message; null when the entry is not a valid v1 message. */
+/**
+ * Field list as read from Redis -> message; null when the entry is not a valid v1 message.
+ * Long on purpose: one flat scan over the fields and one check per field, on the hot path of every read.
+ */
 export function decodeStreamEntry(fields: readonly string[]): StreamMessage | null {
   // A plain scan instead of a Map: this runs for every entry a worker reads. A repeated field keeps its last value.
   let v: string | undefined, id: string | undefined, kind: string | undefined, channel: string | undefined, ts: string | undefined;

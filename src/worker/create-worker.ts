@@ -244,6 +244,7 @@ class StreamWorker implements Worker {
     metrics.streamPending.set({ stream: this.id }, info.pending);
   }
 
+  // Long on purpose: one attempt from decode to outcome (dead letter, verdict, retry, ack), read top to bottom.
   private async process(entry: QueueEntry, consumer: StreamConsumer): Promise<EntryOutcome> {
     const msg = entry.message;
     if (msg === null) return this.deadLetter(entry.entryId, consumer, 'undecodable stream entry', entry.deliveries);

@@ -199,6 +199,7 @@ export class StreamConsumer {
     throw new Error('blocking read lost (no reply in time)');
   }
 
+  // Long on purpose: one read loop whose phases (setup, pending, new) share the failure count and backoff.
   private async consume(): Promise<void> {
     const { queue, stream, consumer, batchSize, holder } = this.o;
     let failures = 0;

@@ -140,6 +140,7 @@ export function encodeControlCommand(command: ControlCommand): Uint8Array {
 /**
  * Narrows a received message to a known command; null for malformed messages and for command
  * types this node does not know (sent by a newer node), which are ignored.
+ * Long on purpose: a flat table of the command types and the fields each must carry.
  */
 export function decodeControlCommand(message: string): ControlCommand | null {
   let value: unknown;

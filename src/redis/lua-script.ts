@@ -40,6 +40,7 @@ export const scriptKeyCounts = {
   'trim-acknowledged': 1,
   history: 2,
   publish: 2,
+  'pubsub-send': 1,
   'publish-many': -1,
   'presence-add': 4,
   'presence-remove': 4,

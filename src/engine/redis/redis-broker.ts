@@ -57,6 +57,7 @@ export class RedisBroker implements Broker {
   private readonly publishScript = LuaScript.load('publish');
   private readonly historyScript = LuaScript.load('history');
   private readonly publishManyScript = LuaScript.load('publish-many');
+  private readonly pubsubSendScript = LuaScript.load('pubsub-send');
   private publishBatch: PublishBatch | null = null;
   private publishScheduled = false;
   private handler: BrokerEventHandler | null = null;
@@ -112,7 +113,7 @@ export class RedisBroker implements Broker {
   async publish(channel: ChannelName, data: Bytes, options: PublishOptions): Promise<StreamPosition> {
     const pubsub = this.keys.pubsubChannel(channel);
     if (options.history === undefined) {
-      await this.send(pubsub, encodeBody(data, options.info, options.tags, 'p0,\n'));
+      await this.send(channel, encodeBody(data, options.info, options.tags, 'p0,\n'));
       return { offset: 0, epoch: '' };
     }
     const history = options.history;
@@ -202,16 +203,24 @@ export class RedisBroker implements Broker {
   }
 
   async publishJoin(channel: ChannelName, info: ClientInfo): Promise<void> {
-    await this.send(this.keys.pubsubChannel(channel), encodeInfo(info, 'j\n'));
+    await this.send(channel, encodeInfo(info, 'j\n'));
   }
 
   async publishLeave(channel: ChannelName, info: ClientInfo): Promise<void> {
-    await this.send(this.keys.pubsubChannel(channel), encodeInfo(info, 'l\n'));
+    await this.send(channel, encodeInfo(info, 'l\n'));
   }
 
-  /** PUBLISH, or SPUBLISH on sharded pub/sub. */
-  private async send(pubsub: string, message: Buffer): Promise<void> {
+  /**
+   * PUBLISH, or SPUBLISH on sharded pub/sub. On a Cluster with classic pub/sub a bare PUBLISH (it has
+   * no key) would leave from any node, and two messages of one channel could then overtake each other
+   * on the cluster bus; a one-line script keyed on the channel sends it from the channel's slot, the
+   * node its publish script runs on.
+   */
+  private async send(channel: ChannelName, message: Buffer): Promise<void> {
+    const pubsub = this.keys.pubsubChannel(channel);
     if (this.sharded) await this.redis.spublish(pubsub, message);
+    else if (this.redis instanceof Cluster)
+      await this.pubsubSendScript.run(this.redis, [this.keys.historyMeta(channel)], [pubsub, message]);
     else await this.redis.publish(pubsub, message);
   }
 

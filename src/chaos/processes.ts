@@ -10,8 +10,26 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A TCP port nobody listens on right now (the kernel's choice), so a run never collides with another. */
+/** Ports this process has handed out already: the kernel may offer a just-closed port again. */
+const handedOut = new Set<number>();
+
+/**
+ * A TCP port nobody listens on right now (the kernel's choice), so a run never collides with
+ * another, and never one this process handed out before: callers that ask for several ports
+ * before binding any would otherwise get the same one twice now and then.
+ */
 export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = await kernelPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('freePort: the kernel kept offering ports already handed out');
+}
+
+async function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

@@ -116,27 +116,56 @@ export class RedisCluster {
       .sort((a, b) => a - b);
   }
 
-  /** Port of a replica of the master on `masterPort`. */
+  /**
+   * Port of a replica of the master on `masterPort`; waits (up to 10 s) while no replica is seen
+   * healthy: on a loaded machine a node may flag a replica `fail?` for a moment.
+   */
   async replicaOf(masterPort: number): Promise<number> {
-    const nodes = await this.nodes();
-    const master = nodes.find((n) => n.port === masterPort);
-    const replica = nodes.find((n) => n.role === 'replica' && !n.failing && n.masterId === master?.id);
-    if (replica === undefined) throw new Error(`no replica of ${masterPort}`);
-    return replica.port;
+    let port: number | undefined;
+    await waitFor(
+      `a replica of ${masterPort}`,
+      async () => {
+        const nodes = await this.nodes();
+        const master = nodes.find((n) => n.port === masterPort);
+        port = nodes.find((n) => n.role === 'replica' && !n.failing && n.masterId === master?.id)?.port;
+        return port !== undefined;
+      },
+      10_000,
+    );
+    return port!;
   }
 
   /**
    * `CLUSTER FAILOVER` on the replica `replicaPort` (a manual failover: the master stops writes,
    * the replica catches up, then takes over); resolves once every running node sees it as master.
+   * Redis aborts a manual failover that has not completed within 5 s (a slow catch-up or a lost
+   * election on a loaded machine), so the command is sent again, up to 3 times, while the replica
+   * is not promoted.
    */
   async failover(replicaPort: number): Promise<void> {
-    const reply = (await cli(replicaPort, 'cluster', 'failover')).trim();
-    if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replicaPort}: ${reply}`);
-    await waitFor(
-      `${replicaPort} promoted`,
-      async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')),
-      20_000,
-    );
+    for (let attempt = 1; ; attempt++) {
+      const reply = (await cli(replicaPort, 'cluster', 'failover')).trim();
+      if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replicaPort}: ${reply}`);
+      try {
+        await waitFor(
+          `${replicaPort} promoted`,
+          async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')),
+          attempt < 3 ? 8_000 : 20_000,
+        );
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        if ((await this.nodes(replicaPort)).some((n) => n.port === replicaPort && n.role === 'master')) {
+          // Promoted, and some node has not heard yet: wait for the rest without a new command.
+          await waitFor(
+            `${replicaPort} promoted everywhere`,
+            async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')),
+            20_000,
+          );
+          return;
+        }
+      }
+    }
   }
 
   /** SIGKILL of the node on `port`: it vanishes without a goodbye (and stays down). */

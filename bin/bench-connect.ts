@@ -11,12 +11,12 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, createSign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { signToken } from '../src/gateway/index.js';
 import { measureConnectRate, type ConnectRateResult } from '../src/loadtest/index.js';
+import { freePort } from '../src/chaos/index.js';
 
 const env = process.env;
 const CONNECTIONS = Number(env['CONNECT_BENCH_CONNECTIONS'] ?? 5000);
@@ -24,17 +24,6 @@ const CONCURRENCY = Number(env['CONNECT_BENCH_CONCURRENCY'] ?? 100);
 const RUNS = Number(env['CONNECT_BENCH_RUNS'] ?? 3);
 const OUTPUT = env['CONNECT_BENCH_OUTPUT'];
 const SECRET = 'connect-bench-hmac-secret-0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function rs256(claims: Record<string, unknown>, privateKey: string): string {
   const head = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'JWT' })).toString('base64url');

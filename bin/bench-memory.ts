@@ -7,10 +7,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { median } from '../bench/bench-report.js';
 import { processCpuUs } from '../bench/proc-cpu.js';
+import { freePort } from '../src/chaos/index.js';
 
 const env = process.env;
 const CONNECTIONS = Number(env.MEMORY_CONNECTIONS ?? 20_000);
@@ -33,17 +34,6 @@ interface Measured {
   proc: ChildProcess;
   url: string;
   heap(): Promise<Heap>;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 async function waitForPort(port: number, proc: ChildProcess, what: string): Promise<void> {

@@ -9,7 +9,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +17,7 @@ import type { LoadTestReport } from '../src/loadtest/index.js';
 import { renderBenchmarks, summaryTable, type BenchProfile, type CpuRun, type ScenarioRuns } from '../bench/bench-report.js';
 import { CpuWindow } from '../bench/proc-cpu.js';
 import { summarizeCpuProfile } from '../bench/cpu-profile-summary.js';
+import { freePort } from '../src/chaos/index.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number): number => Number(env[name] ?? fallback);
@@ -56,17 +57,6 @@ function channelConfigFile(): Record<string, string> {
   return { CONFIG_FILE: path };
 }
 const log = (message: string): void => console.error(`[bench] ${message}`);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr !== null && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function waitForPort(port: number, what: string, proc: ChildProcess): Promise<void> {
   const deadline = Date.now() + 30_000;

@@ -143,29 +143,24 @@ export class RedisCluster {
    * is not promoted.
    */
   async failover(replicaPort: number): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    const promoted = (nodes: ClusterNodeInfo[]): boolean => nodes.some((n) => n.port === replicaPort && n.role === 'master');
+    const everywhere = (timeoutMs: number): Promise<void> =>
+      waitFor(`${replicaPort} promoted`, async () => this.everyNodeSees(promoted), timeoutMs);
+    const send = async (): Promise<void> => {
       const reply = (await cli(replicaPort, 'cluster', 'failover')).trim();
       if (reply !== 'OK') throw new Error(`CLUSTER FAILOVER on ${replicaPort}: ${reply}`);
+    };
+    for (let attempt = 1; attempt < 3; attempt++) {
+      await send();
       try {
-        await waitFor(
-          `${replicaPort} promoted`,
-          async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')),
-          attempt < 3 ? 8_000 : 20_000,
-        );
-        return;
-      } catch (err) {
-        if (attempt >= 3) throw err;
-        if ((await this.nodes(replicaPort)).some((n) => n.port === replicaPort && n.role === 'master')) {
-          // Promoted, and some node has not heard yet: wait for the rest without a new command.
-          await waitFor(
-            `${replicaPort} promoted everywhere`,
-            async () => this.everyNodeSees((nodes) => nodes.some((n) => n.port === replicaPort && n.role === 'master')),
-            20_000,
-          );
-          return;
-        }
+        return await everywhere(8_000);
+      } catch {
+        // Promoted, and some node has not heard yet: wait for the rest without a new command.
+        if (promoted(await this.nodes(replicaPort))) return everywhere(20_000);
       }
     }
+    await send();
+    await everywhere(20_000);
   }
 
   /** SIGKILL of the node on `port`: it vanishes without a goodbye (and stays down). */

@@ -16,7 +16,9 @@ import { connectRedis, openRedisCluster, PipelineKeys, type ClusterConnection, t
 import { newClient, startTestGateway, waitUntil, type TestGateway } from './gateway.js';
 import type { RedisCluster } from './redis-cluster.js';
 
-const silent = pino({ level: 'silent' });
+/** RIG_LOG=debug|info|warn shows the workers' and gateways' logs on stderr while a failover test runs. */
+const rigLogLevel = process.env.RIG_LOG ?? 'silent';
+const rigLogger = pino({ level: rigLogLevel }, pino.destination(2));
 
 export interface RigOptions {
   cluster: RedisCluster;
@@ -37,8 +39,12 @@ export class FailoverRig {
   readonly acked = new Map<string, string[]>();
   /** Publishes refused or timed out (the publisher saw an error: nothing was promised). */
   failedPublishes = 0;
+  /** The last error a publisher saw, per channel (for the log of a failed run). */
+  readonly lastPublishError = new Map<string, string>();
   /** Per channel, texts a worker handled and published back, in order of its publish. */
   readonly handled = new Map<string, string[]>();
+  /** Per channel, every successful publish of a worker with the history position it got, in completion order. */
+  readonly published = new Map<string, { text: string; offset: number; epoch: string }[]>();
   /** Per channel, what the subscriber saw. */
   readonly seen = new Map<string, Seen[]>();
   private readonly conns: ClusterConnection[] = [];
@@ -51,6 +57,10 @@ export class FailoverRig {
 
   constructor(options: RigOptions) {
     this.o = options;
+  }
+
+  get channels(): string[] {
+    return this.o.channels;
   }
 
   private async open(role: RedisRole): Promise<ClusterConnection> {
@@ -84,9 +94,10 @@ export class FailoverRig {
         handler: async (msg) => {
           if (msg.kind !== 'publish') return undefined;
           const data = messageData(msg);
-          await publisher.publish(msg.channel, data, {});
+          const position = await publisher.publish(msg.channel, data, {});
           const text = (JSON.parse(msg.data) as { text: string }).text;
           push(this.handled, msg.channel, text);
+          push(this.published, msg.channel, { text, offset: position.offset, epoch: position.epoch });
           return undefined;
         },
         publisher: {
@@ -97,7 +108,7 @@ export class FailoverRig {
         heartbeatMs: 200,
         maxAttempts: 1000,
         backoff: () => 50,
-        logger: silent,
+        logger: rigLogger.child({ worker: id }),
       });
       await worker.start();
       this.workers.push(worker);
@@ -106,7 +117,7 @@ export class FailoverRig {
       const [engine, subscriber, queueConn] = [await this.open('producer'), await this.open('subscriber'), await this.open('producer')];
       this.gateways.push(
         await startTestGateway(
-          { NODE_ID: nodeId, REDIS_PREFIX: prefix },
+          { NODE_ID: nodeId, REDIS_PREFIX: prefix, LOG_LEVEL: rigLogLevel },
           {
             broker: new RedisBroker({ redis: engine, subscriber, prefix, sharded }),
             presence: new RedisPresenceManager({ redis: engine, prefix }),
@@ -166,8 +177,9 @@ export class FailoverRig {
       try {
         await sub.publish({ text });
         push(this.acked, channel, text);
-      } catch {
+      } catch (err) {
         this.failedPublishes++;
+        this.lastPublishError.set(channel, `${new Date().toISOString()} ${JSON.stringify(err)}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 15));
     }
@@ -177,6 +189,16 @@ export class FailoverRig {
     this.publishing = false;
     await Promise.all(this.loops);
     this.loops = [];
+  }
+
+  /** Per channel, acknowledged and handled counts and the last publish error, for the log of a failed run. */
+  describe(): string {
+    return this.channels
+      .map((c) => {
+        const err = this.lastPublishError.get(c);
+        return `${c}: acked ${this.acked.get(c)?.length ?? 0} handled ${this.handled.get(c)?.length ?? 0}${err !== undefined ? ` last error ${err}` : ''}`;
+      })
+      .join('; ');
   }
 
   /** Acknowledged publishes so far. */
@@ -205,7 +227,10 @@ export interface TrafficReport {
   failedPublishes: number;
   /** Acknowledged publishes no worker handled. */
   lost: string[];
-  /** Publications the worker published that the subscriber missed without a `recovered: false` before the next delivery. */
+  /**
+   * Publications (`text@offset`) a worker published that the subscriber missed without a
+   * `recovered: false` before the next delivery.
+   */
   silentGaps: string[];
   /** `subscribed` events with `recovered: false` after the first subscribe. */
   notRecovered: number;
@@ -217,8 +242,8 @@ export interface TrafficReport {
 
 /**
  * Checks the records once traffic stopped and settled: every acknowledged text handled, and per
- * channel every text a worker published seen by the subscriber unless a `recovered: false` came
- * between the deliveries around it.
+ * channel every publication a worker made (in history order) seen by the subscriber unless a
+ * `recovered: false` came between the deliveries around it.
  */
 export function checkTraffic(rig: FailoverRig): TrafficReport {
   const report: TrafficReport = {
@@ -237,9 +262,17 @@ export function checkTraffic(rig: FailoverRig): TrafficReport {
     report.handled += handledSet.size;
     report.duplicates += handled.length - handledSet.size;
     for (const text of acked) if (!handledSet.has(text)) report.lost.push(text);
-    // The order of first handlings is the order the subscriber must see.
-    const published = [...handledSet];
-    const index = new Map(published.map((t, i) => [t, i]));
+    // The history's order (epoch, then offset) is the order the subscriber must see: what the
+    // workers' publishes were given, not the order their replies came back in.
+    const epochs = new Map<string, number>();
+    const published = (rig.published.get(channel) ?? [])
+      .map((p) => {
+        if (!epochs.has(p.epoch)) epochs.set(p.epoch, epochs.size);
+        return { ...p, rank: epochs.get(p.epoch)! };
+      })
+      .sort((a, b) => a.rank - b.rank || a.offset - b.offset);
+    const label = (p: { text: string; offset: number }): string => `${p.text}@${p.offset}`;
+    const index = new Map(published.map((p, i) => [label(p), i]));
     let next = 0;
     let excused = false;
     let first = true;
@@ -256,18 +289,18 @@ export function checkTraffic(rig: FailoverRig): TrafficReport {
         }
         continue;
       }
-      const at = index.get(event.text);
+      const at = index.get(label(event));
       if (at === undefined || at < next) continue;
-      if (at > next && !excused) report.silentGaps.push(...published.slice(next, at));
+      if (at > next && !excused) report.silentGaps.push(...published.slice(next, at).map(label));
       next = at + 1;
       excused = false;
     }
-    if (next < published.length && !excused) report.silentGaps.push(...published.slice(next));
+    if (next < published.length && !excused) report.silentGaps.push(...published.slice(next).map(label));
   }
   return report;
 }
 
-function push(map: Map<string, string[]>, key: string, value: string): void {
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);
   else list.push(value);

@@ -5,7 +5,7 @@
  */
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -183,20 +183,21 @@ export class RedisCluster {
         timeoutMs,
       );
     }
+    // Right after a kill -9 every node still sees the dead master serving its slots until the
+    // node timeout flags it: whole means every slot served by a running master.
+    const running = new Set(this.runningPorts());
     await waitFor(
-      'one view of the masters',
+      'one view of the masters, all running, every slot served',
       async () => {
         const views = await Promise.all(
-          this.runningPorts().map(async (p) =>
-            JSON.stringify(
-              (await this.nodes(p))
-                .filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0)
-                .map((n) => [n.port, n.slots])
-                .sort(),
-            ),
-          ),
+          this.runningPorts().map(async (p) => {
+            const masters = (await this.nodes(p)).filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0);
+            const served = masters.reduce((sum, n) => sum + n.slots.reduce((k, [from, to]) => k + to - from + 1, 0), 0);
+            if (served !== 16_384 || masters.some((n) => !running.has(n.port))) return 'not whole';
+            return JSON.stringify(masters.map((n) => [n.port, n.slots]).sort());
+          }),
         );
-        return new Set(views).size === 1;
+        return new Set(views).size === 1 && !views.includes('not whole');
       },
       timeoutMs,
     );
@@ -204,25 +205,30 @@ export class RedisCluster {
   }
 
   /**
-   * Every running replica has its master link up and (with `caughtUp`, for a cluster without
-   * traffic) has reached its master's replication offset.
+   * Every running replica has its master link up with its initial sync done and (with `caughtUp`,
+   * for a cluster without traffic) has reached its master's replication offset. Asked of the
+   * replicas themselves: right after `--cluster create` a node's CLUSTER NODES may not show the
+   * replicas yet, and a replica whose first sync has not finished cannot be promoted (its data is
+   * too old for `cluster-replica-validity-factor`), so a kill then takes its slots down for good.
    */
   async waitReplicasInSync(timeoutMs = 20_000, caughtUp = true): Promise<void> {
+    const wanted = this.replicas * (this.ports.length / (1 + this.replicas));
     await waitFor(
       'replicas in sync',
       async () => {
-        const nodes = await this.nodes();
-        const running = new Set(this.runningPorts());
-        for (const replica of nodes.filter((n) => n.role === 'replica' && running.has(n.port))) {
-          const master = nodes.find((n) => n.id === replica.masterId);
-          if (master === undefined || !running.has(master.port)) continue;
-          const info = await cli(replica.port, 'info', 'replication');
-          if (!info.includes('master_link_status:up')) return false;
-          if (!caughtUp) continue;
-          const masterOffset = field(await cli(master.port, 'info', 'replication'), 'master_repl_offset');
-          if (field(info, 'slave_repl_offset') < masterOffset) return false;
+        let synced = 0;
+        for (const port of this.runningPorts()) {
+          const info = await cli(port, 'info', 'replication');
+          if (!info.includes('role:slave')) continue;
+          const masterPort = field(info, 'master_port');
+          if (!this.procs.has(masterPort)) continue;
+          if (!info.includes('master_link_status:up') || field(info, 'master_sync_in_progress') !== 0) return false;
+          if (caughtUp && field(info, 'slave_repl_offset') < field(await cli(masterPort, 'info', 'replication'), 'master_repl_offset'))
+            return false;
+          synced++;
         }
-        return true;
+        // Each node killed takes one replica away (itself, or the replica promoted in its place).
+        return synced >= wanted - (this.ports.length - this.runningPorts().length);
       },
       timeoutMs,
     );
@@ -235,6 +241,15 @@ export class RedisCluster {
   private async everyNodeSees(check: (nodes: ClusterNodeInfo[]) => boolean): Promise<boolean> {
     for (const port of this.runningPorts()) if (!check(await this.nodes(port))) return false;
     return true;
+  }
+
+  /** The last `lines` lines of the server log of the node on `port` (for the log of a failed test). */
+  logTail(port: number, lines = 30): string {
+    try {
+      return readFileSync(join(this.dir, String(port), 'redis.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
+    } catch (err) {
+      return String(err);
+    }
   }
 
   /** A redis-cli command on the node on `port`; its reply as text. */
@@ -273,6 +288,11 @@ export class RedisCluster {
           dir,
           '--protected-mode',
           'no',
+          '--logfile',
+          'redis.log',
+          // A replica's first sync starts at once (default: 5 s later), so a test can fail a master soon after boot.
+          '--repl-diskless-sync-delay',
+          '0',
           ...this.extraArgs,
         ],
         { stdio: 'ignore' },

@@ -16,6 +16,8 @@ export interface BenchContext {
 export interface CpuRun {
   messages: number;
   us: Record<string, number>;
+  /** Redis `INFO commandstats` over the run (reset before it): calls and µs per command. */
+  redisCommands?: Record<string, { calls: number; usec: number }>;
 }
 
 /** Product ("gateway") and floor ("baseline") runs of one scenario, with their CPU when measured. */
@@ -63,6 +65,35 @@ function cpuTable(runs: ScenarioRuns, target: string): string[] {
   };
   for (const name of names) row(name, (n) => n === name, '', false);
   row('**whole system** (gateway + workers + Redis)', SYSTEM, target, true);
+  return lines;
+}
+
+/**
+ * Redis work per acknowledged message, by command (from `INFO commandstats`, median over runs),
+ * product against floor: where the Redis side of the CPU table comes from.
+ */
+function redisTable(runs: ScenarioRuns): string[] {
+  const product = (runs.gatewayCpu ?? []).filter((r) => r.redisCommands !== undefined);
+  const floor = (runs.baselineCpu ?? []).filter((r) => r.redisCommands !== undefined);
+  if (product.length === 0) return [];
+  const per = (list: CpuRun[], command: string, field: 'calls' | 'usec'): number =>
+    list.length === 0 ? Number.NaN : median(list.map((r) => (r.redisCommands?.[command]?.[field] ?? 0) / Math.max(1, r.messages)));
+  const commands = [...new Set([...product, ...floor].flatMap((r) => Object.keys(r.redisCommands ?? {})))]
+    .map((c) => ({ c, usec: Math.max(per(product, c, 'usec'), Number.isNaN(per(floor, c, 'usec')) ? 0 : per(floor, c, 'usec')) }))
+    .filter((x) => x.usec >= 0.05)
+    .sort((a, b) => b.usec - a.usec)
+    .map((x) => x.c);
+  const num = (n: number, digits: number): string => (Number.isNaN(n) ? 'n/a' : n.toFixed(digits));
+  const lines = [
+    '| Redis command (INFO commandstats) | calls / msg, product | floor | µs / msg, product | floor |',
+    '|---|---:|---:|---:|---:|',
+  ];
+  for (const c of commands) {
+    lines.push(
+      `| \`${c}\` | ${num(per(product, c, 'calls'), 3)} | ${num(per(floor, c, 'calls'), 3)} | ${num(per(product, c, 'usec'), 2)} | ${num(per(floor, c, 'usec'), 2)} |`,
+    );
+  }
+  lines.push('', 'µs are the command time Redis itself counts (not its event loop, socket reads and writes, or replies).');
   return lines;
 }
 
@@ -235,6 +266,8 @@ export function renderBenchmarks(
     '',
     ...cpuTable(seed, '<= 1.2x floor'),
     '',
+    ...redisTable(seed),
+    '',
     `## Saturation: ${ctx.saturation.clients} clients, ${ctx.saturation.window} publishes in flight each, ${ctx.saturation.durationS} s (closed loop)`,
     '',
     'Each client sends its next publish as soon as one is acknowledged: the throughput is what the server sustains.',
@@ -253,6 +286,8 @@ export function renderBenchmarks(
     ]),
     '',
     ...cpuTable(saturation, '<= 1.2x floor'),
+    '',
+    ...redisTable(saturation),
     '',
     ...(saturation2.gateway.length === 0
       ? []

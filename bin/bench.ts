@@ -105,6 +105,27 @@ const tsx = (script: string, profileDir?: string): string[] => [
   script,
 ];
 
+/**
+ * The servers under test run compiled, as `npm start` and the Docker image run them: `script`
+ * (a .ts path) as its JavaScript in dist/. tsx's on-the-fly transform wraps every function it
+ * creates in a naming helper, which costs the product's per-message closures a few percent.
+ */
+const compiled = (script: string, profileDir?: string): string[] => [
+  ...(profileDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+  join('dist', script.replace(/\.ts$/, '.js')),
+];
+
+/** Builds what the servers run: the package (`npm run build`) and the floor's two scripts. */
+function build(): void {
+  for (const [command, args] of [
+    ['npm', ['run', 'build', '--silent']],
+    ['npx', ['tsc', '-p', 'tsconfig.bench.json']],
+  ] as const) {
+    const r = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed`);
+  }
+}
+
 /** The worker entry point the repository has, if any. */
 function workerScript(): string | null {
   for (const candidate of ['examples/worker-simple.ts']) if (existsSync(candidate)) return candidate;
@@ -126,7 +147,7 @@ async function startGateway(redisUrl: string, label: string, processes: number, 
   const [ws, http, metrics] = [await freePort(), await freePort(), await freePort()];
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const common = { REDIS_URL: redisUrl, REDIS_PREFIX: prefix, LOG_LEVEL: 'warn', ...channelConfigFile() };
-  const gateway = start(`gateway-${label}`, process.execPath, tsx('bin/gateway.ts', profileDir), {
+  const gateway = start(`gateway-${label}`, process.execPath, compiled('bin/gateway.ts', profileDir), {
     ...common,
     HOST: '127.0.0.1',
     WEBSOCKET_PORT: String(ws),
@@ -140,11 +161,16 @@ async function startGateway(redisUrl: string, label: string, processes: number, 
     script === null
       ? []
       : [0, 1].map((i) =>
-          start(`worker-${i}-${label}`, process.execPath, tsx(script, profileDir === undefined ? undefined : `${profileDir}-worker-${i}`), {
-            ...common,
-            WORKER_ID: `worker-${i}`,
-            WORKER_METRICS_PORT: '0',
-          }),
+          start(
+            `worker-${i}-${label}`,
+            process.execPath,
+            compiled(script, profileDir === undefined ? undefined : `${profileDir}-worker-${i}`),
+            {
+              ...common,
+              WORKER_ID: `worker-${i}`,
+              WORKER_METRICS_PORT: '0',
+            },
+          ),
         );
   if (workers.length > 0) await sleep(1500);
   return {
@@ -161,13 +187,13 @@ async function startBaseline(redisUrl: string, label: string): Promise<Server> {
   const port = await freePort();
   const prefix = `base${randomBytes(3).toString('hex')}`;
   const workers = [0, 1].map((i) =>
-    start(`baseline-worker-${i}-${label}`, process.execPath, tsx('bench/baseline-worker.ts'), {
+    start(`baseline-worker-${i}-${label}`, process.execPath, compiled('bench/baseline-worker.ts'), {
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
       BASELINE_STREAM: String(i),
     }),
   );
-  const proc = start(`baseline-${label}`, process.execPath, tsx('bench/baseline-server.ts'), {
+  const proc = start(`baseline-${label}`, process.execPath, compiled('bench/baseline-server.ts'), {
     BASELINE_PORT: String(port),
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
@@ -197,14 +223,17 @@ async function warmUp(url: string, label: string, vars: Record<string, string>):
 async function measuredLoadTest(
   server: Server,
   redisPid: number,
+  redisPort: number,
   label: string,
   vars: Record<string, string>,
 ): Promise<{ report: LoadTestReport; cpu: CpuRun }> {
   const window = new CpuWindow(new Map([...server.pids, ['redis', redisPid]]));
+  redisCli(redisPort, 'config', 'resetstat');
   window.start();
   const report = await loadTest(server.url, label, vars);
   const { reaped, ...us } = window.stop();
-  return { report, cpu: { messages: report.publish.acked, us: { ...us, 'load generator': reaped ?? 0 } } };
+  const redisCommands = parseCommandStats(redisCli(redisPort, 'info', 'commandstats'));
+  return { report, cpu: { messages: report.publish.acked, us: { ...us, 'load generator': reaped ?? 0 }, redisCommands } };
 }
 
 async function loadTest(url: string, label: string, vars: Record<string, string>): Promise<LoadTestReport> {
@@ -221,6 +250,22 @@ async function loadTest(url: string, label: string, vars: Record<string, string>
   return JSON.parse(readFileSync(output, 'utf8')) as LoadTestReport;
 }
 
+function redisCli(port: number, ...args: string[]): string {
+  const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `INFO commandstats` lines (`cmdstat_xadd:calls=10,usec=52,...`) as calls and µs per command. */
+function parseCommandStats(info: string): Record<string, { calls: number; usec: number }> {
+  const stats: Record<string, { calls: number; usec: number }> = {};
+  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    if (m[1] === 'info' || m[1] === 'config') continue;
+    stats[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) };
+  }
+  return stats;
+}
+
 function summary(r: LoadTestReport): string {
   return (
     `${Math.round(r.publish.throughput)} msg/s, success ${(r.publish.successRate * 100).toFixed(2)}%, ack p50 ${r.publish.ack.p50.toFixed(2)} ` +
@@ -235,6 +280,8 @@ function versionOf(command: string, args: string[]): string {
 
 /** The benchmark's script, step by step in the order it runs (longer than ~60 lines on purpose: read top to bottom). */
 async function main(): Promise<void> {
+  log('building (npm run build, tsconfig.bench.json)');
+  build();
   const redisPort = await freePort();
   const redis = start(
     'redis',
@@ -277,7 +324,10 @@ async function main(): Promise<void> {
       const gateway = await startGateway(redisUrl, label, processes, profileDir);
       try {
         await warmUp(gateway.url, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
-        const { report, cpu } = await measuredLoadTest(gateway, redisPid, `gateway-${label}`, { ...vars, SUBSCRIBERS: subscribers });
+        const { report, cpu } = await measuredLoadTest(gateway, redisPid, redisPort, `gateway-${label}`, {
+          ...vars,
+          SUBSCRIBERS: subscribers,
+        });
         runs.gateway.push(report);
         runs.gatewayCpu?.push(cpu);
         log(`${label} product: ${summary(report)}`);
@@ -292,7 +342,10 @@ async function main(): Promise<void> {
       const baseline = await startBaseline(redisUrl, label);
       try {
         await warmUp(baseline.url, `baseline-${label}`, { ...vars, SUBSCRIBERS: subscribers });
-        const { report, cpu } = await measuredLoadTest(baseline, redisPid, `baseline-${label}`, { ...vars, SUBSCRIBERS: subscribers });
+        const { report, cpu } = await measuredLoadTest(baseline, redisPid, redisPort, `baseline-${label}`, {
+          ...vars,
+          SUBSCRIBERS: subscribers,
+        });
         runs.baseline.push(report);
         runs.baselineCpu?.push(cpu);
         log(`${label} floor: ${summary(report)}`);
@@ -321,6 +374,8 @@ async function main(): Promise<void> {
           (PUBLISH_MODE === 'handled'
             ? ' The load tester\'s `chat:*` namespace is in `publish_mode: "handled"`: a publish is acknowledged once a worker\'s handler returned.'
             : ''),
+        'Every server runs compiled, as `npm start` runs the gateway: `node dist/bin/gateway.js`, the workers and the floor from dist/ too' +
+          ' (built by `npm run build` and `tsconfig.bench.json` when the benchmark starts); the load generator runs under tsx.',
         'CPU per message: utime + stime from /proc of every process (gateway with its forked processes, each worker, Redis, the load' +
           " generator) from the load generator's start to its exit (connection set-up included), divided by the acknowledged publishes.",
         'Product and floor are each started fresh for every run; runs alternate product, floor. Each fresh server ' +

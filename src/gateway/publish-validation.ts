@@ -40,7 +40,10 @@ export interface JsonShape {
 
 /** Scans valid JSON text once (strings skipped, escapes honoured); stops early past `maxDepth`. */
 export function jsonShape(json: string, maxDepth = MAX_JSON_DEPTH): JsonShape {
-  const seen = new Set<string>();
+  // Top-level keys seen: a short array for the usual few keys (cheaper than a Set per call), a Set
+  // past 16 (a payload with thousands of keys must not cost a quadratic scan).
+  const seen: string[] = [];
+  let seenSet: Set<string> | null = null;
   let duplicateKey: string | null = null;
   let depth = 0;
   let maxSeen = 0;
@@ -49,11 +52,23 @@ export function jsonShape(json: string, maxDepth = MAX_JSON_DEPTH): JsonShape {
     const c = json.charCodeAt(i);
     if (c === 0x22 /* " */) {
       const start = i;
-      for (i++; i < json.length && json.charCodeAt(i) !== 0x22; i++) if (json.charCodeAt(i) === 0x5c /* \ */) i++;
+      let escaped = false;
+      for (i++; i < json.length && json.charCodeAt(i) !== 0x22; i++) {
+        if (json.charCodeAt(i) === 0x5c /* \ */) {
+          escaped = true;
+          i++;
+        }
+      }
       if (depth === 1 && expectKey) {
-        const key = JSON.parse(json.slice(start, i + 1)) as string;
-        if (seen.has(key)) duplicateKey ??= key;
-        seen.add(key);
+        const key = escaped ? (JSON.parse(json.slice(start, i + 1)) as string) : json.slice(start + 1, i);
+        if (seenSet === null) {
+          if (duplicateKey === null && seen.includes(key)) duplicateKey = key;
+          seen.push(key);
+          if (seen.length > 16) seenSet = new Set(seen);
+        } else {
+          if (duplicateKey === null && seenSet.has(key)) duplicateKey = key;
+          seenSet.add(key);
+        }
         expectKey = false;
       }
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {

@@ -344,6 +344,30 @@ void describe('RedisStreamQueue hand-off fence', () => {
     await q.close();
   });
 
+  void it("fences only the first message of a moved channel in one batch, and records the batch's last append", async () => {
+    const q = new RedisStreamQueue({ redis: fixture.redis, keys: new PipelineKeys({ prefix: `t${randomUUID().slice(0, 8)}` }) });
+    await q.ensureGroup('w1');
+    await q.ensureGroup('w2');
+    const last = await q.appendMessage('w1', msg('chat:a', 1));
+    // Issued together: one append call for w2.
+    const ids = await Promise.all([
+      q.appendMessage('w2', msg('chat:a', 2)),
+      q.appendMessage('w2', msg('chat:b', 1)),
+      q.appendMessage('w2', msg('chat:a', 3)),
+    ]);
+    assert.deepEqual(
+      (await q.readNew('w2', 'w2', 10, 0)).map((e) => e.message?.after),
+      [{ worker: 'w1', entryId: last }, undefined, undefined],
+    );
+    await q.appendMessage('w1', msg('chat:a', 4));
+    assert.deepEqual(
+      (await q.readNew('w1', 'w1', 10, 0)).map((e) => e.message?.after),
+      [undefined, { worker: 'w2', entryId: ids[2] }],
+      "moved back: it follows the batch's last message of the channel",
+    );
+    await q.close();
+  });
+
   void it('adds no fence with Cluster keys (hash tags)', async () => {
     const q = new RedisStreamQueue({
       redis: fixture.redis,

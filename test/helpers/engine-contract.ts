@@ -247,6 +247,27 @@ export function engineContract(makeFactory: () => EngineFactory): void {
       assert.deepEqual((await a.history(ch, { limit: 0 }, HISTORY)).position, p2);
     });
 
+    void it('keeps offsets, order and ttls per channel for publications of several channels issued together', async () => {
+      const b = await broker();
+      const [x, y] = [uniqueChannel('together-x'), uniqueChannel('together-y')];
+      const short: HistoryOptions = { size: 10, ttlMs: 300, metaTtlMs: 60_000 };
+      await b.publish(x, bytes('x0'), { history: short });
+      const positions = await Promise.all(
+        ['x1', 'y1', 'x2', 'x3', 'y2'].map((t) => b.publish(t.startsWith('x') ? x : y, bytes(t), { history: short })),
+      );
+      assert.deepEqual(
+        positions.map((p) => p.offset),
+        [2, 1, 3, 4, 2],
+      );
+      const texts = async (ch: string): Promise<string[]> =>
+        (await b.history(ch, { limit: -1 }, short)).publications.map((p) => text(p.data));
+      assert.deepEqual(await texts(x), ['x0', 'x1', 'x2', 'x3']);
+      assert.deepEqual(await texts(y), ['y1', 'y2']);
+      await sleep(900);
+      assert.deepEqual(await texts(x), [], 'the history ttl was set on the stream');
+      assert.deepEqual((await b.history(y, { limit: 0 }, short)).position, positions[4], 'the meta outlives the history');
+    });
+
     void it('trims history to its size', async () => {
       const b = await broker();
       const ch = uniqueChannel('size');

@@ -62,6 +62,10 @@ void describe('validatePublishData', () => {
       'nested objects and strings are not top-level keys',
     );
     assert.equal(duplicateTopLevelKey('{"a\\"b":1,"a\\"c":[{"x":"}"}],"d":"{,"}'), null);
+    const many = Array.from({ length: 5000 }, (_, i) => `"k${i}":${i}`).join(',');
+    assert.equal(duplicateTopLevelKey(`{${many}}`), null, 'thousands of distinct keys');
+    assert.equal(duplicateTopLevelKey(`{"k100":0,${many}}`), 'k100', 'a repeat found past the first 16 keys');
+    assert.equal(duplicateTopLevelKey(`{${many},"k4999":1}`), 'k4999');
   });
 
   void it('says what is wrong', () => {

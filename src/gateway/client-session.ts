@@ -100,7 +100,7 @@ export class ClientSession implements DispatchedConnection {
         this.close(Disconnects.slow, false);
       },
       onFrame: (messages, bytes) => {
-        ctx.metrics.messagesOutTotal.inc({ kind: 'message' }, messages);
+        this.transportMetrics.messagesOut.inc(messages);
         this.transportMetrics.bytesOut.inc(bytes);
       },
     });

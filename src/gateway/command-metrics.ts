@@ -3,14 +3,14 @@
  * publish command's) or once per connection (its transport's) rather than per message.
  */
 
-import type { GatewayMetrics } from '../metrics/index.js';
+import { batchedChild, type CounterChild, type GatewayMetrics } from '../metrics/index.js';
 
 /** The publish command's metric children. */
 export interface PublishMetrics {
-  received: { inc(): void };
-  ok: { inc(): void };
-  error: { inc(): void };
-  disconnect: { inc(): void };
+  received: CounterChild;
+  ok: CounterChild;
+  error: CounterChild;
+  disconnect: CounterChild;
   duration: { observe(value: number): void };
 }
 
@@ -20,10 +20,10 @@ export function publishMetrics(metrics: GatewayMetrics): PublishMetrics {
   let m = publishMetricsCache.get(metrics);
   if (m === undefined) {
     m = {
-      received: metrics.messagesInTotal.labels({ kind: 'publish' }),
-      ok: metrics.commandsTotal.labels({ method: 'publish', result: 'ok' }),
-      error: metrics.commandsTotal.labels({ method: 'publish', result: 'error' }),
-      disconnect: metrics.commandsTotal.labels({ method: 'publish', result: 'disconnect' }),
+      received: batchedChild(metrics.messagesInTotal, { kind: 'publish' }),
+      ok: batchedChild(metrics.commandsTotal, { method: 'publish', result: 'ok' }),
+      error: batchedChild(metrics.commandsTotal, { method: 'publish', result: 'error' }),
+      disconnect: batchedChild(metrics.commandsTotal, { method: 'publish', result: 'disconnect' }),
       duration: metrics.commandDuration.labels({ method: 'publish' }),
     };
     publishMetricsCache.set(metrics, m);
@@ -31,18 +31,33 @@ export function publishMetrics(metrics: GatewayMetrics): PublishMetrics {
   return m;
 }
 
-/** One transport's children of the per-transport metrics. */
+/** One transport's children of the per-transport metrics, and the outgoing-messages counter. */
 export interface TransportMetrics {
   connections: { inc(): void; dec(): void };
-  bytesIn: { inc(n: number): void };
-  bytesOut: { inc(n: number): void };
+  bytesIn: CounterChild;
+  bytesOut: CounterChild;
+  messagesOut: CounterChild;
 }
 
+const transportMetricsCache = new WeakMap<GatewayMetrics, Map<string, TransportMetrics>>();
+
+/** Shared by every connection of `transport` (looked up once per registry and transport). */
 export function transportMetrics(metrics: GatewayMetrics, transport: string): TransportMetrics {
-  const label = { transport };
-  return {
-    connections: metrics.connections.labels(label),
-    bytesIn: metrics.bytesInTotal.labels(label),
-    bytesOut: metrics.bytesOutTotal.labels(label),
-  };
+  let byTransport = transportMetricsCache.get(metrics);
+  if (byTransport === undefined) {
+    byTransport = new Map();
+    transportMetricsCache.set(metrics, byTransport);
+  }
+  let m = byTransport.get(transport);
+  if (m === undefined) {
+    const label = { transport };
+    m = {
+      connections: metrics.connections.labels(label),
+      bytesIn: batchedChild(metrics.bytesInTotal, label),
+      bytesOut: batchedChild(metrics.bytesOutTotal, label),
+      messagesOut: batchedChild(metrics.messagesOutTotal, { kind: 'message' }),
+    };
+    byTransport.set(transport, m);
+  }
+  return m;
 }

@@ -261,7 +261,9 @@ export class Gateway implements LocalNode {
   }
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on('error', () => socket.destroy());
+    // Not a closure: a listener created here would share this scope's context, so it would keep
+    // the upgrade request (headers, URL) alive as long as the connection (about 1 KB each).
+    socket.on('error', destroyOnError);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const uni = url.pathname === UNI_WEBSOCKET_PATH;
     if (url.pathname !== WEBSOCKET_PATH && !uni) return rejectUpgrade(socket, '404 Not Found');
@@ -357,4 +359,9 @@ export class Gateway implements LocalNode {
     this.wss.close();
     this.state = 'closed';
   }
+}
+
+/** A socket's error listener during and after the upgrade: the socket is destroyed. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }

@@ -246,7 +246,11 @@ export class RedisCluster {
   /** The last `lines` lines of the server log of the node on `port` (for the log of a failed test). */
   logTail(port: number, lines = 30): string {
     try {
-      return readFileSync(join(this.dir, String(port), 'redis.log'), 'utf8').trim().split('\n').slice(-lines).join('\n');
+      return readFileSync(join(this.dir, String(port), 'redis.log'), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
     } catch (err) {
       return String(err);
     }

@@ -1,6 +1,4 @@
 -- Appends a batch of messages to one worker stream in order (one command a tick), recording each channel's last append and adding the hand-off fence when a channel moved here from another stream.
--- A channel's last-append key is read for its first message of the batch only (after it, the last append is this
--- stream's) and written once, for its last message: the same end state as one call per message.
 -- KEYS[1] worker stream
 -- ARGV[1] approximate max length (0: no MAXLEN)
 -- ARGV[2] JSON array of messages, each an array of field/value strings (one argument instead of ~20 per message)
@@ -8,6 +6,8 @@
 -- ARGV[4] this stream's worker id (with ARGV[3])
 -- ARGV[5] ttl of a last-append key, ms (with ARGV[3])
 -- Returns the entry ids, in order.
+-- A channel's last-append key is read for its first message of the batch only (after it, the last append is this
+-- stream's) and written once, for its last message: the same end state as one call per message.
 local ids = {}
 local maxLen = tonumber(ARGV[1])
 local lastKeys = {}

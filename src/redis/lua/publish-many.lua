@@ -1,11 +1,11 @@
 -- Appends several publications to their channels' history streams and broadcasts each, in order, as publish.lua does for one.
--- Each channel's meta is read once and written once per call (offsets are counted here, then stored), and its
--- stream and meta ttls are set once: the same end state as one publish.lua per publication, with fewer commands.
 -- KEYS[1] history stream of the first publication
 -- KEYS[2] its stream meta hash; publication i has its stream and meta at KEYS[2i-1] and KEYS[2i]
 -- ARGV[1] epoch to use for a stream whose meta does not exist (new or lost stream)
 -- ARGV[5i-3 .. 5i+1] publication i: encoded body, history size (MAXLEN), history ttl ms, meta ttl ms, pub/sub channel
 -- Returns {offset1, epoch1, offset2, epoch2, ...}.
+-- Each channel's meta is read once and written once per call (offsets are counted here, then stored), and its
+-- stream and meta ttls are set once: the same end state as one publish.lua per publication, with fewer commands.
 local out = {}
 local n = #KEYS / 2
 local channels = {}

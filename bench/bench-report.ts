@@ -2,6 +2,7 @@
 
 import type { LoadTestReport } from '../src/loadtest/index.js';
 import type { ProfileLine } from './cpu-profile-summary.js';
+import type { CommandStats } from './redis-commandstats.js';
 
 export interface BenchContext {
   date: string;
@@ -17,7 +18,7 @@ export interface CpuRun {
   messages: number;
   us: Record<string, number>;
   /** Redis `INFO commandstats` over the run (reset before it): calls and µs per command. */
-  redisCommands?: Record<string, { calls: number; usec: number }>;
+  redisCommands?: CommandStats;
 }
 
 /** Product ("gateway") and floor ("baseline") runs of one scenario, with their CPU when measured. */

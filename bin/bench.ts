@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoadTestReport } from '../src/loadtest/index.js';
 import { renderBenchmarks, summaryTable, type BenchProfile, type CpuRun, type ScenarioRuns } from '../bench/bench-report.js';
 import { CpuWindow } from '../bench/proc-cpu.js';
+import { readCommandStats, resetCommandStats } from '../bench/redis-commandstats.js';
 import { summarizeCpuProfile } from '../bench/cpu-profile-summary.js';
 import { freePort } from '../src/chaos/index.js';
 
@@ -228,11 +229,11 @@ async function measuredLoadTest(
   vars: Record<string, string>,
 ): Promise<{ report: LoadTestReport; cpu: CpuRun }> {
   const window = new CpuWindow(new Map([...server.pids, ['redis', redisPid]]));
-  redisCli(redisPort, 'config', 'resetstat');
+  resetCommandStats(redisPort);
   window.start();
   const report = await loadTest(server.url, label, vars);
   const { reaped, ...us } = window.stop();
-  const redisCommands = parseCommandStats(redisCli(redisPort, 'info', 'commandstats'));
+  const redisCommands = readCommandStats(redisPort);
   return { report, cpu: { messages: report.publish.acked, us: { ...us, 'load generator': reaped ?? 0 }, redisCommands } };
 }
 
@@ -248,22 +249,6 @@ async function loadTest(url: string, label: string, vars: Record<string, string>
   const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
   if (code !== 0 || !existsSync(output)) throw new Error(`load test ${label} exited with ${code} (log in ${work})`);
   return JSON.parse(readFileSync(output, 'utf8')) as LoadTestReport;
-}
-
-function redisCli(port: number, ...args: string[]): string {
-  const r = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** `INFO commandstats` lines (`cmdstat_xadd:calls=10,usec=52,...`) as calls and µs per command. */
-function parseCommandStats(info: string): Record<string, { calls: number; usec: number }> {
-  const stats: Record<string, { calls: number; usec: number }> = {};
-  for (const m of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
-    if (m[1] === 'info' || m[1] === 'config') continue;
-    stats[m[1]!] = { calls: Number(m[2]), usec: Number(m[3]) };
-  }
-  return stats;
 }
 
 function summary(r: LoadTestReport): string {

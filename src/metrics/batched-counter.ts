@@ -10,37 +10,33 @@ export interface CounterChild {
   inc(n?: number): void;
 }
 
-interface Pending {
-  labels: Partial<Record<string, string | number>>;
-  n: number;
-}
-
-const pendingByCounter = new WeakMap<Counter, Pending[]>();
+/** Per counter, the flushes of its batched children, run by the counter's collect. */
+const flushesByCounter = new WeakMap<object, (() => void)[]>();
 
 /** A child of `counter` for `labels` whose increments reach the counter at its next collect. */
 export function batchedChild<L extends string>(counter: Counter<L>, labels: Partial<Record<L, string | number>>): CounterChild {
-  const key = counter as unknown as Counter;
-  let list = pendingByCounter.get(key);
-  if (list === undefined) {
-    list = [];
-    pendingByCounter.set(key, list);
-    const pending = list;
+  let flushes = flushesByCounter.get(counter);
+  if (flushes === undefined) {
+    const list: (() => void)[] = [];
+    flushes = list;
+    flushesByCounter.set(counter, list);
+    // prom-client calls an instance's `collect` before every read; its typings only know it as an option.
     const target = counter as unknown as { collect?: () => unknown };
     const previous = target.collect;
     target.collect = function collect(this: unknown) {
-      for (const p of pending) {
-        if (p.n === 0) continue;
-        counter.inc(p.labels as Partial<Record<L, string | number>>, p.n);
-        p.n = 0;
-      }
+      for (const flush of list) flush();
       return previous?.call(this);
     };
   }
-  const entry: Pending = { labels, n: 0 };
-  list.push(entry);
+  let pending = 0;
+  flushes.push(() => {
+    if (pending === 0) return;
+    counter.inc(labels, pending);
+    pending = 0;
+  });
   return {
     inc(n = 1) {
-      entry.n += n;
+      pending += n;
     },
   };
 }

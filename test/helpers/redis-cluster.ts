@@ -193,11 +193,11 @@ export class RedisCluster {
           this.runningPorts().map(async (p) => {
             const masters = (await this.nodes(p)).filter((n) => n.role === 'master' && !n.failing && n.slots.length > 0);
             const served = masters.reduce((sum, n) => sum + n.slots.reduce((k, [from, to]) => k + to - from + 1, 0), 0);
-            if (served !== 16_384 || masters.some((n) => !running.has(n.port))) return 'not whole';
+            if (served !== 16_384 || masters.some((n) => !running.has(n.port))) return null;
             return JSON.stringify(masters.map((n) => [n.port, n.slots]).sort());
           }),
         );
-        return new Set(views).size === 1 && !views.includes('not whole');
+        return views[0] !== null && views.every((v) => v === views[0]);
       },
       timeoutMs,
     );

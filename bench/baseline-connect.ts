@@ -10,7 +10,7 @@
  * Run: `BASELINE_PORT=8100 CONNECT_HMAC_SECRET=… CONNECT_RSA_PUBLIC_KEY="$(cat pub.pem)" node dist/bench/baseline-connect.js`.
  */
 
-import { createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createPublicKey, randomUUID, webcrypto, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify, type JWTHeaderParameters } from 'jose';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -23,12 +23,15 @@ const pingIntervalMs = Number(process.env.BASELINE_PING_INTERVAL_MS ?? 25_000);
 if (secret === '' && rsaPem === '') throw new Error('set CONNECT_HMAC_SECRET and/or CONNECT_RSA_PUBLIC_KEY');
 
 // Imported once, in the forms the gateway's TokenVerifier holds them.
-const hmacKey: Uint8Array | null = secret === '' ? null : new TextEncoder().encode(secret);
+const hmacKey: webcrypto.CryptoKey | null =
+  secret === ''
+    ? null
+    : await webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
 const rsaKey: KeyObject | null = rsaPem === '' ? null : createPublicKey(rsaPem);
 const ALGORITHMS = [...(hmacKey === null ? [] : ['HS256']), ...(rsaKey === null ? [] : ['RS256'])];
 
 /** The key for the header's `alg`: each key verifies its own algorithm only. */
-function keyFor(header: JWTHeaderParameters): Uint8Array | KeyObject {
+function keyFor(header: JWTHeaderParameters): webcrypto.CryptoKey | KeyObject {
   if (header.alg === 'HS256' && hmacKey !== null) return hmacKey;
   if (header.alg === 'RS256' && rsaKey !== null) return rsaKey;
   throw new errors.JOSEAlgNotAllowed('unsupported algorithm');

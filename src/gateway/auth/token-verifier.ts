@@ -5,9 +5,11 @@
  * token can never pick its own verification (`none`, HS256 signed with a public key, …).
  */
 
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, webcrypto, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { TokenVerification } from '../../config/index.js';
+
+type CryptoKey = webcrypto.CryptoKey;
 import { InvalidTokenError, TokenExpiredError, TokenKeysUnavailableError } from './token-errors.js';
 
 /** Longer tokens are rejected before any work is done. */
@@ -54,7 +56,10 @@ export class JwksCache {
   }
 }
 
-type Pick = { key: Uint8Array | KeyObject | JWTVerifyGetKey; algorithms: string[] };
+type Pick = { key: CryptoKey | KeyObject | JWTVerifyGetKey; algorithms: string[] };
+
+/** The hash each HMAC algorithm pins its imported key to. */
+const HMAC_HASH: Record<(typeof HMAC_ALGS)[number], string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
@@ -99,6 +104,11 @@ function includes(list: readonly string[], alg: string): boolean {
 
 export class TokenVerifier {
   private readonly hmac: Uint8Array | null;
+  /**
+   * The HMAC secret imported once per algorithm, non-extractable. Given raw bytes, jose imports
+   * the key again on every verify: about half of an HS256 verify's CPU (docs/benchmarks.md).
+   */
+  private readonly hmacKeys = new Map<string, Promise<CryptoKey>>();
   private readonly rsa: KeyObject | null;
   private readonly ec: KeyObject | null;
   private readonly jwks: JWTVerifyGetKey | null;
@@ -128,12 +138,22 @@ export class TokenVerifier {
   }
 
   /** The key for `alg`, the algorithm list pinned to it; InvalidTokenError when no configured key type fits. */
-  private keyFor(alg: string): Pick {
-    if (includes(HMAC_ALGS, alg) && this.hmac !== null) return { key: this.hmac, algorithms: [alg] };
+  private async keyFor(alg: string): Promise<Pick> {
+    if (includes(HMAC_ALGS, alg) && this.hmac !== null)
+      return { key: await this.hmacKey(alg as keyof typeof HMAC_HASH), algorithms: [alg] };
     if (includes(RSA_ALGS, alg) && this.rsa !== null) return { key: this.rsa, algorithms: [alg] };
     if (includes(EC_ALGS, alg) && this.ec !== null) return { key: this.ec, algorithms: [alg] };
     if (includes(JWKS_ALGS, alg) && this.jwks !== null) return { key: this.jwks, algorithms: [alg] };
     throw new InvalidTokenError('unsupported algorithm');
+  }
+
+  private hmacKey(alg: keyof typeof HMAC_HASH): Promise<CryptoKey> {
+    let key = this.hmacKeys.get(alg);
+    if (key === undefined) {
+      key = webcrypto.subtle.importKey('raw', this.hmac!, { name: 'HMAC', hash: HMAC_HASH[alg] }, false, ['verify']);
+      this.hmacKeys.set(alg, key);
+    }
+    return key;
   }
 
   /**
@@ -144,7 +164,7 @@ export class TokenVerifier {
     if (typeof token !== 'string' || token.length === 0) throw new InvalidTokenError('empty token');
     if (token.length > MAX_TOKEN_LENGTH) throw new InvalidTokenError('token too long');
     if (!this.configured) throw new InvalidTokenError('no token key configured');
-    const { key, algorithms } = this.keyFor(readAlg(token));
+    const { key, algorithms } = await this.keyFor(readAlg(token));
     const options = {
       algorithms,
       currentDate: new Date(nowMs),

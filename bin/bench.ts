@@ -17,6 +17,7 @@ import type { LoadTestReport } from '../src/loadtest/index.js';
 import { renderBenchmarks, summaryTable, type BenchProfile, type CpuRun, type ScenarioRuns } from '../bench/bench-report.js';
 import { CpuWindow } from '../bench/proc-cpu.js';
 import { readCommandStats, resetCommandStats } from '../bench/redis-commandstats.js';
+import { runSubBenchmarks, SUB_BENCHMARK_NAMES } from '../bench/sub-benchmarks.js';
 import { summarizeCpuProfile } from '../bench/cpu-profile-summary.js';
 import { freePort } from '../src/chaos/index.js';
 
@@ -36,8 +37,10 @@ const WARMUP_S = seconds('BENCH_WARMUP', 5);
 const OUTPUT = env.BENCH_OUTPUT ?? 'docs/benchmarks.md';
 /** BENCH_BASELINE=0 skips the baseline runs (quicker while profiling; the report then has no ratios). */
 const BASELINE = env.BENCH_BASELINE !== '0';
-/** Scenarios to run (comma-separated `seed`, `saturation`, `saturation-2p`: saturation with GATEWAY_PROCESSES=2, product only); default all. */
-const SCENARIOS = new Set((env.BENCH_SCENARIOS ?? 'seed,saturation,saturation-2p').split(',').map((s) => s.trim()));
+/** Scenarios (comma-separated `seed`, `saturation`, `saturation-2p`: saturation with GATEWAY_PROCESSES=2, product only; `connect`, `fanout`: bench/sub-benchmarks.ts); default all. */
+const SCENARIOS = new Set(
+  (env.BENCH_SCENARIOS ?? ['seed,saturation,saturation-2p', ...SUB_BENCHMARK_NAMES].join(',')).split(',').map((s) => s.trim()),
+);
 /** BENCH_PUBLISH_MODE=handled: the load tester's `chat:*` namespace in `publish_mode: "handled"` (acks wait for the worker's handler); default append. */
 const PUBLISH_MODE = env.BENCH_PUBLISH_MODE ?? 'append';
 if (PUBLISH_MODE !== 'append' && PUBLISH_MODE !== 'handled') throw new Error('BENCH_PUBLISH_MODE must be append or handled');
@@ -377,7 +380,8 @@ async function main(): Promise<void> {
     profiles,
     saturation2,
   );
-  writeFileSync(OUTPUT, markdown);
+  const sections = await runSubBenchmarks(SCENARIOS, RUNS, work);
+  writeFileSync(OUTPUT, [markdown, ...sections].join('\n'));
   console.log(summaryTable(seed, saturation, saturation2).join('\n'));
   log(`wrote ${OUTPUT}`);
 }

@@ -41,6 +41,8 @@ export interface FanoutRun {
   cpuUs: Record<string, number>;
   /** `cpuUs` divided by the deliveries, plus `server + redis` and `all`. */
   cpuUsPerDelivery: Record<string, number>;
+  /** Cores other processes of the machine kept busy during the window (/proc/stat busy minus ours): a shared machine's noise. */
+  otherCores: number;
 }
 
 export interface FanoutMedians {
@@ -178,13 +180,13 @@ function cpuTable(report: FanoutReport): string[] {
 
 function runsTable(report: FanoutReport): string[] {
   const lines = [
-    '| run | side | deliveries/s | missing | p50 | p99 | p99.9 | max | send lag p99 | CPU µs/delivery (all) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| run | side | deliveries/s | missing | p50 | p99 | p99.9 | max | send lag p99 | CPU µs/delivery (all) | other load (cores) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of report.runs) {
     lines.push(
       `| ${r.run} | ${r.side} | ${fmtInt(r.deliveries.perSecond)} | ${fmtInt(r.deliveries.missing)} | ${fmtMs(r.latency.p50)} | ${fmtMs(r.latency.p99)}` +
-        ` | ${fmtMs(r.latency.p999)} | ${fmtMs(r.latency.max)} | ${fmtMs(r.sendLag.p99)} | ${fmtUs(r.cpuUsPerDelivery['all'] ?? Number.NaN)} |`,
+        ` | ${fmtMs(r.latency.p999)} | ${fmtMs(r.latency.max)} | ${fmtMs(r.sendLag.p99)} | ${fmtUs(r.cpuUsPerDelivery['all'] ?? Number.NaN)} | ${Number.isFinite(r.otherCores) ? r.otherCores.toFixed(2) : 'n/a'} |`,
     );
   }
   return lines;

@@ -13,7 +13,7 @@
 
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -147,6 +147,18 @@ async function drain(subscribers: ChildProcess[], expected: number): Promise<voi
   }
 }
 
+/** Busy CPU time of the whole machine so far (/proc/stat: all but idle and iowait), µs; 0 without /proc. */
+function machineBusyUs(): number {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    // USER_HZ is 100 on Linux; fields 4 and 5 are idle and iowait.
+    return (total - (fields[3] ?? 0) - (fields[4] ?? 0)) * 10_000;
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU per delivery of each process, plus `server + redis` and `all`. */
 function perDelivery(us: Record<string, number>, delivered: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -157,6 +169,38 @@ function perDelivery(us: Record<string, number>, delivered: number): Record<stri
   return out;
 }
 
+/** The CPU of each named process and the other processes' load (cores) over [from, to]. */
+async function cpuOver(
+  roots: Map<string, number>,
+  from: number,
+  to: number,
+): Promise<{ cpuUs: Record<string, number>; otherCores: number }> {
+  const cpu = new CpuWindow(roots);
+  await sleep(Math.max(0, from - now()));
+  cpu.start();
+  const machineBefore = machineBusyUs();
+  await sleep(Math.max(0, to - now()));
+  const { reaped: _reaped, ...cpuUs } = cpu.stop();
+  const machineUs = machineBusyUs() - machineBefore;
+  const ours = Object.values(cpuUs).reduce((a, b) => a + b, 0);
+  return { cpuUs, otherCores: Math.max(0, machineUs - ours) / ((to - from) * 1000) };
+}
+
+/** Every subscriber process's report, their histograms merged. */
+async function collect(subscribers: ChildProcess[]): Promise<{ latency: LatencyHistogram; delivered: number; closed: number }> {
+  const reports = await Promise.all(
+    subscribers.map((p) => {
+      const reply = nextMessage<SubscriberReport>(p, 'report', 10_000);
+      p.send({ type: 'report' });
+      return reply;
+    }),
+  );
+  const latency = new LatencyHistogram();
+  for (const r of reports) latency.add(LatencyHistogram.decode(r.histogram));
+  const sum = (pick: (r: SubscriberReport) => number): number => reports.reduce((total, r) => total + pick(r), 0);
+  return { latency, delivered: sum((r) => r.delivered), closed: sum((r) => r.closed) };
+}
+
 /** Drives one fresh server: warm-up, the measured window with its CPU, the drain; returns the run's figures. */
 async function measure(server: Server, redis: ChildProcess, side: FanoutSide, run: number): Promise<FanoutRun> {
   const label = `${side}-${run}`;
@@ -164,22 +208,13 @@ async function measure(server: Server, redis: ChildProcess, side: FanoutSide, ru
   try {
     // Publications are due at start + k / RATE; the window's edges fall half an interval before
     // one, so that rounding the send time in the data cannot move a publication across an edge.
-    const half = 500 / RATE;
     const start = Math.ceil(now() + 500);
-    const from = start + WARMUP_S * 1000 - half;
+    const from = start + WARMUP_S * 1000 - 500 / RATE;
     const to = from + DURATION_S * 1000;
     for (const p of subs.list) p.send({ type: 'window', from, to });
     const windowVars = { FANOUT_RATE: String(RATE), FANOUT_START: String(start), FANOUT_FROM: String(from), FANOUT_TO: String(to) };
-    const publisher = procs.start(
-      `publisher-${label}`,
-      process.execPath,
-      [compiled('bench/fanout-publisher.ts')],
-      {
-        ...server.publisherEnv,
-        ...windowVars,
-      },
-      true,
-    );
+    const script = [compiled('bench/fanout-publisher.ts')];
+    const publisher = procs.start(`publisher-${label}`, process.execPath, script, { ...server.publisherEnv, ...windowVars }, true);
     const published = nextMessage<PublisherReport>(publisher, 'result', to - now() + 60_000);
     const roots = new Map<string, number>([
       ['server', server.proc.pid ?? 0],
@@ -187,29 +222,16 @@ async function measure(server: Server, redis: ChildProcess, side: FanoutSide, ru
       ['publisher', publisher.pid ?? 0],
       ...subs.list.map((p, i): [string, number] => [`subscribers ${i + 1}`, p.pid ?? 0]),
     ]);
-    const cpu = new CpuWindow(roots);
-    await sleep(Math.max(0, from - now()));
-    cpu.start();
-    await sleep(Math.max(0, to - now()));
-    const { reaped: _reaped, ...cpuUs } = cpu.stop();
+    const { cpuUs, otherCores } = await cpuOver(roots, from, to);
     const pub = await published;
     const expected = pub.scheduled * SUBSCRIBERS;
     await drain(subs.list, expected);
-    const reports = await Promise.all(
-      subs.list.map((p) => {
-        const reply = nextMessage<SubscriberReport>(p, 'report', 10_000);
-        p.send({ type: 'report' });
-        return reply;
-      }),
-    );
-    const latency = new LatencyHistogram();
-    for (const r of reports) latency.add(LatencyHistogram.decode(r.histogram));
-    const delivered = reports.reduce((sum, r) => sum + r.delivered, 0);
+    const { latency, delivered, closed } = await collect(subs.list);
     return {
       side,
       run,
       subscribersConnected: subs.connected,
-      subscribersClosed: reports.reduce((sum, r) => sum + r.closed, 0),
+      subscribersClosed: closed,
       publications: { scheduled: pub.scheduled, acked: pub.acked, failed: pub.failed, errors: pub.errors, warmup: pub.warmup },
       deliveries: { expected, delivered, missing: Math.max(0, expected - delivered), perSecond: delivered / DURATION_S },
       latency: latency.summary(),
@@ -217,6 +239,7 @@ async function measure(server: Server, redis: ChildProcess, side: FanoutSide, ru
       publishReply: LatencyHistogram.decode(pub.reply).summary(),
       cpuUs,
       cpuUsPerDelivery: perDelivery(cpuUs, delivered),
+      otherCores,
     };
   } finally {
     await Promise.all(subs.list.map(stopProcess));
@@ -247,7 +270,7 @@ function describe(r: FanoutRun): string {
   return (
     `${Math.round(r.deliveries.perSecond)} deliveries/s, missing ${r.deliveries.missing} of ${r.deliveries.expected}, ` +
     `p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} max ${l.max.toFixed(2)} ms, ` +
-    `send lag p99 ${r.sendLag.p99.toFixed(2)} ms, failed publishes ${r.publications.failed}, ` +
+    `send lag p99 ${r.sendLag.p99.toFixed(2)} ms, failed publishes ${r.publications.failed}, other load ${r.otherCores.toFixed(2)} cores, ` +
     `CPU µs/delivery ${Object.entries(r.cpuUsPerDelivery)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ')}`

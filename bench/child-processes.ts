@@ -5,9 +5,9 @@
 
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { openSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { canConnect } from '../src/chaos/index.js';
 
 export class ChildProcesses {
   private readonly children = new Set<ChildProcess>();
@@ -45,19 +45,7 @@ export async function waitForPort(port: number, what: string, proc: ChildProcess
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = new Socket();
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => {
-        s.destroy();
-        resolve(false);
-      });
-      s.connect(port, '127.0.0.1');
-    });
-    if (ok) return;
+    if (await canConnect(port)) return;
     await sleep(100);
   }
   throw new Error(`${what} did not listen on ${port} within 30 s`);

@@ -2,6 +2,9 @@
  * The outgoing side of one client connection: queues encoded protocol messages, hands what
  * accumulated within one event-loop turn to the transport in as few writes as possible, and
  * bounds the bytes a slow reader may hold (queue + transport buffer).
+ *
+ * All writers with something queued are flushed by ONE `setImmediate` callback per event-loop
+ * turn: a publication to 2,000 subscribers schedules one callback, not 2,000.
  */
 
 import type { Transport } from './transport/index.js';
@@ -16,6 +19,25 @@ export interface OutgoingWriterOptions {
   onOverflow(): void;
   /** Called per frame sent, with the message count and frame size. */
   onFrame(messages: number, bytes: number): void;
+}
+
+/** Writers with queued messages, flushed together at the end of the turn. */
+let pending: OutgoingWriter[] = [];
+let flushScheduled = false;
+
+function schedule(writer: OutgoingWriter): void {
+  pending.push(writer);
+  if (flushScheduled) return;
+  flushScheduled = true;
+  setImmediate(flushPending);
+}
+
+/** Flushes every pending writer (a throw here crashes the process, as any uncaught error does). */
+function flushPending(): void {
+  flushScheduled = false;
+  const writers = pending;
+  pending = [];
+  for (const writer of writers) writer.flush();
 }
 
 export class OutgoingWriter {
@@ -43,7 +65,7 @@ export class OutgoingWriter {
     }
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      schedule(this);
     }
     return true;
   }
@@ -51,28 +73,35 @@ export class OutgoingWriter {
   /** Writes everything queued now. */
   flush(): void {
     this.scheduled = false;
-    if (this.queue.length === 0 || !this.transport.writable) {
-      this.queue = [];
-      this.queuedBytes = 0;
-      return;
-    }
+    const queue = this.queue;
+    if (queue.length === 0) return;
+    const bytes = this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (!this.transport.writable) return;
+    if (queue.length <= maxBatchMessages && bytes <= maxBatchBytes) this.writeBatch(queue);
+    else this.writeBatches(queue);
+  }
+
+  private writeBatches(queue: Buffer[]): void {
     let start = 0;
-    while (start < this.queue.length) {
+    while (start < queue.length) {
       let end = start;
       let bytes = 0;
-      while (end < this.queue.length && end - start < maxBatchMessages) {
-        const len = (this.queue[end] as Buffer).length;
+      while (end < queue.length && end - start < maxBatchMessages) {
+        const len = (queue[end] as Buffer).length;
         if (end > start && bytes + len > maxBatchBytes) break;
         bytes += len;
         end++;
       }
-      const batch = this.queue.slice(start, end);
-      const written = this.transport.write(batch);
-      this.options.onFrame(batch.length, written);
+      this.writeBatch(queue.slice(start, end));
       start = end;
     }
-    this.queue = [];
-    this.queuedBytes = 0;
+  }
+
+  private writeBatch(batch: Buffer[]): void {
+    const written = this.transport.write(batch);
+    this.options.onFrame(batch.length, written);
   }
 
   /**

@@ -30,9 +30,9 @@ import type { ConnectionChanges } from './connection.js';
 import type { EncodedPush } from './encoded-push.js';
 import type { GatewayContext } from './gateway-context.js';
 import { ChannelCreationBudget } from './channel-creation-budget.js';
-import { OutgoingWriter } from './outgoing-writer.js';
-import { SessionTimers } from './session-timers.js';
-import type { Transport } from './transport/index.js';
+import { OutgoingWriter, type OutgoingWriterOwner } from './outgoing-writer.js';
+import { SessionTimers, type SessionTimerOptions, type TimedConnection } from './session-timers.js';
+import type { Transport, TransportEvents } from './transport/index.js';
 
 /** Close codes a client may send that are worth their own metric label. */
 const KNOWN_CLIENT_CODES = new Set([1000, 1001, 1005, 1006, 1009, 1011]);
@@ -55,7 +55,28 @@ function pingFor(codec: Codec): Buffer {
   return ping;
 }
 
-export class ClientSession implements DispatchedConnection {
+type ClientConfig = GatewayContext['config']['client'];
+const timerOptions = new WeakMap<ClientConfig, readonly [SessionTimerOptions, SessionTimerOptions]>();
+
+/** The timer options of a configuration, one object per kind of connection (bidirectional, unidirectional). */
+function timerOptionsFor(client: ClientConfig, unidirectional: boolean): SessionTimerOptions {
+  let pair = timerOptions.get(client);
+  if (pair === undefined) {
+    const base = { staleTimeoutMs: client.staleTimeoutMs, pingIntervalMs: client.pingIntervalMs, pongTimeoutMs: client.pongTimeoutMs };
+    pair = [
+      { ...base, unidirectional: false },
+      { ...base, unidirectional: true },
+    ];
+    timerOptions.set(client, pair);
+  }
+  return pair[unidirectional ? 1 : 0];
+}
+
+/**
+ * The session is itself the sink of its transport's events, its writer's reports and its timers'
+ * actions: an idle connection holds no callbacks of its own (each was a closure and an object).
+ */
+export class ClientSession implements DispatchedConnection, TransportEvents, OutgoingWriterOwner, TimedConnection {
   readonly id: string = randomUUID();
   /**
    * Emulation transports: the secret id `/emulation` requests name (ConnectResult.session); null
@@ -89,7 +110,8 @@ export class ClientSession implements DispatchedConnection {
     readonly ctx: GatewayContext,
     readonly transport: Transport,
     transportHeaders: Readonly<Record<string, string>>,
-    private readonly onClosed: (session: ClientSession) => void,
+    /** Called once the session is closed (shared by the gateway's sessions). */
+    private readonly forget: (session: ClientSession) => void,
   ) {
     const client = ctx.config.client;
     this.protocol = transport.protocol;
@@ -99,42 +121,43 @@ export class ClientSession implements DispatchedConnection {
     this.codec = codecFor(transport.protocol);
     this.ping = pingFor(this.codec);
     this.newChannels = new ChannelCreationBudget(client.channelCreateRateLimit);
-    this.inbox = new CommandInbox(
-      {
-        commandRateLimit: client.commandRateLimit,
-        inboxMaxSize: client.inboxMaxSize,
-        pause: () => transport.pauseReading(),
-        resume: () => transport.resumeReading(),
-      },
-      this.codec,
-      new CommandDispatcher(this),
-    );
-    this.writer = new OutgoingWriter(transport, {
-      maxQueueBytes: client.queueMaxSize,
-      onOverflow: () => {
-        ctx.metrics.slowDisconnectsTotal.inc();
-        this.close(Disconnects.slow, false);
-      },
-      onFrame: (messages, bytes) => {
-        this.transportMetrics.messagesOut.inc(messages);
-        this.transportMetrics.bytesOut.inc(bytes);
-      },
-    });
-    transport.attach({
-      onFrame: (frame) => this.handleFrame(frame),
-      onClosed: (code) => this.handleSocketClosed(code),
-      onError: (err) => ctx.logger.debug({ err: err.message, client: this.id, transport: transport.name }, 'transport error'),
-    });
-    this.timers = new SessionTimers(
-      {
-        staleTimeoutMs: client.staleTimeoutMs,
-        pingIntervalMs: client.pingIntervalMs,
-        pongTimeoutMs: client.pongTimeoutMs,
-        unidirectional: transport.unidirectional,
-      },
-      { sendPing: () => this.writer.enqueue(this.ping), close: (code) => this.close(code) },
-    );
+    this.inbox = new CommandInbox(client, transport, this.codec, new CommandDispatcher(this));
+    this.writer = new OutgoingWriter(transport, client.queueMaxSize, this);
+    transport.attach(this);
+    this.timers = new SessionTimers(timerOptionsFor(client, transport.unidirectional), this);
     this.transportMetrics.connections.inc();
+  }
+
+  /** TransportEvents: one inbound frame. */
+  onFrame(frame: Buffer): void {
+    this.handleFrame(frame);
+  }
+
+  /** TransportEvents: the peer went away. */
+  onClosed(code: number): void {
+    this.handleSocketClosed(code);
+  }
+
+  /** TransportEvents: a connection-level error (a close follows). */
+  onError(err: Error): void {
+    this.ctx.logger.debug({ err: err.message, client: this.id, transport: this.transport.name }, 'transport error');
+  }
+
+  /** OutgoingWriterOwner: a slow reader went over CLIENT_QUEUE_MAX_SIZE. */
+  writerOverflowed(): void {
+    this.ctx.metrics.slowDisconnectsTotal.inc();
+    this.close(Disconnects.slow, false);
+  }
+
+  /** OutgoingWriterOwner: one frame went out. */
+  frameWritten(messages: number, bytes: number): void {
+    this.transportMetrics.messagesOut.inc(messages);
+    this.transportMetrics.bytesOut.inc(bytes);
+  }
+
+  /** TimedConnection: a ping is due. */
+  sendPing(): void {
+    this.writer.enqueue(this.ping);
   }
 
   get user(): UserId {
@@ -368,6 +391,6 @@ export class ClientSession implements DispatchedConnection {
     metrics.disconnectTotal.inc({ reason, code: codeLabel });
     metrics.connectionDuration.observe((performance.now() - this.openedAt) / 1000);
     if (wasConnected) logger.debug({ client: this.id, user: this.user, code: codeLabel, reason }, 'client disconnected');
-    this.onClosed(this);
+    this.forget(this);
   }
 }

@@ -6,7 +6,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Disconnects, type Codec, type Command, type DisconnectCode } from '../protocol/index.js';
-import { InboxBudget } from './inbox-budget.js';
+import { InboxBudget, type ReadFlow } from './inbox-budget.js';
 
 export type Method = Exclude<keyof Command, 'id'>;
 
@@ -48,14 +48,12 @@ export interface CommandRunner {
   run(cmd: Command): Promise<void>;
 }
 
-export interface CommandInboxOptions {
+/** The limits of every connection (the gateway's client configuration: one object for all). */
+export interface CommandInboxLimits {
   /** Commands a second (token bucket, burst of one second). */
-  commandRateLimit: number;
+  readonly commandRateLimit: number;
   /** Bytes of received commands held at most (CLIENT_INBOX_MAX_SIZE). */
-  inboxMaxSize: number;
-  /** Stops and restarts reading the transport while the byte budget is full. */
-  pause(): void;
-  resume(): void;
+  readonly inboxMaxSize: number;
 }
 
 export class CommandInbox {
@@ -66,25 +64,21 @@ export class CommandInbox {
   private readonly maxCommands: number;
   private processing = false;
   private publishesInFlight = 0;
-  private publishWaiters: (() => void)[] = [];
+  /** Created when a command first waits for pipelined publishes. */
+  private publishWaiters: (() => void)[] | null = null;
   private rateTokens: number;
   private rateAt = performance.now();
 
+  /** `flow` is stopped while the byte budget is full (the connection's transport). */
   constructor(
-    private readonly options: CommandInboxOptions,
+    private readonly options: CommandInboxLimits,
+    flow: ReadFlow,
     private readonly codec: Codec,
     private readonly runner: CommandRunner,
   ) {
     this.rateTokens = options.commandRateLimit;
     this.maxCommands = Math.max(64, options.commandRateLimit);
-    this.budget = new InboxBudget(options.inboxMaxSize, {
-      pause: () => {
-        options.pause();
-      },
-      resume: () => {
-        options.resume();
-      },
-    });
+    this.budget = new InboxBudget(options.inboxMaxSize, flow);
   }
 
   /** True while the received commands held reach CLIENT_INBOX_MAX_SIZE. */
@@ -177,13 +171,14 @@ export class CommandInbox {
   }
 
   private publishSettled(): Promise<void> {
-    return new Promise((resolve) => this.publishWaiters.push(resolve));
+    return new Promise((resolve) => (this.publishWaiters ??= []).push(resolve));
   }
 
   private publishFinished(): void {
     this.publishesInFlight--;
     const waiters = this.publishWaiters;
-    this.publishWaiters = [];
+    if (waiters === null) return;
+    this.publishWaiters = null;
     for (const w of waiters) w();
   }
 }

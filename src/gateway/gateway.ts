@@ -102,6 +102,11 @@ export class Gateway implements LocalNode {
   private readonly readinessState: Readiness;
   private readonly control: Lifecycle | null;
   private readonly local = new LocalSessions();
+  /** One callback for every session: forgets a closed one. */
+  private readonly forgetSession = (session: ClientSession): void => this.local.delete(session);
+  private readonly forgetTransport = (transport: Transport): void => {
+    this.transports.delete(transport);
+  };
   /** Open client connections of every transport, until their close completes. */
   private readonly transports = new Set<Transport>();
   private readonly wss: WebSocketServer;
@@ -283,9 +288,9 @@ export class Gateway implements LocalNode {
   /** Starts a client session over a transport and tracks both until they close. */
   private openSession(transport: Transport, req: IncomingMessage): ClientSession {
     this.transports.add(transport);
-    void transport.closed.then(() => this.transports.delete(transport));
+    transport.onGone(this.forgetTransport);
     const headers = forwardedHeaders(req, this.ctx.proxies.forwardedHeaders);
-    const session = new ClientSession(this.ctx, transport, headers, (s) => this.local.delete(s));
+    const session = new ClientSession(this.ctx, transport, headers, this.forgetSession);
     this.local.add(session);
     return session;
   }

@@ -5,10 +5,10 @@
  * through TCP); reading resumes once half of it is free again.
  */
 
-/** Stops and restarts reading from the transport. */
+/** Stops and restarts reading from the transport (the transport itself: no per-connection adapter). */
 export interface ReadFlow {
-  pause(): void;
-  resume(): void;
+  pauseReading(): void;
+  resumeReading(): void;
 }
 
 export class InboxBudget {
@@ -35,7 +35,7 @@ export class InboxBudget {
     this.held += bytes;
     if (!this.paused && this.held >= this.maxBytes) {
       this.paused = true;
-      this.flow.pause();
+      this.flow.pauseReading();
     }
   }
 
@@ -43,7 +43,7 @@ export class InboxBudget {
     this.held = Math.max(0, this.held - bytes);
     if (this.paused && this.held <= this.maxBytes / 2) {
       this.paused = false;
-      this.flow.resume();
+      this.flow.resumeReading();
     }
   }
 
@@ -52,7 +52,7 @@ export class InboxBudget {
     this.held = 0;
     if (this.paused) {
       this.paused = false;
-      this.flow.resume();
+      this.flow.resumeReading();
     }
   }
 }

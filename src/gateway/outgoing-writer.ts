@@ -13,12 +13,12 @@ import type { Transport } from './transport/index.js';
 const maxBatchMessages = 64;
 const maxBatchBytes = 64 * 1024;
 
-export interface OutgoingWriterOptions {
-  /** Queued plus transport-buffered bytes above which `onOverflow` fires and nothing more is written. */
-  maxQueueBytes: number;
-  onOverflow(): void;
+/** What the writer reports to its connection (the session itself: no per-connection callbacks). */
+export interface OutgoingWriterOwner {
+  /** Queued plus transport-buffered bytes went above `maxQueueBytes`: nothing more is written. */
+  writerOverflowed(): void;
   /** Called per frame sent, with the message count and frame size. */
-  onFrame(messages: number, bytes: number): void;
+  frameWritten(messages: number, bytes: number): void;
 }
 
 /** Writers with queued messages, flushed together at the end of the turn. */
@@ -48,7 +48,8 @@ export class OutgoingWriter {
 
   constructor(
     private readonly transport: Transport,
-    private readonly options: OutgoingWriterOptions,
+    private readonly maxQueueBytes: number,
+    private readonly owner: OutgoingWriterOwner,
   ) {}
 
   /** Queues one encoded message; returns false when the writer is closed or just overflowed. */
@@ -56,11 +57,11 @@ export class OutgoingWriter {
     if (this.closed) return false;
     this.queue.push(message);
     this.queuedBytes += message.length;
-    if (this.queuedBytes + this.transport.bufferedAmount > this.options.maxQueueBytes) {
+    if (this.queuedBytes + this.transport.bufferedAmount > this.maxQueueBytes) {
       this.closed = true;
       this.queue = [];
       this.queuedBytes = 0;
-      this.options.onOverflow();
+      this.owner.writerOverflowed();
       return false;
     }
     if (!this.scheduled) {
@@ -101,7 +102,7 @@ export class OutgoingWriter {
 
   private writeBatch(batch: Buffer[]): void {
     const written = this.transport.write(batch);
-    this.options.onFrame(batch.length, written);
+    this.owner.frameWritten(batch.length, written);
   }
 
   /**

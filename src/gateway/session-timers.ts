@@ -5,6 +5,7 @@
  */
 
 import { Disconnects, type DisconnectCode } from '../protocol/index.js';
+import { pingWheel, type PingWheel, type WheelEntry } from './ping-wheel.js';
 
 /** setTimeout's largest delay; longer ones would fire at once. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -54,23 +55,32 @@ export interface TimedConnection {
 export interface SessionTimerOptions {
   staleTimeoutMs: number;
   pingIntervalMs: number;
+  /** Shorter than the ping interval (the configuration refuses anything else). */
   pongTimeoutMs: number;
   /** Unidirectional clients cannot answer pings: no pong deadline. */
   unidirectional: boolean;
 }
 
-/** The stale, ping, pong and expiry timers of one connection. */
-export class SessionTimers {
-  private pingOutstanding = false;
+/**
+ * The stale, ping, pong and expiry timers of one connection. Pings and the pong deadline run on the
+ * process's {@link PingWheel} (no Node timer per idle connection); the stale timer lives only until
+ * the connect, the expiry timer only for connections that expire.
+ */
+export class SessionTimers implements WheelEntry {
+  wheelSlot = -1;
   private stopped = false;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private pongTimer: NodeJS.Timeout | null = null;
+  /** Wheel time of the next ping; 0 before pinging starts. */
+  private nextPingAt = 0;
+  /** Wheel time by which the outstanding ping must be answered; 0: no ping outstanding. */
+  private pongDeadline = 0;
   private staleTimer: NodeJS.Timeout | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
 
+  /** `options` is shared by connections of the same kind; `wheel` is the process's unless a test brings its own. */
   constructor(
     private readonly options: SessionTimerOptions,
     private readonly conn: TimedConnection,
+    private readonly wheel: PingWheel = pingWheel,
   ) {
     this.staleTimer = setTimeout(() => conn.close(Disconnects.stale), options.staleTimeoutMs);
   }
@@ -79,30 +89,34 @@ export class SessionTimers {
   startPinging(): void {
     if (this.staleTimer !== null) clearTimeout(this.staleTimer);
     this.staleTimer = null;
+    if (this.stopped) return;
     const interval = this.options.pingIntervalMs;
-    this.schedulePing(interval / 2 + Math.random() * (interval / 2));
+    this.nextPingAt = this.wheel.now() + interval / 2 + Math.random() * (interval / 2);
+    this.wheel.schedule(this, this.nextPingAt);
   }
 
-  private schedulePing(delayMs: number): void {
-    this.pingTimer = setTimeout(() => {
-      if (this.stopped) return;
-      if (!this.pingOutstanding) {
-        this.pingOutstanding = true;
-        this.conn.sendPing();
-        // Unidirectional clients cannot answer: their pings only keep intermediaries from idling out.
-        if (this.options.unidirectional) this.pingOutstanding = false;
-        else this.pongTimer = setTimeout(() => this.conn.close(Disconnects.noPong), this.options.pongTimeoutMs);
-      }
-      if (!this.stopped) this.schedulePing(this.options.pingIntervalMs);
-    }, delayMs);
+  /** The wheel's call: the pong deadline passed unanswered (close 3012), or a ping is due. */
+  onWheelTick(now: number): void {
+    if (this.stopped) return;
+    if (this.pongDeadline > 0 && now >= this.pongDeadline) {
+      this.conn.close(Disconnects.noPong);
+      return;
+    }
+    if (now >= this.nextPingAt) {
+      this.nextPingAt = now + this.options.pingIntervalMs;
+      this.conn.sendPing();
+      // Unidirectional clients cannot answer: their pings only keep intermediaries from idling out.
+      if (!this.options.unidirectional) this.pongDeadline = now + this.options.pongTimeoutMs;
+    }
+    if (this.stopped) return;
+    const due = this.pongDeadline > 0 ? Math.min(this.pongDeadline, this.nextPingAt) : this.nextPingAt;
+    this.wheel.schedule(this, due);
   }
 
   /** A pong arrived; false when no ping was outstanding (a protocol violation). */
   pong(): boolean {
-    if (!this.pingOutstanding) return false;
-    this.pingOutstanding = false;
-    if (this.pongTimer !== null) clearTimeout(this.pongTimer);
-    this.pongTimer = null;
+    if (this.pongDeadline === 0) return false;
+    this.pongDeadline = 0;
     return true;
   }
 
@@ -115,6 +129,10 @@ export class SessionTimers {
   /** Clears every timer; nothing fires afterwards. */
   stop(): void {
     this.stopped = true;
-    for (const t of [this.pingTimer, this.pongTimer, this.staleTimer, this.expiryTimer]) if (t !== null) clearTimeout(t);
+    this.wheel.cancel(this);
+    if (this.staleTimer !== null) clearTimeout(this.staleTimer);
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.staleTimer = null;
+    this.expiryTimer = null;
   }
 }

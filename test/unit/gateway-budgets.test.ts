@@ -12,7 +12,7 @@ import { ReplyError } from '../../src/protocol/index.js';
 void describe('InboxBudget', () => {
   void it('pauses once the bound is reached and resumes when half of it is free', () => {
     const calls: string[] = [];
-    const b = new InboxBudget(100, { pause: () => calls.push('pause'), resume: () => calls.push('resume') });
+    const b = new InboxBudget(100, { pauseReading: () => calls.push('pause'), resumeReading: () => calls.push('resume') });
     b.take(60);
     assert.deepEqual(calls, []);
     b.take(60);

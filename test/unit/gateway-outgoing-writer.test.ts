@@ -16,7 +16,7 @@ function recordingTransport(): Transport & { writes: string[][]; closedWith: num
     unidirectional: false,
     bufferedAmount: 0,
     writable: true,
-    closed: Promise.resolve(),
+    onGone: () => undefined,
     attach: () => undefined,
     write(messages) {
       writes.push(messages.map((m) => m.toString()));
@@ -33,10 +33,11 @@ function recordingTransport(): Transport & { writes: string[][]; closedWith: num
 
 function writerOn(transport: Transport, frames: Array<[number, number]> = [], maxQueueBytes = 1 << 20) {
   let overflowed = 0;
-  const writer = new OutgoingWriter(transport, {
-    maxQueueBytes,
-    onOverflow: () => void overflowed++,
-    onFrame: (messages, bytes) => void frames.push([messages, bytes]),
+  const writer = new OutgoingWriter(transport, maxQueueBytes, {
+    writerOverflowed: () => {
+      overflowed++;
+    },
+    frameWritten: (messages, bytes) => void frames.push([messages, bytes]),
   });
   return { writer, overflowed: () => overflowed };
 }

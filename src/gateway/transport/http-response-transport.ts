@@ -35,8 +35,8 @@ function streamHeaders(name: HttpResponseTransportName, protocol: ProtocolType):
 export class HttpResponseTransport implements Transport {
   readonly emulation: boolean;
   readonly unidirectional: boolean;
-  readonly closed: Promise<void>;
   private readonly sse: boolean;
+  private gone: ((transport: Transport) => void) | null = null;
   private ended = false;
 
   /** Sends the response head at once (headers from {@link streamHeaders} plus `extraHeaders`). */
@@ -50,7 +50,6 @@ export class HttpResponseTransport implements Transport {
     this.sse = name === 'sse' || name === 'uni_sse';
     this.unidirectional = name === 'uni_http_stream' || name === 'uni_sse';
     this.emulation = !this.unidirectional;
-    this.closed = new Promise((resolve) => res.once('close', () => resolve()));
     res.writeHead(200, { ...streamHeaders(name, protocol), ...extraHeaders });
     // SSE: an empty line makes proxies and EventSource implementations see the stream open.
     res.write(this.sse ? '\r\n' : '');
@@ -65,10 +64,15 @@ export class HttpResponseTransport implements Transport {
     return !this.ended && !this.res.destroyed && !this.res.writableEnded;
   }
 
+  onGone(gone: (transport: Transport) => void): void {
+    this.gone = gone;
+  }
+
   attach(events: TransportEvents): void {
     this.res.once('close', () => {
       this.ended = true;
       events.onClosed(0);
+      this.gone?.(this);
     });
     this.res.on('error', (err) => events.onError(err));
     this.req.on('error', (err) => events.onError(err));

@@ -38,8 +38,12 @@ export interface Transport {
   readonly bufferedAmount: number;
   /** False once closing or closed: writes are dropped. */
   readonly writable: boolean;
-  /** Settles when the underlying connection is gone (close handshake done, response finished or cut). */
-  readonly closed: Promise<void>;
+  /**
+   * `gone` is called once the underlying connection is gone (close handshake done, response
+   * finished or cut), after the session's `onClosed`. Set before {@link attach}; the callback gets
+   * the transport, so one function serves every connection.
+   */
+  onGone(gone: (transport: Transport) => void): void;
   /** Subscribes the session to the transport's events; called once, right after construction of the session. */
   attach(events: TransportEvents): void;
   /** Writes encoded messages (each a standalone JSON line or a delimited protobuf Reply); returns the bytes written. */

@@ -17,8 +17,8 @@ function toBuffer(data: RawData): Buffer {
 export class WebSocketTransport implements Transport {
   readonly emulation = false;
   readonly unidirectional: boolean;
-  readonly closed: Promise<void>;
   private readonly binary: boolean;
+  private gone: ((transport: Transport) => void) | null = null;
 
   constructor(
     private readonly ws: WebSocket,
@@ -27,7 +27,10 @@ export class WebSocketTransport implements Transport {
   ) {
     this.binary = protocol === 'protobuf';
     this.unidirectional = name === 'uni_websocket';
-    this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
+  }
+
+  onGone(gone: (transport: Transport) => void): void {
+    this.gone = gone;
   }
 
   get bufferedAmount(): number {
@@ -45,7 +48,10 @@ export class WebSocketTransport implements Transport {
       if (!this.unidirectional) events.onFrame(toBuffer(data));
       else if (frames++ === 0) events.onFrame(uniConnectFrame(toBuffer(data)));
     });
-    this.ws.on('close', (code) => events.onClosed(code));
+    this.ws.on('close', (code) => {
+      events.onClosed(code);
+      this.gone?.(this);
+    });
     this.ws.on('error', (err) => events.onError(err));
   }
 

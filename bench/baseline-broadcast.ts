@@ -6,10 +6,14 @@
  * newline-separated text frame per socket. No auth, channel rules, history, offsets, presence,
  * pings or limits. Speaks just enough of the JSON protocol (connect, subscribe) for
  * `bench/fanout-subscribers.ts`.
- * A publisher PUBLISHes the publication's data JSON to `<prefix>:broadcast:<channel>`.
+ * A publisher PUBLISHes the publication's data JSON to `<prefix>:broadcast:<channel>`, or, when
+ * BROADCAST_API_PORT is set, POSTs `{"channel":…,"data":…}` to `/api/publish` there (with
+ * BROADCAST_API_KEY in `X-API-Key`), which PUBLISHes it: the same way in as the gateway's server
+ * HTTP API, so both sides' publications cross the server's event loop twice.
  * Run: `BROADCAST_PORT=8200 REDIS_URL=redis://127.0.0.1:6379 REDIS_PREFIX=floor tsx bench/baseline-broadcast.ts`.
  */
 
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -80,7 +84,36 @@ wss.on('listening', () =>
   console.log(`batched bare broadcast on ws://127.0.0.1:${port}/connection/websocket <- SUBSCRIBE ${pubPrefix}<channel>`),
 );
 
+/** POST /api/publish: `{"channel","data"}` -> PUBLISH; `{"result":{}}` once Redis answered. */
+function apiPublish(req: IncomingMessage, res: ServerResponse, pub: Redis): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('end', () => {
+    const answer = (status: number, body: string): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+    if (req.url !== '/api/publish' || req.method !== 'POST') return answer(404, '{}');
+    if (req.headers['x-api-key'] !== (process.env.BROADCAST_API_KEY ?? '')) return answer(401, '{}');
+    let body: { channel?: unknown; data?: unknown };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof body;
+    } catch {
+      return answer(400, '{"error":{"code":107,"message":"bad request"}}');
+    }
+    if (typeof body.channel !== 'string') return answer(400, '{"error":{"code":107,"message":"bad request"}}');
+    pub.publish(`${pubPrefix}${body.channel}`, JSON.stringify(body.data)).then(
+      () => answer(200, '{"result":{}}'),
+      () => answer(200, '{"error":{"code":100,"message":"internal server error"}}'),
+    );
+  });
+}
+
+const apiPort = process.env.BROADCAST_API_PORT;
+const pub = apiPort === undefined ? null : new Redis(url);
+const api = pub === null ? null : createServer((req, res) => apiPublish(req, res, pub));
+api?.listen(Number(apiPort), '127.0.0.1');
+
 const stop = (): void => {
+  api?.close();
+  pub?.disconnect();
   wss.close();
   for (const ws of wss.clients) ws.terminate();
   sub.disconnect();

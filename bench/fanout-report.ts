@@ -18,6 +18,8 @@ export interface FanoutSettings {
   runs: number;
   clientProcesses: number;
   channel: string;
+  /** How the floor's publications came in: its own `POST /api/publish` (`http`) or a direct Redis `PUBLISH`; absent in reports before it existed: `redis`. */
+  floorPublish?: 'http' | 'redis';
 }
 
 /** One measured run of one side. */
@@ -205,7 +207,11 @@ export function renderFanoutSection(report: FanoutReport): string {
     "Latency is from each publication's scheduled send time to its push reaching a subscriber (no coordinated omission).",
     `Product: the compiled gateway in Redis mode, publications through the server HTTP API (\`POST /api/publish\`)${s.channel.startsWith('chat:') ? ' into the built-in `chat:*` namespace (history and presence on)' : ''};`,
     'floor: the batched bare broadcast (`bench/baseline-broadcast.ts`: one Redis pub/sub subscription, the pushes of one',
-    'event-loop turn as one frame per socket), publications by a direct Redis `PUBLISH`. CPU is utime + stime from /proc',
+    `event-loop turn as one frame per socket), publications ${
+      s.floorPublish === 'http'
+        ? "through its own `POST /api/publish`, which PUBLISHes (so on both sides a publication crosses the server's event loop twice)"
+        : 'by a direct Redis `PUBLISH`'
+    }. CPU is utime + stime from /proc`,
     'over the measured window per delivery received, every process against all deliveries (the subscriber processes add up).',
     '',
     ...latencyTable(report),

@@ -1,5 +1,5 @@
 /**
- * Runs a server module (argv[2]: `bin/gateway.ts`, `bench/baseline-server.ts`) in this process,
+ * Runs a server module (argv[2]: `dist/bin/gateway.js`, `dist/bench/baseline-server.js`) in this process,
  * started with --expose-gc and an IPC channel, and answers the parent's `heap` request with the
  * heap after full collections and the RSS, so a memory benchmark can measure it from outside.
  */
@@ -20,7 +20,7 @@ process.on('message', (msg: unknown) => {
       await new Promise((r) => setImmediate(r));
     }
     const { heapUsed, rss } = process.memoryUsage();
-    process.send?.({ heapUsed, rss });
+    process.send?.({ type: 'heap', heapUsed, rss });
   })();
 });
 

@@ -1,8 +1,8 @@
 /**
  * The benchmarks `npm run bench` runs after its publish scenarios, each as its own script with
  * its own servers: `connect` (`bin/bench-connect.ts`, authenticated connects against a bare ws +
- * jose server) and `fanout` (`bin/bench-fanout.ts`, delivery tail against a batched bare
- * broadcast). Each writes a JSON report; its Markdown section is appended to docs/benchmarks.md.
+ * jose server), `fanout` (`bin/bench-fanout.ts`, delivery tail against a batched bare
+ * broadcast) and `memory` (`bin/bench-memory.ts`, idle connections against a bare ws server). Each writes a JSON report; its Markdown section is appended to docs/benchmarks.md.
  */
 
 import { spawn } from 'node:child_process';
@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderConnectRate, type ConnectBenchReport } from './connect-report.js';
 import { renderFanoutSection, type FanoutReport } from './fanout-report.js';
+import { renderMemorySection, type MemoryBenchReport } from './memory-report.js';
 
 interface SubBenchmark {
   script: string;
@@ -32,6 +33,12 @@ const SUB_BENCHMARKS: Record<string, SubBenchmark> = {
     outputVar: 'FANOUT_OUTPUT',
     vars: (runs) => ({ FANOUT_RUNS: String(runs) }),
     render: (r) => renderFanoutSection(r as FanoutReport),
+  },
+  memory: {
+    script: 'bin/bench-memory.ts',
+    outputVar: 'MEMORY_OUTPUT',
+    vars: (runs) => ({ MEMORY_RUNS: String(runs) }),
+    render: (r) => renderMemorySection(r as MemoryBenchReport),
   },
 };
 

@@ -39,6 +39,11 @@ const CHANNEL = env.FANOUT_CHANNEL ?? 'chat:fanout';
 const OUTPUT = env.FANOUT_OUTPUT;
 /** FANOUT_FLOOR=0 skips the floor's runs (the report then has no ratio). */
 const FLOOR = env.FANOUT_FLOOR !== '0';
+/**
+ * How the floor's publisher sends: `http` (default) POSTs to the floor's own /api/publish, which
+ * PUBLISHes, as the gateway's HTTP API does; `redis` PUBLISHes directly (one event-loop pass fewer).
+ */
+const FLOOR_PUBLISH = env.FANOUT_FLOOR_PUBLISH === 'redis' ? 'redis' : 'http';
 /** FANOUT_PROFILE=1: CPU-profile the gateway (`--cpu-prof`) and print its self time by file. */
 const PROFILE = env.FANOUT_PROFILE === '1';
 /** Longest wait for late deliveries after the measured window. */
@@ -98,16 +103,23 @@ async function startGateway(redisUrl: string, label: string): Promise<Server> {
 async function startFloor(redisUrl: string, label: string): Promise<Server> {
   const port = await freePort();
   const prefix = `floor${randomBytes(3).toString('hex')}`;
+  const api = FLOOR_PUBLISH === 'http' ? await freePort() : 0;
+  const apiKey = randomBytes(12).toString('hex');
   const proc = procs.start(`floor-${label}`, process.execPath, [compiled('bench/baseline-broadcast.ts')], {
     BROADCAST_PORT: String(port),
     REDIS_URL: redisUrl,
     REDIS_PREFIX: prefix,
+    ...(api === 0 ? {} : { BROADCAST_API_PORT: String(api), BROADCAST_API_KEY: apiKey }),
   });
   await waitForPort(port, 'batched bare broadcast', proc);
+  if (api !== 0) await waitForPort(api, 'batched bare broadcast HTTP API', proc);
   return {
     url: `ws://127.0.0.1:${port}/connection/websocket`,
     proc,
-    publisherEnv: { FANOUT_TARGET: redisUrl, FANOUT_REDIS_CHANNEL: `${prefix}:broadcast:${CHANNEL}` },
+    publisherEnv:
+      api === 0
+        ? { FANOUT_TARGET: redisUrl, FANOUT_REDIS_CHANNEL: `${prefix}:broadcast:${CHANNEL}` }
+        : { FANOUT_TARGET: `http://127.0.0.1:${api}/api/publish`, FANOUT_API_KEY: apiKey, FANOUT_CHANNEL: CHANNEL },
   };
 }
 
@@ -331,6 +343,7 @@ async function main(): Promise<void> {
         runs: RUNS,
         clientProcesses: CLIENT_PROCESSES,
         channel: CHANNEL,
+        floorPublish: FLOOR_PUBLISH,
       },
     },
     runs,

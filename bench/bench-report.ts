@@ -341,10 +341,10 @@ export function renderBenchmarks(
     'Variables: `BENCH_DURATION` (seconds per seed run, default 60), `BENCH_SATURATION_DURATION` (default half of it),',
     '`BENCH_RUNS` (default 3), `BENCH_CLIENTS` (500), `BENCH_RATE` (20), `BENCH_WINDOW` (publishes in flight per client at saturation, 1), `BENCH_PROFILE=1`',
     '(CPU-profile the gateway and workers; profiles and logs are kept), `BENCH_WARMUP` (seconds of unmeasured load',
-    'before each measured run, default 5), `BENCH_SCENARIOS` (`seed,saturation,saturation-2p,connect,fanout`; `connect` and `fanout` run `bin/bench-connect.ts` and `bin/bench-fanout.ts` and append their sections), `BENCH_BASELINE=0` (skip the',
+    'before each measured run, default 5), `BENCH_SCENARIOS` (`seed,saturation,saturation-2p,connect,fanout,memory`; `connect`, `fanout` and `memory` run `bin/bench-connect.ts`, `bin/bench-fanout.ts` and `bin/bench-memory.ts` and append their sections), `BENCH_BASELINE=0` (skip the',
     'floor), `BENCH_OUTPUT` (default docs/benchmarks.md), `BENCH_PUBLISH_MODE=handled` (the `chat:*` namespace in',
     '`publish_mode: "handled"`, so acks wait for the worker\'s handler; default `append`).',
-    'Memory and CPU per idle connection, gateway against a bare ws server: `npm run bench:memory` (docs/loadtest.md).',
+    'Each part also runs alone: `npm run bench:connect`, `npm run bench:fanout`, `npm run bench:memory` (their variables: docs/loadtest.md).',
     '',
   );
   return out.join('\n');

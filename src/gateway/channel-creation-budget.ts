@@ -13,8 +13,11 @@ import { Errors, ReplyError, type ChannelName } from '../protocol/index.js';
 export const RECENT_CHANNELS = 32;
 
 export class ChannelCreationBudget {
-  /** Insertion order is recency; allocated on first use, as most connections never need it. */
-  private recent: Map<ChannelName, true> | null = null;
+  /**
+   * Most recent last; allocated on first use, as most connections never need it. An array, not a
+   * Map: most connections use one or a few channels, and a Map's table costs ~180 bytes even then.
+   */
+  private recent: ChannelName[] | null = null;
   private tokens: number;
   private at = performance.now();
 
@@ -24,18 +27,30 @@ export class ChannelCreationBudget {
 
   /** Admits the use of history channel `channel`, or throws ReplyError 111 (temporary: retry later). */
   admit(channel: ChannelName): void {
-    const recent = (this.recent ??= new Map());
-    if (recent.delete(channel)) {
-      recent.set(channel, true);
+    const recent = this.recent;
+    const i = recent === null ? -1 : recent.indexOf(channel);
+    if (recent !== null && i >= 0) {
+      if (i !== recent.length - 1) {
+        recent.splice(i, 1);
+        recent.push(channel);
+      }
       return;
     }
+    this.takeToken();
+    if (recent === null) {
+      this.recent = [channel];
+      return;
+    }
+    recent.push(channel);
+    if (recent.length > RECENT_CHANNELS) recent.shift();
+  }
+
+  private takeToken(): void {
     const now = performance.now();
     this.tokens = Math.min(this.ratePerSecond, this.tokens + ((now - this.at) * this.ratePerSecond) / 1000);
     this.at = now;
     if (this.tokens < 1)
       throw new ReplyError(Errors.tooManyRequests, `too many new channels: at most ${this.ratePerSecond} a second per connection`);
     this.tokens -= 1;
-    recent.set(channel, true);
-    if (recent.size > RECENT_CHANNELS) recent.delete(recent.keys().next().value as ChannelName);
   }
 }

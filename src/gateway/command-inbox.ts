@@ -57,9 +57,10 @@ export interface CommandInboxLimits {
 }
 
 export class CommandInbox {
-  private readonly commands: Command[] = [];
+  /** Replaced by fresh empty arrays once drained, so an idle connection holds no grown backing store. */
+  private commands: Command[] = [];
   /** Bytes each queued command holds against the inbox budget, in inbox order. */
-  private readonly costs: number[] = [];
+  private costs: number[] = [];
   private readonly budget: InboxBudget;
   private readonly maxCommands: number;
   private processing = false;
@@ -122,8 +123,8 @@ export class CommandInbox {
 
   /** Drops everything held (the connection closed). */
   clear(): void {
-    this.commands.length = 0;
-    this.costs.length = 0;
+    this.commands = [];
+    this.costs = [];
     this.budget.clear();
   }
 
@@ -167,6 +168,10 @@ export class CommandInbox {
       }
     } finally {
       this.processing = false;
+      if (this.commands.length === 0 && this.costs.length === 0) {
+        this.commands = [];
+        this.costs = [];
+      }
     }
   }
 

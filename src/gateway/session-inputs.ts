@@ -14,12 +14,15 @@ export function tokenVerifiers(config: Config): GatewayContext['tokens'] {
   return { connection, subscription };
 }
 
+/** Shared by every connection whose request has none of the forwarded headers (most, when no proxy is set). */
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 /** The request headers some proxy forwards (multi-valued ones joined as Node joins them). */
-export function forwardedHeaders(req: IncomingMessage, names: ReadonlySet<string>): Record<string, string> {
-  const out: Record<string, string> = {};
+export function forwardedHeaders(req: IncomingMessage, names: ReadonlySet<string>): Readonly<Record<string, string>> {
+  let out: Record<string, string> | null = null;
   for (const name of names) {
     const v = req.headers[name];
-    if (v !== undefined) out[name] = Array.isArray(v) ? v.join(', ') : v;
+    if (v !== undefined) (out ??= {})[name] = Array.isArray(v) ? v.join(', ') : v;
   }
-  return out;
+  return out ?? NO_HEADERS;
 }

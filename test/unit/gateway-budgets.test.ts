@@ -55,6 +55,19 @@ void describe('ChannelCreationBudget', () => {
       'c0 was forgotten and the bucket is empty',
     );
   });
+
+  void it('moves a channel used again to the most recent place, so the least recently used one is forgotten first', () => {
+    const b = new ChannelCreationBudget(RECENT_CHANNELS + 1);
+    for (let i = 0; i < RECENT_CHANNELS; i++) b.admit(`c${i}`);
+    b.admit('c0');
+    b.admit('new');
+    b.admit('c0');
+    assert.throws(
+      () => b.admit('c1'),
+      (err: unknown) => err instanceof ReplyError && err.code === 111,
+      'c1 was the least recently used and is forgotten; the bucket is empty',
+    );
+  });
 });
 
 void describe('CleanupLane', () => {

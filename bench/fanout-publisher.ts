@@ -33,6 +33,8 @@ export interface PublisherReport {
   failed: number;
   /** Failures by cause (`http:<status>`, `reply:<code>`, error codes). */
   errors: Record<string, number>;
+  /** Publications sent again because the kept-alive socket they went out on was reset (not failures). */
+  resent: number;
   /** Publications sent during the warm-up (not measured). */
   warmup: number;
   /** Send lag (actual send - scheduled time) and reply latency (from the scheduled time), ms, encoded. */
@@ -49,6 +51,7 @@ let acked = 0;
 let failed = 0;
 let warmup = 0;
 let outstanding = 0;
+let resent = 0;
 
 type Done = (error: string | null) => void;
 type Send = (body: string, done: Done) => void;
@@ -57,8 +60,7 @@ function httpSender(): Send {
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   const headers = { 'content-type': 'application/json', 'x-api-key': env.FANOUT_API_KEY ?? '' };
   const channel = JSON.stringify(env.FANOUT_CHANNEL ?? 'chat:fanout');
-  return (data, done) => {
-    const body = `{"channel":${channel},"data":${data}}`;
+  const send = (body: string, done: Done, again: boolean): void => {
     const req = request(target, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -69,9 +71,17 @@ function httpSender(): Send {
         else done(null);
       });
     });
-    req.on('error', (err: NodeJS.ErrnoException) => done(err.code ?? 'error'));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // The server closed an idle kept-alive socket as this request went out on it: the request
+      // was never read (Node's documented race), so it is sent once more on a fresh socket.
+      if (!again && req.reusedSocket && err.code === 'ECONNRESET') {
+        resent++;
+        send(body, done, true);
+      } else done(err.code ?? 'error');
+    });
     req.end(body);
   };
+  return (data, done) => send(`{"channel":${channel},"data":${data}}`, done, false);
 }
 
 function redisSender(): { send: Send; close(): void } {
@@ -135,6 +145,7 @@ const report: PublisherReport = {
   acked,
   failed: failed + outstanding,
   errors: outstanding > 0 ? { ...errors, 'no reply': outstanding } : errors,
+  resent,
   warmup,
   sendLag: sendLag.encode(),
   reply: reply.encode(),

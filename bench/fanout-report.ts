@@ -30,7 +30,7 @@ export interface FanoutRun {
   /** Subscriber connections that closed during the run. */
   subscribersClosed: number;
   /** Publications scheduled in the measured window, acknowledged, failed (by cause); sent during the warm-up. */
-  publications: { scheduled: number; acked: number; failed: number; errors: Record<string, number>; warmup: number };
+  publications: { scheduled: number; acked: number; failed: number; errors: Record<string, number>; resent: number; warmup: number };
   /** expected = scheduled publications x configured subscribers; delivered counts pushes of window publications. */
   deliveries: { expected: number; delivered: number; missing: number; perSecond: number };
   /** Scheduled send time to arrival of the push at a subscriber, ms. */

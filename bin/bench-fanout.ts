@@ -244,7 +244,14 @@ async function measure(server: Server, redis: ChildProcess, side: FanoutSide, ru
       run,
       subscribersConnected: subs.connected,
       subscribersClosed: closed,
-      publications: { scheduled: pub.scheduled, acked: pub.acked, failed: pub.failed, errors: pub.errors, warmup: pub.warmup },
+      publications: {
+        scheduled: pub.scheduled,
+        acked: pub.acked,
+        failed: pub.failed,
+        errors: pub.errors,
+        resent: pub.resent,
+        warmup: pub.warmup,
+      },
       deliveries: { expected, delivered, missing: Math.max(0, expected - delivered), perSecond: delivered / DURATION_S },
       latency: latency.summary(),
       sendLag: LatencyHistogram.decode(pub.sendLag).summary(),
@@ -282,7 +289,7 @@ function describe(r: FanoutRun): string {
   return (
     `${Math.round(r.deliveries.perSecond)} deliveries/s, missing ${r.deliveries.missing} of ${r.deliveries.expected}, ` +
     `p50 ${l.p50.toFixed(2)} p99 ${l.p99.toFixed(2)} p99.9 ${l.p999.toFixed(2)} max ${l.max.toFixed(2)} ms, ` +
-    `send lag p99 ${r.sendLag.p99.toFixed(2)} ms, failed publishes ${r.publications.failed}, other load ${r.otherCores.toFixed(2)} cores, ` +
+    `send lag p99 ${r.sendLag.p99.toFixed(2)} ms, failed publishes ${r.publications.failed} (resent ${r.publications.resent}), other load ${r.otherCores.toFixed(2)} cores, ` +
     `CPU µs/delivery ${Object.entries(r.cpuUsPerDelivery)
       .map(([k, v]) => `${k} ${v.toFixed(2)}`)
       .join(', ')}`

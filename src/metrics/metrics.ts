@@ -5,6 +5,7 @@
  */
 
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { batchedChild, type CounterChild } from './batched-counter.js';
 
 const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -181,6 +182,8 @@ export class GatewayMetrics {
 
 export class WorkerMetrics {
   readonly processedTotal: Counter<'kind'>;
+  /** `processedTotal` per message kind, batched: counted once per message, added at each scrape. */
+  readonly processed: Readonly<Record<'publish' | 'send' | 'rpc', CounterChild>>;
   readonly failedTotal: Counter;
   readonly retriedTotal: Counter;
   readonly deadLetteredTotal: Counter;
@@ -199,6 +202,11 @@ export class WorkerMetrics {
       labelNames: ['kind'],
       registers,
     });
+    this.processed = {
+      publish: batchedChild(this.processedTotal, { kind: 'publish' }),
+      send: batchedChild(this.processedTotal, { kind: 'send' }),
+      rpc: batchedChild(this.processedTotal, { kind: 'rpc' }),
+    };
     this.failedTotal = new Counter({ name: 'worker_messages_failed_total', help: 'Handler failures', registers });
     this.retriedTotal = new Counter({ name: 'worker_messages_retried_total', help: 'Handler retries', registers });
     this.deadLetteredTotal = new Counter({

@@ -267,7 +267,7 @@ class StreamWorker implements Worker {
         }
         const durationMs = performance.now() - started;
         const latencyMs = Date.now() - msg.ts;
-        metrics?.processedTotal.inc({ kind: msg.kind });
+        metrics?.processed[msg.kind].inc();
         metrics?.processingDuration.observe(durationMs / 1000);
         metrics?.endToEndDuration.observe(Math.max(0, latencyMs) / 1000);
         this.o.onProcessed?.(msg, { latencyMs, durationMs, attempt, stream: consumer.stream });

@@ -28,21 +28,23 @@ export class ChannelCreationBudget {
   /** Admits the use of history channel `channel`, or throws ReplyError 111 (temporary: retry later). */
   admit(channel: ChannelName): void {
     const recent = this.recent;
-    const i = recent === null ? -1 : recent.indexOf(channel);
-    if (recent !== null && i >= 0) {
-      if (i !== recent.length - 1) {
-        recent.splice(i, 1);
-        recent.push(channel);
+    if (recent !== null) {
+      const i = recent.indexOf(channel);
+      if (i >= 0) {
+        if (i !== recent.length - 1) {
+          recent.splice(i, 1);
+          recent.push(channel);
+        }
+        return;
       }
-      return;
     }
     this.takeToken();
     if (recent === null) {
       this.recent = [channel];
-      return;
+    } else {
+      recent.push(channel);
+      if (recent.length > RECENT_CHANNELS) recent.shift();
     }
-    recent.push(channel);
-    if (recent.length > RECENT_CHANNELS) recent.shift();
   }
 
   private takeToken(): void {

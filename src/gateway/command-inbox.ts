@@ -168,7 +168,7 @@ export class CommandInbox {
       }
     } finally {
       this.processing = false;
-      if (this.commands.length === 0 && this.costs.length === 0) {
+      if (this.commands.length === 0) {
         this.commands = [];
         this.costs = [];
       }
